@@ -1,0 +1,146 @@
+using Shoal.Comm;
+using Shoal.Comm.Rpc;
+using Shoal.Protocol.Messages;
+using Shoal.Transfer;
+
+namespace Shoal;
+
+public sealed partial class Client
+{
+    private const int MaxKeysPerFetch = 4096;
+
+    /// <summary>Waits for all <paramref name="futures"/> and returns their results in order, fetching them from the workers in a few batched requests.</summary>
+    /// <typeparam name="T">Result type.</typeparam>
+    /// <param name="futures">The futures.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The results; the first failed task's exception is thrown instead.</returns>
+    public async Task<T[]> GatherAsync<T>(IEnumerable<Future<T>> futures, CancellationToken cancellationToken = default)
+    {
+        var list = futures as IReadOnlyList<Future<T>> ?? [.. futures];
+        var entries = new ClientKeyEntry[list.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = list[i].Entry ?? throw new InvalidOperationException($"Future '{list[i].Key}' does not belong to a client.");
+        }
+
+        await WaitAllAsync(entries, cancellationToken).ConfigureAwait(false);
+        await FetchAsync(entries, cancellationToken).ConfigureAwait(false);
+        var results = new T[entries.Length];
+        for (var i = 0; i < results.Length; i++) results[i] = (T)entries[i].Value!;
+        return results;
+    }
+
+    /// <summary>Waits for one future and returns its result.</summary>
+    /// <typeparam name="T">Result type.</typeparam>
+    /// <param name="future">The future.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The result.</returns>
+    public Task<T> GatherAsync<T>(Future<T> future, CancellationToken cancellationToken = default) => future.ResultAsync(cancellationToken);
+
+    internal async Task<object?> GetValueAsync(ClientKeyEntry entry, CancellationToken cancellationToken)
+    {
+        if (!entry.HasValue)
+        {
+            await entry.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
+            entry.ThrowIfNotFinished();
+            await FetchAsync([entry], cancellationToken).ConfigureAwait(false);
+        }
+
+        return entry.Value;
+    }
+
+    private static async Task WaitAllAsync(ClientKeyEntry[] entries, CancellationToken cancellationToken)
+    {
+        foreach (var entry in entries)
+        {
+            if (!entry.Done.IsCompleted) await entry.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
+            entry.ThrowIfNotFinished();
+        }
+    }
+
+    /// <summary>Fetches the results not fetched yet, grouped by the worker that holds them.</summary>
+    private async Task FetchAsync(IReadOnlyList<ClientKeyEntry> entries, CancellationToken cancellationToken)
+    {
+        var byWorker = new Dictionary<string, List<ClientKeyEntry>>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            if (entry.HasValue || !seen.Add(entry.Key)) continue;
+            var workers = entry.Workers;
+            if (workers.Length == 0) throw new InvalidOperationException($"No worker holds the result of '{entry.Key}'.");
+            var worker = workers[i % workers.Length];
+            if (!byWorker.TryGetValue(worker, out var group)) byWorker[worker] = group = [];
+            group.Add(entry);
+        }
+
+        if (byWorker.Count == 0) return;
+        var fetches = new List<Task>();
+        foreach (var (worker, group) in byWorker)
+        {
+            for (var start = 0; start < group.Count; start += MaxKeysPerFetch)
+            {
+                fetches.Add(FetchFromAsync(worker, group.GetRange(start, Math.Min(MaxKeysPerFetch, group.Count - start)), retry: true, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(fetches).ConfigureAwait(false);
+    }
+
+    private async Task FetchFromAsync(string worker, List<ClientKeyEntry> group, bool retry, CancellationToken cancellationToken)
+    {
+        var byKey = group.ToDictionary(e => e.Key, StringComparer.Ordinal);
+        DataReply reply;
+        IncomingMessage incoming;
+        try
+        {
+            var connection = await _peers.GetAsync(worker, cancellationToken).ConfigureAwait(false);
+            var id = connection.NextRequestId();
+            var request = new GetData { RequestId = id };
+            foreach (var entry in group) request.Keys.Add(entry.Key);
+            incoming = await connection.RequestAsync(id, new Envelope { GetData = request }, default, cancellationToken).ConfigureAwait(false);
+            reply = incoming.Message.DataReply;
+        }
+        catch (Exception e) when (retry && e is ConnectionClosedException or IOException or System.Net.Sockets.SocketException)
+        {
+            _peers.Evict(worker);
+            await RelocateAndFetchAsync(group, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var segments = incoming.Segments.Span;
+        foreach (var value in reply.Values)
+        {
+            if (!byKey.TryGetValue(value.Key, out var entry)) continue;
+            entry.SetValue(Payloads.Decode(segments.Slice((int)value.FirstSegment, (int)value.SegmentCount), entry.ValueType));
+        }
+
+        if (reply.Missing.Count > 0)
+        {
+            if (!retry) throw new InvalidOperationException($"Worker {worker} no longer holds {string.Join(", ", reply.Missing.Take(5))}.");
+            await RelocateAndFetchAsync([.. reply.Missing.Select(k => byKey[k])], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the scheduler where the keys live now and fetches them from there, once.</summary>
+    private async Task RelocateAndFetchAsync(List<ClientKeyEntry> group, CancellationToken cancellationToken)
+    {
+        var id = _scheduler.NextRequestId();
+        var request = new WhoHasRequest { RequestId = id };
+        foreach (var entry in group) request.Keys.Add(entry.Key);
+        var reply = await _scheduler.RequestAsync(id, new Envelope { WhoHas = request }, default, cancellationToken).ConfigureAwait(false);
+        var byKey = group.ToDictionary(e => e.Key, StringComparer.Ordinal);
+        var byWorker = new Dictionary<string, List<ClientKeyEntry>>(StringComparer.Ordinal);
+        foreach (var location in reply.Message.WhoHasReply.Locations)
+        {
+            if (location.Workers.Count == 0 || !byKey.TryGetValue(location.Key, out var entry)) continue;
+            var worker = location.Workers[0];
+            if (!byWorker.TryGetValue(worker, out var list)) byWorker[worker] = list = [];
+            list.Add(entry);
+        }
+
+        var lost = group.Where(e => !byWorker.Values.Any(l => l.Contains(e))).Select(e => e.Key).ToArray();
+        if (lost.Length > 0) throw new InvalidOperationException($"The results of {string.Join(", ", lost.Take(5))} are no longer held by any worker.");
+        await Task.WhenAll(byWorker.Select(pair => FetchFromAsync(pair.Key, pair.Value, retry: false, cancellationToken))).ConfigureAwait(false);
+    }
+}

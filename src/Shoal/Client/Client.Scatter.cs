@@ -1,0 +1,90 @@
+using Shoal.Comm;
+using Shoal.Protocol.Messages;
+using Shoal.Transfer;
+
+namespace Shoal;
+
+public sealed partial class Client
+{
+    /// <summary>
+    /// Sends a value to the cluster once and returns a future for it, so that many tasks can use
+    /// it without each carrying a copy. With <paramref name="broadcast"/> every worker gets a copy.
+    /// </summary>
+    /// <typeparam name="T">Value type.</typeparam>
+    /// <param name="value">The value.</param>
+    /// <param name="broadcast">Copy it to every worker rather than one.</param>
+    /// <param name="cancellationToken">Cancels the transfer.</param>
+    /// <returns>A finished future for the value.</returns>
+    public async Task<Future<T>> ScatterAsync<T>(T value, bool broadcast = false, CancellationToken cancellationToken = default) =>
+        (await ScatterAsync<T>([value], broadcast, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Sends each value to the cluster (spread over the workers, or to all of them with <paramref name="broadcast"/>) and returns a future per value.</summary>
+    /// <typeparam name="T">Value type.</typeparam>
+    /// <param name="values">The values.</param>
+    /// <param name="broadcast">Copy every value to every worker.</param>
+    /// <param name="cancellationToken">Cancels the transfer.</param>
+    /// <returns>Finished futures, in order.</returns>
+    public async Task<Future<T>[]> ScatterAsync<T>(IEnumerable<T> values, bool broadcast = false, CancellationToken cancellationToken = default)
+    {
+        var items = values as IReadOnlyList<T> ?? [.. values];
+        var info = await GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
+        if (info.Workers.Count == 0) throw new InvalidOperationException("Cannot scatter: the cluster has no workers yet (see WaitForWorkersAsync).");
+        var keys = new string[items.Count];
+        var targets = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var start = Random.Shared.Next(info.Workers.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            keys[i] = KeyTokenizer.ScatterKey(items[i]);
+            var chosen = broadcast ? info.Workers : [info.Workers[(start + i) % info.Workers.Count]];
+            foreach (var worker in chosen)
+            {
+                if (!targets.TryGetValue(worker.Address, out var list)) targets[worker.Address] = list = [];
+                list.Add(i);
+            }
+        }
+
+        var encoded = new EncodedValue[items.Count];
+        for (var i = 0; i < items.Count; i++) encoded[i] = Payloads.Encode(items[i], ByReference);
+        await Task.WhenAll(targets.Select(pair => PutAsync(pair.Key, pair.Value, keys, encoded, cancellationToken))).ConfigureAwait(false);
+
+        var futures = new Future<T>[items.Count];
+        var byWorkers = new Dictionary<string, (List<int> Indices, string[] Workers)>(StringComparer.Ordinal);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var holders = targets.Where(t => t.Value.Contains(i)).Select(t => t.Key).ToArray();
+            var entry = Acquire(keys[i], typeof(T), out var isNew);
+            entry.SetValue(items[i]);
+            entry.SetFinished(holders);
+            futures[i] = new Future<T>(keys[i], entry);
+            if (!isNew) continue;
+            var group = string.Join('\n', holders);
+            if (!byWorkers.TryGetValue(group, out var g)) byWorkers[group] = g = ([], holders);
+            g.Indices.Add(i);
+        }
+
+        foreach (var (indices, holders) in byWorkers.Values)
+        {
+            var update = new ScatterUpdate { Wanted = true };
+            update.Workers.AddRange(holders);
+            foreach (var i in indices) update.Keys.Add(new KeyNbytes { Key = keys[i], Nbytes = (ulong)encoded[i].Nbytes, TypeName = encoded[i].TypeName });
+            _outbox.Send(new Envelope { ScatterUpdate = update });
+        }
+
+        return futures;
+    }
+
+    private async Task PutAsync(string worker, List<int> indices, string[] keys, EncodedValue[] encoded, CancellationToken cancellationToken)
+    {
+        var connection = await _peers.GetAsync(worker, cancellationToken).ConfigureAwait(false);
+        var id = connection.NextRequestId();
+        var put = new PutData { RequestId = id };
+        var segments = new List<Segment>();
+        foreach (var i in indices)
+        {
+            put.Values.Add(new ValueRef { Key = keys[i], FirstSegment = (uint)segments.Count, SegmentCount = (uint)encoded[i].Segments.Length, Nbytes = (ulong)encoded[i].Nbytes, TypeName = encoded[i].TypeName });
+            segments.AddRange(encoded[i].Segments);
+        }
+
+        await connection.RequestAsync(id, new Envelope { PutData = put }, segments.ToArray(), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Shoal;
+
+/// <summary>Options for <see cref="Client.ConnectAsync(string, ClientOptions?, CancellationToken)"/>.</summary>
+public sealed record ClientOptions
+{
+    /// <summary>The client's name, shown by the scheduler.</summary>
+    public string Name { get; init; } = $"client-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>How long to keep trying to reach the scheduler.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Where the client logs; none by default.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>A captured value larger than this draws a warning that suggests <see cref="Client.ScatterAsync{T}(T, bool, CancellationToken)"/>.</summary>
+    public long LargeCaptureWarningBytes { get; init; } = 4 * 1024 * 1024;
+}

@@ -1,0 +1,106 @@
+using System.Runtime.CompilerServices;
+using Shoal.Serialization;
+
+namespace Shoal;
+
+/// <summary>
+/// A handle on the result of a task that runs on the cluster. Futures passed as arguments to
+/// other tasks (directly, in arrays or lists, or captured by a lambda) are dependencies.
+/// The client keeps the result alive on the cluster while any future for its key is alive;
+/// dispose a future (or let it be collected) to release it.
+/// </summary>
+public abstract class Future : IFutureReference, IDisposable
+{
+    private readonly ClientKeyEntry? _entry;
+    private int _released;
+
+    private protected Future(string key, ClientKeyEntry? entry)
+    {
+        Key = key;
+        _entry = entry;
+    }
+
+    /// <summary>The task's key. Identical submissions share a key.</summary>
+    public string Key { get; }
+
+    /// <summary>The type of the result.</summary>
+    public abstract Type ValueType { get; }
+
+    /// <summary>Where the task stands, as the client last heard.</summary>
+    public FutureStatus Status => _entry?.Status ?? FutureStatus.Pending;
+
+    /// <summary>True once the task finished, failed or was cancelled.</summary>
+    public bool IsDone => Status != FutureStatus.Pending;
+
+    internal ClientKeyEntry? Entry => _entry;
+
+    /// <summary>Releases this handle; the result is forgotten once no handle holds it.</summary>
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the result on collection, like Dask's futures going out of scope.</summary>
+    ~Future() => Release();
+
+    private void Release()
+    {
+        if (_entry is null || Interlocked.Exchange(ref _released, 1) != 0) return;
+        _entry.Owner.ReleaseReference(_entry);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"<Future: {Status.ToString().ToLowerInvariant()}, key: {Key}>";
+}
+
+/// <summary>A handle on the result of a task, of type <typeparamref name="T"/>. Awaitable.</summary>
+/// <typeparam name="T">The result type.</typeparam>
+public sealed class Future<T> : Future
+{
+    internal Future(string key, ClientKeyEntry? entry) : base(key, entry) { }
+
+    /// <inheritdoc />
+    public override Type ValueType => typeof(T);
+
+    /// <summary>Waits for the result, fetching it from the worker that holds it.</summary>
+    public async Task<T> ResultAsync(CancellationToken cancellationToken = default)
+    {
+        if (Entry is null)
+        {
+            return ResolveInTask();
+        }
+
+        var value = await Entry.Owner.GetValueAsync(Entry, cancellationToken).ConfigureAwait(false);
+        return (T)value!;
+    }
+
+    /// <summary>
+    /// The result, blocking until it is there. Inside a task on a worker, a future the task
+    /// depends on (captured by its lambda) returns the dependency's value at once.
+    /// </summary>
+    public T Result
+    {
+        get
+        {
+            if (DependencyScope.TryGetValue(Key, out var value)) return (T)value!;
+            if (Entry is null) return ResolveInTask();
+            return ResultAsync().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Makes <c>await future</c> work.</summary>
+    public TaskAwaiter<T> GetAwaiter()
+    {
+        if (Entry is null || DependencyScope.TryGetValue(Key, out _)) return Task.FromResult(Result).GetAwaiter();
+        return ResultAsync().GetAwaiter();
+    }
+
+    private T ResolveInTask()
+    {
+        if (DependencyScope.TryGetValue(Key, out var value)) return (T)value!;
+        throw new InvalidOperationException(
+            $"Future '{Key}' is not bound to a client here, and it is not a dependency of the running task. " +
+            "Pass futures to the task as arguments or capture them in its lambda so that Shoal can resolve them.");
+    }
+}

@@ -1,0 +1,38 @@
+namespace Shoal;
+
+/// <summary>
+/// A task failed on a worker. Carries the remote exception's type name, message and stack trace;
+/// in an in-process cluster the original exception is also the <see cref="Exception.InnerException"/>.
+/// </summary>
+public sealed class TaskException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public TaskException(string key, string remoteTypeName, string remoteMessage, string remoteStackTrace, string worker, Exception? original = null)
+        : base($"{remoteTypeName}: {remoteMessage} (task '{key}'{(worker.Length > 0 ? $" on {worker}" : "")})", original)
+    {
+        Key = key;
+        RemoteTypeName = remoteTypeName;
+        RemoteMessage = remoteMessage;
+        RemoteStackTrace = remoteStackTrace;
+        Worker = worker;
+    }
+
+    /// <summary>The key of the task that failed.</summary>
+    public string Key { get; }
+
+    /// <summary>The full name of the exception type thrown on the worker.</summary>
+    public string RemoteTypeName { get; }
+
+    /// <summary>The remote exception's message.</summary>
+    public string RemoteMessage { get; }
+
+    /// <summary>The remote exception's stack trace, as text.</summary>
+    public string RemoteStackTrace { get; }
+
+    /// <summary>The worker it ran on.</summary>
+    public string Worker { get; }
+
+    /// <inheritdoc />
+    public override string? StackTrace =>
+        $"   --- remote stack trace ({RemoteTypeName} on {Worker}) ---{Environment.NewLine}{RemoteStackTrace}{Environment.NewLine}   --- local stack trace ---{Environment.NewLine}{base.StackTrace}";
+}

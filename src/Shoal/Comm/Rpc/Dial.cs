@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Logging;
+using Shoal.Protocol.Messages;
+
+namespace Shoal.Comm.Rpc;
+
+/// <summary>Options for dialling a peer.</summary>
+internal sealed record DialOptions
+{
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public ILoggerFactory? LoggerFactory { get; init; }
+}
+
+/// <summary>Options for listening.</summary>
+internal sealed record ListenOptions
+{
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Roles this listener accepts; others are refused in the handshake.</summary>
+    public IReadOnlyList<Role> AcceptedRoles { get; init; } = [];
+}
+
+/// <summary>A listening endpoint; disposing it stops listening.</summary>
+internal interface IListenerHandle : IAsyncDisposable
+{
+    /// <summary>The bound address (with the real port when port 0 was asked for).</summary>
+    string Address { get; }
+}
+
+/// <summary>
+/// How servers and clients open connections: the comm layer's transports with this project's
+/// roles and names filled in, plus an accept loop that hands each connection to a handler.
+/// </summary>
+internal static class Dial
+{
+    public static bool IsInProcess(string address) => address.StartsWith("inproc://", StringComparison.OrdinalIgnoreCase);
+
+    public static async Task<IConnection> ConnectAsync(string address, Role role, string name, DialOptions options, CancellationToken cancellationToken)
+    {
+        var connectionOptions = new ConnectionOptions { Role = role, Name = name };
+        if (options.LoggerFactory is { } loggers) connectionOptions.LoggerFactory = loggers;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            return await Transports.ConnectAsync(address, connectionOptions, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Could not reach {address} within {options.ConnectTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    public static async Task<IListenerHandle> ListenAsync(string address, Role role, string name, ListenOptions options,
+        Func<IConnection, Task> onConnection, CancellationToken cancellationToken)
+    {
+        var listenerOptions = new ListenerOptions { Role = role, Name = name };
+        if (options.LoggerFactory is { } loggers) listenerOptions.LoggerFactory = loggers;
+        var listener = await Transports.ListenAsync(address, listenerOptions, cancellationToken).ConfigureAwait(false);
+        return new ListenerHandle(listener, options.AcceptedRoles, onConnection);
+    }
+
+    private sealed class ListenerHandle : IListenerHandle
+    {
+        private readonly IListener _listener;
+        private readonly IReadOnlyList<Role> _roles;
+        private readonly Func<IConnection, Task> _onConnection;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _acceptLoop;
+        private readonly HashSet<Task> _running = [];
+
+        public ListenerHandle(IListener listener, IReadOnlyList<Role> roles, Func<IConnection, Task> onConnection)
+        {
+            _listener = listener;
+            _roles = roles;
+            _onConnection = onConnection;
+            _acceptLoop = Task.Run(AcceptLoopAsync);
+        }
+
+        public string Address => _listener.Address;
+
+        private async Task AcceptLoopAsync()
+        {
+            try
+            {
+                while (await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false) is { } connection)
+                {
+                    if (_roles.Count > 0 && !_roles.Contains(connection.Peer.Role))
+                    {
+                        _ = connection.CloseAsync($"this endpoint does not accept {connection.Peer.Role} connections").AsTask();
+                        continue;
+                    }
+
+                    var task = Task.Run(() => _onConnection(connection));
+                    lock (_running) _running.Add(task);
+                    _ = task.ContinueWith(t => { lock (_running) _running.Remove(t); }, TaskScheduler.Default);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping
+            }
+            catch (ObjectDisposedException)
+            {
+                // stopping
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            await _listener.DisposeAsync().ConfigureAwait(false);
+            try { await _acceptLoop.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
+            Task[] running;
+            lock (_running) running = [.. _running];
+            try { await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { /* handlers log their own failures */ }
+            _stop.Dispose();
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.Execution;
+using Shoal.Hosting;
+using Shoal.Scheduling;
+
+namespace Shoal;
+
+/// <summary>
+/// A scheduler and workers on this machine, started with no set-up: in this process by default
+/// (tasks and values passed by reference), or as child processes. Disposing it stops everything,
+/// child processes included; children also exit by themselves when this process dies.
+/// </summary>
+public sealed class LocalCluster : ICluster
+{
+    private readonly LocalClusterOptions _options;
+    private readonly SchedulerServer _scheduler;
+    private readonly ILogger _logger;
+    private readonly List<IAsyncDisposable> _workers = [];
+    private readonly SemaphoreSlim _scaling = new(1, 1);
+    private readonly string _clusterId = Guid.NewGuid().ToString("N")[..8];
+    private int _nextWorker;
+    private int _disposed;
+
+    private LocalCluster(LocalClusterOptions options, SchedulerServer scheduler)
+    {
+        _options = options;
+        _scheduler = scheduler;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalCluster>();
+    }
+
+    /// <inheritdoc />
+    public string SchedulerAddress => _scheduler.Address;
+
+    /// <inheritdoc />
+    public string? DashboardLink => null;
+
+    /// <summary>True when the workers are child processes.</summary>
+    public bool Processes => _options.Processes;
+
+    /// <summary>The number of workers started (and not yet stopped) by this cluster.</summary>
+    public int WorkerCount
+    {
+        get { lock (_workers) return _workers.Count; }
+    }
+
+    /// <summary>Process ids of the worker processes (empty in-process).</summary>
+    public IReadOnlyList<int> WorkerProcessIds
+    {
+        get { lock (_workers) return _workers.OfType<WorkerProcess>().Select(w => w.ProcessId).ToArray(); }
+    }
+
+    /// <summary>Starts a scheduler and workers, and waits until every worker has registered.</summary>
+    /// <param name="options">How many workers, how big, in-process or not.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The running cluster.</returns>
+    public static async Task<LocalCluster> StartAsync(LocalClusterOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LocalClusterOptions();
+        var cores = Environment.ProcessorCount;
+        var workers = options.Workers ?? (options.Processes ? (cores <= 4 ? cores : (int)Math.Ceiling(Math.Sqrt(cores))) : 1);
+        if (workers < 0) throw new ArgumentOutOfRangeException(nameof(options), "Workers must be 0 or more.");
+        options = options with
+        {
+            Workers = workers,
+            ThreadsPerWorker = options.ThreadsPerWorker ?? Math.Max(1, cores / Math.Max(1, workers)),
+            MemoryLimitPerWorker = options.MemoryLimitPerWorker ?? MachineMemory.TotalBytes / Math.Max(1, workers),
+        };
+
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var listen = options.Processes ? $"tcp://{options.Host}:{options.SchedulerPort}" : $"inproc://local-{id}";
+        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory }, cancellationToken).ConfigureAwait(false);
+        var cluster = new LocalCluster(options, scheduler);
+        try
+        {
+            await cluster.ScaleAsync(workers, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return cluster;
+    }
+
+    /// <inheritdoc />
+    public async Task ScaleAsync(int workers, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(workers);
+        await _scaling.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var starting = new List<Task<IAsyncDisposable>>();
+            List<IAsyncDisposable> stopping = [];
+            lock (_workers)
+            {
+                for (var i = _workers.Count; i < workers; i++) starting.Add(StartWorkerAsync(cancellationToken));
+                if (_workers.Count > workers)
+                {
+                    stopping = _workers.GetRange(workers, _workers.Count - workers);
+                    _workers.RemoveRange(workers, _workers.Count - workers);
+                }
+            }
+
+            foreach (var worker in stopping) await worker.DisposeAsync().ConfigureAwait(false);
+            var started = await Task.WhenAll(starting).ConfigureAwait(false);
+            lock (_workers) _workers.AddRange(started);
+            await WaitForWorkersAsync(workers, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _scaling.Release();
+        }
+    }
+
+    private async Task<IAsyncDisposable> StartWorkerAsync(CancellationToken cancellationToken)
+    {
+        var index = Interlocked.Increment(ref _nextWorker) - 1;
+        var name = $"local-{_clusterId}-{index}";
+        if (!_options.Processes)
+        {
+            return await WorkerServer.StartAsync(new WorkerServerOptions
+            {
+                SchedulerAddress = _scheduler.Address,
+                ListenAddress = $"inproc://{name}",
+                Name = name,
+                NThreads = _options.ThreadsPerWorker!.Value,
+                MemoryLimit = _options.MemoryLimitPerWorker!.Value,
+                Resources = _options.Resources ?? new Dictionary<string, double>(),
+                LoggerFactory = _options.LoggerFactory,
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return WorkerProcess.Start(new WorkerProcessSpec(_scheduler.Address, name, _options.ThreadsPerWorker!.Value,
+            _options.MemoryLimitPerWorker!.Value, _options.Resources, _options.Host, _options.WorkerCommand), _logger);
+    }
+
+    /// <summary>Waits until the scheduler counts <paramref name="workers"/> workers, or a worker process died.</summary>
+    private async Task WaitForWorkersAsync(int workers, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.StartTimeout);
+        var delay = 1;
+        while (_scheduler.WorkerCount != workers)
+        {
+            WorkerProcess[] processes;
+            lock (_workers) processes = _workers.OfType<WorkerProcess>().ToArray();
+            foreach (var process in processes)
+            {
+                if (process.HasExited) throw new InvalidOperationException($"Worker process {process.Name} exited with code {process.ExitCode} before registering: {process.LastOutput}");
+            }
+
+            try
+            {
+                // Registration is a message to the scheduler's loop; poll its count with a short back-off.
+                await Task.Delay(delay, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Only {_scheduler.WorkerCount} of {workers} workers registered within {_options.StartTimeout.TotalSeconds:0} s.");
+            }
+
+            delay = Math.Min(50, delay * 2);
+        }
+    }
+
+    /// <summary>Stops the workers (child processes included) and the scheduler.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        IAsyncDisposable[] workers;
+        lock (_workers)
+        {
+            workers = [.. _workers];
+            _workers.Clear();
+        }
+
+        await Task.WhenAll(workers.Select(w => w.DisposeAsync().AsTask())).ConfigureAwait(false);
+        await _scheduler.DisposeAsync().ConfigureAwait(false);
+        _scaling.Dispose();
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+
+namespace Shoal;
+
+/// <summary>Options for <see cref="LocalCluster.StartAsync(LocalClusterOptions?, CancellationToken)"/>.</summary>
+public sealed record LocalClusterOptions
+{
+    /// <summary>
+    /// Run each worker in its own child process (true) or in this process (false, the default:
+    /// .NET has no GIL, so threads are enough, and nothing is serialised).
+    /// </summary>
+    public bool Processes { get; init; }
+
+    /// <summary>Number of workers. Default: 1 in-process; with processes, one per core up to 4, then fewer with more threads each.</summary>
+    public int? Workers { get; init; }
+
+    /// <summary>Threads per worker. Default: the cores divided among the workers.</summary>
+    public int? ThreadsPerWorker { get; init; }
+
+    /// <summary>Memory limit per worker in bytes (0: none). Default: the machine's memory divided among the workers.</summary>
+    public long? MemoryLimitPerWorker { get; init; }
+
+    /// <summary>Abstract resources every worker declares, e.g. <c>{"GPU": 1}</c>.</summary>
+    public IReadOnlyDictionary<string, double>? Resources { get; init; }
+
+    /// <summary>Interface the scheduler and workers listen on when <see cref="Processes"/> is true.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The scheduler's port when <see cref="Processes"/> is true (0: any free port).</summary>
+    public int SchedulerPort { get; init; }
+
+    /// <summary>How long to wait for the workers to register.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The worker host for <see cref="Processes"/>: a path to <c>Shoal.Cli.dll</c> or a <c>shoal</c>
+    /// executable. By default: the <c>SHOAL_CLI</c> environment variable, then <c>Shoal.Cli.dll</c>
+    /// beside the application, then <c>shoal</c> on the PATH.
+    /// </summary>
+    public string? WorkerCommand { get; init; }
+
+    /// <summary>Where the scheduler and workers log (and where worker processes' output goes).</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}

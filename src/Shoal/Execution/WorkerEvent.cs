@@ -1,0 +1,47 @@
+using Shoal.Comm;
+using Shoal.Transfer;
+
+namespace Shoal.Execution;
+
+/// <summary>Something for the worker loop to apply to its state.</summary>
+internal sealed record WorkerEvent(WorkerEventKind Kind)
+{
+    public IncomingMessage Incoming { get; init; }
+
+    public string Key { get; init; } = "";
+
+    public long Nbytes { get; init; }
+
+    public double Start { get; init; }
+
+    public double Stop { get; init; }
+
+    public TaskErrorPayload? Error { get; init; }
+
+    public string Peer { get; init; } = "";
+
+    public IReadOnlyList<KeyValuePair<string, long>> Received { get; init; } = [];
+
+    public IReadOnlyList<string> Keys { get; init; } = [];
+
+    public string Reason { get; init; } = "";
+
+    public static readonly WorkerEvent HeartbeatTick = new(WorkerEventKind.Heartbeat);
+
+    public static WorkerEvent FromScheduler(IncomingMessage incoming) => new(WorkerEventKind.SchedulerMessage) { Incoming = incoming };
+
+    public static WorkerEvent SchedulerLost(string reason) => new(WorkerEventKind.SchedulerLost) { Reason = reason };
+}
+
+/// <summary>Kinds of <see cref="WorkerEvent"/>.</summary>
+internal enum WorkerEventKind
+{
+    SchedulerMessage,
+    ExecuteSuccess,
+    ExecuteFailure,
+    GatherSuccess,
+    GatherFailure,
+    DataPut,
+    Heartbeat,
+    SchedulerLost,
+}

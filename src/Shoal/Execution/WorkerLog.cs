@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace Shoal.Execution;
+
+internal static partial class WorkerLog
+{
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Worker {Name} serving at {Address}, registered with {Scheduler}")]
+    public static partial void Registered(ILogger logger, string name, string address, string scheduler);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Lost the scheduler at {Scheduler}: {Reason}")]
+    public static partial void SchedulerLost(ILogger logger, string scheduler, string reason);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "Could not handle worker event {Kind}")]
+    public static partial void EventFailed(ILogger logger, string kind, Exception exception);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "Unexpected {Kind}")]
+    public static partial void UnexpectedMessage(ILogger logger, string kind);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Refused {Kind} from peer {Peer}: peers may only get or put data")]
+    public static partial void RefusedPeerMessage(ILogger logger, string peer, string kind);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "Data connection from {Peer} failed: {Reason}")]
+    public static partial void PeerFailed(ILogger logger, string peer, string reason);
+}

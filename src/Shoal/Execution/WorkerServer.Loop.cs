@@ -1,0 +1,243 @@
+using Shoal.Comm;
+using Shoal.Protocol.Messages;
+using Shoal.Transfer;
+using Body = Shoal.Protocol.Messages.Envelope.BodyOneofCase;
+
+namespace Shoal.Execution;
+
+internal sealed partial class WorkerServer
+{
+    /// <summary>The one loop that owns the state.</summary>
+    private async Task RunLoopAsync()
+    {
+        var reader = _events.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var e))
+            {
+                try
+                {
+                    Handle(e);
+                }
+                catch (Exception ex)
+                {
+                    WorkerLog.EventFailed(_logger, e.Kind.ToString(), ex);
+                }
+            }
+        }
+    }
+
+    private void Handle(WorkerEvent e)
+    {
+        var now = Now;
+        switch (e.Kind)
+        {
+            case WorkerEventKind.SchedulerMessage:
+                HandleSchedulerMessage(e.Incoming, now);
+                break;
+            case WorkerEventKind.ExecuteSuccess:
+                Apply(_state.ExecuteSuccess(e.Key, e.Nbytes, e.Start, e.Stop));
+                break;
+            case WorkerEventKind.ExecuteFailure:
+                Apply(_state.ExecuteFailure(e.Key, e.Error!, e.Start, e.Stop));
+                break;
+            case WorkerEventKind.GatherSuccess:
+                Apply(_state.GatherSuccess(e.Peer, e.Received, e.Keys, now));
+                break;
+            case WorkerEventKind.GatherFailure:
+                Apply(_state.GatherFailure(e.Peer, e.Keys, e.Reason, now));
+                break;
+            case WorkerEventKind.DataPut:
+                Apply(_state.DataPut(e.Received, now));
+                break;
+            case WorkerEventKind.Heartbeat:
+                SendHeartbeat();
+                break;
+            case WorkerEventKind.SchedulerLost:
+                WorkerLog.SchedulerLost(_logger, _options.SchedulerAddress, e.Reason);
+                Stop("lost the scheduler: " + e.Reason);
+                _events.Writer.TryComplete();
+                break;
+        }
+    }
+
+    private void HandleSchedulerMessage(IncomingMessage incoming, double now)
+    {
+        var message = incoming.Message;
+        switch (message.BodyCase)
+        {
+            case Body.ComputeTask:
+                var compute = message.ComputeTask;
+                var run = incoming.Segments.Span.Slice((int)compute.RunFirstSegment, (int)compute.RunSegmentCount).ToArray();
+                var dependencies = new DependencySpec[compute.Dependencies.Count];
+                for (var i = 0; i < dependencies.Length; i++)
+                {
+                    var d = compute.Dependencies[i];
+                    dependencies[i] = new DependencySpec(d.Key, (long)d.Nbytes, d.Workers.Count == 0 ? [] : [.. d.Workers]);
+                }
+
+                var request = new ComputeRequest(compute.Key, new TaskPayload(run, compute.Code.Count == 0 ? TaskPayload.NoCode : [.. compute.Code]),
+                    compute.Priority, dependencies, compute.Resources.Count == 0 ? null : new Dictionary<string, double>(compute.Resources));
+                Apply(_state.ComputeTask(request, now));
+                break;
+            case Body.FreeKeys:
+                Apply(_state.FreeKeys(message.FreeKeys.Keys, now));
+                break;
+            case Body.StealRequest:
+                Apply(_state.StealRequest(message.StealRequest.Key, now));
+                break;
+            case Body.CloseWorker:
+                Stop("the scheduler closed this worker: " + message.CloseWorker.Reason);
+                _events.Writer.TryComplete();
+                break;
+            case Body.Ping:
+                _scheduler.Send(new Envelope { Pong = new Pong { RequestId = message.Ping.RequestId } });
+                break;
+            default:
+                WorkerLog.UnexpectedMessage(_logger, message.BodyCase.ToString());
+                break;
+        }
+    }
+
+    /// <summary>Carries out the state's instructions.</summary>
+    private void Apply(IReadOnlyList<WorkerInstruction> instructions)
+    {
+        for (var i = 0; i < instructions.Count; i++)
+        {
+            switch (instructions[i])
+            {
+                case Execute execute:
+                    StartExecution(execute.Key, (TaskPayload)_state.RunSpecOf(execute.Key)!);
+                    break;
+                case GatherDep gather:
+                    StartGather(gather.Peer, [.. gather.Keys]);
+                    break;
+                case TaskDoneMsg done:
+                    var typeName = _store.TryGet(done.Key, out var stored) ? Payloads.TypeNameOf(stored.Value) : "";
+                    SendToScheduler(new Envelope { TaskDone = new TaskDone { Key = done.Key, Nbytes = (ulong)Math.Max(0, done.Nbytes), Start = done.Start, Stop = done.Stop, TypeName = typeName } });
+                    break;
+                case TaskFailedMsg failed:
+                    SendFailure(failed);
+                    break;
+                case MissingDataMsg missing:
+                    SendToScheduler(new Envelope { MissingData = new MissingData { Key = missing.Key, Worker = missing.Peer } });
+                    break;
+                case StealResponseMsg steal:
+                    SendToScheduler(new Envelope { StealResponse = new StealResponse { Key = steal.Key, Accepted = steal.Accepted } });
+                    break;
+                case ReleaseData release:
+                    _store.Remove(release.Key);
+                    break;
+                case RescheduleMsg reschedule:
+                    SendToScheduler(new Envelope { Reschedule = new Reschedule { Key = reschedule.Key } });
+                    break;
+                case AddKeysMsg add:
+                    var message = new AddKeys();
+                    foreach (var pair in add.Keys) message.Keys.Add(new KeyNbytes { Key = pair.Key, Nbytes = (ulong)Math.Max(0, pair.Value) });
+                    SendToScheduler(new Envelope { AddKeys = message });
+                    break;
+                default:
+                    WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);
+                    break;
+            }
+        }
+    }
+
+    private void SendFailure(TaskFailedMsg failed)
+    {
+        var payload = failed.Error as TaskErrorPayload;
+        var error = payload?.Error.Clone() ?? new RemoteError { Key = failed.Key, TypeName = "error", Message = failed.Error.ToString() ?? "", StackTrace = "" };
+        Segment[] segments = [];
+        if (payload?.Original is { } original && _scheduler.Connection.RemoteAddress.StartsWith("inproc://", StringComparison.Ordinal))
+        {
+            error.Segment = 0;
+            segments = [Segment.FromObject(original)];
+        }
+
+        SendToScheduler(new Envelope { TaskFailed = new TaskFailed { Key = failed.Key, Error = error, Start = failed.Start, Stop = failed.Stop } }, segments);
+    }
+
+    private void SendToScheduler(Envelope message, ReadOnlySpan<Segment> segments = default)
+    {
+        try
+        {
+            _scheduler.Send(message, segments);
+        }
+        catch (ConnectionClosedException)
+        {
+            // The loop hears of the lost scheduler from the connection itself.
+        }
+    }
+
+    private void SendHeartbeat()
+    {
+        SendToScheduler(new Envelope
+        {
+            Heartbeat = new Heartbeat
+            {
+                Executing = (uint)_state.Executing,
+                Ready = (uint)_state.ReadyCount,
+                ManagedBytes = (ulong)Math.Max(0, _state.ManagedBytes),
+                StoredKeys = (uint)_store.Count,
+                ProcessMemory = (ulong)Environment.WorkingSet,
+            },
+        });
+    }
+
+    /// <summary>Runs a task on the thread pool; the state already keeps at most nthreads running.</summary>
+    private void StartExecution(string key, TaskPayload payload)
+    {
+        _ = Task.Run(async () =>
+        {
+            var start = Now;
+            try
+            {
+                var run = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
+                var value = await run.InvokeAsync(_store.ValueOf).ConfigureAwait(false);
+                var nbytes = Payloads.SizeOf(value);
+                _store.Put(key, value, nbytes);
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Key = key, Nbytes = nbytes, Start = start, Stop = Now });
+            }
+            catch (Exception e)
+            {
+                var error = RemoteErrors.FromException(e, key, _options.Name);
+                var original = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteFailure) { Key = key, Error = new TaskErrorPayload(error, original), Start = start, Stop = Now });
+            }
+        });
+    }
+
+    /// <summary>Fetches dependencies from a peer into the store.</summary>
+    private void StartGather(string peer, string[] keys)
+    {
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var connection = await _peers.GetAsync(peer, _stopping.Token).ConfigureAwait(false);
+                var id = connection.NextRequestId();
+                var request = new GetData { RequestId = id };
+                request.Keys.AddRange(keys);
+                var incoming = await connection.RequestAsync(id, new Envelope { GetData = request }, default, _stopping.Token).ConfigureAwait(false);
+                var reply = incoming.Message.DataReply;
+                var segments = incoming.Segments.Span;
+                var received = new List<KeyValuePair<string, long>>(reply.Values.Count);
+                foreach (var value in reply.Values)
+                {
+                    var slice = segments.Slice((int)value.FirstSegment, (int)value.SegmentCount);
+                    var decoded = _code.DecodeValue(slice);
+                    var nbytes = value.Nbytes > 0 ? (long)value.Nbytes : Payloads.SizeOf(decoded);
+                    _store.Put(value.Key, decoded, nbytes);
+                    received.Add(new(value.Key, nbytes));
+                }
+
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherSuccess) { Peer = peer, Received = received, Keys = [.. reply.Missing] });
+            }
+            catch (Exception e)
+            {
+                _peers.Evict(peer);
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherFailure) { Peer = peer, Keys = keys, Reason = e.Message });
+            }
+        });
+    }
+}

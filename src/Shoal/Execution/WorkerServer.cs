@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.Comm;
+using Shoal.Comm.Rpc;
+using Shoal.Protocol.Messages;
+
+namespace Shoal.Execution;
+
+/// <summary>
+/// The I/O shell around <see cref="WorkerState"/>: registers with the scheduler, feeds the state
+/// its messages, task completions and transfer results on ONE loop, and carries out the
+/// instructions it returns (run a task, fetch data from a peer, tell the scheduler). It also
+/// serves the data plane: peers and clients fetch results from it directly.
+/// </summary>
+internal sealed partial class WorkerServer : IAsyncDisposable
+{
+    private readonly WorkerServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<WorkerEvent> _events = Channel.CreateUnbounded<WorkerEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly DataStore _store = new();
+    private readonly ConnectionPool _peers;
+    private WorkerState _state = null!;
+    private RpcConnection _scheduler = null!;
+    private IListenerHandle _listener = null!;
+    private WorkerCode _code = null!;
+    private Task _loop = Task.CompletedTask;
+    private Task _heartbeats = Task.CompletedTask;
+    private int _disposed;
+
+    private WorkerServer(WorkerServerOptions options)
+    {
+        _options = options;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
+        _peers = new ConnectionPool(Role.Peer, options.Name, new DialOptions { LoggerFactory = options.LoggerFactory });
+    }
+
+    /// <summary>The worker's name.</summary>
+    public string Name => _options.Name;
+
+    /// <summary>Where peers and clients fetch this worker's data.</summary>
+    public string Address => _listener.Address;
+
+    /// <summary>Completes when the worker stopped (scheduler gone, told to close, or disposed); carries the reason.</summary>
+    public Task<string> Stopped => _stopped.Task.ContinueWith(_ => _stopReason, TaskScheduler.Default);
+
+    private string _stopReason = "";
+
+    private double Now => _clock.Elapsed.TotalSeconds;
+
+    internal DataStore Store => _store;
+
+    public static async Task<WorkerServer> StartAsync(WorkerServerOptions options, CancellationToken cancellationToken = default)
+    {
+        var server = new WorkerServer(options);
+        try
+        {
+            await server.StartCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return server;
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        _listener = await Dial.ListenAsync(_options.ListenAddress, Role.Worker, _options.Name,
+            new ListenOptions { LoggerFactory = _options.LoggerFactory, AcceptedRoles = [Role.Peer] },
+            ServePeerAsync, cancellationToken).ConfigureAwait(false);
+        _state = new WorkerState(new WorkerStateConfig
+        {
+            Address = _listener.Address,
+            NThreads = Math.Max(1, _options.NThreads),
+            Resources = _options.Resources,
+        });
+
+        var connection = await Dial.ConnectAsync(_options.SchedulerAddress, Role.Worker, _options.Name,
+            new DialOptions { LoggerFactory = _options.LoggerFactory }, cancellationToken).ConfigureAwait(false);
+        var registered = new TaskCompletionSource<RegisterWorkerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scheduler = new RpcConnection(connection, incoming =>
+        {
+            if (incoming.Message.BodyCase == Envelope.BodyOneofCase.RegisterWorkerReply)
+            {
+                registered.TrySetResult(incoming.Message.RegisterWorkerReply);
+            }
+            else
+            {
+                _events.Writer.TryWrite(WorkerEvent.FromScheduler(incoming));
+            }
+
+            return ValueTask.CompletedTask;
+        });
+        _code = new WorkerCode(_scheduler, _options.CodeDirectory);
+
+        var registration = new RegisterWorker
+        {
+            Name = _options.Name,
+            Address = _listener.Address,
+            Nthreads = (uint)Math.Max(1, _options.NThreads),
+            MemoryLimit = (ulong)Math.Max(0, _options.MemoryLimit),
+            Pid = Environment.ProcessId,
+            Host = Environment.MachineName,
+        };
+        registration.Resources.Add(_options.Resources);
+        _scheduler.Send(new Envelope { RegisterWorker = registration });
+        var reply = await registered.Task.WaitAsync(_scheduler.Completion.IsCompleted ? Task.FromException(new ConnectionClosedException("the scheduler closed the connection during registration")) : WaitClosedAsync(), cancellationToken).ConfigureAwait(false);
+        _loop = Task.Run(RunLoopAsync);
+        _heartbeats = Task.Run(() => HeartbeatLoopAsync(TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds))));
+        _ = _scheduler.Completion.ContinueWith(t => _events.Writer.TryWrite(WorkerEvent.SchedulerLost(_scheduler.CloseReason?.Message ?? "the scheduler closed the connection")), TaskScheduler.Default);
+        WorkerLog.Registered(_logger, _options.Name, _listener.Address, _options.SchedulerAddress);
+    }
+
+    private async Task<RegisterWorkerReply> WaitClosedAsync()
+    {
+        try { await _scheduler.Completion.ConfigureAwait(false); } catch (Exception) { /* reason below */ }
+        throw new ConnectionClosedException("the scheduler closed the connection during registration: " + (_scheduler.CloseReason?.Message ?? "no reason given"));
+    }
+
+    private async Task HeartbeatLoopAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                _events.Writer.TryWrite(WorkerEvent.HeartbeatTick);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    /// <summary>Stops the worker: no new work, connections closed, the loop ended.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Stop("worker closing");
+        _stopping.Cancel();
+        _events.Writer.TryComplete();
+        try { await _loop.ConfigureAwait(false); } catch (Exception) { /* logged */ }
+        try { await _heartbeats.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
+        if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
+        if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
+        await _peers.DisposeAsync().ConfigureAwait(false);
+        _code?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private void Stop(string reason)
+    {
+        if (_stopped.Task.IsCompleted) return;
+        _stopReason = reason;
+        _stopped.TrySetResult();
+    }
+}

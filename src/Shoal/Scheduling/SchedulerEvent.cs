@@ -1,0 +1,24 @@
+using Shoal.Comm;
+
+namespace Shoal.Scheduling;
+
+/// <summary>Something for the scheduler loop to apply to the state.</summary>
+internal readonly record struct SchedulerEvent(SchedulerEventKind Kind, SchedulerServer.Session? Session, IncomingMessage Incoming, string? Reason)
+{
+    public static SchedulerEvent Tick => new(SchedulerEventKind.Tick, null, default, null);
+
+    public static SchedulerEvent Connected(SchedulerServer.Session session) => new(SchedulerEventKind.Connected, session, default, null);
+
+    public static SchedulerEvent Disconnected(SchedulerServer.Session session, string reason) => new(SchedulerEventKind.Disconnected, session, default, reason);
+
+    public static SchedulerEvent Message(SchedulerServer.Session session, IncomingMessage incoming) => new(SchedulerEventKind.Message, session, incoming, null);
+}
+
+/// <summary>Kinds of <see cref="SchedulerEvent"/>.</summary>
+internal enum SchedulerEventKind
+{
+    Tick,
+    Connected,
+    Disconnected,
+    Message,
+}

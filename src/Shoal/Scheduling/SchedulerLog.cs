@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace Shoal.Scheduling;
+
+internal static partial class SchedulerLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Scheduler at {Address}")]
+    public static partial void Listening(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Worker {Name} joined from {Address} with {Threads} threads")]
+    public static partial void WorkerJoined(ILogger logger, string name, string address, int threads);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Worker {Name} at {Address} left: {Reason}")]
+    public static partial void WorkerLeft(ILogger logger, string name, string address, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Client {Name} connected from {Address}")]
+    public static partial void ClientConnected(ILogger logger, string name, string address);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Client {Name} left: {Reason}")]
+    public static partial void ClientLeft(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Refused a message from {Peer}: {Reason}")]
+    public static partial void RefusedMessage(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Error, Message = "Could not handle {Kind} from {Peer}; closing that connection")]
+    public static partial void EventFailed(ILogger logger, string kind, string peer, Exception exception);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Debug, Message = "No message for scheduler command {Kind}")]
+    public static partial void UnknownCommand(ILogger logger, string kind);
+}

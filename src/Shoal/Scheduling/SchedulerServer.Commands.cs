@@ -1,0 +1,136 @@
+using Shoal.Comm;
+using Shoal.Protocol.Messages;
+using Shoal.Transfer;
+
+namespace Shoal.Scheduling;
+
+internal sealed partial class SchedulerServer
+{
+    private readonly Dictionary<int, FreeKeys> _pendingFrees = new();
+
+    /// <summary>Turns the state's commands into messages. Sends only queue; the writers batch them.</summary>
+    private void EmitCommands()
+    {
+        var commands = _state.Commands;
+        if (commands.IsEmpty) return;
+        foreach (var command in commands)
+        {
+            switch (command.Kind)
+            {
+                case SchedulerCommandKind.Compute:
+                    SendCompute(command.Target, command.Task);
+                    break;
+                case SchedulerCommandKind.FreeKeys:
+                    if (!_pendingFrees.TryGetValue(command.Target, out var free)) _pendingFrees[command.Target] = free = new FreeKeys();
+                    free.Keys.Add(_state.KeyOf(command.Task));
+                    break;
+                case SchedulerCommandKind.StealRequest:
+                    SendToWorker(command.Target, new Envelope { StealRequest = new StealRequest { Key = _state.KeyOf(command.Task) } });
+                    break;
+                case SchedulerCommandKind.KeyInMemory:
+                    var memory = new KeyInMemory { Key = _state.KeyOf(command.Task), Nbytes = (ulong)Math.Max(0, _state.NbytesOf(command.Task)) };
+                    foreach (var worker in _state.WhoHas(command.Task)) memory.Workers.Add(AddressOf(worker));
+                    SendToClient(command.Target, new Envelope { KeyInMemory = memory });
+                    break;
+                case SchedulerCommandKind.KeyErred:
+                    SendError(command.Target, command.Task);
+                    break;
+                case SchedulerCommandKind.KeyCancelled:
+                    SendToClient(command.Target, new Envelope { KeyCancelled = new KeyCancelled { Key = _state.KeyOf(command.Task), Reason = "cancelled" } });
+                    break;
+                default:
+                    EmitOther(command);
+                    break;
+            }
+        }
+
+        _state.ClearCommands();
+    }
+
+    private void FlushFreeKeys()
+    {
+        if (_pendingFrees.Count == 0) return;
+        foreach (var (worker, free) in _pendingFrees) SendToWorker(worker, new Envelope { FreeKeys = free });
+        _pendingFrees.Clear();
+    }
+
+    private void SendCompute(int worker, int task)
+    {
+        var payload = (TaskPayload)_state.RunSpecOf(task)!;
+        var compute = new ComputeTask
+        {
+            Key = _state.KeyOf(task),
+            Priority = _state.PriorityOf(task),
+            RunFirstSegment = 0,
+            RunSegmentCount = (uint)payload.Run.Length,
+        };
+        foreach (var dependency in _state.DependenciesOf(task))
+        {
+            var d = new Dependency { Key = _state.KeyOf(dependency), Nbytes = (ulong)Math.Max(0, _state.NbytesOf(dependency)) };
+            foreach (var holder in _state.WhoHas(dependency)) d.Workers.Add(AddressOf(holder));
+            compute.Dependencies.Add(d);
+        }
+
+        if (_state.ResourcesOf(task) is { } resources)
+        {
+            foreach (var pair in resources) compute.Resources.Add(pair.Key, pair.Value);
+        }
+
+        if (payload.Code.Length > 0) compute.Code.AddRange(payload.Code);
+        SendToWorker(worker, new Envelope { ComputeTask = compute }, payload.Run);
+    }
+
+    private void SendError(int client, int task)
+    {
+        var key = _state.KeyOf(task);
+        var (error, original) = _state.ErrorOf(task) switch
+        {
+            TaskErrorPayload p => (p.Error.Clone(), p.Original),
+            WorkerKilledError k => (new RemoteError { TypeName = "Shoal.WorkerKilledException", Message = k.ToString(), Key = key, StackTrace = "" }, (Exception?)null),
+            { } other => (new RemoteError { TypeName = other.GetType().FullName ?? "error", Message = other.ToString() ?? "", Key = key, StackTrace = "" }, null),
+            null => (new RemoteError { TypeName = "Shoal.TaskException", Message = "the task failed", Key = key, StackTrace = "" }, null),
+        };
+        error.Key = key;
+        Segment[] segments = [];
+        if (original is not null && _clients.TryGetValue(client, out var session) && IsInProcess(session.Connection))
+        {
+            error.Segment = 0;
+            segments = [Segment.FromObject(original)];
+        }
+        else
+        {
+            error.Segment = -1;
+        }
+
+        SendToClient(client, new Envelope { KeyErred = new KeyErred { Key = key, Error = error } }, segments);
+    }
+
+    private static bool IsInProcess(IConnection connection) => connection.RemoteAddress.StartsWith("inproc://", StringComparison.Ordinal);
+
+    private void SendToWorker(int worker, Envelope message, ReadOnlySpan<Segment> segments = default)
+    {
+        if (!_workers.TryGetValue(worker, out var session)) return;
+        TrySend(session, message, segments);
+    }
+
+    private void SendToClient(int client, Envelope message, ReadOnlySpan<Segment> segments = default)
+    {
+        if (!_clients.TryGetValue(client, out var session)) return;
+        TrySend(session, message, segments);
+    }
+
+    private void TrySend(Session session, Envelope message, ReadOnlySpan<Segment> segments)
+    {
+        try
+        {
+            session.Connection.Send(message, segments);
+        }
+        catch (ConnectionClosedException)
+        {
+            // Its receive loop reports the disconnection; the state hears of it then.
+        }
+    }
+
+    private void EmitOther(SchedulerCommand command) =>
+        SchedulerLog.UnknownCommand(_logger, command.Kind.ToString());
+}

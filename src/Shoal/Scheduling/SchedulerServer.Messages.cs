@@ -1,0 +1,310 @@
+using Shoal.Comm;
+using Shoal.Protocol.Messages;
+using Shoal.Transfer;
+using Body = Shoal.Protocol.Messages.Envelope.BodyOneofCase;
+
+namespace Shoal.Scheduling;
+
+internal sealed partial class SchedulerServer
+{
+    /// <summary>Which messages each role may send: a client cannot report task results, a worker cannot submit.</summary>
+    private static bool RoleMayStateThis(Role role, Body body) => role switch
+    {
+        Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
+            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping,
+        Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
+            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.Ping,
+        _ => false,
+    };
+
+    /// <summary>Requests that need nothing of the state are answered on the connection's own task.</summary>
+    private bool TryServeDirectly(Session session, IncomingMessage incoming)
+    {
+        var message = incoming.Message;
+        switch (message.BodyCase)
+        {
+            case Body.UploadCode:
+                foreach (var blob in message.UploadCode.Blobs)
+                {
+                    _code.Put(blob.Hash, blob.Name, incoming.Segments.Span[(int)blob.Segment]);
+                }
+
+                return true;
+            case Body.HasCode:
+                var reply = new HasCodeReply { RequestId = message.HasCode.RequestId };
+                foreach (var hash in message.HasCode.Hashes)
+                {
+                    if (!_code.Has(hash)) reply.Missing.Add(hash);
+                }
+
+                session.Connection.Send(new Envelope { HasCodeReply = reply });
+                return true;
+            case Body.CodeRequest:
+                var code = new CodeReply { RequestId = message.CodeRequest.RequestId };
+                var segments = new List<Segment>();
+                foreach (var hash in message.CodeRequest.Hashes)
+                {
+                    if (_code.TryGet(hash, out var name, out var bytes))
+                    {
+                        code.Blobs.Add(new CodeBlob { Hash = hash, Name = name, Segment = (uint)segments.Count });
+                        segments.Add(bytes);
+                    }
+                    else
+                    {
+                        code.Missing.Add(hash);
+                    }
+                }
+
+                session.Connection.Send(new Envelope { CodeReply = code }, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(segments));
+                return true;
+            case Body.Ping:
+                session.Connection.Send(new Envelope { Pong = new Pong { RequestId = message.Ping.RequestId } });
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void Handle(SchedulerEvent e)
+    {
+        var now = Now;
+        switch (e.Kind)
+        {
+            case SchedulerEventKind.Tick:
+                _state.Tick(now);
+                return;
+            case SchedulerEventKind.Connected:
+                lock (_workers) _clients[e.Session!.Id] = e.Session;
+                _state.AddClient(e.Session.Id);
+                SchedulerLog.ClientConnected(_logger, e.Session.Connection.Peer.Name, e.Session.Connection.RemoteAddress);
+                return;
+            case SchedulerEventKind.Disconnected:
+                OnDisconnected(e.Session!, e.Reason ?? "closed", now);
+                return;
+        }
+
+        var session = e.Session!;
+        var message = e.Incoming.Message;
+        if (session.Role == Role.Worker && !session.Registered && message.BodyCase != Body.RegisterWorker)
+        {
+            throw new InvalidOperationException($"a worker must register before sending {message.BodyCase}");
+        }
+
+        switch (message.BodyCase)
+        {
+            case Body.UpdateGraph:
+                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, e.Incoming.Segments), now);
+                break;
+            case Body.ReleaseKeys:
+                _state.ReleaseKeys(session.Id, message.ReleaseKeys.Keys, now);
+                break;
+            case Body.CancelKeys:
+                CancelKeys(session, message.CancelKeys, now);
+                break;
+            case Body.ScatterUpdate:
+                ScatterUpdate(session, message.ScatterUpdate, now);
+                break;
+            case Body.WhoHas:
+                WhoHas(session, message.WhoHas);
+                break;
+            case Body.Identity:
+                Identity(session, message.Identity);
+                break;
+            case Body.RetireWorkers:
+                session.Connection.Send(new Envelope { RetireWorkersReply = new RetireWorkersReply { RequestId = message.RetireWorkers.RequestId } });
+                break;
+            case Body.CloseClient:
+                // The connection closing next does the work.
+                break;
+            case Body.RegisterWorker:
+                RegisterWorker(session, message.RegisterWorker, now);
+                break;
+            case Body.TaskDone:
+                var done = message.TaskDone;
+                _state.TaskFinished(session.Id, done.Key, (long)done.Nbytes, done.Start, done.Stop, now);
+                break;
+            case Body.TaskFailed:
+                var failed = message.TaskFailed;
+                var original = RemoteErrors.OriginalOf(failed.Error, e.Incoming.Segments.Span);
+                failed.Error.Segment = -1;
+                _state.TaskErred(session.Id, failed.Key, new TaskErrorPayload(failed.Error, original), now);
+                break;
+            case Body.Heartbeat:
+                var beat = message.Heartbeat;
+                session.LastHeartbeat = beat;
+                _state.Heartbeat(session.Id, new WorkerLoad((int)beat.Executing, (int)beat.Ready, (long)beat.ManagedBytes, (long)beat.SpilledBytes, (long)beat.ProcessMemory), now);
+                break;
+            case Body.MissingData:
+                var missing = message.MissingData;
+                _state.MissingData(session.Id, missing.Key, _workerByAddress.GetValueOrDefault(missing.Worker, -1), now);
+                break;
+            case Body.StealResponse:
+                _state.StealResponse(session.Id, message.StealResponse.Key, message.StealResponse.Accepted, now);
+                break;
+            case Body.AddKeys:
+                _state.AddKeys(session.Id, message.AddKeys.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray(), now);
+                break;
+            case Body.Reschedule:
+                _state.Reschedule(session.Id, message.Reschedule.Key, now);
+                break;
+            default:
+                throw new InvalidOperationException($"unexpected message {message.BodyCase}");
+        }
+    }
+
+    private static List<TaskSpecification> ToSpecifications(UpdateGraph update, ReadOnlyMemory<Segment> segments)
+    {
+        var specs = new List<TaskSpecification>(update.Tasks.Count);
+        var all = segments.Span;
+        foreach (var task in update.Tasks)
+        {
+            var first = (int)task.RunFirstSegment;
+            var count = (int)task.RunSegmentCount;
+            if (first < 0 || count < 0 || first + count > all.Length)
+            {
+                throw new InvalidOperationException($"task '{task.Key}' points at segments {first}..{first + count} of {all.Length}");
+            }
+
+            var code = task.Code.Count == 0 ? TaskPayload.NoCode : task.Code.ToArray();
+            specs.Add(new TaskSpecification
+            {
+                Key = task.Key,
+                Dependencies = task.Dependencies.Count == 0 ? [] : [.. task.Dependencies],
+                RunSpec = new TaskPayload(all.Slice(first, count).ToArray(), code),
+                Priority = task.Priority,
+                Retries = task.Retries,
+                Resources = task.Resources.Count == 0 ? null : new Dictionary<string, double>(task.Resources),
+                Workers = task.Workers.Count == 0 ? null : [.. task.Workers],
+                AllowOtherWorkers = task.AllowOtherWorkers,
+                Wanted = task.Wanted,
+            });
+        }
+
+        return specs;
+    }
+
+    private void RegisterWorker(Session session, RegisterWorker registration, double now)
+    {
+        if (session.Registered) throw new InvalidOperationException("worker registered twice");
+        if (string.IsNullOrEmpty(registration.Address)) throw new InvalidOperationException("a worker must give the address it serves data on");
+        session.Registration = registration;
+        lock (_workers)
+        {
+            _workers[session.Id] = session;
+            _workerByAddress[registration.Address] = session.Id;
+            _workerCount = _workers.Count;
+        }
+
+        var held = registration.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray();
+        session.Connection.Send(new Envelope
+        {
+            RegisterWorkerReply = new RegisterWorkerReply
+            {
+                WorkerId = session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                HeartbeatIntervalSeconds = _options.HeartbeatInterval.TotalSeconds,
+                SchedulerId = _options.Id,
+            },
+        });
+        _state.AddWorker(session.Id, new WorkerSpec(registration.Name, registration.Address, (int)Math.Max(1, registration.Nthreads),
+            (long)registration.MemoryLimit, new Dictionary<string, double>(registration.Resources), held), now);
+        SchedulerLog.WorkerJoined(_logger, registration.Name, registration.Address, (int)registration.Nthreads);
+    }
+
+    private void OnDisconnected(Session session, string reason, double now)
+    {
+        if (session.Role == Role.Worker)
+        {
+            bool known;
+            lock (_workers)
+            {
+                known = _workers.Remove(session.Id);
+                if (known && session.Registration is { } r && _workerByAddress.TryGetValue(r.Address, out var id) && id == session.Id)
+                {
+                    _workerByAddress.Remove(r.Address);
+                }
+
+                _workerCount = _workers.Count;
+            }
+
+            if (known)
+            {
+                _state.RemoveWorker(session.Id, reason, now);
+                SchedulerLog.WorkerLeft(_logger, session.Registration!.Name, session.Registration.Address, reason);
+            }
+        }
+        else if (session.Role == Role.Client)
+        {
+            bool known;
+            lock (_workers) known = _clients.Remove(session.Id);
+            if (known)
+            {
+                _state.RemoveClient(session.Id);
+                SchedulerLog.ClientLeft(_logger, session.Connection.Peer.Name, reason);
+            }
+        }
+    }
+
+    private void CancelKeys(Session session, CancelKeys cancel, double now)
+    {
+        _state.CancelKeys(session.Id, cancel.Keys, now);
+    }
+
+    private void ScatterUpdate(Session session, ScatterUpdate update, double now)
+    {
+        var workers = new List<int>(update.Workers.Count);
+        foreach (var address in update.Workers)
+        {
+            if (_workerByAddress.TryGetValue(address, out var id)) workers.Add(id);
+        }
+
+        _state.ScatterData(session.Id, update.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray(), workers, update.Wanted, now);
+    }
+
+    private void WhoHas(Session session, WhoHasRequest request)
+    {
+        var reply = new WhoHasReply { RequestId = request.RequestId };
+        foreach (var key in request.Keys)
+        {
+            var location = new KeyLocation { Key = key };
+            if (_state.TryGetTask(key, out var task))
+            {
+                foreach (var worker in _state.WhoHas(task)) location.Workers.Add(AddressOf(worker));
+                location.Nbytes = (ulong)Math.Max(0, _state.NbytesOf(task));
+            }
+
+            reply.Locations.Add(location);
+        }
+
+        session.Connection.Send(new Envelope { WhoHasReply = reply });
+    }
+
+    private void Identity(Session session, IdentityRequest request)
+    {
+        var reply = new IdentityReply { RequestId = request.RequestId, SchedulerId = _options.Id, Address = Address, Tasks = (ulong)_state.TaskCount };
+        lock (_workers)
+        {
+            foreach (var worker in _workers.Values.OrderBy(w => w.Id))
+            {
+                var r = worker.Registration!;
+                var info = new WorkerInfo { Name = r.Name, Address = r.Address, Nthreads = r.Nthreads, MemoryLimit = r.MemoryLimit };
+                info.Resources.Add(r.Resources);
+                if (worker.LastHeartbeat is { } beat)
+                {
+                    info.Executing = beat.Executing;
+                    info.Ready = beat.Ready;
+                    info.ManagedBytes = beat.ManagedBytes;
+                    info.StoredKeys = beat.StoredKeys;
+                }
+
+                reply.Workers.Add(info);
+            }
+        }
+
+        session.Connection.Send(new Envelope { IdentityReply = reply });
+    }
+
+    private string AddressOf(int worker)
+    {
+        lock (_workers) return _workers.TryGetValue(worker, out var s) ? s.Registration!.Address : "";
+    }
+}

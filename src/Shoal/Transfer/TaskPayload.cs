@@ -1,0 +1,20 @@
+using Google.Protobuf;
+using Shoal.Comm;
+
+namespace Shoal.Transfer;
+
+/// <summary>
+/// What the scheduler keeps of a task's code and arguments: the opaque run-spec segments as they
+/// arrived from the client and the hashes of the code they need. It never looks inside.
+/// </summary>
+/// <param name="Run">The run-spec segments (bytes, or one object segment in-process).</param>
+/// <param name="Code">SHA-256 hashes of the assemblies the task needs.</param>
+internal sealed record TaskPayload(Segment[] Run, ByteString[] Code)
+{
+    public static readonly ByteString[] NoCode = [];
+}
+
+/// <summary>A task's failure as the scheduler keeps it: the description, and in-process the original exception.</summary>
+/// <param name="Error">The description sent to clients.</param>
+/// <param name="Original">The original exception, when everything runs in one process.</param>
+internal sealed record TaskErrorPayload(Protocol.Messages.RemoteError Error, Exception? Original);
