@@ -1,0 +1,95 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Shoal.Protocol;
+
+namespace Shoal.Comm.Internal;
+
+/// <summary>
+/// A connected TCP socket seen as a byte stream. Multi-segment sends go out as one gather write
+/// (one syscall). A TLS stream would be a second implementation of the same few operations.
+/// </summary>
+internal sealed class SocketByteChannel : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly List<ArraySegment<byte>> _gather = [];
+    private int _disposed;
+
+    public SocketByteChannel(Socket socket)
+    {
+        _socket = socket;
+        socket.NoDelay = true;
+        LocalAddress = Format(socket.LocalEndPoint);
+        RemoteAddress = Format(socket.RemoteEndPoint);
+    }
+
+    public string LocalAddress { get; }
+
+    public string RemoteAddress { get; }
+
+    /// <summary>Formats an endpoint as <c>tcp://ip:port</c>.</summary>
+    public static string Format(EndPoint? endPoint) => endPoint switch
+    {
+        IPEndPoint ip => ShoalAddress.Tcp((ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString(), ip.Port).ToString(),
+        null => "tcp://?",
+        _ => "tcp://" + endPoint,
+    };
+
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+
+    /// <summary>Reads exactly <paramref name="buffer"/>'s length (used by the handshake, which must not over-read).</summary>
+    public async ValueTask ReceiveExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0) throw new ProtocolException("the peer closed the connection during the handshake");
+            buffer = buffer[n..];
+        }
+    }
+
+    public async ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent;
+            if (data.IsSingleSegment)
+            {
+                sent = await _socket.SendAsync(data.First, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                _gather.Clear();
+                foreach (var memory in data)
+                {
+                    if (!MemoryMarshal.TryGetArray(memory, out var segment))
+                    {
+                        _gather.Clear();
+                        break;
+                    }
+                    _gather.Add(segment);
+                }
+                sent = _gather.Count > 0
+                    ? await _socket.SendAsync(_gather, SocketFlags.None).ConfigureAwait(false)
+                    : await _socket.SendAsync(data.First, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                _gather.Clear();
+            }
+            data = data.Slice(sent);
+        }
+    }
+
+    /// <summary>Sends FIN: the peer reads end-of-stream after what we sent.</summary>
+    public void ShutdownSend()
+    {
+        try { _socket.Shutdown(SocketShutdown.Send); }
+        catch (SocketException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _socket.Dispose();
+    }
+}

@@ -1,0 +1,524 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Shoal.Protocol;
+using Shoal.Protocol.Messages;
+
+namespace Shoal.Comm.Internal;
+
+/// <summary>
+/// A connection over a byte stream, after its handshake. Four loops, Kestrel style:
+/// <list type="bullet">
+/// <item>the send loop drains every queued message into frames written to the send pipe;</item>
+/// <item>the socket sender reads the send pipe and writes to the socket (gather writes);</item>
+/// <item>the socket receiver reads the socket into the receive pipe;</item>
+/// <item>the frame reader decodes frames from the receive pipe into a bounded frame queue.</item>
+/// </list>
+/// Back-pressure: the send pipe pauses the send loop when the socket is slow; the bounded frame
+/// queue and the receive pipe stop reading the socket when the application does not receive.
+/// <see cref="Send"/> never blocks: its queue is unbounded (the caller is responsible for not
+/// queueing more than it can afford; <see cref="FlushAsync"/> lets it wait).
+/// </summary>
+internal sealed class TcpConnection : IConnection
+{
+    private const int Open = 0, Closing = 1, Closed_ = 2;
+    private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly SocketByteChannel _socket;
+    private readonly ILogger _logger;
+    private readonly long _maxFrameSize;
+    private readonly int _targetFrameSize;
+    private readonly Pipe _sendPipe;
+    private readonly Pipe _receivePipe;
+    private readonly FrameDecoder _decoder;
+    private readonly Channel<DecodedFrame> _frames;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _receiveDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _sendDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _sendSignal = new(0);
+
+    // Send queue, guarded by _gate; swapped with the spares by the send loop.
+    private readonly Lock _gate = new();
+    private List<OutgoingMessage> _pending = [];
+    private List<Segment> _pendingSegments = [];
+    private List<OutgoingMessage> _spare = [];
+    private List<Segment> _spareSegments = [];
+    private bool _signaled;
+    private long _enqueued;
+    private long _written;
+    private readonly List<(long Target, TaskCompletionSource Done)> _flushWaiters = [];
+
+    private int _state;
+    private volatile bool _discardIncoming;
+    private volatile string? _closeReason;
+    private ConnectionClosedException? _receiveError;
+
+    // Receive cursor (single consumer).
+    private DecodedFrame? _current;
+    private int _cursor;
+
+    public TcpConnection(SocketByteChannel socket, PeerInfo peer, ConnectionOptions options)
+    {
+        _socket = socket;
+        Peer = peer;
+        _logger = options.LoggerFactory.CreateLogger("Shoal.Comm.Connection");
+        _maxFrameSize = options.MaxFrameSize;
+        _targetFrameSize = (int)Math.Min(options.TargetFrameSize, options.MaxFrameSize);
+        // Reader continuations run inline: the socket sender runs on the send loop's flush and the
+        // frame reader on the socket receiver's flush, saving a thread-pool hop each way.
+        _sendPipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
+            pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
+        _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
+            pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
+        _decoder = new FrameDecoder(options.MaxFrameSize);
+        _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(64)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public PeerInfo Peer { get; }
+
+    public string LocalAddress => _socket.LocalAddress;
+
+    public string RemoteAddress => _socket.RemoteAddress;
+
+    public Task Closed => _closed.Task;
+
+    /// <summary>Why the connection closed (null while open).</summary>
+    internal string? CloseReason => _closeReason;
+
+    /// <summary>Frames written so far (tests check that sends coalesce).</summary>
+    internal long FramesSent;
+
+    /// <summary>Frames received so far.</summary>
+    internal long FramesReceived;
+
+    /// <summary>Starts the loops; called once after the handshake.</summary>
+    public void Start()
+    {
+        _ = SendLoopAsync();
+        _ = SocketSendLoopAsync();
+        _ = SocketReceiveLoopAsync();
+        _ = FrameReadLoopAsync();
+    }
+
+    private string Describe() => Peer.Name.Length > 0
+        ? $"{RemoteAddress} ({RoleNames.Of(Peer.Role)} '{Peer.Name}')"
+        : $"{RemoteAddress} ({RoleNames.Of(Peer.Role)})";
+
+    private ConnectionClosedException ClosedError() =>
+        new($"connection to {Describe()} is closed: {_closeReason ?? "closing"}");
+
+    // ------------------------------------------------------------------ sending
+
+    public void Send(Envelope message, ReadOnlySpan<Segment> segments = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        long bytes = 0;
+        foreach (ref readonly var segment in segments)
+        {
+            if (segment.IsObject)
+                throw new InvalidOperationException(
+                    $"object segments (Segment.FromObject) only travel over inproc:// connections; {RemoteAddress} needs bytes");
+            bytes += segment.Length;
+        }
+        if (bytes > _maxFrameSize - 64)
+            throw new InvalidOperationException($"a message with {bytes} bytes of segments exceeds the maximum frame size of {_maxFrameSize} bytes");
+
+        lock (_gate)
+        {
+            if (_state != Open) throw ClosedError();
+            _pending.Add(new OutgoingMessage(message, _pendingSegments.Count, segments.Length));
+            if (!segments.IsEmpty) _pendingSegments.AddRange(segments);
+            _enqueued++;
+            if (_signaled) return;
+            _signaled = true;
+        }
+        _sendSignal.Release();
+    }
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource done;
+        lock (_gate)
+        {
+            if (_written >= _enqueued) return ValueTask.CompletedTask;
+            if (_state == Closed_) return ValueTask.FromException(ClosedError());
+            done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _flushWaiters.Add((_enqueued, done));
+        }
+        return new ValueTask(done.Task.WaitAsync(cancellationToken));
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var writer = _sendPipe.Writer;
+        try
+        {
+            while (true)
+            {
+                await _sendSignal.WaitAsync().ConfigureAwait(false);
+                List<OutgoingMessage> messages;
+                List<Segment> segments;
+                long upTo;
+                int state;
+                lock (_gate)
+                {
+                    messages = _pending;
+                    segments = _pendingSegments;
+                    _pending = _spare;
+                    _pendingSegments = _spareSegments;
+                    _signaled = false;
+                    upTo = _enqueued;
+                    state = _state;
+                }
+                if (state == Closed_) break;
+                if (messages.Count > 0)
+                {
+                    var completed = await WriteFramesAsync(writer, messages, segments).ConfigureAwait(false);
+                    messages.Clear();
+                    segments.Clear();
+                    _spare = messages;
+                    _spareSegments = segments;
+                    if (completed) break;
+                    CompleteFlushWaiters(upTo);
+                }
+                if (state == Closing)
+                {
+                    lock (_gate)
+                        if (_pending.Count == 0) break;
+                }
+            }
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await writer.CompleteAsync(ex).ConfigureAwait(false);
+            Abort($"sending failed: {ex.Message}", ex);
+        }
+    }
+
+    private void CompleteFlushWaiters(long upTo)
+    {
+        List<TaskCompletionSource>? ready = null;
+        lock (_gate)
+        {
+            _written = upTo;
+            for (var i = _flushWaiters.Count - 1; i >= 0; i--)
+            {
+                if (_flushWaiters[i].Target <= upTo)
+                {
+                    (ready ??= []).Add(_flushWaiters[i].Done);
+                    _flushWaiters.RemoveAt(i);
+                }
+            }
+        }
+        if (ready is not null)
+            foreach (var done in ready) done.TrySetResult();
+    }
+
+    /// <summary>Writes the messages as frames of about the target size; returns true when the pipe's reader is gone.</summary>
+    private async ValueTask<bool> WriteFramesAsync(PipeWriter writer, List<OutgoingMessage> messageList, List<Segment> segmentList)
+    {
+        var count = messageList.Count;
+        var bodySizes = ArrayPool<int>.Shared.Rent(count);
+        try
+        {
+            for (var i = 0; i < count; i++) bodySizes[i] = messageList[i].Envelope.CalculateSize();
+            var start = 0;
+            long estimate = 0;
+            long unflushed = 0;
+            for (var i = 0; i <= count; i++)
+            {
+                long size = 0;
+                if (i < count)
+                {
+                    var m = messageList[i];
+                    size = bodySizes[i] + 24;
+                    for (var s = 0; s < m.SegmentCount; s++) size += segmentList[m.SegmentStart + s].Length + 10;
+                    if (i == start || estimate + size <= _targetFrameSize)
+                    {
+                        estimate += size;
+                        continue;
+                    }
+                }
+                // Emit messages [start, i).
+                unflushed += await WriteFrameAsync(writer, messageList, segmentList, bodySizes, start, i).ConfigureAwait(false);
+                if (unflushed >= 1024 * 1024 && i < count)
+                {
+                    var result = await writer.FlushAsync().ConfigureAwait(false);
+                    if (result.IsCompleted) return true;
+                    unflushed = 0;
+                }
+                start = i;
+                estimate = size;
+            }
+            var flushed = await writer.FlushAsync().ConfigureAwait(false);
+            return flushed.IsCompleted;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(bodySizes);
+        }
+    }
+
+    private async ValueTask<long> WriteFrameAsync(PipeWriter writer, List<OutgoingMessage> messageList, List<Segment> segmentList,
+        int[] bodySizes, int start, int end)
+    {
+        var messages = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(messageList)[start..end];
+        var firstSegment = messages[0].SegmentStart;
+        var endSegment = messages[^1].SegmentStart + messages[^1].SegmentCount;
+        long segmentBytes;
+        {
+            var segments = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(segmentList)[firstSegment..endSegment];
+            var batchLength = FrameEncoder.MeasureBatch(messages, bodySizes.AsSpan(start, end - start), segments, out segmentBytes);
+            FrameEncoder.WriteHead(writer, messages, bodySizes.AsSpan(start, end - start), segments, batchLength, segmentBytes);
+        }
+        FramesSent++;
+        // Segments: small ones are copied into the pipe; between big ones the pipe is flushed so
+        // that a 100 MB value streams out instead of sitting in pipe memory.
+        long sinceFlush = 0;
+        for (var s = firstSegment; s < endSegment; s++)
+        {
+            var bytes = segmentList[s].Bytes;
+            while (!bytes.IsEmpty)
+            {
+                var chunk = bytes[..Math.Min(bytes.Length, 256 * 1024)];
+                FrameEncoder.WriteSegment(writer, chunk.Span);
+                bytes = bytes[chunk.Length..];
+                sinceFlush += chunk.Length;
+                if (sinceFlush >= 1024 * 1024)
+                {
+                    var result = await writer.FlushAsync().ConfigureAwait(false);
+                    if (result.IsCompleted) throw new IOException("the socket sender stopped");
+                    sinceFlush = 0;
+                }
+            }
+        }
+        return segmentBytes + 64;
+    }
+
+    private async Task SocketSendLoopAsync()
+    {
+        var reader = _sendPipe.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty) await _socket.SendAsync(buffer, CancellationToken.None).ConfigureAwait(false);
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted || result.IsCanceled) break;
+            }
+            await reader.CompleteAsync().ConfigureAwait(false);
+            _socket.ShutdownSend();
+            _sendDone.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            await reader.CompleteAsync(ex).ConfigureAwait(false);
+            _sendDone.TrySetResult();
+            Abort($"sending failed: {ex.Message}", ex);
+        }
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    private async Task SocketReceiveLoopAsync()
+    {
+        var writer = _receivePipe.Writer;
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(16 * 1024);
+                var n = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
+                if (n == 0) break;
+                writer.Advance(n);
+                var result = await writer.FlushAsync().ConfigureAwait(false);
+                if (result.IsCompleted) break;
+            }
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            await writer.CompleteAsync(ex).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FrameReadLoopAsync()
+    {
+        var reader = _receivePipe.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    while (_decoder.TryDecode(ref buffer, out var frame))
+                    {
+                        FramesReceived++;
+                        if (_discardIncoming || frame!.Messages.Count == 0) continue;
+                        if (_frames.Writer.TryWrite(frame)) continue;
+                        try
+                        {
+                            await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
+                        }
+                        catch (ChannelClosedException)
+                        {
+                            // Closed locally while waiting for the application: drop the frame, keep
+                            // reading until the peer's end-of-stream.
+                        }
+                    }
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                }
+                if (result.IsCompleted)
+                {
+                    if (_decoder.InFrame)
+                        throw new ProtocolException($"the peer closed the connection in the middle of a frame (after {_decoder.Progress})");
+                    break;
+                }
+            }
+            await reader.CompleteAsync().ConfigureAwait(false);
+            _receiveDone.TrySetResult();
+            OnPeerClosed();
+        }
+        catch (Exception ex)
+        {
+            await reader.CompleteAsync(ex).ConfigureAwait(false);
+            _receiveDone.TrySetResult();
+            var reason = ex switch
+            {
+                ProtocolException => ex.Message,
+                ChannelClosedException => "closed",
+                _ => $"receiving failed: {ex.Message}",
+            };
+            Abort(reason, ex);
+        }
+    }
+
+    public ValueTask<IncomingMessage?> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        var frame = _current;
+        if (frame is not null) return new ValueTask<IncomingMessage?>(Next(frame));
+        if (_frames.Reader.TryRead(out frame))
+        {
+            _current = frame;
+            _cursor = 0;
+            return new ValueTask<IncomingMessage?>(Next(frame));
+        }
+        return ReceiveSlowAsync(cancellationToken);
+    }
+
+    private async ValueTask<IncomingMessage?> ReceiveSlowAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_frames.Reader.TryRead(out var frame))
+            {
+                _current = frame;
+                _cursor = 0;
+                return Next(frame);
+            }
+            if (!await _frames.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Volatile.Read(ref _receiveError) is { } error) throw error;
+                return null;
+            }
+        }
+    }
+
+    private IncomingMessage Next(DecodedFrame frame)
+    {
+        var message = frame.Messages[_cursor++];
+        if (_cursor == frame.Messages.Count) _current = null;
+        return new IncomingMessage(message, frame.Segments.AsMemory((int)message.SegmentBase, (int)message.SegmentCount));
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    private void OnPeerClosed()
+    {
+        _frames.Writer.TryComplete();
+        if (Interlocked.CompareExchange(ref _state, Closing, Open) != Open) return;
+        _closeReason = "closed by the peer";
+        _sendSignal.Release();
+        _ = FinishAsync();
+    }
+
+    public async ValueTask CloseAsync(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _state, Closing, Open) == Open)
+        {
+            _closeReason = $"closed locally ({reason})";
+            _discardIncoming = true;
+            _frames.Writer.TryComplete();
+            _sendSignal.Release();
+            await FinishAsync().ConfigureAwait(false);
+        }
+        await _closed.Task.ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => CloseAsync("disposed");
+
+    /// <summary>Graceful end: let the send side drain and send FIN, wait for the peer's FIN, then release the socket.</summary>
+    private async Task FinishAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_sendDone.Task, _receiveDone.Task).WaitAsync(LingerTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The peer does not read or does not close: drop it.
+        }
+        lock (_gate) _state = Closed_;
+        CommLog.ConnectionClosed(_logger, RemoteAddress, _closeReason ?? "closed");
+        Release();
+    }
+
+    /// <summary>Closes because of an error: the socket is dropped at once; ReceiveAsync throws the reason.</summary>
+    internal void Abort(string reason, Exception? exception)
+    {
+        int previous;
+        lock (_gate)
+        {
+            previous = _state;
+            _state = Closed_;
+        }
+        if (previous == Closed_) return;
+        if (previous == Open)
+        {
+            _closeReason = reason;
+            var error = new ConnectionClosedException($"connection to {Describe()} closed: {reason}", exception);
+            Volatile.Write(ref _receiveError, error);
+            CommLog.ConnectionFailed(_logger, error.Message, exception is ProtocolException ? null : exception);
+        }
+        _sendSignal.Release();
+        Release();
+    }
+
+    private void Release()
+    {
+        _socket.Dispose();
+        _frames.Writer.TryComplete();
+        List<(long, TaskCompletionSource Done)> waiters;
+        lock (_gate)
+        {
+            waiters = [.. _flushWaiters];
+            _flushWaiters.Clear();
+        }
+        foreach (var waiter in waiters) waiter.Done.TrySetException(ClosedError());
+        _closed.TrySetResult();
+    }
+}

@@ -1,0 +1,197 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Google.Protobuf;
+using Shoal.Comm;
+using Shoal.Protocol.Messages;
+
+namespace Shoal.Protocol;
+
+/// <summary>
+/// Incremental frame decoder. It reads the header first and rejects a frame longer than the
+/// maximum before buffering any of it; it then parses the Batch, checks it, and copies the
+/// segments out of the input as they arrive (so a 100 MB segment is never buffered twice).
+/// Not thread-safe: one decoder per connection.
+/// </summary>
+internal sealed class FrameDecoder
+{
+    private enum State { Header, Batch, Segments }
+
+    private readonly long _maxFrameSize;
+    private State _state = State.Header;
+    private long _frameLength;
+    private int _batchLength;
+    private Batch? _batch;
+    private byte[][] _segmentArrays = [];
+    private int[] _segmentOffsets = [];
+    private int[] _segmentLengths = [];
+    private int _segmentIndex;
+    private int _segmentFilled;
+    private long _received;
+
+    /// <summary>Creates a decoder that rejects frames longer than <paramref name="maxFrameSize"/> bytes (after the length field).</summary>
+    public FrameDecoder(long maxFrameSize)
+    {
+        if (maxFrameSize < 4 || maxFrameSize > uint.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(maxFrameSize), maxFrameSize, "the maximum frame size must be between 4 bytes and 4 GiB");
+        _maxFrameSize = maxFrameSize;
+    }
+
+    /// <summary>True when part of a frame was read but not all of it.</summary>
+    public bool InFrame => _state != State.Header;
+
+    /// <summary>Describes how far the current frame got, for a "truncated frame" error.</summary>
+    public string Progress => _state == State.Header
+        ? "between frames"
+        : $"{_received} of {_frameLength + 4} bytes of a frame";
+
+    /// <summary>
+    /// Decodes from <paramref name="buffer"/>, slicing off what it consumed. Returns true with a
+    /// frame when one is complete; false when it needs more input. Throws
+    /// <see cref="ProtocolException"/> on a malformed or oversized frame.
+    /// </summary>
+    public bool TryDecode(ref ReadOnlySequence<byte> buffer, out DecodedFrame? frame)
+    {
+        frame = null;
+        while (true)
+        {
+            switch (_state)
+            {
+                case State.Header:
+                    if (buffer.Length < WireFormat.FrameHeaderSize) return false;
+                    ReadHeader(buffer.Slice(0, WireFormat.FrameHeaderSize));
+                    buffer = buffer.Slice(WireFormat.FrameHeaderSize);
+                    _received = WireFormat.FrameHeaderSize;
+                    _state = State.Batch;
+                    break;
+
+                case State.Batch:
+                    if (buffer.Length < _batchLength) return false;
+                    ParseBatch(buffer.Slice(0, _batchLength));
+                    buffer = buffer.Slice(_batchLength);
+                    _received += _batchLength;
+                    _state = State.Segments;
+                    break;
+
+                case State.Segments:
+                    if (!CopySegments(ref buffer)) return false;
+                    frame = Complete();
+                    return true;
+            }
+        }
+    }
+
+    private void ReadHeader(ReadOnlySequence<byte> header)
+    {
+        Span<byte> bytes = stackalloc byte[WireFormat.FrameHeaderSize];
+        header.CopyTo(bytes);
+        _frameLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        var batchLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]);
+        if (_frameLength > _maxFrameSize)
+            throw new ProtocolException($"frame of {_frameLength} bytes exceeds the maximum frame size of {_maxFrameSize} bytes");
+        if (_frameLength < 4)
+            throw new ProtocolException($"frame length {_frameLength} is too short to hold its batch length");
+        if (batchLength > _frameLength - 4)
+            throw new ProtocolException($"batch length {batchLength} exceeds the frame's {_frameLength - 4} bytes after its header");
+        _batchLength = (int)batchLength;
+    }
+
+    private void ParseBatch(ReadOnlySequence<byte> bytes)
+    {
+        Batch batch;
+        try
+        {
+            batch = Batch.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new ProtocolException($"malformed batch ({_batchLength} bytes): {ex.Message}", ex);
+        }
+
+        var expected = (ulong)(_frameLength - 4 - _batchLength);
+        ulong sum = 0;
+        var lengths = batch.SegmentLengths;
+        foreach (var length in lengths)
+        {
+            if (length > expected - Math.Min(sum, expected))
+                throw new ProtocolException($"segment lengths add up to more than the {expected} bytes the frame carries after its batch");
+            sum += length;
+        }
+        if (sum != expected)
+            throw new ProtocolException($"segment lengths add up to {sum} bytes but the frame carries {expected} bytes after its batch");
+
+        var messages = batch.Messages;
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            if ((ulong)m.SegmentBase + m.SegmentCount > (ulong)lengths.Count)
+                throw new ProtocolException(
+                    $"message {i} ({m.BodyCase}) points at segments [{m.SegmentBase}, {(ulong)m.SegmentBase + m.SegmentCount}) but the frame has {lengths.Count}");
+        }
+
+        // Small segments share one array (one allocation per frame); big ones get their own so a
+        // long-lived value does not pin the rest of its frame.
+        var count = lengths.Count;
+        _segmentArrays = new byte[count][];
+        _segmentOffsets = new int[count];
+        _segmentLengths = new int[count];
+        long shared = 0;
+        for (var i = 0; i < count; i++)
+        {
+            _segmentLengths[i] = (int)lengths[i];
+            if (lengths[i] < WireFormat.OwnArraySegmentThreshold) shared += (long)lengths[i];
+        }
+        var sharedArray = shared == 0 ? [] : GC.AllocateUninitializedArray<byte>((int)shared);
+        var offset = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var length = _segmentLengths[i];
+            if (length < WireFormat.OwnArraySegmentThreshold)
+            {
+                _segmentArrays[i] = sharedArray;
+                _segmentOffsets[i] = offset;
+                offset += length;
+            }
+            else
+            {
+                _segmentArrays[i] = GC.AllocateUninitializedArray<byte>(length);
+            }
+        }
+        _segmentIndex = 0;
+        _segmentFilled = 0;
+        _batch = batch;
+    }
+
+    private bool CopySegments(ref ReadOnlySequence<byte> buffer)
+    {
+        while (_segmentIndex < _segmentLengths.Length)
+        {
+            var missing = _segmentLengths[_segmentIndex] - _segmentFilled;
+            if (missing > 0)
+            {
+                if (buffer.IsEmpty) return false;
+                var n = (int)Math.Min(missing, buffer.Length);
+                buffer.Slice(0, n).CopyTo(_segmentArrays[_segmentIndex].AsSpan(_segmentOffsets[_segmentIndex] + _segmentFilled, n));
+                buffer = buffer.Slice(n);
+                _segmentFilled += n;
+                _received += n;
+                if (n < missing) return false;
+            }
+            _segmentIndex++;
+            _segmentFilled = 0;
+        }
+        return true;
+    }
+
+    private DecodedFrame Complete()
+    {
+        var segments = new Segment[_segmentLengths.Length];
+        for (var i = 0; i < segments.Length; i++)
+            segments[i] = new Segment(new ReadOnlyMemory<byte>(_segmentArrays[i], _segmentOffsets[i], _segmentLengths[i]));
+        var frame = new DecodedFrame(_batch!.Messages, segments, _frameLength + 4);
+        _batch = null;
+        _segmentArrays = [];
+        _state = State.Header;
+        _received = 0;
+        return frame;
+    }
+}
