@@ -1,0 +1,283 @@
+namespace Shoal.Scheduling;
+
+// The events the server feeds in. Each one updates the state, then settles it (Settle) so that
+// the commands it produced are complete when it returns.
+public sealed partial class SchedulerState
+{
+    /// <summary>A client connected.</summary>
+    public void AddClient(int client) => _clients.Add(client);
+
+    /// <summary>A client left: everything it wanted is released.</summary>
+    public void RemoveClient(int client)
+    {
+        if (!_clients.Remove(client)) return;
+        for (int t = 0; t < _taskHighWater; t++)
+        {
+            if (!_tasks[t].Live || _tasks[t].WanterCount == 0) continue;
+            if (RemoveWanter(t, client) && !IsNeeded(t)) _releaseCandidates.Add(t);
+        }
+        Settle();
+    }
+
+    /// <summary>A worker joined (or reconnected with the keys it still holds); it gets queued work at once.</summary>
+    public void AddWorker(int worker, WorkerSpec spec, double now)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (worker < 0) throw new ArgumentOutOfRangeException(nameof(worker));
+        if (worker >= _workers.Length) Array.Resize(ref _workers, Math.Max(worker + 1, _workers.Length * 2));
+        if (_workers[worker] is not null) throw new InvalidOperationException($"Worker {worker} is already registered");
+        var w = new WorkerRecord(worker, spec) { LastSeen = now };
+        _workers[worker] = w;
+        _liveWorkers.Add(worker);
+        if (_bytesOnWorker.Length < _workers.Length) _bytesOnWorker = new double[_workers.Length];
+
+        foreach (var (key, nbytes) in spec.HeldKeys) HoldsKey(worker, key, nbytes, reportedHeld: true);
+        RetryUnplaced();
+        Settle();
+    }
+
+    /// <summary>
+    /// A worker left or died. Its processing tasks are rescheduled (or erred with a
+    /// <see cref="WorkerKilledError"/> once they have outlived too many workers), and results
+    /// only it held are recomputed if still needed.
+    /// </summary>
+    public void RemoveWorker(int worker, string cause, double now)
+    {
+        var w = WorkerOrNull(worker);
+        if (w is null) return;
+
+        // Steals towards it are off.
+        if (w.IncomingSteals > 0)
+            foreach (int id in _liveWorkers)
+                for (int t = _workers[id]!.ProcHead; t >= 0; t = _tasks[t].ProcNext)
+                    if (_tasks[t].StealThief == worker) CancelSteal(t);
+
+        // Its processing tasks: back to waiting, or erred when they kill one worker too many.
+        while (w.ProcHead >= 0)
+        {
+            int t = w.ProcHead;
+            RemoveFromProcessing(t);
+            ref var r = ref _tasks[t];
+            r.Suspicious++;
+            if (!_failures.TryGetValue(t, out var list)) _failures[t] = list = new List<(string, string)>();
+            list.Add((w.Spec.Name, cause));
+            if (r.Suspicious > _config.AllowedFailures)
+            {
+                var error = new WorkerKilledError(r.Key, list.Select(f => f.Worker).ToArray(), list.Select(f => f.Cause).ToArray());
+                SetState(t, TaskState.Waiting); // erred from a non-processing state: no FreeKeys to the dead worker
+                MarkErred(t, error);
+            }
+            else BackToWaiting(t);
+        }
+
+        _liveWorkers.Remove(worker);
+        _workers[worker] = null;
+
+        // Results only it held are lost.
+        foreach (int t in w.HasWhat)
+        {
+            RemoveFromSet(ref _tasks[t].HolderCount, ref _tasks[t].Holder0, ref _tasks[t].MoreHolders, worker);
+            if (_tasks[t].HolderCount == 0 && _tasks[t].State == TaskState.Memory) LoseData(t);
+        }
+        w.HasWhat.Clear();
+        Settle();
+    }
+
+    /// <summary>A worker finished a task; its result (nbytes) is in the worker's memory.</summary>
+    public void TaskFinished(int worker, string key, long nbytes, double start, double stop, double now)
+    {
+        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        var w = WorkerOrNull(worker);
+        if (w is null) return; // removed meanwhile: its tasks were rescheduled
+        ref var r = ref _tasks[t];
+        switch (r.State)
+        {
+            case TaskState.Processing:
+                if (r.ProcessingOn == worker)
+                {
+                    RemoveFromProcessing(t);
+                    RecordDuration(r.Group, stop - start);
+                }
+                ToMemory(t, worker, nbytes);
+                break;
+            case TaskState.Memory:
+                AddHolder(t, worker);
+                break;
+            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker:
+                ToMemory(t, worker, nbytes);
+                break;
+            default: // released or erred: nobody needs it
+                Emit(SchedulerCommandKind.FreeKeys, worker, t);
+                break;
+        }
+        Settle();
+    }
+
+    /// <summary>A task raised an error on a worker: retried while retries remain, else erred with its dependents.</summary>
+    public void TaskErred(int worker, string key, object error, double now)
+    {
+        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        ref var r = ref _tasks[t];
+        if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
+        RemoveFromProcessing(t);
+        if (r.Retries > 0)
+        {
+            r.Retries--;
+            BackToWaiting(t);
+        }
+        else
+        {
+            SetState(t, TaskState.Waiting); // leaves processing without a FreeKeys: the worker already dropped it
+            MarkErred(t, error);
+        }
+        Settle();
+    }
+
+    /// <summary>A worker could not get a key from its holder (-1: unknown holder); recomputed if nobody holds it.</summary>
+    public void MissingData(int worker, string key, int holder, double now)
+    {
+        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        if (_tasks[t].State != TaskState.Memory) return;
+        if (holder >= 0) RemoveHolder(t, holder);
+        if (_tasks[t].HolderCount == 0) LoseData(t);
+        Settle();
+    }
+
+    /// <summary>The victim of a steal answered: accepted (it had not started) moves the task to the thief.</summary>
+    public void StealResponse(int worker, string key, bool accepted, double now)
+    {
+        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        ref var r = ref _tasks[t];
+        if (r.State != TaskState.Processing || r.ProcessingOn != worker || r.StealThief < 0) return;
+        int thief = r.StealThief;
+        CancelSteal(t);
+        if (!accepted) return;
+        RemoveFromProcessing(t);
+        var tw = WorkerOrNull(thief);
+        if (tw is not null && IsValid(tw, r.Constraints) && HasFreeResources(tw, r.Constraints)) Assign(t, thief);
+        else BackToWaiting(t);
+        Settle();
+    }
+
+    /// <summary>A worker reports that it holds more keys (e.g. after fetching them).</summary>
+    public void AddKeys(int worker, IReadOnlyList<KeyValuePair<string, long>> keys, double now)
+    {
+        if (WorkerOrNull(worker) is null) return;
+        foreach (var (key, nbytes) in keys) HoldsKey(worker, key, nbytes, reportedHeld: false);
+        Settle();
+    }
+
+    /// <summary>A worker holds a key: a replica of a result, or (on reconnect) a result we no longer had.</summary>
+    private void HoldsKey(int worker, string key, long nbytes, bool reportedHeld)
+    {
+        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        switch (_tasks[t].State)
+        {
+            case TaskState.Memory:
+                AddHolder(t, worker);
+                break;
+            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing or TaskState.Released when reportedHeld:
+                ToMemory(t, worker, nbytes);
+                break;
+            default:
+                Emit(SchedulerCommandKind.FreeKeys, worker, t);
+                break;
+        }
+    }
+
+    /// <summary>A worker's periodic load report.</summary>
+    public void Heartbeat(int worker, WorkerLoad load, double now)
+    {
+        var w = WorkerOrNull(worker);
+        if (w is null) return;
+        w.Load = load;
+        w.LastSeen = now;
+    }
+
+    /// <summary>Periodic work (~every 100 ms): work stealing.</summary>
+    public void Tick(double now)
+    {
+        if (_config.WorkStealing) Steal();
+        Settle();
+    }
+
+    /// <summary>A worker gives a task back (it asked to be rescheduled): placed again.</summary>
+    public void Reschedule(int worker, string key, double now)
+    {
+        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        ref var r = ref _tasks[t];
+        if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
+        RemoveFromProcessing(t);
+        BackToWaiting(t);
+        Settle();
+    }
+
+    /// <summary>A client no longer wants these keys; what nobody needs is released.</summary>
+    public void ReleaseKeys(int client, IReadOnlyList<string> keys, double now)
+    {
+        foreach (var key in keys)
+        {
+            if (!_keyIndex.TryGetValue(key, out int t)) continue;
+            if (RemoveWanter(t, client) && !IsNeeded(t)) _releaseCandidates.Add(t);
+        }
+        Settle();
+    }
+
+    /// <summary>
+    /// A client cancels keys: its want on them (and on their dependents it wants) is dropped,
+    /// it gets KeyCancelled for each, and what nobody else needs is released (FreeKeys for
+    /// processing ones).
+    /// </summary>
+    public void CancelKeys(int client, IReadOnlyList<string> keys, double now)
+    {
+        var seen = new HashSet<int>();
+        var walk = new Stack<int>();
+        foreach (var key in keys)
+        {
+            if (!_keyIndex.TryGetValue(key, out int root) || !seen.Add(root)) continue;
+            walk.Push(root);
+            while (walk.Count > 0)
+            {
+                int t = walk.Pop();
+                bool wanted = RemoveWanter(t, client);
+                if (wanted || t == root) EmitToClient(SchedulerCommandKind.KeyCancelled, client, t);
+                if (!IsNeeded(t)) _releaseCandidates.Add(t);
+                ref var r = ref _tasks[t];
+                for (int i = 0; i < r.DependentCount; i++)
+                {
+                    int d = r.Dependents[i];
+                    if (seen.Add(d) && Wants(d, client)) walk.Push(d);
+                }
+            }
+        }
+        Settle();
+    }
+
+    /// <summary>
+    /// A client placed data directly on workers (scatter, or broadcast to several): the keys
+    /// are in memory there.
+    /// </summary>
+    public void ScatterData(int client, IReadOnlyList<KeyValuePair<string, long>> keys, IReadOnlyList<int> workers, bool wanted, double now)
+    {
+        foreach (var (key, nbytes) in keys)
+        {
+            if (!_keyIndex.TryGetValue(key, out int t))
+            {
+                t = CreateTask(key, null);
+                _tasks[t].Dependencies = NoTasks;
+                _tasks[t].Sequence = _nextSequence++;
+            }
+            if (wanted) AddWanter(t, client);
+            bool first = true;
+            foreach (int worker in workers)
+            {
+                if (WorkerOrNull(worker) is null) continue;
+                if (first && _tasks[t].State != TaskState.Memory) ToMemory(t, worker, nbytes);
+                else AddHolder(t, worker);
+                first = false;
+            }
+            if (!IsNeeded(t)) _releaseCandidates.Add(t);
+        }
+        Settle();
+    }
+}

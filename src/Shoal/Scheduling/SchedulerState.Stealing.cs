@@ -1,0 +1,79 @@
+namespace Shoal.Scheduling;
+
+// Work stealing: move tasks a saturated worker has probably not started to a worker with idle
+// threads, when the move pays for itself. The scheduler cannot know what a worker has started,
+// so it asks the victim (StealRequest) and moves the task only if the victim gives it back.
+public sealed partial class SchedulerState
+{
+    /// <summary>How many tasks from the tail of a victim's list are looked at per steal.</summary>
+    private const int StealScanLimit = 64;
+
+    private void Steal()
+    {
+        var live = _liveWorkers;
+        if (live.Count < 2) return;
+        foreach (int thiefId in live)
+        {
+            var thief = _workers[thiefId]!;
+            int free = thief.NThreads - thief.ProcessingCount - thief.IncomingSteals;
+            while (free > 0)
+            {
+                WorkerRecord? victim = null;
+                int surplus = 0;
+                foreach (int id in live)
+                {
+                    var w = _workers[id]!;
+                    int s = w.ProcessingCount - w.OutgoingSteals - w.NThreads;
+                    if (id != thiefId && s > surplus) { victim = w; surplus = s; }
+                }
+                if (victim is null) return;
+                int task = FindStealable(victim, thief);
+                if (task < 0) break;
+                _tasks[task].StealThief = thiefId;
+                thief.IncomingSteals++;
+                victim.OutgoingSteals++;
+                Emit(SchedulerCommandKind.StealRequest, victim.Id, task);
+                free--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The most recently sent task on the victim (the least likely to have started) whose
+    /// estimated run time exceeds the time to move its inputs to the thief; -1 when none.
+    /// </summary>
+    private int FindStealable(WorkerRecord victim, WorkerRecord thief)
+    {
+        int scanned = 0;
+        int skip = victim.NThreads; // the first ones sent are probably running
+        int candidates = victim.ProcessingCount - skip;
+        for (int t = victim.ProcTail; t >= 0 && scanned < Math.Min(StealScanLimit, candidates); t = _tasks[t].ProcPrev, scanned++)
+        {
+            ref var r = ref _tasks[t];
+            if (r.StealThief >= 0) continue;
+            if (r.Constraints is { } c && (!IsValid(thief, c) || !HasFreeResources(thief, c) || c.Workers is not null)) continue;
+            double compute = EstimatedDuration(r.Group);
+            double transfer = 0;
+            foreach (int d in r.Dependencies)
+            {
+                var holders = WhoHas(d);
+                if (holders.IndexOf(thief.Id) < 0) transfer += Math.Max(_tasks[d].Nbytes, 0);
+            }
+            transfer /= Math.Max(_config.Bandwidth, 1);
+            if (compute > transfer) return t;
+        }
+        return -1;
+    }
+
+    /// <summary>Forgets a pending steal of a task (answered, finished, or moved).</summary>
+    private void CancelSteal(int task)
+    {
+        ref var r = ref _tasks[task];
+        if (r.StealThief < 0) return;
+        var thief = WorkerOrNull(r.StealThief);
+        if (thief is not null) thief.IncomingSteals--;
+        var victim = WorkerOrNull(r.ProcessingOn);
+        if (victim is not null) victim.OutgoingSteals--;
+        r.StealThief = -1;
+    }
+}

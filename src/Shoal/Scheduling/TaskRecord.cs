@@ -1,0 +1,69 @@
+namespace Shoal.Scheduling;
+
+/// <summary>
+/// Everything the scheduler knows about one task, stored by value in one array indexed by task
+/// id so the hot path touches no dictionaries and allocates nothing. Rarely used data
+/// (restrictions, errors, failure history) lives in side tables.
+/// </summary>
+internal struct TaskRecord
+{
+    public string Key;
+    public object? RunSpec;
+    /// <summary>Ids of the tasks it depends on (shared empty array for roots).</summary>
+    public int[] Dependencies;
+    /// <summary>Ids of the tasks that depend on it; the first <see cref="DependentCount"/> are live.</summary>
+    public int[] Dependents;
+    /// <summary>Holders beyond the first (null while one or none).</summary>
+    public int[]? MoreHolders;
+    /// <summary>Clients beyond the first that want it (null while one or none).</summary>
+    public int[]? MoreWanters;
+    /// <summary>Worker restrictions and resources, if any.</summary>
+    public TaskConstraints? Constraints;
+
+    /// <summary>User priority, higher first.</summary>
+    public long UserPriority;
+    /// <summary>Global submission sequence: earlier graphs first, and within a graph dependencies before dependents.</summary>
+    public long Sequence;
+    /// <summary>Result size in bytes, -1 unknown.</summary>
+    public long Nbytes;
+
+    public int Group;
+    public int Retries;
+    public int DependentCount;
+    /// <summary>Dependencies not in memory (meaningful while waiting).</summary>
+    public int WaitingOn;
+    /// <summary>Dependents in waiting/queued/no-worker/processing: they still need this result.</summary>
+    public int Waiters;
+    /// <summary>Worker it is processing on, -1 otherwise.</summary>
+    public int ProcessingOn;
+    /// <summary>Neighbours in the worker's intrusive processing list.</summary>
+    public int ProcPrev, ProcNext;
+    public int HolderCount;
+    /// <summary>First (or only) holder.</summary>
+    public int Holder0;
+    public int WanterCount;
+    public int Wanter0;
+    /// <summary>Position in the root queue heap, -1 when not in it.</summary>
+    public int HeapIndex;
+    /// <summary>Thief of a pending steal, -1 when none.</summary>
+    public int StealThief;
+    /// <summary>Number of workers that died while it was processing on them.</summary>
+    public int Suspicious;
+    /// <summary>Occupancy (seconds) added to its worker when assigned, subtracted exactly when it leaves.</summary>
+    public float AssignedDuration;
+    public TaskState State;
+    /// <summary>True while the slot is in use (false on the free list).</summary>
+    public bool Live;
+}
+
+/// <summary>Worker restrictions and abstract resources of one task.</summary>
+internal sealed class TaskConstraints
+{
+    public HashSet<string>? Workers;
+    public bool AllowOtherWorkers;
+    public KeyValuePair<string, double>[]? Resources;
+    public IReadOnlyDictionary<string, double>? ResourcesAsGiven;
+
+    /// <summary>Whether it needs more than "any worker, no resources".</summary>
+    public bool IsHard => (Workers is not null && !AllowOtherWorkers) || Resources is not null;
+}

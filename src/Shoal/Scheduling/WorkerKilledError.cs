@@ -1,0 +1,22 @@
+namespace Shoal.Scheduling;
+
+/// <summary>Error of a task that was running on too many workers that died.</summary>
+/// <param name="Key">The task's key.</param>
+/// <param name="Workers">Names of the workers that died while running it.</param>
+/// <param name="Causes">Why each of them was removed (same order).</param>
+public sealed record WorkerKilledError(string Key, IReadOnlyList<string> Workers, IReadOnlyList<string> Causes)
+{
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"Attempted to run task {Key} on {Workers.Count} different workers, but all those workers died while running it: "
+        + string.Join(", ", Workers.Zip(Causes, (w, c) => $"{w} ({c})"));
+}
+
+/// <summary>Error of a task submitted with a dependency the scheduler does not know.</summary>
+/// <param name="Key">The task's key.</param>
+/// <param name="MissingKey">The unknown dependency.</param>
+public sealed record MissingDependencyError(string Key, string MissingKey)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"Task {Key} depends on {MissingKey}, which the scheduler does not know";
+}

@@ -1,0 +1,37 @@
+namespace Shoal.Scheduling;
+
+/// <summary>Scheduler-side view of one live worker.</summary>
+internal sealed class WorkerRecord
+{
+    public WorkerRecord(int id, WorkerSpec spec)
+    {
+        Id = id;
+        Spec = spec;
+        NThreads = Math.Max(1, spec.NThreads);
+        if (spec.Resources.Count > 0)
+        {
+            ResourcesUsed = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var kv in spec.Resources) ResourcesUsed[kv.Key] = 0;
+        }
+    }
+
+    public readonly int Id;
+    public readonly WorkerSpec Spec;
+    public readonly int NThreads;
+    /// <summary>Tasks processing here (intrusive list through <see cref="TaskRecord.ProcNext"/>).</summary>
+    public int ProcHead = -1, ProcTail = -1;
+    public int ProcessingCount;
+    /// <summary>Sum of the estimated durations (s) of the tasks processing here.</summary>
+    public double Occupancy;
+    /// <summary>Tasks whose results it holds.</summary>
+    public readonly HashSet<int> HasWhat = new();
+    public long NbytesHeld;
+    /// <summary>Resources held by tasks processing here (null when it declares none).</summary>
+    public readonly Dictionary<string, double>? ResourcesUsed;
+    /// <summary>Steals in flight towards this worker.</summary>
+    public int IncomingSteals;
+    /// <summary>Steals in flight away from this worker.</summary>
+    public int OutgoingSteals;
+    public WorkerLoad Load;
+    public double LastSeen;
+}
