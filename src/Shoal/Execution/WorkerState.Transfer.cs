@@ -266,7 +266,8 @@ public sealed partial class WorkerState
 
     /// <summary>Starts gathers while the limits allow: at most one per peer, at most
     /// <see cref="WorkerStateConfig.TransferIncomingCountLimit"/> in total (one while paused). The peer chosen is the
-    /// idle one whose most urgent queued key is the most urgent overall; its queued keys are batched in priority order
+    /// idle one whose most urgent queued key is the most urgent overall (ties: smallest address); its queued keys are
+    /// batched in priority order
     /// up to <see cref="WorkerStateConfig.TransferMessageTargetBytes"/>.</summary>
     private void EnsureCommunicating()
     {
@@ -279,7 +280,9 @@ public sealed partial class WorkerState
             {
                 if (_inFlight.ContainsKey(peer)) continue;
                 var top = queued.Min!;
-                if (bestTop is null || WorkerTaskPriorityComparer.Instance.Compare(top, bestTop) < 0)
+                int c = bestTop is null ? -1 : WorkerTaskPriorityComparer.Instance.Compare(top, bestTop);
+                // Ties (the same key queued at several holders) go to the smallest address, for determinism.
+                if (c < 0 || (c == 0 && string.CompareOrdinal(peer, bestPeer) < 0))
                 {
                     bestTop = top;
                     bestPeer = peer;
