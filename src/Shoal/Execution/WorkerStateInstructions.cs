@@ -1,0 +1,84 @@
+using System.Text;
+
+namespace Shoal.Execution;
+
+/// <summary>Something <see cref="WorkerState"/> asks its server to do. Records compare by value (lists by content).</summary>
+public abstract record WorkerInstruction;
+
+/// <summary>Run the task (run spec from <see cref="WorkerState.RunSpecOf"/>, inputs from the store);
+/// report the outcome with <see cref="WorkerState.ExecuteSuccess"/> or <see cref="WorkerState.ExecuteFailure"/>.</summary>
+/// <param name="Key">Key of the task.</param>
+public sealed record Execute(string Key) : WorkerInstruction;
+
+/// <summary>Fetch these keys from one peer; report with <see cref="WorkerState.GatherSuccess"/> (after storing the
+/// received values) or <see cref="WorkerState.GatherFailure"/>.</summary>
+/// <param name="Peer">Address of the worker to fetch from.</param>
+/// <param name="Keys">Keys to fetch.</param>
+/// <param name="TotalNbytes">Sum of the estimated sizes.</param>
+public sealed record GatherDep(string Peer, IReadOnlyList<string> Keys, long TotalNbytes) : WorkerInstruction
+{
+    /// <summary>Value equality, comparing the key lists element by element.</summary>
+    public bool Equals(GatherDep? other) =>
+        other is not null && Peer == other.Peer && TotalNbytes == other.TotalNbytes && Keys.SequenceEqual(other.Keys);
+
+    /// <summary>Hash over the peer and the number of keys.</summary>
+    public override int GetHashCode() => HashCode.Combine(Peer, Keys.Count, TotalNbytes);
+
+    /// <summary>Prints the members, lists element by element.</summary>
+    protected override bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Peer = ").Append(Peer).Append(", Keys = [").AppendJoin(", ", Keys)
+            .Append("], TotalNbytes = ").Append(TotalNbytes);
+        return true;
+    }
+}
+
+/// <summary>Tell the scheduler a task finished and its value is in memory here.</summary>
+/// <param name="Key">Key of the task.</param>
+/// <param name="Nbytes">Size of the value.</param>
+/// <param name="Start">When execution started (worker clock, seconds).</param>
+/// <param name="Stop">When execution stopped.</param>
+public sealed record TaskDoneMsg(string Key, long Nbytes, double Start, double Stop) : WorkerInstruction;
+
+/// <summary>Tell the scheduler a task failed.</summary>
+/// <param name="Key">Key of the task.</param>
+/// <param name="Error">The error as the executor reported it.</param>
+/// <param name="Start">When execution started.</param>
+/// <param name="Stop">When execution stopped.</param>
+public sealed record TaskFailedMsg(string Key, object Error, double Start, double Stop) : WorkerInstruction;
+
+/// <summary>Tell the scheduler that no known holder could provide a key; <paramref name="Peer"/> was the last one tried.</summary>
+/// <param name="Key">The missing key.</param>
+/// <param name="Peer">The peer that did not deliver it.</param>
+public sealed record MissingDataMsg(string Key, string Peer) : WorkerInstruction;
+
+/// <summary>Answer the scheduler's steal request.</summary>
+/// <param name="Key">Key the scheduler wanted to move.</param>
+/// <param name="Accepted">True when the task was given up here.</param>
+public sealed record StealResponseMsg(string Key, bool Accepted) : WorkerInstruction;
+
+/// <summary>Drop the value of this key from the local store.</summary>
+/// <param name="Key">Key to drop.</param>
+public sealed record ReleaseData(string Key) : WorkerInstruction;
+
+/// <summary>Tell the scheduler to place this task again (the task asked to be rescheduled).</summary>
+/// <param name="Key">Key of the task.</param>
+public sealed record RescheduleMsg(string Key) : WorkerInstruction;
+
+/// <summary>Tell the scheduler this worker now also holds these keys (replicas gathered from peers).</summary>
+/// <param name="Keys">Keys and their sizes.</param>
+public sealed record AddKeysMsg(IReadOnlyList<KeyValuePair<string, long>> Keys) : WorkerInstruction
+{
+    /// <summary>Value equality, comparing the key lists element by element.</summary>
+    public bool Equals(AddKeysMsg? other) => other is not null && Keys.SequenceEqual(other.Keys);
+
+    /// <summary>Hash over the number of keys.</summary>
+    public override int GetHashCode() => Keys.Count;
+
+    /// <summary>Prints the members, lists element by element.</summary>
+    protected override bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Keys = [").AppendJoin(", ", Keys).Append(']');
+        return true;
+    }
+}
