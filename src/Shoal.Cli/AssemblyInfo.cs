@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+// The tests drive the CLI in process and replace the hosts through HostEntryPoints.
+[assembly: InternalsVisibleTo("Shoal.Tests")]

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Shoal.Cli.Parsing;
+using Shoal.Hosting;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary><c>shoal local</c>: a single-node cluster (scheduler and worker processes) in one command.</summary>
+internal sealed class LocalCommand
+{
+    private static readonly LocalHostOptions Defaults = new();
+
+    private readonly Option<int> workers = CliOptions.Count("--workers", "Number of worker processes", 1, () => Defaults.Workers);
+    private readonly Option<int?> threadsPerWorker = CliOptions.OptionalCount("--threads-per-worker", "Threads running tasks in each worker (default: processors / workers)", 1);
+    private readonly Option<CliOptions.SizeSetting> memoryPerWorker = CliOptions.Size("--memory-per-worker", "Memory limit per worker, e.g. 4GB; 0: no limit (default: total memory / workers)");
+    private readonly Option<string?> host = CliOptions.Host("--host", "Address the scheduler listens on", Defaults.Host);
+    private readonly Option<int> port = CliOptions.Port("--port", "Port of the scheduler (0: any free port)", Defaults.Port);
+
+    public LocalCommand(CliContext context)
+    {
+        Command = new Command("local", "Run a scheduler and worker processes on this machine; prints the scheduler address first")
+        {
+            workers, threadsPerWorker, memoryPerWorker, host, port,
+        };
+        Command.SetAction((parse, ct) =>
+            context.RunHostAsync("shoal local", () => context.Hosts.RunLocal(ToOptions(parse), context.Stdout, ct), ct));
+    }
+
+    public Command Command { get; }
+
+    /// <summary>The options record the parsed command line stands for.</summary>
+    public LocalHostOptions ToOptions(ParseResult parse) => new()
+    {
+        Workers = parse.GetValue(workers),
+        ThreadsPerWorker = parse.GetValue(threadsPerWorker),
+        MemoryPerWorker = parse.GetValue(memoryPerWorker).Bytes,
+        Host = parse.GetValue(host) ?? Defaults.Host,
+        Port = parse.GetValue(port),
+    };
+}

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Shoal.Cli.Parsing;
+using Shoal.Hosting;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary><c>shoal scheduler</c>: runs a standalone scheduler.</summary>
+internal sealed class SchedulerCommand
+{
+    private static readonly SchedulerHostOptions Defaults = new();
+
+    private readonly Option<string?> host = CliOptions.Host("--host", "Address to listen on", Defaults.Host);
+    private readonly Option<int> port = CliOptions.Port("--port", "Port for workers and clients (0: any free port)", Defaults.Port);
+    private readonly Option<int?> dashboardPort = CliOptions.OptionalPort("--dashboard-port", "Serve the dashboard on this port (0: any free port; default: no dashboard)");
+    private readonly Option<TimeSpan?> idleTimeout = CliOptions.Duration("--idle-timeout", "Shut down after this long with no client and no work, e.g. 1h (default: never)");
+
+    public SchedulerCommand(CliContext context)
+    {
+        Command = new Command("scheduler", "Run a scheduler that workers and clients connect to")
+        {
+            host, port, dashboardPort, idleTimeout,
+        };
+        Command.SetAction((parse, ct) =>
+            context.RunHostAsync("shoal scheduler", () => context.Hosts.RunScheduler(ToOptions(parse), context.Stdout, ct), ct));
+    }
+
+    public Command Command { get; }
+
+    /// <summary>The options record the parsed command line stands for.</summary>
+    public SchedulerHostOptions ToOptions(ParseResult parse) => new()
+    {
+        Host = parse.GetValue(host) ?? Defaults.Host,
+        Port = parse.GetValue(port),
+        DashboardPort = parse.GetValue(dashboardPort),
+        IdleTimeout = parse.GetValue(idleTimeout),
+    };
+}

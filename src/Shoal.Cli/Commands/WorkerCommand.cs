@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Shoal.Cli.Parsing;
+using Shoal.Hosting;
+
+namespace Shoal.Cli.Commands;
+
+/// <summary><c>shoal worker ADDRESS</c>: runs workers that join a scheduler.</summary>
+internal sealed class WorkerCommand
+{
+    private readonly Argument<string> address = CliOptions.SchedulerAddress("ADDRESS", "The scheduler to join: tcp://host:port, host:port or tls://host:port");
+    private readonly Option<int> nthreads = CliOptions.Count("--nthreads", "Threads running tasks in each worker", 1, () => Environment.ProcessorCount);
+    private readonly Option<int> nworkers = CliOptions.Count("--nworkers", "Number of worker processes to start", 1, () => 1);
+    private readonly Option<string?> name = new("--name") { Description = "Name of the worker as the scheduler shows it", HelpName = "NAME" };
+    private readonly Option<CliOptions.SizeSetting> memoryLimit = CliOptions.Size("--memory-limit", "Memory limit per worker, e.g. 6GB or 512MiB; 0: no limit (default: total memory / nworkers)");
+    private readonly Option<IReadOnlyDictionary<string, double>> resources = CliOptions.Resources("--resources", "Abstract resources each worker offers, e.g. GPU=1,MEM=8e9");
+    private readonly Option<TimeSpan?> deathTimeout = CliOptions.Duration("--death-timeout", "Exit after this long without reaching the scheduler, e.g. 60s (default: never)");
+    private readonly Option<string?> listenHost = CliOptions.Host("--host", "Address to listen on for peers (default: the one that reaches the scheduler)", null);
+
+    public WorkerCommand(CliContext context)
+    {
+        Command = new Command("worker", "Run workers that join a scheduler")
+        {
+            address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost,
+        };
+        Command.SetAction((parse, ct) =>
+            context.RunHostAsync("shoal worker", () => context.Hosts.RunWorker(ToOptions(parse), context.Stdout, ct), ct));
+    }
+
+    public Command Command { get; }
+
+    /// <summary>The options record the parsed command line stands for.</summary>
+    public WorkerHostOptions ToOptions(ParseResult parse) => new()
+    {
+        SchedulerAddress = parse.GetRequiredValue(address),
+        NThreads = parse.GetValue(nthreads),
+        NWorkers = parse.GetValue(nworkers),
+        Name = parse.GetValue(name),
+        MemoryLimit = parse.GetValue(memoryLimit).Bytes,
+        Resources = parse.GetValue(resources) ?? new Dictionary<string, double>(),
+        DeathTimeout = parse.GetValue(deathTimeout),
+        ListenHost = parse.GetValue(listenHost),
+    };
+}

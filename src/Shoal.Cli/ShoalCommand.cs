@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using Shoal.Cli.Commands;
+
+namespace Shoal.Cli;
+
+/// <summary>
+/// The <c>shoal</c> command line: <c>scheduler</c>, <c>worker</c> and <c>local</c>. Callable in
+/// process, so that tests and embedding programs run it without a child process.
+/// </summary>
+public static class ShoalCommand
+{
+    /// <summary>Exit code for a bad command line (unknown flag, bad value, bad address).</summary>
+    public const int UsageError = 2;
+
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the command they name. A bad command line
+    /// writes one line on <paramref name="stderr"/> and returns <see cref="UsageError"/>;
+    /// <c>--help</c> writes to <paramref name="stdout"/> and returns 0; otherwise returns the
+    /// host's exit code. Cancelling <paramref name="cancellationToken"/> stops the host gracefully.
+    /// </summary>
+    /// <param name="args">The arguments after the program name.</param>
+    /// <param name="stdout">Where help, addresses and logs go.</param>
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="cancellationToken">Cancelled on Ctrl-C / SIGTERM.</param>
+    /// <returns>The process exit code.</returns>
+    public static Task<int> InvokeAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        InvokeAsync(args, new CliContext(stdout, stderr, HostEntryPoints.Default), cancellationToken);
+
+    /// <summary>Same, with the hosts replaceable (the test seam).</summary>
+    internal static async Task<int> InvokeAsync(string[] args, CliContext context, CancellationToken cancellationToken)
+    {
+        var root = Build(context);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
+        {
+            // One line whatever went wrong: scripts and people read the first line of stderr.
+            var message = string.Join("; ", parse.Errors.Select(e => CliContext.OneLine(e.Message).TrimEnd('.')).Distinct());
+            var command = CommandPath(parse);
+            await context.Stderr.WriteLineAsync($"{command}: {message} (see '{command} --help')").ConfigureAwait(false);
+            return UsageError;
+        }
+
+        var invocation = new InvocationConfiguration
+        {
+            Output = context.Stdout,
+            Error = context.Stderr,
+            // Program.cs owns the signals, so that a second Ctrl-C still kills the process.
+            ProcessTerminationTimeout = null,
+            EnableDefaultExceptionHandler = false,
+        };
+        return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds the command tree; one per invocation since actions capture the context.</summary>
+    internal static Command Build(CliContext context)
+    {
+        // A plain Command rather than RootCommand: RootCommand names itself after the running
+        // executable, which is "testhost" or "Shoal.Cli" rather than "shoal".
+        var root = new Command("shoal", "Shoal: a scheduler and a bunch of workers for .NET")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            new SchedulerCommand(context).Command,
+            new WorkerCommand(context).Command,
+            new LocalCommand(context).Command,
+        };
+        return root;
+    }
+
+    /// <summary>"shoal worker" for errors in the worker command, "shoal" for errors before one.</summary>
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = (System.CommandLine.Parsing.SymbolResult?)parse.CommandResult; result is not null; result = result.Parent)
+        {
+            if (result is System.CommandLine.Parsing.CommandResult command)
+            {
+                names.Add(command.Command.Name);
+            }
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+}

@@ -1,0 +1,21 @@
+namespace Shoal.Hosting;
+
+/// <summary>
+/// How to run a standalone scheduler process (what <c>shoal scheduler</c> starts).
+/// </summary>
+public sealed record SchedulerHostOptions
+{
+    /// <summary>Address the scheduler listens on. Loopback by default.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port for workers and clients; 0 picks a free port. Default 8786, as Dask's.</summary>
+    public int Port { get; init; } = 8786;
+
+    /// <summary>HTTP port of the dashboard; null runs no dashboard, 0 picks a free port.</summary>
+    public int? DashboardPort { get; init; }
+
+    /// <summary>
+    /// Shut down after this long without any client connected and no tasks; null never does.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; }
+}

@@ -1,0 +1,55 @@
+namespace Shoal.Hosting;
+
+/// <summary>
+/// How to run worker processes that join a scheduler (what <c>shoal worker ADDRESS</c> starts).
+/// </summary>
+public sealed record WorkerHostOptions
+{
+    /// <summary>The scheduler to join, as <c>tcp://host:port</c> or <c>tls://host:port</c>.</summary>
+    public required string SchedulerAddress { get; init; }
+
+    /// <summary>Threads running tasks in each worker. Default: the number of processors.</summary>
+    public int NThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Number of worker processes to start. Default 1.</summary>
+    public int NWorkers { get; init; } = 1;
+
+    /// <summary>
+    /// The worker's name as the scheduler shows it; null lets the scheduler name it. With
+    /// several workers each gets this name followed by "-" and its index.
+    /// </summary>
+    public string? Name { get; init; }
+
+    /// <summary>
+    /// Memory limit of each worker, in bytes; 0 means no limit. Null (the default) means the
+    /// machine's total memory divided by <see cref="NWorkers"/>; see
+    /// <see cref="GetMemoryLimitPerWorker"/>.
+    /// </summary>
+    public long? MemoryLimit { get; init; }
+
+    /// <summary>
+    /// Abstract resources each worker offers, e.g. GPU=1, MEM=8e9; tasks that ask for them run
+    /// at most that much at once. Empty by default.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Resources { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>
+    /// A worker that cannot reach its scheduler for this long exits by itself; null waits forever.
+    /// </summary>
+    public TimeSpan? DeathTimeout { get; init; }
+
+    /// <summary>
+    /// Address the worker listens on for peers and clients; null picks the local address that
+    /// reaches the scheduler.
+    /// </summary>
+    public string? ListenHost { get; init; }
+
+    /// <summary>
+    /// The memory limit each worker gets: <see cref="MemoryLimit"/> when set, otherwise the
+    /// memory available to this process (the container limit if there is one) divided by
+    /// <see cref="NWorkers"/>. 0 means no limit.
+    /// </summary>
+    /// <returns>Bytes per worker.</returns>
+    public long GetMemoryLimitPerWorker() =>
+        MemoryLimit ?? MachineMemory.TotalBytes / Math.Max(1, NWorkers);
+}
