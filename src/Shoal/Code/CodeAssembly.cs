@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using Shoal.Serialization;
+
+namespace Shoal.Code;
+
+/// <summary>One assembly of a code set: its file, content hash and module version id.</summary>
+public sealed class CodeAssembly
+{
+    private static readonly ConcurrentDictionary<string, CodeAssembly> ByPath = new(StringComparer.Ordinal);
+
+    private CodeAssembly(string name, string path, string hash, Guid mvid)
+    {
+        Name = name;
+        Path = path;
+        Hash = hash;
+        Mvid = mvid;
+    }
+
+    /// <summary>Assembly simple name.</summary>
+    public string Name { get; }
+
+    /// <summary>The file it was read from on the client.</summary>
+    public string Path { get; }
+
+    /// <summary>SHA-256 of the file bytes, lowercase hex.</summary>
+    public string Hash { get; }
+
+    /// <summary>The manifest module's version id (changes with every build).</summary>
+    public Guid Mvid { get; }
+
+    /// <summary>The raw hash bytes (for protobuf <c>bytes</c> fields).</summary>
+    public byte[] HashBytes() => CodeHash.ToBytes(Hash);
+
+    /// <summary>Reads the assembly file.</summary>
+    public byte[] ReadBytes() => File.ReadAllBytes(Path);
+
+    /// <summary>The entry for a loaded assembly (hashed once per process).</summary>
+    /// <exception cref="ClosureCaptureException">The assembly is dynamic or has no file.</exception>
+    public static CodeAssembly Of(Assembly assembly)
+    {
+        if (assembly.IsDynamic)
+            throw new ClosureCaptureException($"assembly {assembly.GetName().Name} is dynamic (generated at run time) and cannot be shipped to workers");
+        var path = assembly.Location;
+        if (string.IsNullOrEmpty(path))
+            throw new ClosureCaptureException(
+                $"assembly {assembly.GetName().Name} was not loaded from a file (single-file app or loaded from bytes); it cannot be shipped to workers");
+        return OfFile(path);
+    }
+
+    /// <summary>The entry for an assembly file (hashed once per process).</summary>
+    public static CodeAssembly OfFile(string path) =>
+        ByPath.TryGetValue(path, out var cached) ? cached : ByPath.GetOrAdd(path, static p => Read(p));
+
+    private static CodeAssembly Read(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var (name, mvid) = ReadIdentity(bytes);
+        return new CodeAssembly(name, path, CodeHash.Of(bytes), mvid);
+    }
+
+    /// <summary>Reads an assembly's simple name and MVID from its bytes without loading it.</summary>
+    internal static (string Name, Guid Mvid) ReadIdentity(byte[] bytes)
+    {
+        using var pe = new PEReader(new MemoryStream(bytes, writable: false));
+        var md = pe.GetMetadataReader();
+        var name = md.GetString(md.GetAssemblyDefinition().Name);
+        var mvid = md.GetGuid(md.GetModuleDefinition().Mvid);
+        return (name, mvid);
+    }
+
+    /// <summary>Reads identity from a file.</summary>
+    internal static (string Name, Guid Mvid) ReadIdentity(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var pe = new PEReader(stream);
+        var md = pe.GetMetadataReader();
+        return (md.GetString(md.GetAssemblyDefinition().Name), md.GetGuid(md.GetModuleDefinition().Mvid));
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Name} ({Hash[..12]}, mvid {Mvid})";
+}
