@@ -56,7 +56,7 @@ public sealed partial class Client
         var futures = new Future<T>[roots.Length];
         for (var i = 0; i < roots.Length; i++)
         {
-            var run = Serialization.TaskRunSpec.Create(roots[i].Function, roots[i].Args, ClosureOptions);
+            var run = CreateRunSpec(roots[i].Function, roots[i].Args);
             futures[i] = Enqueue<T>(roots[i].Key, run, roots[i].Options);
         }
 
@@ -65,10 +65,10 @@ public sealed partial class Client
 
     private void SubmitIntermediate(Delayed node)
     {
-        var run = Serialization.TaskRunSpec.Create(node.Function, node.Args, ClosureOptions);
+        var run = CreateRunSpec(node.Function, node.Args);
         var spec = BuildSpec(node.Key, run, node.Options);
         spec.Wanted = false;
-        _outbox.Submit(spec, RunSegments(run), CodeOf(run));
+        QueueTask(spec, run);
     }
 
     /// <summary>Every node reachable from the roots, dependencies before dependents, each once.</summary>

@@ -77,7 +77,7 @@ public sealed partial class Client
         var results = new List<Future<TResult>>();
         foreach (var args in calls)
         {
-            var run = TaskRunSpec.Create(function, args, ClosureOptions);
+            var run = CreateRunSpec(function, args);
             var key = (perTask.Pure ? KeyTokenizer.Key(prefix, function, args) : null) ?? KeyTokenizer.RandomKey(prefix);
             results.Add(Enqueue<TResult>(key, run, perTask));
         }

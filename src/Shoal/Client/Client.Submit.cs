@@ -12,7 +12,7 @@ public sealed partial class Client
         ArgumentNullException.ThrowIfNull(function);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         options ??= SubmitOptions.Default;
-        var run = TaskRunSpec.Create(function, args, ClosureOptions);
+        var run = CreateRunSpec(function, args);
         var prefix = KeyTokenizer.Prefix(function);
         var key = options.Key
             ?? (options.Pure ? KeyTokenizer.Key(prefix, function, args) : null)
@@ -26,10 +26,18 @@ public sealed partial class Client
         var future = new Future<TResult>(key, entry);
         if (isNew)
         {
-            _outbox.Submit(BuildSpec(key, run, options), RunSegments(run), CodeOf(run));
+            QueueTask(BuildSpec(key, run, options), run);
         }
 
         return future;
+    }
+
+    /// <summary>Queues a task for the scheduler with the code it needs.</summary>
+    private void QueueTask(TaskSpec spec, TaskRunSpec run)
+    {
+        var code = CodeOf(run);
+        foreach (var assembly in code) spec.Code.Add(Google.Protobuf.ByteString.CopyFrom(assembly.Hash));
+        _outbox.Submit(spec, RunSegments(run), code);
     }
 
     private static TaskSpec BuildSpec(string key, TaskRunSpec run, SubmitOptions options)
@@ -50,4 +58,46 @@ public sealed partial class Client
     }
 
     private static T[] AsArray<T>(IEnumerable<T> items) => items as T[] ?? [.. items];
+
+    /// <summary>How closures are checked: large captures warn through this client's logger.</summary>
+    internal ClosureOptions ClosureOptions => _closureOptions ??= new ClosureOptions
+    {
+        LargeCaptureWarningBytes = Options.LargeCaptureWarningBytes,
+        Warn = message => ClientLog.LargeCapture(_logger, message),
+    };
+
+    private ClosureOptions? _closureOptions;
+
+    /// <summary>A run spec, checked and ready to travel; static functions are checked once per delegate.</summary>
+    internal TaskRunSpec CreateRunSpec(Delegate function, object?[] args)
+    {
+        if (function.Target is null || !HasState(function.Target))
+        {
+            var spec = StaticFunctions.GetValue(function, f => FunctionSpec.For(f, ClosureOptions));
+            return TaskRunSpec.Create(spec, args);
+        }
+
+        return TaskRunSpec.Create(function, args, ClosureOptions);
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Delegate, FunctionSpec> StaticFunctions = new();
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, bool> StatefulTypes = new();
+
+    private static bool HasState(object target) => StatefulTypes.GetOrAdd(target.GetType(),
+        static t => t.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic).Length > 0);
+
+    /// <summary>The run spec as segments: the object itself in-process, its serialized form otherwise.</summary>
+    private Segment[] RunSegments(TaskRunSpec run) => ByReference ? [Segment.FromObject(run)] : [.. run.Serialize()];
+
+    /// <summary>The assemblies a task needs on the workers (none in-process).</summary>
+    private ShippedAssembly[] CodeOf(TaskRunSpec run)
+    {
+        if (ByReference) return [];
+        var code = run.Code;
+        if (code.IsEmpty) return [];
+        return _shipped.GetOrAdd(code.Id, static (_, c) => [.. c.Assemblies.Select(a => new ShippedAssembly(a.HashBytes(), a.Name, a.Path))], code);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ShippedAssembly[]> _shipped = new(StringComparer.Ordinal);
 }

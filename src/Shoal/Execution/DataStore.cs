@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
+using Shoal.Serialization;
 using Shoal.Transfer;
 
 namespace Shoal.Execution;
 
 /// <summary>
-/// A worker's results, by key. Values are kept as objects (tasks use them directly); the
-/// serialized form is made on the first transfer to another process and kept for the next.
+/// A worker's results, by key. A value computed here is kept as an object; a value that arrived
+/// from another process is kept as bytes and decoded only when a task here uses it (with that
+/// task's code context, so user types resolve to the right assembly version), while peers that
+/// ask for it get the same bytes back without a round trip through an object.
 /// Read concurrently by the data-plane handlers; written by the worker loop and transfers.
 /// </summary>
 internal sealed class DataStore
@@ -14,8 +17,9 @@ internal sealed class DataStore
 
     public int Count => _values.Count;
 
-    public void Put(string key, object? value, long nbytes, EncodedValue? encoded = null) =>
-        _values[key] = new StoredValue(value, nbytes) { Encoded = encoded };
+    public void PutObject(string key, object? value, long nbytes) => _values[key] = new StoredValue(value, nbytes);
+
+    public void PutEncoded(string key, EncodedValue encoded) => _values[key] = new StoredValue(encoded);
 
     public bool TryGet(string key, out StoredValue value) => _values.TryGetValue(key, out value!);
 
@@ -23,18 +27,58 @@ internal sealed class DataStore
 
     public void Remove(string key) => _values.TryRemove(key, out _);
 
-    public IEnumerable<KeyValuePair<string, StoredValue>> Items => _values;
-
     /// <summary>The value of <paramref name="key"/>, for a task that depends on it.</summary>
-    public object? ValueOf(string key) =>
-        _values.TryGetValue(key, out var stored) ? stored.Value : throw new KeyNotFoundException($"dependency '{key}' is not in this worker's memory");
+    public object? ValueOf(string key, TypeResolver resolver) =>
+        _values.TryGetValue(key, out var stored)
+            ? stored.GetValue(resolver)
+            : throw new KeyNotFoundException($"dependency '{key}' is not in this worker's memory");
 }
 
-/// <summary>A value in a worker's store.</summary>
-/// <param name="Value">The object.</param>
-/// <param name="Nbytes">Its measured size.</param>
-internal sealed record StoredValue(object? Value, long Nbytes)
+/// <summary>A value in a worker's store: an object, bytes, or both once one was made from the other.</summary>
+internal sealed class StoredValue
 {
-    /// <summary>Its serialized form, once some transfer needed it.</summary>
-    public EncodedValue? Encoded { get; set; }
+    private readonly object _lock = new();
+    private object? _value;
+    private bool _hasValue;
+    private EncodedValue? _encoded;
+
+    public StoredValue(object? value, long nbytes)
+    {
+        _value = value;
+        _hasValue = true;
+        Nbytes = nbytes;
+    }
+
+    public StoredValue(EncodedValue encoded)
+    {
+        _encoded = encoded;
+        Nbytes = encoded.Nbytes;
+    }
+
+    public long Nbytes { get; }
+
+    public object? GetValue(TypeResolver resolver)
+    {
+        if (_hasValue) return _value;
+        lock (_lock)
+        {
+            if (!_hasValue)
+            {
+                _value = Payloads.Decode(_encoded!.Segments, null, resolver);
+                _hasValue = true;
+            }
+
+            return _value;
+        }
+    }
+
+    /// <summary>The value as it travels to another process (serialized once, then kept).</summary>
+    public EncodedValue GetEncoded()
+    {
+        if (_encoded is { } encoded) return encoded;
+        lock (_lock) return _encoded ??= Payloads.Encode(_value, byReference: false);
+    }
+
+    /// <summary>The value for a peer in this process: by reference when we have the object.</summary>
+    public EncodedValue GetForInProcess() => _hasValue ? Payloads.Encode(_value, byReference: true) with { Nbytes = Nbytes } : GetEncoded();
 }

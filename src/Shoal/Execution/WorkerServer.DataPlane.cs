@@ -61,15 +61,7 @@ internal sealed partial class WorkerServer
                 continue;
             }
 
-            EncodedValue encoded;
-            if (byReference)
-            {
-                encoded = Payloads.Encode(stored.Value, byReference: true);
-            }
-            else
-            {
-                encoded = stored.Encoded ??= Payloads.Encode(stored.Value, byReference: false);
-            }
+            var encoded = byReference ? stored.GetForInProcess() : stored.GetEncoded();
 
             reply.Values.Add(new ValueRef
             {
@@ -90,11 +82,7 @@ internal sealed partial class WorkerServer
         var received = new List<KeyValuePair<string, long>>(put.Values.Count);
         foreach (var value in put.Values)
         {
-            var slice = segments.Slice((int)value.FirstSegment, (int)value.SegmentCount);
-            var decoded = _code.DecodeValue(slice);
-            var nbytes = value.Nbytes > 0 ? (long)value.Nbytes : Payloads.SizeOf(decoded);
-            _store.Put(value.Key, decoded, nbytes);
-            received.Add(new(value.Key, nbytes));
+            received.Add(new(value.Key, StoreReceived(value, segments)));
         }
 
         _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.DataPut) { Received = received });

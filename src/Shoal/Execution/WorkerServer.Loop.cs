@@ -113,8 +113,7 @@ internal sealed partial class WorkerServer
                     StartGather(gather.Peer, [.. gather.Keys]);
                     break;
                 case TaskDoneMsg done:
-                    var typeName = _store.TryGet(done.Key, out var stored) ? Payloads.TypeNameOf(stored.Value) : "";
-                    SendToScheduler(new Envelope { TaskDone = new TaskDone { Key = done.Key, Nbytes = (ulong)Math.Max(0, done.Nbytes), Start = done.Start, Stop = done.Stop, TypeName = typeName } });
+                    SendToScheduler(new Envelope { TaskDone = new TaskDone { Key = done.Key, Nbytes = (ulong)Math.Max(0, done.Nbytes), Start = done.Start, Stop = done.Stop } });
                     break;
                 case TaskFailedMsg failed:
                     SendFailure(failed);
@@ -192,10 +191,10 @@ internal sealed partial class WorkerServer
             var start = Now;
             try
             {
-                var run = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
-                var value = await run.InvokeAsync(_store.ValueOf).ConfigureAwait(false);
+                var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
+                var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver)).ConfigureAwait(false);
                 var nbytes = Payloads.SizeOf(value);
-                _store.Put(key, value, nbytes);
+                _store.PutObject(key, value, nbytes);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Key = key, Nbytes = nbytes, Start = start, Stop = Now });
             }
             catch (Exception e)
@@ -224,11 +223,7 @@ internal sealed partial class WorkerServer
                 var received = new List<KeyValuePair<string, long>>(reply.Values.Count);
                 foreach (var value in reply.Values)
                 {
-                    var slice = segments.Slice((int)value.FirstSegment, (int)value.SegmentCount);
-                    var decoded = _code.DecodeValue(slice);
-                    var nbytes = value.Nbytes > 0 ? (long)value.Nbytes : Payloads.SizeOf(decoded);
-                    _store.Put(value.Key, decoded, nbytes);
-                    received.Add(new(value.Key, nbytes));
+                    received.Add(new(value.Key, StoreReceived(value, segments)));
                 }
 
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherSuccess) { Peer = peer, Received = received, Keys = [.. reply.Missing] });
@@ -239,5 +234,21 @@ internal sealed partial class WorkerServer
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherFailure) { Peer = peer, Keys = keys, Reason = e.Message });
             }
         });
+    }
+
+    /// <summary>Keeps a value that arrived from a peer or client: by reference in-process, as bytes otherwise.</summary>
+    private long StoreReceived(ValueRef value, ReadOnlySpan<Segment> segments)
+    {
+        var slice = segments.Slice((int)value.FirstSegment, (int)value.SegmentCount);
+        if (slice.Length == 1 && slice[0].IsObject)
+        {
+            var nbytes = value.Nbytes > 0 ? (long)value.Nbytes : Payloads.SizeOf(slice[0].Object);
+            _store.PutObject(value.Key, slice[0].Object, nbytes);
+            return nbytes;
+        }
+
+        var encoded = new EncodedValue(slice.ToArray(), (long)value.Nbytes, value.TypeName);
+        _store.PutEncoded(value.Key, encoded);
+        return encoded.Nbytes;
     }
 }

@@ -109,9 +109,11 @@ internal sealed partial class WorkerServer : IAsyncDisposable
             Pid = Environment.ProcessId,
             Host = Environment.MachineName,
         };
-        registration.Resources.Add(_options.Resources);
+        foreach (var pair in _options.Resources) registration.Resources.Add(pair.Key, pair.Value);
         _scheduler.Send(new Envelope { RegisterWorker = registration });
-        var reply = await registered.Task.WaitAsync(_scheduler.Completion.IsCompleted ? Task.FromException(new ConnectionClosedException("the scheduler closed the connection during registration")) : WaitClosedAsync(), cancellationToken).ConfigureAwait(false);
+        var closed = WaitClosedAsync();
+        var first = await Task.WhenAny(registered.Task, closed).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var reply = await (first == registered.Task ? registered.Task : closed).ConfigureAwait(false);
         _loop = Task.Run(RunLoopAsync);
         _heartbeats = Task.Run(() => HeartbeatLoopAsync(TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds))));
         _ = _scheduler.Completion.ContinueWith(t => _events.Writer.TryWrite(WorkerEvent.SchedulerLost(_scheduler.CloseReason?.Message ?? "the scheduler closed the connection")), TaskScheduler.Default);

@@ -60,7 +60,8 @@ internal sealed partial class SchedulerServer
         var compute = new ComputeTask
         {
             Key = _state.KeyOf(task),
-            Priority = _state.PriorityOf(task),
+            // The worker runs smaller numbers first; the state's run order is higher-first.
+            Priority = -_state.RunOrderOf(task),
             RunFirstSegment = 0,
             RunSegmentCount = (uint)payload.Run.Length,
         };

@@ -266,7 +266,8 @@ internal sealed partial class SchedulerServer
         foreach (var key in request.Keys)
         {
             var location = new KeyLocation { Key = key };
-            if (_state.TryGetTask(key, out var task))
+            var task = _state.TaskIdOf(key);
+            if (task >= 0)
             {
                 foreach (var worker in _state.WhoHas(task)) location.Workers.Add(AddressOf(worker));
                 location.Nbytes = (ulong)Math.Max(0, _state.NbytesOf(task));

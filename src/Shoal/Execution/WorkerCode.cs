@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Shoal.Code;
+using Shoal.Comm.Rpc;
+using Shoal.Protocol.Messages;
+using Shoal.Serialization;
+using Shoal.Transfer;
+
+namespace Shoal.Execution;
+
+/// <summary>
+/// A worker's view of shipped code: assemblies are fetched from the scheduler the first time a
+/// task needs them, kept in a content-addressed store on disk, and loaded into one collectible
+/// load context per distinct code set, so two clients with different versions of one assembly
+/// each run their own.
+/// </summary>
+internal sealed class WorkerCode : IDisposable
+{
+    private readonly RpcConnection _scheduler;
+    private readonly CodeLoadContexts _contexts;
+    private readonly ConcurrentDictionary<string, Task<CodeContext>> _ready = new(StringComparer.Ordinal);
+
+    public WorkerCode(RpcConnection scheduler, string? directory)
+    {
+        _scheduler = scheduler;
+        _contexts = new CodeLoadContexts(new CodeStore(directory));
+    }
+
+    /// <summary>The run spec of a task, decoded in the code context its hashes name.</summary>
+    public async ValueTask<(TaskRunSpec Run, TypeResolver Resolver)> ResolveAsync(TaskPayload payload, CancellationToken cancellationToken)
+    {
+        if (payload.Run.Length == 1 && payload.Run[0].IsObject)
+        {
+            return ((TaskRunSpec)payload.Run[0].Object!, TypeResolver.Default);
+        }
+
+        var context = payload.Code.Length == 0 ? CodeContext.Default : await ContextAsync(payload.Code, cancellationToken).ConfigureAwait(false);
+        return (TaskRunSpec.Deserialize(payload.Run, context), context.Resolver);
+    }
+
+    private Task<CodeContext> ContextAsync(ByteString[] code, CancellationToken cancellationToken)
+    {
+        var hashes = code.Select(h => CodeHash.ToHex(h.Span)).ToArray();
+        var id = CodeSet.IdOf(hashes);
+        var task = _ready.GetOrAdd(id, _ => LoadAsync(code, hashes, cancellationToken));
+        if (task.IsFaulted || task.IsCanceled) _ready.TryRemove(new KeyValuePair<string, Task<CodeContext>>(id, task));
+        return task;
+    }
+
+    private async Task<CodeContext> LoadAsync(ByteString[] code, string[] hashes, CancellationToken cancellationToken)
+    {
+        var missing = new List<ByteString>();
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            if (!_contexts.Store.Has(hashes[i])) missing.Add(code[i]);
+        }
+
+        if (missing.Count > 0)
+        {
+            var id = _scheduler.NextRequestId();
+            var request = new CodeRequest { RequestId = id };
+            request.Hashes.AddRange(missing);
+            var reply = await _scheduler.RequestAsync(id, new Envelope { CodeRequest = request }, default, cancellationToken).ConfigureAwait(false);
+            var body = reply.Message.CodeReply;
+            if (body.Missing.Count > 0)
+            {
+                throw new InvalidOperationException($"The scheduler does not have the code this task needs ({body.Missing.Count} assemblies, e.g. {CodeHash.ToHex(body.Missing[0].Span)[..12]}).");
+            }
+
+            foreach (var blob in body.Blobs)
+            {
+                _contexts.Store.Put(CodeHash.ToHex(blob.Hash.Span), reply.Segments.Span[(int)blob.Segment].Bytes.Span);
+            }
+        }
+
+        return _contexts.GetOrCreate(hashes);
+    }
+
+    public void Dispose() => _contexts.Dispose();
+}
