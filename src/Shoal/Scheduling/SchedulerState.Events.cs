@@ -265,6 +265,7 @@ public sealed partial class SchedulerState
             {
                 t = CreateTask(key, null);
                 _tasks[t].Dependencies = NoTasks;
+                _tasks[t].IsScattered = true;
                 _tasks[t].Sequence = _nextSequence++;
             }
             if (wanted) AddWanter(t, client);

@@ -169,6 +169,9 @@ public sealed partial class SchedulerState
     /// <summary>Task id of a key, -1 when unknown.</summary>
     public int TaskIdOf(string key) => _keyIndex.TryGetValue(key, out var t) ? t : -1;
 
+    /// <summary>Task slots ever used (the task array's high-water mark; shows slot reuse).</summary>
+    internal int TaskSlotsUsed => _taskHighWater;
+
     /// <summary>Number of tasks the scheduler knows.</summary>
     public int TaskCount => _keyIndex.Count;
 
