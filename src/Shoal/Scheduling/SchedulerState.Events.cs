@@ -148,9 +148,11 @@ public sealed partial class SchedulerState
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
-        if (r.State != TaskState.Processing || r.ProcessingOn != worker || r.StealThief < 0) return;
+        if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         int thief = r.StealThief;
         CancelSteal(t);
+        // Accepted means the victim dropped the task, even if the steal was called off meanwhile
+        // (its thief died): then it is placed afresh.
         if (!accepted) return;
         RemoveFromProcessing(t);
         var tw = WorkerOrNull(thief);
