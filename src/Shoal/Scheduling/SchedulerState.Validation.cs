@@ -60,6 +60,8 @@ public sealed partial class SchedulerState
                     break;
                 case TaskState.Waiting:
                     Check(r.WaitingOn == CountMissingInputs(t) && r.WaitingOn > 0, $"{k}: waiting on {r.WaitingOn}, missing {CountMissingInputs(t)}");
+                    foreach (int d in r.Dependencies) // liveness: every missing input is on its way
+                        Check(_tasks[d].State == TaskState.Memory || NeedsInputs(_tasks[d].State), $"{k}: waits for {_tasks[d].Key}, which is {_tasks[d].State}");
                     break;
                 case TaskState.Queued:
                     Check(CountMissingInputs(t) == 0, $"{k}: queued with missing inputs");
@@ -123,6 +125,27 @@ public sealed partial class SchedulerState
         }
         Check(incomingTotal == steals && outgoingTotal == steals, $"steals: {steals} pending, {incomingTotal} in, {outgoingTotal} out");
         Check(_ready.Count == 0 && _readyDirect.Count == 0 && _releaseCandidates.Count == 0 && _walk.Count == 0, "scratch lists not empty between events");
+    }
+
+    /// <summary>One line per task (state, inputs, holders, worker) and per worker, for debugging.</summary>
+    internal string Describe()
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (int id in _liveWorkers)
+        {
+            var w = _workers[id]!;
+            sb.Append($"worker {id} {w.Spec.Name} threads={w.NThreads} processing={w.ProcessingCount} resources={string.Join(",", w.Spec.Resources.Select(kv => kv.Key + "=" + kv.Value))}\n");
+        }
+        for (int t = 0; t < _taskHighWater; t++)
+        {
+            ref var r = ref _tasks[t];
+            if (!r.Live) continue;
+            sb.Append($"{r.Key}: {r.State} waitingOn={r.WaitingOn} waiters={r.Waiters} wanters={r.WanterCount} on={r.ProcessingOn} holders=[{string.Join(",", WhoHas(t).ToArray())}]");
+            sb.Append($" deps=[{string.Join(",", r.Dependencies.Select(d => _tasks[d].Key + ":" + _tasks[d].State))}]");
+            if (r.Constraints is { } c) sb.Append($" workers={string.Join(",", c.Workers ?? [])} loose={c.AllowOtherWorkers} resources={c.Resources?.Length ?? 0}");
+            sb.Append('\n');
+        }
+        return sb.ToString();
     }
 
     private static void Check(bool condition, string message)

@@ -128,3 +128,19 @@ public class TransitionTests
         h.State.TaskCount.ShouldBe(0);
     }
 }
+
+public class CycleTests
+{
+    [Fact]
+    public void A_dependency_cycle_errs_instead_of_hanging()
+    {
+        var h = new SchedulerHarness();
+        h.AddWorker(0);
+        var result = h.Submit(SchedulerHarness.Task("x-1", "y-1"), SchedulerHarness.Task("y-1", "z-1"), SchedulerHarness.Task("z-1", "x-1"));
+        result.Count.ShouldBe(3);
+        result.ShouldAllBe(c => c.StartsWith("KeyErred c1 "));
+        h.State.ErrorOf(h.State.TaskIdOf("x-1")).ShouldBeOfType<DependencyCycleError>();
+        h.Release(1, "x-1", "y-1", "z-1");
+        h.State.TaskCount.ShouldBe(0);
+    }
+}
