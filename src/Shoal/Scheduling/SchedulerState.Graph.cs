@@ -20,7 +20,8 @@ public sealed partial class SchedulerState
         var created = _newTasks;
         created.Clear();
 
-        // 1. Intern keys; create records for new ones.
+        // 1. Intern keys; create records for new ones (growing the tables once for big graphs).
+        EnsureTaskCapacity(tasks.Count);
         if (_specIds.Length < tasks.Count) _specIds = new int[Math.Max(tasks.Count, _specIds.Length * 2)];
         var ids = _specIds;
         for (int i = 0; i < tasks.Count; i++)

@@ -246,6 +246,17 @@ public sealed partial class SchedulerState
         return t;
     }
 
+    /// <summary>Grows the task table and key index once for a graph of this many new tasks.</summary>
+    private void EnsureTaskCapacity(int extra)
+    {
+        int needed = _keyIndex.Count + extra;
+        if (needed <= _tasks.Length) return;
+        _keyIndex.EnsureCapacity(needed);
+        int size = _tasks.Length;
+        while (size < needed - _freeSlotCount) size *= 2;
+        if (size > _tasks.Length) Array.Resize(ref _tasks, size);
+    }
+
     private int GroupIdOf(string key)
     {
         int dash = key.LastIndexOf('-');
