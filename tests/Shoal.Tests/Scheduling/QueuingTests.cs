@@ -121,3 +121,35 @@ public class QueuingTests
         h.State.PriorityOf(h.State.TaskIdOf("f-2")).ShouldBe(5);
     }
 }
+
+public class AdaptiveTests
+{
+    [Fact]
+    public void The_target_follows_the_backlog_and_the_parallelism()
+    {
+        var h = new SchedulerHarness();
+        h.State.AdaptiveTarget().ShouldBe(0);
+        h.Submit(Enumerable.Range(0, 30).Select(i => SchedulerHarness.Task($"inc-{i}")).ToArray());
+        h.State.AdaptiveTarget().ShouldBe(3); // 30 × 0.5 s over 5 s
+        h.State.AdaptiveTarget(targetDuration: 0.001).ShouldBe(30); // no more than the tasks
+        h.AddWorker(0);
+        h.Finish(0, "inc-0", duration: 0.001);
+        h.State.AdaptiveTarget().ShouldBe(1); // tiny tasks: one worker is plenty (and it holds a result)
+    }
+
+    [Fact]
+    public void Idle_workers_with_least_data_close_first()
+    {
+        var h = new SchedulerHarness();
+        h.AddWorker(0);
+        h.AddWorker(1);
+        h.AddWorker(2);
+        h.Scatter(1, [0], true, ("x-1", 1000));
+        h.Scatter(1, [1], true, ("y-1", 10));
+        var busy = SchedulerHarness.Task("inc-1");
+        busy.Workers = ["w2"];
+        h.Submit(busy).ShouldBe(["Compute w2 inc-1"]);
+        h.State.WorkersToClose(2).ShouldBe([1, 0]);
+        h.State.WorkersToClose(5).ShouldBe([1, 0, 2]);
+    }
+}
