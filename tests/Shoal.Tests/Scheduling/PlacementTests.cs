@@ -90,3 +90,24 @@ public class PlacementTests
         h.Finish(2, "big-1").ShouldBe(["KeyInMemory c1 big-1", "Compute w2 g-3"]);
     }
 }
+
+public class ResourceLossTests
+{
+    [Fact]
+    public void Tasks_waiting_for_a_resource_become_no_worker_when_its_last_worker_leaves()
+    {
+        var h = new SchedulerHarness();
+        h.AddWorker(1, SchedulerHarness.Spec("w1", resources: new() { ["GPU"] = 1 }));
+        var tasks = Enumerable.Range(1, 2).Select(i =>
+        {
+            var t = SchedulerHarness.Task($"g-{i}");
+            t.Resources = new Dictionary<string, double> { ["GPU"] = 1 };
+            return t;
+        }).ToArray();
+        h.Submit(tasks).ShouldBe(["Compute w1 g-1"]);
+        h.RemoveWorker(1).ShouldBeEmpty();
+        h.State.StateOf("g-1").ShouldBe(TaskState.NoWorker);
+        h.State.StateOf("g-2").ShouldBe(TaskState.NoWorker);
+        h.AddWorker(2, SchedulerHarness.Spec("w2", resources: new() { ["GPU"] = 1 })).ShouldBe(["Compute w2 g-1"]);
+    }
+}
