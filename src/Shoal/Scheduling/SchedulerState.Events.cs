@@ -148,9 +148,11 @@ public sealed partial class SchedulerState
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
-        if (r.State != TaskState.Processing || r.ProcessingOn != worker || r.StealThief < 0) return;
+        if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         int thief = r.StealThief;
         CancelSteal(t);
+        // Accepted means the victim dropped the task, even if the steal was called off meanwhile
+        // (its thief died): then it is placed afresh.
         if (!accepted) return;
         RemoveFromProcessing(t);
         var tw = WorkerOrNull(thief);
@@ -163,7 +165,7 @@ public sealed partial class SchedulerState
     public void AddKeys(int worker, IReadOnlyList<KeyValuePair<string, long>> keys, double now)
     {
         if (WorkerOrNull(worker) is null) return;
-        foreach (var (key, nbytes) in keys) HoldsKey(worker, key, nbytes, reportedHeld: false);
+        for (int i = 0; i < keys.Count; i++) HoldsKey(worker, keys[i].Key, keys[i].Value, reportedHeld: false);
         Settle();
     }
 
@@ -215,9 +217,9 @@ public sealed partial class SchedulerState
     /// <summary>A client no longer wants these keys; what nobody needs is released.</summary>
     public void ReleaseKeys(int client, IReadOnlyList<string> keys, double now)
     {
-        foreach (var key in keys)
+        for (int i = 0; i < keys.Count; i++) // (an index loop: foreach over an interface allocates)
         {
-            if (!_keyIndex.TryGetValue(key, out int t)) continue;
+            if (!_keyIndex.TryGetValue(keys[i], out int t)) continue;
             if (RemoveWanter(t, client) && !IsNeeded(t)) _releaseCandidates.Add(t);
         }
         Settle();
@@ -232,9 +234,9 @@ public sealed partial class SchedulerState
     {
         var seen = new HashSet<int>();
         var walk = new Stack<int>();
-        foreach (var key in keys)
+        for (int k = 0; k < keys.Count; k++)
         {
-            if (!_keyIndex.TryGetValue(key, out int root) || !seen.Add(root)) continue;
+            if (!_keyIndex.TryGetValue(keys[k], out int root) || !seen.Add(root)) continue;
             walk.Push(root);
             while (walk.Count > 0)
             {
@@ -259,18 +261,21 @@ public sealed partial class SchedulerState
     /// </summary>
     public void ScatterData(int client, IReadOnlyList<KeyValuePair<string, long>> keys, IReadOnlyList<int> workers, bool wanted, double now)
     {
-        foreach (var (key, nbytes) in keys)
+        for (int k = 0; k < keys.Count; k++)
         {
+            var (key, nbytes) = keys[k];
             if (!_keyIndex.TryGetValue(key, out int t))
             {
                 t = CreateTask(key, null);
                 _tasks[t].Dependencies = NoTasks;
+                _tasks[t].IsScattered = true;
                 _tasks[t].Sequence = _nextSequence++;
             }
             if (wanted) AddWanter(t, client);
             bool first = true;
-            foreach (int worker in workers)
+            for (int i = 0; i < workers.Count; i++)
             {
+                int worker = workers[i];
                 if (WorkerOrNull(worker) is null) continue;
                 if (first && _tasks[t].State != TaskState.Memory) ToMemory(t, worker, nbytes);
                 else AddHolder(t, worker);

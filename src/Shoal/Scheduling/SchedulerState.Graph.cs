@@ -7,6 +7,7 @@ public sealed partial class SchedulerState
     private int[] _specIds = new int[256];
     private readonly List<int> _newTasks = new();
     private readonly List<(int Task, string Missing)> _missingDependencies = new();
+    private readonly List<(int Task, int Dependency)> _cycles = new();
 
     /// <summary>
     /// A client submits tasks. Keys already known are the same task (only the client's want is
@@ -19,7 +20,8 @@ public sealed partial class SchedulerState
         var created = _newTasks;
         created.Clear();
 
-        // 1. Intern keys; create records for new ones.
+        // 1. Intern keys; create records for new ones (growing the tables once for big graphs).
+        EnsureTaskCapacity(tasks.Count);
         if (_specIds.Length < tasks.Count) _specIds = new int[Math.Max(tasks.Count, _specIds.Length * 2)];
         var ids = _specIds;
         for (int i = 0; i < tasks.Count; i++)
@@ -63,6 +65,9 @@ public sealed partial class SchedulerState
         }
         foreach (int t in created)
             if (_mark[t] == 1) NumberDepthFirst(t);
+        foreach (int t in created)
+            if (_mark[t] == 2) NumberDepthFirst(t); // unreachable from any output: on a cycle
+        BreakCycles();
 
         // 4. Wants.
         for (int i = 0; i < tasks.Count; i++)
@@ -82,6 +87,9 @@ public sealed partial class SchedulerState
         foreach (var (t, missing) in _missingDependencies)
             if (_tasks[t].State != TaskState.Erred) MarkErred(t, new MissingDependencyError(_tasks[t].Key, missing));
         _missingDependencies.Clear();
+        foreach (var (t, _) in _cycles) // the rest of the cycle errs through its dependency on t
+            if (_tasks[t].State != TaskState.Erred) MarkErred(t, new DependencyCycleError(_tasks[t].Key));
+        _cycles.Clear();
         for (int i = 0; i < tasks.Count; i++)
         {
             int t = ids[i];
@@ -149,6 +157,21 @@ public sealed partial class SchedulerState
         r.Dependents[r.DependentCount++] = dependent;
     }
 
+    /// <summary>Removes the edges that closed cycles, so the graph stays acyclic (and can be forgotten); their tasks err.</summary>
+    private void BreakCycles()
+    {
+        foreach (var (t, d) in _cycles)
+        {
+            ref var r = ref _tasks[t];
+            r.Dependencies = r.Dependencies.Where(x => x != d).ToArray();
+            ref var dr = ref _tasks[d];
+            int at = Array.IndexOf(dr.Dependents, t, 0, dr.DependentCount);
+            if (at < 0) continue;
+            dr.Dependents[at] = dr.Dependents[dr.DependentCount - 1];
+            dr.DependentCount--;
+        }
+    }
+
     /// <summary>Gives new tasks sequence numbers in depth-first post-order (dependencies first), iteratively.</summary>
     private void NumberDepthFirst(int root)
     {
@@ -172,6 +195,7 @@ public sealed partial class SchedulerState
             {
                 int d = deps[i];
                 if (_mark[d] is 1 or 2) stack.Push(d);
+                else if (_mark[d] == 3) _cycles.Add((t, d)); // expanded but unfinished: an ancestor, so a cycle
             }
         }
     }

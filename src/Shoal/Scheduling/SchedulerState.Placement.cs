@@ -240,10 +240,15 @@ public sealed partial class SchedulerState
         for (int i = 0; i < _resourceWaiting.Count;)
         {
             int t = _resourceWaiting[i];
-            int w = PickWorker(t, out _);
-            if (w < 0) { i++; continue; }
+            int w = PickWorker(t, out bool anyValid);
+            if (w < 0 && anyValid) { i++; continue; }
             _resourceWaiting.RemoveAt(i);
-            Assign(t, w);
+            if (w >= 0) Assign(t, w);
+            else
+            {
+                SetState(t, TaskState.NoWorker); // its last valid worker left
+                _noWorker.Add(t);
+            }
         }
     }
 

@@ -105,7 +105,7 @@ public sealed partial class SchedulerState
             case TaskState.NoWorker:
                 _noWorker.Remove(task);
                 break;
-            case TaskState.Processing:
+            case TaskState.Processing when r.ProcessingOn >= 0: // (callers may have taken it off already)
                 int w = r.ProcessingOn;
                 RemoveFromProcessing(task);
                 if (freeOnWorker) Emit(SchedulerCommandKind.FreeKeys, w, task);
@@ -158,7 +158,11 @@ public sealed partial class SchedulerState
                     break;
             }
         }
-        if (IsNeeded(task))
+        if (IsNeeded(task) && _tasks[task].IsScattered)
+        {
+            MarkErred(task, new DataLostError(_tasks[task].Key)); // nothing to recompute it from
+        }
+        else if (IsNeeded(task))
         {
             EmitToWanters(SchedulerCommandKind.KeyLost, task);
             MakeWaiting(task);

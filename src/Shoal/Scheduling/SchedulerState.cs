@@ -169,6 +169,9 @@ public sealed partial class SchedulerState
     /// <summary>Task id of a key, -1 when unknown.</summary>
     public int TaskIdOf(string key) => _keyIndex.TryGetValue(key, out var t) ? t : -1;
 
+    /// <summary>Task slots ever used (the task array's high-water mark; shows slot reuse).</summary>
+    internal int TaskSlotsUsed => _taskHighWater;
+
     /// <summary>Number of tasks the scheduler knows.</summary>
     public int TaskCount => _keyIndex.Count;
 
@@ -241,6 +244,17 @@ public sealed partial class SchedulerState
             t = _taskHighWater++;
         }
         return t;
+    }
+
+    /// <summary>Grows the task table and key index once for a graph of this many new tasks.</summary>
+    private void EnsureTaskCapacity(int extra)
+    {
+        int needed = _keyIndex.Count + extra;
+        if (needed <= _tasks.Length) return;
+        _keyIndex.EnsureCapacity(needed);
+        int size = _tasks.Length;
+        while (size < needed - _freeSlotCount) size *= 2;
+        if (size > _tasks.Length) Array.Resize(ref _tasks, size);
     }
 
     private int GroupIdOf(string key)

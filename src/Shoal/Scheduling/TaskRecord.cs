@@ -52,6 +52,8 @@ internal struct TaskRecord
     /// <summary>Occupancy (seconds) added to its worker when assigned, subtracted exactly when it leaves.</summary>
     public float AssignedDuration;
     public TaskState State;
+    /// <summary>Data placed by a client (scatter): it has no run spec and cannot be recomputed.</summary>
+    public bool IsScattered;
     /// <summary>True while the slot is in use (false on the free list).</summary>
     public bool Live;
 }

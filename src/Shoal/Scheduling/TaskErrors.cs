@@ -12,6 +12,22 @@ public sealed record WorkerKilledError(string Key, IReadOnlyList<string> Workers
         + string.Join(", ", Workers.Zip(Causes, (w, c) => $"{w} ({c})"));
 }
 
+/// <summary>Error of a task that (through its dependencies) depends on itself.</summary>
+/// <param name="Key">A task on the cycle.</param>
+public sealed record DependencyCycleError(string Key)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"Task {Key} depends on itself through its dependencies";
+}
+
+/// <summary>Error of scattered data whose every copy was lost (it cannot be recomputed).</summary>
+/// <param name="Key">The data's key.</param>
+public sealed record DataLostError(string Key)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"Scattered data {Key} was lost with the workers that held it";
+}
+
 /// <summary>Error of a task submitted with a dependency the scheduler does not know.</summary>
 /// <param name="Key">The task's key.</param>
 /// <param name="MissingKey">The unknown dependency.</param>

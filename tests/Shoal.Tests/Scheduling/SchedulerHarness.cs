@@ -1,0 +1,78 @@
+using Shoal.Scheduling;
+
+namespace Shoal.Tests.Scheduling;
+
+/// <summary>
+/// Drives a <see cref="SchedulerState"/> event by event: validates its invariants after every
+/// event and returns the commands it produced as readable strings ("Compute w1 inc-1").
+/// </summary>
+internal sealed class SchedulerHarness
+{
+    public SchedulerHarness(SchedulerConfig? config = null)
+    {
+        State = new SchedulerState(config ?? new SchedulerConfig());
+        State.AddClient(1);
+    }
+
+    public SchedulerState State { get; }
+    public double Now { get; set; }
+
+    public static WorkerSpec Spec(string name, int nthreads = 1, Dictionary<string, double>? resources = null, params (string Key, long Nbytes)[] held) =>
+        new(name, "tcp://" + name + ":1", nthreads, 1L << 30, resources ?? new Dictionary<string, double>(),
+            held.Select(h => new KeyValuePair<string, long>(h.Key, h.Nbytes)).ToArray());
+
+    public static TaskSpecification Task(string key, params string[] deps) =>
+        new() { Key = key, Dependencies = deps, RunSpec = "run " + key, Wanted = true };
+
+    public List<string> Collect()
+    {
+        var list = new List<string>();
+        foreach (var c in State.Commands)
+        {
+            string target = c.Kind is SchedulerCommandKind.Compute or SchedulerCommandKind.FreeKeys or SchedulerCommandKind.StealRequest
+                ? "w" + c.Target
+                : "c" + c.Target;
+            list.Add($"{c.Kind} {target} {State.KeyOf(c.Task)}");
+        }
+        State.ClearCommands();
+        return list;
+    }
+
+    private List<string> Done()
+    {
+        State.Validate();
+        return Collect();
+    }
+
+    public List<string> AddWorker(int id, WorkerSpec spec) { State.AddWorker(id, spec, Now); return Done(); }
+    public List<string> AddWorker(int id, int nthreads = 1) => AddWorker(id, Spec("w" + id, nthreads));
+    public List<string> RemoveWorker(int id, string cause = "died") { State.RemoveWorker(id, cause, Now); return Done(); }
+    public List<string> Submit(int client, params TaskSpecification[] tasks) { State.UpdateGraph(client, tasks, Now); return Done(); }
+    public List<string> Submit(params TaskSpecification[] tasks) => Submit(1, tasks);
+    public List<string> Finish(int worker, string key, long nbytes = 8, double duration = 0.01)
+    {
+        State.TaskFinished(worker, key, nbytes, Now, Now + duration, Now + duration);
+        return Done();
+    }
+    public List<string> Err(int worker, string key, object error) { State.TaskErred(worker, key, error, Now); return Done(); }
+    public List<string> Release(int client, params string[] keys) { State.ReleaseKeys(client, keys, Now); return Done(); }
+    public List<string> Cancel(int client, params string[] keys) { State.CancelKeys(client, keys, Now); return Done(); }
+    public List<string> Missing(int worker, string key, int holder) { State.MissingData(worker, key, holder, Now); return Done(); }
+    public List<string> StealResponse(int worker, string key, bool accepted) { State.StealResponse(worker, key, accepted, Now); return Done(); }
+    public List<string> Tick() { State.Tick(Now); return Done(); }
+    public List<string> Reschedule(int worker, string key) { State.Reschedule(worker, key, Now); return Done(); }
+    public List<string> RemoveClient(int client) { State.RemoveClient(client); return Done(); }
+    public List<string> AddKeys(int worker, params (string Key, long Nbytes)[] keys)
+    {
+        State.AddKeys(worker, keys.Select(k => new KeyValuePair<string, long>(k.Key, k.Nbytes)).ToArray(), Now);
+        return Done();
+    }
+    public List<string> Scatter(int client, int[] workers, bool wanted, params (string Key, long Nbytes)[] keys)
+    {
+        State.ScatterData(client, keys.Select(k => new KeyValuePair<string, long>(k.Key, k.Nbytes)).ToArray(), workers, wanted, Now);
+        return Done();
+    }
+
+    public int[] Holders(string key) => State.WhoHas(State.TaskIdOf(key)).ToArray();
+    public string[] Processing(int worker) => State.ProcessingOn(worker).Select(State.KeyOf).ToArray();
+}
