@@ -203,12 +203,12 @@ public sealed partial class WorkerState
     /// <summary>Brings a dependency toward memory for a new dependent; returns true when it is not in memory yet.</summary>
     private bool AttachDependency(WorkerTask dep, DependencySpec spec, long priority, bool created)
     {
+        if (dep.State != WorkerTaskState.Memory) dep.Nbytes = spec.Nbytes; // the scheduler's latest estimate
         switch (dep.State)
         {
             case WorkerTaskState.Memory:
                 return false;
             case WorkerTaskState.Released when created:
-                dep.Nbytes = spec.Nbytes;
                 AddHolders(dep, spec.Holders);
                 ToFetchOrMissing(dep, lastPeer: null);
                 return true;
