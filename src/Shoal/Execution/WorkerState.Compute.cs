@@ -97,6 +97,7 @@ public sealed partial class WorkerState
     public IReadOnlyList<WorkerInstruction> ExecuteFailure(string key, object error, double start, double stop)
     {
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();
+        if (ts.PutNbytes >= 0) return ExecuteSuccess(key, ts.PutNbytes, start, stop); // a scattered value stands
         StopRunning(ts);
         switch (ts.State)
         {
@@ -127,6 +128,7 @@ public sealed partial class WorkerState
     public IReadOnlyList<WorkerInstruction> Reschedule(string key, double now)
     {
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();
+        if (ts.PutNbytes >= 0) return ExecuteSuccess(key, ts.PutNbytes, now, now); // a scattered value stands
         StopRunning(ts);
         if (ts.State == WorkerTaskState.Executing) Emit(new RescheduleMsg(key));
         bool neededHere = ts.HasDependents;
@@ -351,6 +353,7 @@ public sealed partial class WorkerState
     private void StopRunning(WorkerTask ts)
     {
         ts.Running = false;
+        ts.PutNbytes = -1;
         _runningCount--;
         if (ts.Resources is not null)
         {

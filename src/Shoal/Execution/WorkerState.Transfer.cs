@@ -151,7 +151,7 @@ public sealed partial class WorkerState
 
     /// <summary>Values were put into this worker's store directly (scatter, put); they are held for the scheduler.</summary>
     /// <remarks>A key that was being fetched or waiting to compute is satisfied by the value. A key executing at that
-    /// moment keeps executing and its result replaces the value.</remarks>
+    /// moment keeps executing: its result replaces the value (and is reported); if it fails, the value stands.</remarks>
     /// <param name="keys">Keys stored, with their sizes.</param>
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> DataPut(IReadOnlyList<KeyValuePair<string, long>> keys, double now)
@@ -164,7 +164,9 @@ public sealed partial class WorkerState
             ts.WantedByScheduler = true;
             if (ts.Running)
             {
+                // Keeps executing; its result replaces the value, its failure leaves the value standing.
                 ts.State = WorkerTaskState.Executing;
+                ts.PutNbytes = nbytes;
                 continue;
             }
             switch (ts.State)
@@ -180,11 +182,9 @@ public sealed partial class WorkerState
                     ts.CopingFrom = null; // the gather's outcome for it will be ignored
                     ts.PendingRequest = null;
                     break;
-                case WorkerTaskState.Waiting:
-                    DetachDependencies(ts);
-                    break;
-                case WorkerTaskState.Ready or WorkerTaskState.Constrained:
+                case WorkerTaskState.Waiting or WorkerTaskState.Ready or WorkerTaskState.Constrained:
                     LeaveReady(ts);
+                    DetachDependencies(ts);
                     break;
             }
             ts.Error = null;

@@ -20,6 +20,7 @@ public sealed partial class WorkerState
             bool runningLike = ts.State == WorkerTaskState.Executing
                 || (ts.State is WorkerTaskState.Cancelled or WorkerTaskState.Resumed && ts.Previous == WorkerTaskState.Executing);
             Check(ts.Running == runningLike, ts, $"Running={ts.Running} does not match its state");
+            Check(ts.PutNbytes < 0 || ts.Running, ts, "remembers a scattered value but is not running");
             if (ts.Running)
             {
                 running++;
