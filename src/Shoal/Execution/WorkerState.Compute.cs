@@ -306,6 +306,9 @@ public sealed partial class WorkerState
     /// <summary>Starts ready tasks while slots (and resources) allow, best priority first.</summary>
     private void EnsureComputing()
     {
+        // Queue entries of tasks that left Ready/Constrained are skipped lazily; drop them all once none is live.
+        if (_readyCount == 0 && _ready.Count > 0) _ready.Clear();
+        if (_constrainedCount == 0 && _constrained.Count > 0) _constrained.Clear();
         while (!_paused && _runningCount < _config.NThreads && (_readyCount | _constrainedCount) != 0)
         {
             var ready = _readyCount > 0 ? PeekValid(_ready, WorkerTaskState.Ready) : null;
