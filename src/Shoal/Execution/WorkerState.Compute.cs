@@ -60,7 +60,7 @@ public sealed partial class WorkerState
     {
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running)
         {
-            // Not ours to keep (e.g. already replaced by scattered data): drop the value unless it is in memory.
+            // Nothing runs under this key: drop an orphan value (a tracked key keeps whatever the store holds).
             if (ts is null) Emit(new ReleaseData(key));
             return Finish();
         }
