@@ -76,7 +76,8 @@ public sealed partial class WorkerState
 
     /// <summary>A gather failed (connection refused, dropped, timed out). The peer is presumed gone: it is removed as a
     /// holder of the keys in that gather and of every key queued for it; those keys go to other holders or, with none
-    /// left, to <see cref="WorkerTaskState.Missing"/> with a <see cref="MissingDataMsg"/>.</summary>
+    /// left, to <see cref="WorkerTaskState.Missing"/> with a <see cref="MissingDataMsg"/>. (Keys in flight from other
+    /// peers still list it until their own gather ends.)</summary>
     /// <param name="peer">The peer gathered from.</param>
     /// <param name="keys">Keys of the failed gather (informational: the state machine remembers them).</param>
     /// <param name="reason">Why it failed (informational).</param>
