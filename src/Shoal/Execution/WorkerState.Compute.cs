@@ -60,7 +60,7 @@ public sealed partial class WorkerState
     {
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running)
         {
-            // Not ours to keep (e.g. already replaced by scattered data): drop the value unless it is in memory.
+            // Nothing runs under this key: drop an orphan value (a tracked key keeps whatever the store holds).
             if (ts is null) Emit(new ReleaseData(key));
             return Finish();
         }
@@ -97,6 +97,7 @@ public sealed partial class WorkerState
     public IReadOnlyList<WorkerInstruction> ExecuteFailure(string key, object error, double start, double stop)
     {
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();
+        if (ts.PutNbytes >= 0) return ExecuteSuccess(key, ts.PutNbytes, start, stop); // a scattered value stands
         StopRunning(ts);
         switch (ts.State)
         {
@@ -127,6 +128,7 @@ public sealed partial class WorkerState
     public IReadOnlyList<WorkerInstruction> Reschedule(string key, double now)
     {
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();
+        if (ts.PutNbytes >= 0) return ExecuteSuccess(key, ts.PutNbytes, now, now); // a scattered value stands
         StopRunning(ts);
         if (ts.State == WorkerTaskState.Executing) Emit(new RescheduleMsg(key));
         bool neededHere = ts.HasDependents;
@@ -203,12 +205,12 @@ public sealed partial class WorkerState
     /// <summary>Brings a dependency toward memory for a new dependent; returns true when it is not in memory yet.</summary>
     private bool AttachDependency(WorkerTask dep, DependencySpec spec, long priority, bool created)
     {
+        if (dep.State != WorkerTaskState.Memory) dep.Nbytes = spec.Nbytes; // the scheduler's latest estimate
         switch (dep.State)
         {
             case WorkerTaskState.Memory:
                 return false;
             case WorkerTaskState.Released when created:
-                dep.Nbytes = spec.Nbytes;
                 AddHolders(dep, spec.Holders);
                 ToFetchOrMissing(dep, lastPeer: null);
                 return true;
@@ -304,6 +306,9 @@ public sealed partial class WorkerState
     /// <summary>Starts ready tasks while slots (and resources) allow, best priority first.</summary>
     private void EnsureComputing()
     {
+        // Queue entries of tasks that left Ready/Constrained are skipped lazily; drop them all once none is live.
+        if (_readyCount == 0 && _ready.Count > 0) _ready.Clear();
+        if (_constrainedCount == 0 && _constrained.Count > 0) _constrained.Clear();
         while (!_paused && _runningCount < _config.NThreads && (_readyCount | _constrainedCount) != 0)
         {
             var ready = _readyCount > 0 ? PeekValid(_ready, WorkerTaskState.Ready) : null;
@@ -351,6 +356,7 @@ public sealed partial class WorkerState
     private void StopRunning(WorkerTask ts)
     {
         ts.Running = false;
+        ts.PutNbytes = -1;
         _runningCount--;
         if (ts.Resources is not null)
         {

@@ -3,6 +3,7 @@ namespace Shoal.Execution;
 public sealed partial class WorkerState
 {
     private readonly Dictionary<string, long> _receivedScratch = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _busyPeers = new(StringComparer.Ordinal);
 
     /// <summary>A gather finished. The server has already stored the values in <paramref name="received"/>.</summary>
     /// <remarks>Received keys go to memory (dependents may become ready) and are reported with one
@@ -75,7 +76,8 @@ public sealed partial class WorkerState
 
     /// <summary>A gather failed (connection refused, dropped, timed out). The peer is presumed gone: it is removed as a
     /// holder of the keys in that gather and of every key queued for it; those keys go to other holders or, with none
-    /// left, to <see cref="WorkerTaskState.Missing"/> with a <see cref="MissingDataMsg"/>.</summary>
+    /// left, to <see cref="WorkerTaskState.Missing"/> with a <see cref="MissingDataMsg"/>. (Keys in flight from other
+    /// peers still list it until their own gather ends.)</summary>
     /// <param name="peer">The peer gathered from.</param>
     /// <param name="keys">Keys of the failed gather (informational: the state machine remembers them).</param>
     /// <param name="reason">Why it failed (informational).</param>
@@ -103,6 +105,61 @@ public sealed partial class WorkerState
                     Emit(new MissingDataMsg(ts.Key, peer));
                 }
             }
+        }
+        return Finish();
+    }
+
+    /// <summary>A peer answered a gather with "busy". The keys go back to the queue (the peer stays a holder) and the
+    /// peer is not asked again until <see cref="RetryBusyPeer"/>; other holders are used meanwhile.</summary>
+    /// <param name="peer">The busy peer.</param>
+    /// <param name="keys">Keys of the gather (informational).</param>
+    /// <param name="now">Current time.</param>
+    public IReadOnlyList<WorkerInstruction> GatherBusy(string peer, IReadOnlyList<string> keys, double now)
+    {
+        if (_inFlight.Remove(peer, out var batch))
+        {
+            foreach (var ts in batch)
+            {
+                if (!IsInFlightFrom(ts, peer)) continue;
+                ts.CopingFrom = null;
+                switch (ts.State)
+                {
+                    case WorkerTaskState.Flight:
+                        ToFetchOrMissing(ts, lastPeer: peer);
+                        break;
+                    case WorkerTaskState.Resumed:
+                        ApplyCompute(ts, ts.PendingRequest!);
+                        break;
+                    default: // Cancelled
+                        Drop(ts);
+                        break;
+                }
+            }
+        }
+        _busyPeers.Add(peer);
+        Emit(new RetryBusyPeerLater(peer));
+        return Finish();
+    }
+
+    /// <summary>The back-off for a busy peer is over: it may be gathered from again.</summary>
+    /// <param name="peer">The peer.</param>
+    /// <param name="now">Current time.</param>
+    public IReadOnlyList<WorkerInstruction> RetryBusyPeer(string peer, double now)
+    {
+        _busyPeers.Remove(peer);
+        return Finish();
+    }
+
+    /// <summary>Asks the scheduler where the missing keys are (the server calls this periodically).</summary>
+    /// <param name="now">Current time.</param>
+    public IReadOnlyList<WorkerInstruction> FindMissing(double now)
+    {
+        if (_missing.Count > 0)
+        {
+            var keys = new string[_missing.Count];
+            int i = 0;
+            foreach (var ts in _missing) keys[i++] = ts.Key;
+            Emit(new RequestWhoHasMsg(keys));
         }
         return Finish();
     }
@@ -151,7 +208,7 @@ public sealed partial class WorkerState
 
     /// <summary>Values were put into this worker's store directly (scatter, put); they are held for the scheduler.</summary>
     /// <remarks>A key that was being fetched or waiting to compute is satisfied by the value. A key executing at that
-    /// moment keeps executing and its result replaces the value.</remarks>
+    /// moment keeps executing: its result replaces the value (and is reported); if it fails, the value stands.</remarks>
     /// <param name="keys">Keys stored, with their sizes.</param>
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> DataPut(IReadOnlyList<KeyValuePair<string, long>> keys, double now)
@@ -164,7 +221,9 @@ public sealed partial class WorkerState
             ts.WantedByScheduler = true;
             if (ts.Running)
             {
+                // Keeps executing; its result replaces the value, its failure leaves the value standing.
                 ts.State = WorkerTaskState.Executing;
+                ts.PutNbytes = nbytes;
                 continue;
             }
             switch (ts.State)
@@ -180,11 +239,9 @@ public sealed partial class WorkerState
                     ts.CopingFrom = null; // the gather's outcome for it will be ignored
                     ts.PendingRequest = null;
                     break;
-                case WorkerTaskState.Waiting:
-                    DetachDependencies(ts);
-                    break;
-                case WorkerTaskState.Ready or WorkerTaskState.Constrained:
+                case WorkerTaskState.Waiting or WorkerTaskState.Ready or WorkerTaskState.Constrained:
                     LeaveReady(ts);
+                    DetachDependencies(ts);
                     break;
             }
             ts.Error = null;
@@ -265,8 +322,8 @@ public sealed partial class WorkerState
     }
 
     /// <summary>Starts gathers while the limits allow: at most one per peer, at most
-    /// <see cref="WorkerStateConfig.TransferIncomingCountLimit"/> in total (one while paused). The peer chosen is the
-    /// idle one whose most urgent queued key is the most urgent overall (ties: smallest address); its queued keys are
+    /// <see cref="WorkerStateConfig.TransferIncomingCountLimit"/> in total (one while paused), none to a peer that
+    /// answered busy until it is retried. The peer chosen is the idle one whose most urgent queued key is the most urgent overall (ties: smallest address); its queued keys are
     /// batched in priority order
     /// up to <see cref="WorkerStateConfig.TransferMessageTargetBytes"/>.</summary>
     private void EnsureCommunicating()
@@ -278,7 +335,7 @@ public sealed partial class WorkerState
             WorkerTask? bestTop = null;
             foreach (var (peer, queued) in _dataNeeded)
             {
-                if (_inFlight.ContainsKey(peer)) continue;
+                if (_inFlight.ContainsKey(peer) || (_busyPeers.Count > 0 && _busyPeers.Contains(peer))) continue;
                 var top = queued.Min!;
                 int c = bestTop is null ? -1 : WorkerTaskPriorityComparer.Instance.Compare(top, bestTop);
                 // Ties (the same key queued at several holders) go to the smallest address, for determinism.

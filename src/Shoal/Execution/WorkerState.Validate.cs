@@ -20,6 +20,7 @@ public sealed partial class WorkerState
             bool runningLike = ts.State == WorkerTaskState.Executing
                 || (ts.State is WorkerTaskState.Cancelled or WorkerTaskState.Resumed && ts.Previous == WorkerTaskState.Executing);
             Check(ts.Running == runningLike, ts, $"Running={ts.Running} does not match its state");
+            Check(ts.PutNbytes < 0 || ts.Running, ts, "remembers a scattered value but is not running");
             if (ts.Running)
             {
                 running++;
@@ -150,6 +151,7 @@ public sealed partial class WorkerState
                     $"is queued for {peer} but not fetchable from it");
         }
         Check(_inFlight.Count <= Math.Max(1, _config.TransferIncomingCountLimit), null, $"{_inFlight.Count} gathers in flight");
+        foreach (var peer in _inFlight.Keys) Check(!_busyPeers.Contains(peer), null, $"gathering from busy peer {peer}");
 
         if (!_paused && running < _config.NThreads)
         {

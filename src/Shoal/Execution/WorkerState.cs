@@ -102,6 +102,17 @@ public sealed partial class WorkerState
     /// <param name="key">Key of the task.</param>
     public object? RunSpecOf(string key) => _tasks.TryGetValue(key, out var ts) ? ts.RunSpec : null;
 
+    /// <summary>Keys of the inputs of a task to compute here, in request order (duplicates removed); empty once the task
+    /// has finished or when it is unknown. Valid while the task executes: its inputs are in memory then.</summary>
+    /// <param name="key">Key of the task.</param>
+    public IReadOnlyList<string> DependencyKeysOf(string key)
+    {
+        if (!_tasks.TryGetValue(key, out var ts) || ts.Dependencies.Length == 0) return Array.Empty<string>();
+        var keys = new string[ts.Dependencies.Length];
+        for (int i = 0; i < keys.Length; i++) keys[i] = ts.Dependencies[i].Key;
+        return keys;
+    }
+
     /// <summary>The state of a key, or null when it is not tracked.</summary>
     /// <param name="key">The key.</param>
     public WorkerTaskState? StateOf(string key) => _tasks.TryGetValue(key, out var ts) ? ts.State : null;

@@ -82,3 +82,25 @@ public sealed record AddKeysMsg(IReadOnlyList<KeyValuePair<string, long>> Keys) 
         return true;
     }
 }
+
+/// <summary>A peer answered "busy": call <see cref="WorkerState.RetryBusyPeer"/> for it after a short back-off.</summary>
+/// <param name="Peer">The busy peer.</param>
+public sealed record RetryBusyPeerLater(string Peer) : WorkerInstruction;
+
+/// <summary>Ask the scheduler where these keys are; answer each with <see cref="WorkerState.UpdateWhoHas"/>.</summary>
+/// <param name="Keys">Keys with no known holder.</param>
+public sealed record RequestWhoHasMsg(IReadOnlyList<string> Keys) : WorkerInstruction
+{
+    /// <summary>Value equality, comparing the key lists element by element.</summary>
+    public bool Equals(RequestWhoHasMsg? other) => other is not null && Keys.SequenceEqual(other.Keys);
+
+    /// <summary>Hash over the number of keys.</summary>
+    public override int GetHashCode() => Keys.Count;
+
+    /// <summary>Prints the members, lists element by element.</summary>
+    protected override bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Keys = [").AppendJoin(", ", Keys).Append(']');
+        return true;
+    }
+}

@@ -63,6 +63,10 @@ internal sealed class WorkerTask
     /// <summary>True while the task occupies an execution slot (Executing, or Cancelled/Resumed from Executing).</summary>
     public bool Running;
 
+    /// <summary>Size of a value scattered for this key while it was executing, or -1. If the execution then fails, the
+    /// scattered value stands in for the result.</summary>
+    public long PutNbytes = -1;
+
     /// <summary>Start and stop of the execution (or of the arrival, for gathered and scattered values).</summary>
     public double Start, Stop;
 

@@ -257,4 +257,16 @@ public class WorkerStateComputeTests
         ws.ReadyCount.ShouldBe(0);
         ws.ExecuteSuccess("a", 1, 0, 1).ShouldBeInstructions(new TaskDoneMsg("a", 1, 0, 1));
     }
+
+    [Fact]
+    public void Dependency_keys_are_listed_while_the_task_runs()
+    {
+        var ws = NewState();
+        ws.DataPut([Kv("x", 1), Kv("y", 1)], 0);
+        ws.ComputeTask(Task("a", 0, Dep("y", 1), Dep("x", 1), Dep("y", 1)), 0).ShouldBeInstructions(new Execute("a"));
+        ws.DependencyKeysOf("a").ShouldBe(["y", "x"]);
+        ws.ExecuteSuccess("a", 1, 0, 1);
+        ws.DependencyKeysOf("a").ShouldBeEmpty();
+        ws.DependencyKeysOf("unknown").ShouldBeEmpty();
+    }
 }

@@ -1,0 +1,20 @@
+namespace Shoal.Execution;
+
+/// <summary>A dependency of a task to compute: its key, estimated size and the workers holding it.</summary>
+/// <param name="Key">Key of the dependency.</param>
+/// <param name="Nbytes">Estimated size in bytes (used to batch gathers).</param>
+/// <param name="Holders">Addresses of the workers that hold the value.</param>
+public sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<string> Holders);
+
+/// <summary>The scheduler's request to compute one task on this worker.</summary>
+/// <param name="Key">Key of the task.</param>
+/// <param name="RunSpec">Opaque description of what to run; handed back by <see cref="WorkerState.RunSpecOf"/>.</param>
+/// <param name="Priority">Smaller runs first; equal priorities run in arrival order.</param>
+/// <param name="Dependencies">Inputs of the task.</param>
+/// <param name="Resources">Abstract resources the task holds while executing, or null.</param>
+public sealed record ComputeRequest(
+    string Key,
+    object? RunSpec,
+    long Priority,
+    IReadOnlyList<DependencySpec> Dependencies,
+    IReadOnlyDictionary<string, double>? Resources);
