@@ -36,13 +36,16 @@ internal sealed class FrameDecoder
         _maxFrameSize = maxFrameSize;
     }
 
-    /// <summary>True when part of a frame was read but not all of it.</summary>
+    /// <summary>True when part of a frame was consumed but not all of it.</summary>
     public bool InFrame => _state != State.Header;
 
-    /// <summary>Describes how far the current frame got, for a "truncated frame" error.</summary>
-    public string Progress => _state == State.Header
-        ? "between frames"
-        : $"{_received} of {_frameLength + 4} bytes of a frame";
+    /// <summary>
+    /// Describes how far the current frame got, for a "truncated frame" error;
+    /// <paramref name="buffered"/> is what the caller holds but the decoder has not consumed.
+    /// </summary>
+    public string Progress(long buffered) => _state == State.Header
+        ? $"{buffered} bytes of a frame header"
+        : $"{_received + buffered} of {_frameLength + 4} bytes of a frame";
 
     /// <summary>
     /// Decodes from <paramref name="buffer"/>, slicing off what it consumed. Returns true with a
@@ -108,14 +111,9 @@ internal sealed class FrameDecoder
         }
 
         var expected = (ulong)(_frameLength - 4 - _batchLength);
-        ulong sum = 0;
+        UInt128 sum = 0;
         var lengths = batch.SegmentLengths;
-        foreach (var length in lengths)
-        {
-            if (length > expected - Math.Min(sum, expected))
-                throw new ProtocolException($"segment lengths add up to more than the {expected} bytes the frame carries after its batch");
-            sum += length;
-        }
+        foreach (var length in lengths) sum += length;
         if (sum != expected)
             throw new ProtocolException($"segment lengths add up to {sum} bytes but the frame carries {expected} bytes after its batch");
 

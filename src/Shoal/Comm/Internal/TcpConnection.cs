@@ -360,6 +360,7 @@ internal sealed class TcpConnection : IConnection
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
+                long leftOver;
                 try
                 {
                     while (_decoder.TryDecode(ref buffer, out var frame))
@@ -380,12 +381,13 @@ internal sealed class TcpConnection : IConnection
                 }
                 finally
                 {
+                    leftOver = buffer.Length;
                     reader.AdvanceTo(buffer.Start, buffer.End);
                 }
                 if (result.IsCompleted)
                 {
-                    if (_decoder.InFrame)
-                        throw new ProtocolException($"the peer closed the connection in the middle of a frame (after {_decoder.Progress})");
+                    if (_decoder.InFrame || leftOver > 0)
+                        throw new ProtocolException($"the peer closed the connection in the middle of a frame (after {_decoder.Progress(leftOver)})");
                     break;
                 }
             }
