@@ -181,3 +181,34 @@ public class TcpConnectionBehaviourTests
         Should.Throw<InvalidOperationException>(() => client.Send(Ping(1), [new byte[5000]])).Message.ShouldContain("maximum frame size of 4096");
     }
 }
+
+public class TcpBackPressureTests
+{
+    [Fact]
+    public async Task A_receiver_that_does_not_read_holds_up_flush_but_never_send()
+    {
+        var (listener, client, accepted) = await PairAsync();
+        await using var _ = listener;
+        await using var __ = client;
+        await using var ___ = accepted;
+        var chunk = new byte[1024 * 1024];
+        const int count = 100;
+
+        var sendTime = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < count; i++) client.Send(Ping((ulong)i), [chunk]);
+        sendTime.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5), "Send must only queue");
+        var flush = client.FlushAsync().AsTask();
+
+        // 100 MiB cannot fit in the receiver's bounded buffers while nobody reads.
+        (await Task.WhenAny(flush, Task.Delay(500))).ShouldNotBe(flush);
+        ((TcpConnection)accepted).FramesReceived.ShouldBeLessThan(count);
+
+        for (var i = 0; i < count; i++)
+        {
+            var m = await accepted.ReceiveOneAsync();
+            m.Message.Ping.RequestId.ShouldBe((ulong)i);
+            m.Segments.Span[0].Length.ShouldBe(chunk.Length);
+        }
+        await flush.WaitAsync(Patience);
+    }
+}

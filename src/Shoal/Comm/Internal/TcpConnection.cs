@@ -25,6 +25,10 @@ internal sealed class TcpConnection : IConnection
     private const int Open = 0, Closing = 1, Closed_ = 2;
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
 
+    // Decoded frames waiting for ReceiveAsync; beyond this the socket is no longer read. Frames
+    // are cut at about TargetFrameSize, so this bounds the unread backlog to about 16 MiB.
+    private const int MaxQueuedFrames = 16;
+
     private readonly SocketByteChannel _socket;
     private readonly ILogger _logger;
     private readonly long _maxFrameSize;
@@ -72,7 +76,7 @@ internal sealed class TcpConnection : IConnection
         _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
             pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
         _decoder = new FrameDecoder(options.MaxFrameSize);
-        _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(64)
+        _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(MaxQueuedFrames)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -177,16 +181,17 @@ internal sealed class TcpConnection : IConnection
                     state = _state;
                 }
                 if (state == Closed_) break;
-                if (messages.Count > 0)
-                {
-                    var completed = await WriteFramesAsync(writer, messages, segments).ConfigureAwait(false);
-                    messages.Clear();
-                    segments.Clear();
-                    _spare = messages;
-                    _spareSegments = segments;
-                    if (completed) break;
-                    CompleteFlushWaiters(upTo);
-                }
+                var completed = messages.Count > 0 && await WriteFramesAsync(writer, messages, segments).ConfigureAwait(false);
+                // The drained lists become the spares (also when empty, so that the queue and the
+                // spare never alias the same list).
+                messages.Clear();
+                segments.Clear();
+                if (messages.Capacity > 65536) messages = []; // do not keep a burst's memory forever
+                if (segments.Capacity > 65536) segments = [];
+                _spare = messages;
+                _spareSegments = segments;
+                if (completed) break;
+                CompleteFlushWaiters(upTo);
                 if (state == Closing)
                 {
                     lock (_gate)
