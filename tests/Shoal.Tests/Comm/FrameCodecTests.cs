@@ -76,6 +76,19 @@ public class FrameCodecTests
     }
 
     [Fact]
+    public void Many_small_segments_spanning_several_shared_blocks_keep_their_bytes()
+    {
+        var segments = Enumerable.Range(0, 40).Select(i => (Segment)Enumerable.Repeat((byte)i, i % 2 == 0 ? 60_000 : 1).ToArray()).ToArray();
+        var frame = Decode(Encode([CommTestHelpers.Ping(1)], [segments]), 50_000).Single();
+        frame.Segments.Length.ShouldBe(40);
+        for (var i = 0; i < 40; i++)
+        {
+            frame.Segments[i].Length.ShouldBe(i % 2 == 0 ? 60_000 : 1);
+            frame.Segments[i].Bytes.ToArray().ShouldAllBe(b => b == (byte)i);
+        }
+    }
+
+    [Fact]
     public void Encoder_does_not_modify_the_envelope_and_overrides_its_segment_fields()
     {
         var envelope = new Envelope { SegmentBase = 40, SegmentCount = 3, Ping = new Ping { RequestId = 1 } };

@@ -96,6 +96,30 @@ public class TcpErrorTests
     }
 
     [Fact]
+    public async Task Peer_reset_is_an_error_naming_the_peer_but_a_plain_close_is_not()
+    {
+        await using var listener = await Transports.ListenAsync("tcp://127.0.0.1:0", Server());
+        using (var raw = await RawPeer.HandshakenAsync(listener.Address))
+        {
+            await using var victim = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+            await raw.SendAsync(RawPeer.Frame(Ping(1)));
+            (await victim.ReceiveOneAsync()).Message.Ping.RequestId.ShouldBe(1UL);
+            raw.Socket.LingerState = new LingerOption(true, 0);
+            raw.Socket.Close(); // sends RST
+            var error = await Should.ThrowAsync<ConnectionClosedException>(() => victim.ReceiveAsync().AsTask().WaitAsync(Patience));
+            error.Message.ShouldContain("receiving failed");
+            error.Message.ShouldContain("client 'raw'");
+        }
+        using (var raw = await RawPeer.HandshakenAsync(listener.Address))
+        {
+            await using var victim = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+            raw.Socket.Shutdown(SocketShutdown.Both);
+            (await victim.ReceiveAsync().AsTask().WaitAsync(Patience)).ShouldBeNull();
+            await victim.Closed.WaitAsync(Patience);
+        }
+    }
+
+    [Fact]
     public async Task Bad_preamble_is_reported_and_closed()
     {
         var failures = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -101,6 +101,12 @@ internal sealed class TcpConnection : IConnection
     /// <summary>Frames received so far.</summary>
     internal long FramesReceived;
 
+    /// <summary>Bytes handed to the socket so far.</summary>
+    internal long BytesSent;
+
+    /// <summary>Bytes read from the socket so far.</summary>
+    internal long BytesReceived;
+
     /// <summary>Starts the loops; called once after the handshake.</summary>
     public void Start()
     {
@@ -316,7 +322,11 @@ internal sealed class TcpConnection : IConnection
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                if (!buffer.IsEmpty) await _socket.SendAsync(buffer, CancellationToken.None).ConfigureAwait(false);
+                if (!buffer.IsEmpty)
+                {
+                    await _socket.SendAsync(buffer, CancellationToken.None).ConfigureAwait(false);
+                    BytesSent += buffer.Length;
+                }
                 reader.AdvanceTo(buffer.End);
                 if (result.IsCompleted || result.IsCanceled) break;
             }
@@ -344,6 +354,7 @@ internal sealed class TcpConnection : IConnection
                 var memory = writer.GetMemory(16 * 1024);
                 var n = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (n == 0) break;
+                BytesReceived += n;
                 writer.Advance(n);
                 var result = await writer.FlushAsync().ConfigureAwait(false);
                 if (result.IsCompleted) break;
