@@ -25,6 +25,11 @@ internal sealed class InprocTransport : ITransport
         var id = Interlocked.Increment(ref _nextId);
         var clientAddress = $"inproc://{address.Host}.client-{id}";
         var decision = await Handshake.DecideAsync(hello, listener.Options, cancellationToken).ConfigureAwait(false);
+        if (decision.Welcome is { Challenge.IsEmpty: false } challenged)
+        {
+            var proof = await options.Authenticator.AnswerChallengeAsync(hello, challenged, cancellationToken).ConfigureAwait(false);
+            decision = await Handshake.VerifyAsync(hello, challenged, proof, listener.Options, cancellationToken).ConfigureAwait(false);
+        }
         if (decision.Refusal is { } refusal)
         {
             listener.ReportHandshakeFailure(clientAddress, Handshake.RefusedPeer(clientAddress, hello, refusal));

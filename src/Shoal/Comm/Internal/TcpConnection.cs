@@ -29,7 +29,7 @@ internal sealed class TcpConnection : IConnection
     // are cut at about TargetFrameSize, so this bounds the unread backlog to about 16 MiB.
     private const int MaxQueuedFrames = 16;
 
-    private readonly SocketByteChannel _socket;
+    private readonly ByteChannel _socket;
     private readonly ILogger _logger;
     private readonly long _maxFrameSize;
     private readonly int _targetFrameSize;
@@ -62,7 +62,7 @@ internal sealed class TcpConnection : IConnection
     private DecodedFrame? _current;
     private int _cursor;
 
-    public TcpConnection(SocketByteChannel socket, PeerInfo peer, ConnectionOptions options)
+    public TcpConnection(ByteChannel socket, PeerInfo peer, ConnectionOptions options)
     {
         _socket = socket;
         Peer = peer;
