@@ -31,7 +31,7 @@ public sealed class CommBenchmark : IBenchmark
         }
 
         var results = new Dictionary<string, object>{ ["benchmark"] = Name };
-        foreach (var (transport, address) in new[] { ("tcp", "tcp://127.0.0.1:0"), ("inproc", "inproc://comm-bench") })
+        foreach (var (transport, address) in new[] { ("tcp", "tcp://127.0.0.1:0"), ("inproc", "inproc://comm-bench-" + Guid.NewGuid().ToString("N")) })
         {
             await using var listener = await Transports.ListenAsync(address, new ListenerOptions { Role = Role.Scheduler, Name = "bench" }, cancellationToken);
             var connecting = Transports.ConnectAsync(listener.Address, new ConnectionOptions { Role = Role.Worker, Name = "bench" }, cancellationToken);

@@ -18,6 +18,7 @@ internal sealed class InprocTransport : ITransport
 
     public async Task<IConnection> ConnectAsync(ShoalAddress address, ConnectionOptions options, CancellationToken cancellationToken)
     {
+        options.Validate();
         var text = address.ToString();
         if (!Listeners.TryGetValue(address.Host, out var listener))
             throw new IOException($"cannot connect to {text}: no listener by that name in this process");
@@ -48,6 +49,7 @@ internal sealed class InprocTransport : ITransport
 
     public Task<IListener> ListenAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken)
     {
+        options.Validate();
         var name = address.Host.Length > 0 ? address.Host : $"auto-{Interlocked.Increment(ref _nextId)}";
         var listener = new InprocListener(name, options);
         if (!Listeners.TryAdd(name, listener))
