@@ -37,8 +37,8 @@ internal sealed class FrameDecoder
     /// <summary>Creates a decoder that rejects frames longer than <paramref name="maxFrameSize"/> bytes (after the length field).</summary>
     public FrameDecoder(long maxFrameSize)
     {
-        if (maxFrameSize < 4 || maxFrameSize > uint.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(maxFrameSize), maxFrameSize, "the maximum frame size must be between 4 bytes and 4 GiB");
+        if (maxFrameSize < 4 || maxFrameSize > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(maxFrameSize), maxFrameSize, "the maximum frame size must be between 4 bytes and 2 GiB - 1");
         _maxFrameSize = maxFrameSize;
     }
 

@@ -109,6 +109,26 @@ public class TcpConnectionBehaviourTests
     }
 
     [Fact]
+    public async Task A_large_burst_is_cut_into_frames_of_about_the_target_size()
+    {
+        var options = Client();
+        options.TargetFrameSize = 64 * 1024;
+        var (listener, client, accepted) = await PairAsync(client: options);
+        await using var _ = listener;
+        await using var __ = client;
+        await using var ___ = accepted;
+        var payload = new byte[10_000];
+
+        for (var i = 0; i < 100; i++) client.Send(Ping((ulong)i), [payload]);
+        await client.FlushAsync().AsTask().WaitAsync(Patience);
+
+        for (var i = 0; i < 100; i++) (await accepted.ReceiveOneAsync()).Message.Ping.RequestId.ShouldBe((ulong)i);
+        var frames = ((TcpConnection)client).FramesSent;
+        frames.ShouldBeGreaterThanOrEqualTo(100 * 10_000 / (64 * 1024));
+        (((TcpConnection)client).BytesSent / frames).ShouldBeLessThanOrEqualTo(64 * 1024 + 100);
+    }
+
+    [Fact]
     public async Task Sends_from_many_threads_all_arrive_in_per_thread_order()
     {
         var (listener, client, accepted) = await PairAsync();
