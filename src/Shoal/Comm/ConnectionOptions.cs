@@ -70,7 +70,8 @@ public sealed class ListenerOptions : ConnectionOptions
 
     /// <summary>
     /// Called (on a thread-pool thread) when an incoming connection fails its handshake: bad
-    /// preamble, version mismatch, timeout. The exception's message says why. Also logged.
+    /// preamble, version mismatch, refused credentials, timeout. Arguments: the remote address and
+    /// the error, whose message says why. Also logged.
     /// </summary>
     public Action<string, Exception>? HandshakeFailed { get; set; }
 

@@ -16,14 +16,20 @@ internal sealed class FrameDecoder
 {
     private enum State { Header, Batch, Segments }
 
+    /// <summary>Small received segments are packed into arrays of at most this size.</summary>
+    private const int SharedBlockSize = 256 * 1024;
+
     private readonly long _maxFrameSize;
     private State _state = State.Header;
     private long _frameLength;
     private int _batchLength;
     private Batch? _batch;
-    private byte[][] _segmentArrays = [];
+    private byte[]?[] _segmentArrays = [];
     private int[] _segmentOffsets = [];
     private int[] _segmentLengths = [];
+    private int[] _segmentBlocks = [];
+    private readonly List<int> _blockSizes = [];
+    private byte[]?[] _blocks = [];
     private int _segmentIndex;
     private int _segmentFilled;
     private long _received;
@@ -31,18 +37,21 @@ internal sealed class FrameDecoder
     /// <summary>Creates a decoder that rejects frames longer than <paramref name="maxFrameSize"/> bytes (after the length field).</summary>
     public FrameDecoder(long maxFrameSize)
     {
-        if (maxFrameSize < 4 || maxFrameSize > uint.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(maxFrameSize), maxFrameSize, "the maximum frame size must be between 4 bytes and 4 GiB");
+        if (maxFrameSize < 4 || maxFrameSize > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(maxFrameSize), maxFrameSize, "the maximum frame size must be between 4 bytes and 2 GiB - 1");
         _maxFrameSize = maxFrameSize;
     }
 
-    /// <summary>True when part of a frame was read but not all of it.</summary>
+    /// <summary>True when part of a frame was consumed but not all of it.</summary>
     public bool InFrame => _state != State.Header;
 
-    /// <summary>Describes how far the current frame got, for a "truncated frame" error.</summary>
-    public string Progress => _state == State.Header
-        ? "between frames"
-        : $"{_received} of {_frameLength + 4} bytes of a frame";
+    /// <summary>
+    /// Describes how far the current frame got, for a "truncated frame" error;
+    /// <paramref name="buffered"/> is what the caller holds but the decoder has not consumed.
+    /// </summary>
+    public string Progress(long buffered) => _state == State.Header
+        ? $"{buffered} bytes of a frame header"
+        : $"{_received + buffered} of {_frameLength + 4} bytes of a frame";
 
     /// <summary>
     /// Decodes from <paramref name="buffer"/>, slicing off what it consumed. Returns true with a
@@ -108,14 +117,9 @@ internal sealed class FrameDecoder
         }
 
         var expected = (ulong)(_frameLength - 4 - _batchLength);
-        ulong sum = 0;
+        UInt128 sum = 0;
         var lengths = batch.SegmentLengths;
-        foreach (var length in lengths)
-        {
-            if (length > expected - Math.Min(sum, expected))
-                throw new ProtocolException($"segment lengths add up to more than the {expected} bytes the frame carries after its batch");
-            sum += length;
-        }
+        foreach (var length in lengths) sum += length;
         if (sum != expected)
             throw new ProtocolException($"segment lengths add up to {sum} bytes but the frame carries {expected} bytes after its batch");
 
@@ -128,37 +132,50 @@ internal sealed class FrameDecoder
                     $"message {i} ({m.BodyCase}) points at segments [{m.SegmentBase}, {(ulong)m.SegmentBase + m.SegmentCount}) but the frame has {lengths.Count}");
         }
 
-        // Small segments share one array (one allocation per frame); big ones get their own so a
-        // long-lived value does not pin the rest of its frame.
+        // Small segments share blocks of up to SharedBlockSize (few allocations per frame); big
+        // ones get their own array so that a long-lived value does not pin the rest of its frame.
+        // Arrays are allocated when their first byte arrives, not when the batch announces them.
         var count = lengths.Count;
         _segmentArrays = new byte[count][];
         _segmentOffsets = new int[count];
         _segmentLengths = new int[count];
-        long shared = 0;
+        _segmentBlocks = new int[count];
+        _blockSizes.Clear();
+        var blockFill = SharedBlockSize;
         for (var i = 0; i < count; i++)
         {
-            _segmentLengths[i] = (int)lengths[i];
-            if (lengths[i] < WireFormat.OwnArraySegmentThreshold) shared += (long)lengths[i];
-        }
-        var sharedArray = shared == 0 ? [] : GC.AllocateUninitializedArray<byte>((int)shared);
-        var offset = 0;
-        for (var i = 0; i < count; i++)
-        {
-            var length = _segmentLengths[i];
-            if (length < WireFormat.OwnArraySegmentThreshold)
+            var length = (int)lengths[i];
+            _segmentLengths[i] = length;
+            if (length >= WireFormat.OwnArraySegmentThreshold)
             {
-                _segmentArrays[i] = sharedArray;
-                _segmentOffsets[i] = offset;
-                offset += length;
+                _segmentBlocks[i] = -1;
+                continue;
             }
-            else
+            if (blockFill + length > SharedBlockSize)
             {
-                _segmentArrays[i] = GC.AllocateUninitializedArray<byte>(length);
+                _blockSizes.Add(0);
+                blockFill = 0;
             }
+            _segmentBlocks[i] = _blockSizes.Count - 1;
+            _segmentOffsets[i] = blockFill;
+            blockFill += length;
+            _blockSizes[^1] = blockFill;
         }
+        _blocks = _blockSizes.Count == 0 ? [] : new byte[_blockSizes.Count][];
         _segmentIndex = 0;
         _segmentFilled = 0;
         _batch = batch;
+    }
+
+    private byte[] ArrayOf(int segment)
+    {
+        if (_segmentArrays[segment] is { } array) return array;
+        var block = _segmentBlocks[segment];
+        array = block < 0
+            ? GC.AllocateUninitializedArray<byte>(_segmentLengths[segment])
+            : _blocks[block] ??= GC.AllocateUninitializedArray<byte>(_blockSizes[block]);
+        _segmentArrays[segment] = array;
+        return array;
     }
 
     private bool CopySegments(ref ReadOnlySequence<byte> buffer)
@@ -170,7 +187,7 @@ internal sealed class FrameDecoder
             {
                 if (buffer.IsEmpty) return false;
                 var n = (int)Math.Min(missing, buffer.Length);
-                buffer.Slice(0, n).CopyTo(_segmentArrays[_segmentIndex].AsSpan(_segmentOffsets[_segmentIndex] + _segmentFilled, n));
+                buffer.Slice(0, n).CopyTo(ArrayOf(_segmentIndex).AsSpan(_segmentOffsets[_segmentIndex] + _segmentFilled, n));
                 buffer = buffer.Slice(n);
                 _segmentFilled += n;
                 _received += n;
@@ -186,10 +203,13 @@ internal sealed class FrameDecoder
     {
         var segments = new Segment[_segmentLengths.Length];
         for (var i = 0; i < segments.Length; i++)
-            segments[i] = new Segment(new ReadOnlyMemory<byte>(_segmentArrays[i], _segmentOffsets[i], _segmentLengths[i]));
+            segments[i] = _segmentLengths[i] == 0
+                ? new Segment(ReadOnlyMemory<byte>.Empty)
+                : new Segment(new ReadOnlyMemory<byte>(_segmentArrays[i], _segmentOffsets[i], _segmentLengths[i]));
         var frame = new DecodedFrame(_batch!.Messages, segments, _frameLength + 4);
         _batch = null;
         _segmentArrays = [];
+        _blocks = [];
         _state = State.Header;
         _received = 0;
         return frame;

@@ -4,8 +4,16 @@ namespace Shoal.Protocol;
 
 /// <summary>
 /// Hook for authenticating peers during the handshake. Today only <see cref="NoAuthentication"/>
-/// exists; token authentication (HMAC challenge/response through <c>Welcome.challenge</c> and
-/// <c>AuthProof</c>) and TLS client certificates will implement this interface.
+/// exists; token authentication (HMAC challenge/response) and TLS client certificates will
+/// implement this interface. The flow it drives:
+/// <list type="number">
+/// <item>connecting side: <see cref="PrepareHelloAsync"/> fills the Hello (method, nonce, claims);</item>
+/// <item>accepting side: <see cref="AuthenticateAsync"/> accepts, refuses, or sets <c>Welcome.challenge</c>;</item>
+/// <item>when challenged, the connecting side answers with <see cref="AnswerChallengeAsync"/> (an
+/// <c>AuthProof</c>), the accepting side checks it with <see cref="VerifyProofAsync"/> and sends a
+/// final Welcome (without challenge) or a Refusal.</item>
+/// </list>
+/// Both ends use the same authenticator type (it is configured in <c>ConnectionOptions</c>).
 /// </summary>
 public interface IHandshakeAuthenticator
 {
@@ -16,10 +24,16 @@ public interface IHandshakeAuthenticator
     ValueTask PrepareHelloAsync(Hello hello, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Accepting side: checks the Hello's credentials, and may fill the Welcome (e.g. a challenge).
-    /// Returns null to accept, or the reason to refuse.
+    /// Accepting side: checks the Hello, and may set <c>welcome.Challenge</c> to ask for a proof.
+    /// Returns null to go on, or the reason to refuse.
     /// </summary>
     ValueTask<string?> AuthenticateAsync(Hello hello, Welcome welcome, CancellationToken cancellationToken);
+
+    /// <summary>Connecting side: answers the challenge in <paramref name="welcome"/>.</summary>
+    ValueTask<AuthProof> AnswerChallengeAsync(Hello hello, Welcome welcome, CancellationToken cancellationToken);
+
+    /// <summary>Accepting side: checks the proof. Returns null to accept, or the reason to refuse.</summary>
+    ValueTask<string?> VerifyProofAsync(Hello hello, Welcome welcome, AuthProof proof, CancellationToken cancellationToken);
 }
 
 /// <summary>No authentication: every peer is accepted with the role it claims.</summary>
@@ -42,5 +56,13 @@ public sealed class NoAuthentication : IHandshakeAuthenticator
 
     /// <inheritdoc />
     public ValueTask<string?> AuthenticateAsync(Hello hello, Welcome welcome, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<string?>(null);
+
+    /// <inheritdoc />
+    public ValueTask<AuthProof> AnswerChallengeAsync(Hello hello, Welcome welcome, CancellationToken cancellationToken) =>
+        throw new ProtocolException("the peer asked for an authentication proof, but this end has no credentials configured");
+
+    /// <inheritdoc />
+    public ValueTask<string?> VerifyProofAsync(Hello hello, Welcome welcome, AuthProof proof, CancellationToken cancellationToken) =>
         ValueTask.FromResult<string?>(null);
 }

@@ -6,7 +6,7 @@ namespace Shoal.Tests.Comm;
 /// <summary>Small helpers shared by the comm tests.</summary>
 internal static class CommTestHelpers
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     public static Envelope Ping(ulong id) => new() { Ping = new Ping { RequestId = id } };
 
@@ -20,14 +20,14 @@ internal static class CommTestHelpers
     {
         var listener = await Transports.ListenAsync(address, server ?? Server());
         var connect = Transports.ConnectAsync(listener.Address, client ?? Client());
-        var accepted = await listener.AcceptAsync().AsTask().WaitAsync(Timeout);
-        var connection = await connect.WaitAsync(Timeout);
+        var accepted = await listener.AcceptAsync().AsTask().WaitAsync(Patience);
+        var connection = await connect.WaitAsync(Patience);
         return (listener, connection, accepted!);
     }
 
     public static async Task<IncomingMessage> ReceiveOneAsync(this IConnection connection)
     {
-        var message = await connection.ReceiveAsync().AsTask().WaitAsync(Timeout);
+        var message = await connection.ReceiveAsync().AsTask().WaitAsync(Patience);
         message.ShouldNotBeNull();
         return message.Value;
     }

@@ -53,13 +53,26 @@ internal static class Handshake
         if (options.SessionIdFactory is { } factory) welcome.SessionId = factory(hello);
         return new Decision(welcome, null);
 
-        Decision Refuse(string reason) => new(null, new Refusal
-        {
-            Reason = reason,
-            MinProtocol = options.MinProtocol,
-            MaxProtocol = options.MaxProtocol,
-            ShoalVersion = options.ShoalVersion,
-        });
+        Decision Refuse(string reason) => new(null, CreateRefusal(reason, options));
+    }
+
+    /// <summary>A refusal carrying our version range.</summary>
+    public static Refusal CreateRefusal(string reason, ListenerOptions options) => new()
+    {
+        Reason = reason,
+        MinProtocol = options.MinProtocol,
+        MaxProtocol = options.MaxProtocol,
+        ShoalVersion = options.ShoalVersion,
+    };
+
+    /// <summary>Accepting side, after a challenge: checks the proof; the final Welcome has no challenge.</summary>
+    public static async ValueTask<Decision> VerifyAsync(Hello hello, Welcome challenged, AuthProof proof, ListenerOptions options, CancellationToken cancellationToken)
+    {
+        var refusal = await options.Authenticator.VerifyProofAsync(hello, challenged, proof, cancellationToken).ConfigureAwait(false);
+        if (refusal is not null) return new Decision(null, CreateRefusal(refusal, options));
+        var final = challenged.Clone();
+        final.Challenge = Google.Protobuf.ByteString.Empty;
+        return new Decision(final, null);
     }
 
     /// <summary>What the accepting side knows about the connecting side.</summary>

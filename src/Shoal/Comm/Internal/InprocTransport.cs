@@ -18,6 +18,7 @@ internal sealed class InprocTransport : ITransport
 
     public async Task<IConnection> ConnectAsync(ShoalAddress address, ConnectionOptions options, CancellationToken cancellationToken)
     {
+        options.Validate();
         var text = address.ToString();
         if (!Listeners.TryGetValue(address.Host, out var listener))
             throw new IOException($"cannot connect to {text}: no listener by that name in this process");
@@ -25,6 +26,11 @@ internal sealed class InprocTransport : ITransport
         var id = Interlocked.Increment(ref _nextId);
         var clientAddress = $"inproc://{address.Host}.client-{id}";
         var decision = await Handshake.DecideAsync(hello, listener.Options, cancellationToken).ConfigureAwait(false);
+        if (decision.Welcome is { Challenge.IsEmpty: false } challenged)
+        {
+            var proof = await options.Authenticator.AnswerChallengeAsync(hello, challenged, cancellationToken).ConfigureAwait(false);
+            decision = await Handshake.VerifyAsync(hello, challenged, proof, listener.Options, cancellationToken).ConfigureAwait(false);
+        }
         if (decision.Refusal is { } refusal)
         {
             listener.ReportHandshakeFailure(clientAddress, Handshake.RefusedPeer(clientAddress, hello, refusal));
@@ -43,6 +49,7 @@ internal sealed class InprocTransport : ITransport
 
     public Task<IListener> ListenAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken)
     {
+        options.Validate();
         var name = address.Host.Length > 0 ? address.Host : $"auto-{Interlocked.Increment(ref _nextId)}";
         var listener = new InprocListener(name, options);
         if (!Listeners.TryAdd(name, listener))

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Shoal.Protocol;
 
 namespace Shoal.Comm.Internal;
 
@@ -10,7 +9,7 @@ namespace Shoal.Comm.Internal;
 /// A connected TCP socket seen as a byte stream. Multi-segment sends go out as one gather write
 /// (one syscall). A TLS stream would be a second implementation of the same few operations.
 /// </summary>
-internal sealed class SocketByteChannel : IDisposable
+internal sealed class SocketByteChannel : ByteChannel
 {
     private readonly Socket _socket;
     private readonly List<ArraySegment<byte>> _gather = [];
@@ -24,9 +23,9 @@ internal sealed class SocketByteChannel : IDisposable
         RemoteAddress = Format(socket.RemoteEndPoint);
     }
 
-    public string LocalAddress { get; }
+    public override string LocalAddress { get; }
 
-    public string RemoteAddress { get; }
+    public override string RemoteAddress { get; }
 
     /// <summary>Formats an endpoint as <c>tcp://ip:port</c>.</summary>
     public static string Format(EndPoint? endPoint) => endPoint switch
@@ -36,21 +35,10 @@ internal sealed class SocketByteChannel : IDisposable
         _ => "tcp://" + endPoint,
     };
 
-    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
-    /// <summary>Reads exactly <paramref name="buffer"/>'s length (used by the handshake, which must not over-read).</summary>
-    public async ValueTask ReceiveExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        while (!buffer.IsEmpty)
-        {
-            var n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (n == 0) throw new ProtocolException("the peer closed the connection during the handshake");
-            buffer = buffer[n..];
-        }
-    }
-
-    public async ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
+    public override async ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
         {
@@ -81,14 +69,14 @@ internal sealed class SocketByteChannel : IDisposable
     }
 
     /// <summary>Sends FIN: the peer reads end-of-stream after what we sent.</summary>
-    public void ShutdownSend()
+    public override void ShutdownSend()
     {
         try { _socket.Shutdown(SocketShutdown.Send); }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0) _socket.Dispose();
     }

@@ -25,7 +25,11 @@ internal sealed class TcpConnection : IConnection
     private const int Open = 0, Closing = 1, Closed_ = 2;
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly SocketByteChannel _socket;
+    // Decoded frames waiting for ReceiveAsync; beyond this the socket is no longer read. Frames
+    // are cut at about TargetFrameSize, so this bounds the unread backlog to about 16 MiB.
+    private const int MaxQueuedFrames = 16;
+
+    private readonly ByteChannel _socket;
     private readonly ILogger _logger;
     private readonly long _maxFrameSize;
     private readonly int _targetFrameSize;
@@ -58,7 +62,7 @@ internal sealed class TcpConnection : IConnection
     private DecodedFrame? _current;
     private int _cursor;
 
-    public TcpConnection(SocketByteChannel socket, PeerInfo peer, ConnectionOptions options)
+    public TcpConnection(ByteChannel socket, PeerInfo peer, ConnectionOptions options)
     {
         _socket = socket;
         Peer = peer;
@@ -72,7 +76,7 @@ internal sealed class TcpConnection : IConnection
         _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
             pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
         _decoder = new FrameDecoder(options.MaxFrameSize);
-        _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(64)
+        _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(MaxQueuedFrames)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -96,6 +100,12 @@ internal sealed class TcpConnection : IConnection
 
     /// <summary>Frames received so far.</summary>
     internal long FramesReceived;
+
+    /// <summary>Bytes handed to the socket so far.</summary>
+    internal long BytesSent;
+
+    /// <summary>Bytes read from the socket so far.</summary>
+    internal long BytesReceived;
 
     /// <summary>Starts the loops; called once after the handshake.</summary>
     public void Start()
@@ -177,16 +187,17 @@ internal sealed class TcpConnection : IConnection
                     state = _state;
                 }
                 if (state == Closed_) break;
-                if (messages.Count > 0)
-                {
-                    var completed = await WriteFramesAsync(writer, messages, segments).ConfigureAwait(false);
-                    messages.Clear();
-                    segments.Clear();
-                    _spare = messages;
-                    _spareSegments = segments;
-                    if (completed) break;
-                    CompleteFlushWaiters(upTo);
-                }
+                var completed = messages.Count > 0 && await WriteFramesAsync(writer, messages, segments).ConfigureAwait(false);
+                // The drained lists become the spares (also when empty, so that the queue and the
+                // spare never alias the same list).
+                messages.Clear();
+                segments.Clear();
+                if (messages.Capacity > 65536) messages = []; // do not keep a burst's memory forever
+                if (segments.Capacity > 65536) segments = [];
+                _spare = messages;
+                _spareSegments = segments;
+                if (completed) break;
+                CompleteFlushWaiters(upTo);
                 if (state == Closing)
                 {
                     lock (_gate)
@@ -311,7 +322,11 @@ internal sealed class TcpConnection : IConnection
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                if (!buffer.IsEmpty) await _socket.SendAsync(buffer, CancellationToken.None).ConfigureAwait(false);
+                if (!buffer.IsEmpty)
+                {
+                    await _socket.SendAsync(buffer, CancellationToken.None).ConfigureAwait(false);
+                    BytesSent += buffer.Length;
+                }
                 reader.AdvanceTo(buffer.End);
                 if (result.IsCompleted || result.IsCanceled) break;
             }
@@ -339,6 +354,7 @@ internal sealed class TcpConnection : IConnection
                 var memory = writer.GetMemory(16 * 1024);
                 var n = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (n == 0) break;
+                BytesReceived += n;
                 writer.Advance(n);
                 var result = await writer.FlushAsync().ConfigureAwait(false);
                 if (result.IsCompleted) break;
@@ -360,6 +376,7 @@ internal sealed class TcpConnection : IConnection
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
+                long leftOver;
                 try
                 {
                     while (_decoder.TryDecode(ref buffer, out var frame))
@@ -380,12 +397,13 @@ internal sealed class TcpConnection : IConnection
                 }
                 finally
                 {
+                    leftOver = buffer.Length;
                     reader.AdvanceTo(buffer.Start, buffer.End);
                 }
                 if (result.IsCompleted)
                 {
-                    if (_decoder.InFrame)
-                        throw new ProtocolException($"the peer closed the connection in the middle of a frame (after {_decoder.Progress})");
+                    if (_decoder.InFrame || leftOver > 0)
+                        throw new ProtocolException($"the peer closed the connection in the middle of a frame (after {_decoder.Progress(leftOver)})");
                     break;
                 }
             }

@@ -5,15 +5,26 @@ using Shoal.Protocol.Messages;
 
 namespace Shoal.Comm.Internal;
 
-/// <summary>Runs the handshake over a fresh socket (reading exactly what it needs, never past it).</summary>
+/// <summary>
+/// Runs the handshake over a fresh byte stream, reading exactly what it needs and never past it
+/// (frames may follow right behind the last handshake message).
+/// </summary>
 internal static class TcpHandshake
 {
-    /// <summary>Connecting side: sends preamble + Hello, reads the answer.</summary>
-    public static async Task<PeerInfo> RunClientAsync(SocketByteChannel socket, string address, ConnectionOptions options, CancellationToken cancellationToken)
+    /// <summary>Connecting side: sends preamble + Hello, answers a challenge if asked, reads the verdict.</summary>
+    public static async Task<PeerInfo> RunClientAsync(ByteChannel socket, string address, ConnectionOptions options, CancellationToken cancellationToken)
     {
         var hello = await Handshake.CreateHelloAsync(options, cancellationToken).ConfigureAwait(false);
-        await SendAsync(socket, HandshakeKind.Hello, hello, cancellationToken).ConfigureAwait(false);
-        var (kind, message) = await ReceiveAsync(socket, cancellationToken).ConfigureAwait(false);
+        await SendAsync(socket, HandshakeKind.Hello, hello, withPreamble: true, cancellationToken).ConfigureAwait(false);
+        var (kind, message) = await ReceiveAsync(socket, withPreamble: true, cancellationToken).ConfigureAwait(false);
+        if (message is Welcome { Challenge.IsEmpty: false } challenged)
+        {
+            var proof = await options.Authenticator.AnswerChallengeAsync(hello, challenged, cancellationToken).ConfigureAwait(false);
+            await SendAsync(socket, HandshakeKind.AuthProof, proof, withPreamble: false, cancellationToken).ConfigureAwait(false);
+            (kind, message) = await ReceiveAsync(socket, withPreamble: false, cancellationToken).ConfigureAwait(false);
+            if (message is Welcome { Challenge.IsEmpty: false })
+                throw new ProtocolException($"{address} challenged the proof again");
+        }
         switch (message)
         {
             case Welcome welcome:
@@ -26,37 +37,50 @@ internal static class TcpHandshake
         }
     }
 
-    /// <summary>Accepting side: reads preamble + Hello, answers Welcome or Refusal. Throws when it refused.</summary>
-    public static async Task<PeerInfo> RunServerAsync(SocketByteChannel socket, ListenerOptions options, CancellationToken cancellationToken)
+    /// <summary>Accepting side: reads preamble + Hello, answers Welcome or Refusal (after a proof when it challenges). Throws when it refused.</summary>
+    public static async Task<PeerInfo> RunServerAsync(ByteChannel socket, ListenerOptions options, CancellationToken cancellationToken)
     {
-        var (kind, message) = await ReceiveAsync(socket, cancellationToken).ConfigureAwait(false);
+        var (kind, message) = await ReceiveAsync(socket, withPreamble: true, cancellationToken).ConfigureAwait(false);
         if (message is not Hello hello)
             throw new ProtocolException($"expected a hello, got a {kind} message");
         var decision = await Handshake.DecideAsync(hello, options, cancellationToken).ConfigureAwait(false);
+        var preambleSent = false;
+        if (decision.Welcome is { Challenge.IsEmpty: false } challenged)
+        {
+            await SendAsync(socket, HandshakeKind.Welcome, challenged, withPreamble: true, cancellationToken).ConfigureAwait(false);
+            preambleSent = true;
+            (kind, message) = await ReceiveAsync(socket, withPreamble: false, cancellationToken).ConfigureAwait(false);
+            if (message is not AuthProof proof)
+                throw new ProtocolException($"expected an authentication proof, got a {kind} message");
+            decision = await Handshake.VerifyAsync(hello, challenged, proof, options, cancellationToken).ConfigureAwait(false);
+        }
         if (decision.Refusal is { } refusal)
         {
-            await SendAsync(socket, HandshakeKind.Refusal, refusal, cancellationToken).ConfigureAwait(false);
+            await SendAsync(socket, HandshakeKind.Refusal, refusal, !preambleSent, cancellationToken).ConfigureAwait(false);
             socket.ShutdownSend();
             throw Handshake.RefusedPeer(socket.RemoteAddress, hello, refusal);
         }
-        await SendAsync(socket, HandshakeKind.Welcome, decision.Welcome!, cancellationToken).ConfigureAwait(false);
+        await SendAsync(socket, HandshakeKind.Welcome, decision.Welcome!, !preambleSent, cancellationToken).ConfigureAwait(false);
         return Handshake.PeerOf(hello, decision.Welcome!);
     }
 
-    private static async ValueTask SendAsync(SocketByteChannel socket, HandshakeKind kind, IMessage message, CancellationToken cancellationToken)
+    private static async ValueTask SendAsync(ByteChannel socket, HandshakeKind kind, IMessage message, bool withPreamble, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        HandshakeCodec.WriteMessage(buffer, kind, message, withPreamble: true);
+        HandshakeCodec.WriteMessage(buffer, kind, message, withPreamble);
         await socket.SendAsync(new ReadOnlySequence<byte>(buffer.WrittenMemory), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async ValueTask<(HandshakeKind Kind, IMessage Message)> ReceiveAsync(SocketByteChannel socket, CancellationToken cancellationToken)
+    private static async ValueTask<(HandshakeKind Kind, IMessage Message)> ReceiveAsync(ByteChannel socket, bool withPreamble, CancellationToken cancellationToken)
     {
-        var header = new byte[HandshakeCodec.PreambleSize + HandshakeCodec.MessageHeaderSize];
-        await socket.ReceiveExactlyAsync(header.AsMemory(0, HandshakeCodec.PreambleSize), cancellationToken).ConfigureAwait(false);
-        HandshakeCodec.CheckPreamble(header.AsSpan(0, HandshakeCodec.PreambleSize));
-        await socket.ReceiveExactlyAsync(header.AsMemory(HandshakeCodec.PreambleSize), cancellationToken).ConfigureAwait(false);
-        var length = HandshakeCodec.ReadMessageHeader(header.AsSpan(HandshakeCodec.PreambleSize), out var kind);
+        var header = new byte[Math.Max(HandshakeCodec.PreambleSize, HandshakeCodec.MessageHeaderSize)];
+        if (withPreamble)
+        {
+            await socket.ReceiveExactlyAsync(header.AsMemory(0, HandshakeCodec.PreambleSize), cancellationToken).ConfigureAwait(false);
+            HandshakeCodec.CheckPreamble(header.AsSpan(0, HandshakeCodec.PreambleSize));
+        }
+        await socket.ReceiveExactlyAsync(header.AsMemory(0, HandshakeCodec.MessageHeaderSize), cancellationToken).ConfigureAwait(false);
+        var length = HandshakeCodec.ReadMessageHeader(header.AsSpan(0, HandshakeCodec.MessageHeaderSize), out var kind);
         var payload = new byte[length];
         await socket.ReceiveExactlyAsync(payload, cancellationToken).ConfigureAwait(false);
         return (kind, HandshakeCodec.Parse(kind, payload));

@@ -10,6 +10,7 @@ internal sealed class TcpTransport : ITransport
 
     public async Task<IConnection> ConnectAsync(ShoalAddress address, ConnectionOptions options, CancellationToken cancellationToken)
     {
+        options.Validate();
         var text = address.ToString();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);
@@ -51,8 +52,11 @@ internal sealed class TcpTransport : ITransport
         }
     }
 
-    public Task<IListener> ListenAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken) =>
-        TcpListener.StartAsync(address, options, cancellationToken);
+    public Task<IListener> ListenAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        return TcpListener.StartAsync(address, options, cancellationToken);
+    }
 
     /// <summary>Resolves a host: empty means any (listening) or loopback (connecting); "localhost" means IPv4 loopback.</summary>
     internal static async Task<IPEndPoint> ResolveAsync(ShoalAddress address, bool listening, CancellationToken cancellationToken)
