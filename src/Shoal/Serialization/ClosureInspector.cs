@@ -12,6 +12,8 @@ internal sealed class ClosureInspector(ClosureOptions options)
 {
     private const int MaxDepth = 32;
 
+    private readonly HashSet<object> _visited = new(ReferenceEqualityComparer.Instance);
+
     public List<string> Dependencies { get; } = new();
 
     public void InspectDelegate(Delegate function, string path, int depth = 0)
@@ -27,7 +29,7 @@ internal sealed class ClosureInspector(ClosureOptions options)
                 $"{where} calls '{method.Name}', a dynamic method without metadata (Expression.Compile, DynamicMethod or Reflection.Emit); " +
                 "it cannot be shipped to workers: use a lambda or a static method", NullIfEmpty(path));
         var target = function.Target;
-        if (target is null) return;
+        if (target is null || !_visited.Add(function)) return;
         if (method.IsStatic)
         {
             // A static method closed over its first argument (an extension method delegate).
@@ -40,6 +42,7 @@ internal sealed class ClosureInspector(ClosureOptions options)
     private void InspectObject(object target, string path, bool isThis, int depth)
     {
         var type = target.GetType();
+        if (!_visited.Add(target)) return; // closures share scopes, and a lambda may capture a delegate over its own scope
         if (depth > MaxDepth) throw new ClosureCaptureException($"closure field '{path}' nests closures more than {MaxDepth} deep", path);
         if (!ClosureTypes.IsDisplayClass(type))
         {
