@@ -60,6 +60,12 @@ public sealed class TaskRunSpec
             var arg = args[i];
             if (arg is null || arg is string || arg.GetType().IsPrimitive) continue;
             object? replacement = null;
+            if (arg is FutureListArg already)
+            {
+                keys ??= new();
+                foreach (var f in already.Items) keys.Add(f.Key);
+                continue;
+            }
             if (arg is IFutureReference future)
             {
                 replacement = future as FutureArg ?? new FutureArg(future.Key, future.ValueType);
