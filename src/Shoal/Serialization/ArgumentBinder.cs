@@ -11,7 +11,7 @@ namespace Shoal.Serialization;
 /// </summary>
 internal static class ArgumentBinder
 {
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object>> ListBuilders = new();
+    private static readonly TypeCache<Func<object?[], object>> ListBuilders = new();
 
     public static object? Bind(object? arg, Type parameter, int index, FunctionSpec function, Func<string, object?> dependencyValue)
     {

@@ -13,7 +13,7 @@ public static class FutureReferences
     /// </summary>
     public static Func<string, Type, object>? Factory { get; set; }
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, System.Reflection.ConstructorInfo?> KeyConstructors = new();
+    private static readonly TypeCache<System.Reflection.ConstructorInfo?> KeyConstructors = new();
 
     internal static object Create(string key, Type valueType) =>
         Factory is { } factory ? factory(key, valueType) : new FutureArg(key, valueType);

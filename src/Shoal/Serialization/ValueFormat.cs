@@ -31,9 +31,9 @@ internal static class ValueFormat
     private const int MaxChunk = 1 << 30;
     private const int MaxDepth = 100;
 
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object>> ListBuilders = new();
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object>> SetBuilders = new();
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object?[], object>> DictionaryBuilders = new();
+    private static readonly TypeCache<Func<object?[], object>> ListBuilders = new();
+    private static readonly TypeCache<Func<object?[], object>> SetBuilders = new();
+    private static readonly TypeCache<Func<object?[], object?[], object>> DictionaryBuilders = new();
 
     public static void Write(ValueWriter w, object? value, ValueCodecRegistry codecs, int depth = 0)
     {

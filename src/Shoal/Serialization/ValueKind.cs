@@ -11,7 +11,7 @@ internal enum ValueKind
 
 internal static class ValueKinds
 {
-    private static readonly ConcurrentDictionary<Type, (ValueKind Kind, string? Reason)> Kinds = new();
+    private static readonly TypeCache<(ValueKind Kind, string? Reason)> Kinds = new();
 
     public static (ValueKind Kind, string? Reason) Of(Type type) => Kinds.TryGetValue(type, out var k) ? k : Kinds.GetOrAdd(type, Classify);
 
