@@ -16,6 +16,9 @@ public static class Functions
     public static T Identity<T>(T value) => value;
 
     public static string Twice(this string x) => x + x;
+
+    /// <summary>A lambda inside a generic method: its closure class is generic too.</summary>
+    public static Func<int, List<T>> Repeater<T>(T item) => n => Enumerable.Repeat(item, n).ToList();
 }
 
 public class TaskRunSpecTests
@@ -133,6 +136,32 @@ public class TaskRunSpecTests
         (await RunBothWays(TaskRunSpec.Create(Functions.Identity<List<int>>, [new List<int> { 1 }]))).ShouldBe(new List<int> { 1 });
         Func<string> closedOverFirstArgument = "ab".Twice;
         (await RunBothWays(TaskRunSpec.Create(closedOverFirstArgument, []))).ShouldBe("abab");
+    }
+
+    [Fact]
+    public async Task Closure_in_a_generic_method_travels()
+    {
+        (await RunBothWays(TaskRunSpec.Create(Functions.Repeater("z"), [3]))).ShouldBe(new List<string> { "z", "z", "z" });
+        (await RunBothWays(TaskRunSpec.Create(Functions.Repeater(1.5), [2]))).ShouldBe(new List<double> { 1.5, 1.5 });
+    }
+
+    [Fact]
+    public void Token_is_deterministic_and_tells_submissions_apart()
+    {
+        Func<int, int> f = static x => x + 1;
+        TaskRunSpec.Create(f, [1]).TryComputeToken(out var a).ShouldBeTrue();
+        TaskRunSpec.Create(f, [1]).TryComputeToken(out var again).ShouldBeTrue();
+        TaskRunSpec.Create(f, [2]).TryComputeToken(out var other).ShouldBeTrue();
+        TaskRunSpec.Create(static (int x) => x + 2, [1]).TryComputeToken(out var otherFunction).ShouldBeTrue();
+        a.Length.ShouldBe(32);
+        again.ShouldBe(a);
+        other.ShouldNotBe(a);
+        otherFunction.ShouldNotBe(a);
+        // Captured values are part of the function.
+        TaskRunSpec.Create(Functions.Repeater("p"), [1]).TryComputeToken(out var p).ShouldBeTrue();
+        TaskRunSpec.Create(Functions.Repeater("q"), [1]).TryComputeToken(out var q).ShouldBeTrue();
+        p.ShouldNotBe(q);
+        TaskRunSpec.Create(static (Stream s) => s.Length, [new MemoryStream()]).TryComputeToken(out _).ShouldBeFalse();
     }
 
     [Fact]
