@@ -36,10 +36,10 @@ internal sealed class ClosureInspector(ClosureOptions options)
             InspectValue(Join(path, "<first argument>"), target, depth + 1);
             return;
         }
-        InspectObject(target, path, isThis: false, depth + 1);
+        InspectObject(target, path, depth + 1);
     }
 
-    private void InspectObject(object target, string path, bool isThis, int depth)
+    private void InspectObject(object target, string path, int depth)
     {
         var type = target.GetType();
         if (!_visited.Add(target)) return; // closures share scopes, and a lambda may capture a delegate over its own scope
@@ -65,11 +65,10 @@ internal sealed class ClosureInspector(ClosureOptions options)
             if (value is null) continue;
             var valueType = value.GetType();
             if (ClosureTypes.IsDisplayClass(valueType) || field.Name == "<>4__this")
-                InspectObject(value, name, field.Name == "<>4__this", depth + 1);
+                InspectObject(value, name, depth + 1);
             else
                 InspectValue(name, value, depth + 1);
         }
-        _ = isThis;
     }
 
     private void InspectValue(string path, object value, int depth)

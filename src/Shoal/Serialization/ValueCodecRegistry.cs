@@ -26,21 +26,17 @@ public sealed class ValueCodecRegistry
     {
         ArgumentNullException.ThrowIfNull(codec);
         _codecs[typeof(T)] = new ErasedCodec<T>(codec);
-        Version++;
     }
 
     /// <summary>Removes the codec for <typeparamref name="T"/>; true if there was one.</summary>
     public bool Unregister<T>()
     {
         var removed = _codecs.TryRemove(typeof(T), out _);
-        Version++;
         return removed;
     }
 
     /// <summary>True when a codec applies to values of exactly <paramref name="type"/>.</summary>
     public bool Has(Type type) => Find(type) is not null;
-
-    internal int Version { get; private set; }
 
     internal bool IsEmpty => _codecs.IsEmpty && (_fallback?.IsEmpty ?? true);
 
@@ -59,7 +55,7 @@ public sealed class ValueCodecRegistry
         return codecType is null ? null : ErasedCodec.Create(codecType, valueType);
     }
 
-    private static ErasedCodec? FromAttribute(Type type) =>
+    internal static ErasedCodec? FromAttribute(Type type) =>
         ByAttribute.GetOrAdd(type, static t =>
             t.GetCustomAttributes(typeof(ValueCodecAttribute), false) is [ValueCodecAttribute a, ..]
                 ? ErasedCodec.Create(a.CodecType, t)

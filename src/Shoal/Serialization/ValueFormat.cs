@@ -81,6 +81,9 @@ internal static class ValueFormat
                 TypeIdentity.Write(w, type);
                 w.WriteInt64(IsUnsigned(type) ? unchecked((long)Convert.ToUInt64(value)) : Convert.ToInt64(value));
                 return;
+            case ValueKind.Codec:
+                WriteCodec(w, value, type, codecs.Find(type) ?? ValueCodecRegistry.FromAttribute(type)!);
+                return;
             case ValueKind.UnmanagedArray: WriteUnmanagedArray(w, (Array)value); return;
             case ValueKind.ObjectArray:
                 var array = (Array)value;

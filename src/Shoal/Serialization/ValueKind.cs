@@ -6,7 +6,7 @@ namespace Shoal.Serialization;
 /// <summary>How values of a (non-primitive) runtime type are written; computed once per type.</summary>
 internal enum ValueKind
 {
-    Enum, UnmanagedArray, ObjectArray, List, Dictionary, HashSet, ValueTuple, Tuple, Future, Delegate, Json, CannotTravel,
+    Enum, Codec, UnmanagedArray, ObjectArray, List, Dictionary, HashSet, ValueTuple, Tuple, Future, Delegate, Json, CannotTravel,
 }
 
 internal static class ValueKinds
@@ -18,6 +18,7 @@ internal static class ValueKinds
     private static (ValueKind, string?) Classify(Type type)
     {
         if (type.IsEnum) return (ValueKind.Enum, null);
+        if (type.IsDefined(typeof(ValueCodecAttribute), false)) return (ValueKind.Codec, null);
         if (type.IsArray)
         {
             var element = type.GetElementType()!;
