@@ -104,6 +104,18 @@ public class ClosureTests
         DependencyScope.TryGetValue("first-1", out _).ShouldBeFalse();
     }
 
+    private static Func<int> CaptureOwnedFuture(OwnedFuture<int> f) => () => f.Result * 2;
+
+    [Fact]
+    public async Task Future_type_with_an_internal_key_constructor_is_recreated_unbound()
+    {
+        var spec = RoundTrip(TaskRunSpec.Create(CaptureOwnedFuture(new OwnedFuture<int>("own-1", new object())), []));
+        var captured = (OwnedFuture<int>)spec.Function.Target!.GetType().GetField("f")!.GetValue(spec.Function.Target)!;
+        captured.Key.ShouldBe("own-1");
+        captured.Owner.ShouldBeNull();
+        (await Run(spec, _ => 21)).ShouldBe(42);
+    }
+
     [Fact]
     public async Task Futures_in_nested_scopes_are_found()
     {
