@@ -57,6 +57,7 @@ public sealed class CodeContext
     {
         if (IsUnloaded || ReferenceEquals(this, Default)) return;
         IsUnloaded = true;
+        JsonOptionsCache.ClearGlobalCaches();
         LoadContext.Unload();
     }
 

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Runtime.Loader;
+using Shoal.Serialization;
 
 namespace Shoal.Code;
 
@@ -14,7 +15,7 @@ namespace Shoal.Code;
 public sealed class CodeSet
 {
     private static readonly ConcurrentDictionary<string, CodeAssembly[]> ClosureByPath = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<Type, CodeSet> ByType = new();
+    private static readonly TypeCache<CodeSet> ByType = new();
     private static readonly ConcurrentDictionary<Assembly, CodeSet> ByAssembly = new();
 
     private string? _id;

@@ -11,15 +11,14 @@ namespace Shoal.Serialization;
 /// </summary>
 internal static class ArgumentBinder
 {
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object>> ListBuilders = new();
+    private static readonly TypeCache<Func<object?[], object>> ListBuilders = new();
 
     public static object? Bind(object? arg, Type parameter, int index, FunctionSpec function, Func<string, object?> dependencyValue)
     {
         switch (arg)
         {
             case FutureArg future:
-                if (IsFutureType(parameter) && !parameter.IsInstanceOfType(future)) return FutureReferences.Create(future.Key, future.ValueType);
-                if (IsFutureType(parameter)) return future;
+                if (IsFutureType(parameter)) return FutureReferences.Adapt(future, parameter);
                 return Coerce(dependencyValue(future.Key), parameter, index, function, future.Key);
             case FutureListArg list:
                 return BindList(list, parameter, index, function, dependencyValue);
@@ -48,7 +47,7 @@ internal static class ArgumentBinder
         var elementIsFuture = IsFutureType(element);
         for (var i = 0; i < items.Length; i++)
             values[i] = elementIsFuture
-                ? FutureReferences.Create(items[i].Key, items[i].ValueType)
+                ? FutureReferences.Adapt(items[i], element)
                 : Coerce(dependencyValue(items[i].Key), element, index, function, items[i].Key);
         if (!asArray)
             return ListBuilders.GetOrAdd(element, static t =>

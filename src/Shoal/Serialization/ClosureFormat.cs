@@ -10,6 +10,13 @@ internal static class ClosureFormat
 {
     public static void WriteFields(ValueWriter w, object target, ValueCodecRegistry codecs, int depth)
     {
+        if (w.Objects.TryGetValue(target, out var id))
+        {
+            w.WriteByte((byte)ValueTag.FieldsRef);
+            w.WriteVarInt32(id);
+            return;
+        }
+        w.Objects.Add(target, w.Objects.Count);
         var type = target.GetType();
         var fields = ClosureTypes.InstanceFieldsOf(type);
         w.WriteByte((byte)ValueTag.Fields);
@@ -40,12 +47,15 @@ internal static class ClosureFormat
         if (count != fields.Length)
             throw new ValueSerializationException($"closure {TypeIdentity.DisplayName(type)} has {fields.Length} fields here but {count} on the wire (different builds?)", type);
         var target = RuntimeHelpers.GetUninitializedObject(type);
+        context.Objects.Add(target);
         foreach (var field in fields)
         {
             var value = ValueFormat.Read(ref r, context, depth + 1);
+            if (value is IFutureReference future && !field.FieldType.IsInstanceOfType(value))
+                value = FutureReferences.Adapt(future, field.FieldType);
             if (value is not null && !field.FieldType.IsInstanceOfType(value))
             {
-                var hint = value is FutureArg ? " (set FutureReferences.Factory so that futures become the field's type; the Shoal client does this)" : "";
+                var hint = "";
                 throw new ValueSerializationException(
                     $"closure field '{field.Name}' of {TypeIdentity.DisplayName(type)} is a {TypeIdentity.DisplayName(field.FieldType)} but the wire has a {TypeIdentity.DisplayName(value.GetType())}{hint}",
                     field.FieldType);

@@ -12,6 +12,8 @@ internal sealed class ClosureInspector(ClosureOptions options)
 {
     private const int MaxDepth = 32;
 
+    private readonly HashSet<object> _visited = new(ReferenceEqualityComparer.Instance);
+
     public List<string> Dependencies { get; } = new();
 
     public void InspectDelegate(Delegate function, string path, int depth = 0)
@@ -27,19 +29,20 @@ internal sealed class ClosureInspector(ClosureOptions options)
                 $"{where} calls '{method.Name}', a dynamic method without metadata (Expression.Compile, DynamicMethod or Reflection.Emit); " +
                 "it cannot be shipped to workers: use a lambda or a static method", NullIfEmpty(path));
         var target = function.Target;
-        if (target is null) return;
+        if (target is null || !_visited.Add(function)) return;
         if (method.IsStatic)
         {
             // A static method closed over its first argument (an extension method delegate).
             InspectValue(Join(path, "<first argument>"), target, depth + 1);
             return;
         }
-        InspectObject(target, path, isThis: false, depth + 1);
+        InspectObject(target, path, depth + 1);
     }
 
-    private void InspectObject(object target, string path, bool isThis, int depth)
+    private void InspectObject(object target, string path, int depth)
     {
         var type = target.GetType();
+        if (!_visited.Add(target)) return; // closures share scopes, and a lambda may capture a delegate over its own scope
         if (depth > MaxDepth) throw new ClosureCaptureException($"closure field '{path}' nests closures more than {MaxDepth} deep", path);
         if (!ClosureTypes.IsDisplayClass(type))
         {
@@ -62,11 +65,10 @@ internal sealed class ClosureInspector(ClosureOptions options)
             if (value is null) continue;
             var valueType = value.GetType();
             if (ClosureTypes.IsDisplayClass(valueType) || field.Name == "<>4__this")
-                InspectObject(value, name, field.Name == "<>4__this", depth + 1);
+                InspectObject(value, name, depth + 1);
             else
                 InspectValue(name, value, depth + 1);
         }
-        _ = isThis;
     }
 
     private void InspectValue(string path, object value, int depth)

@@ -8,8 +8,8 @@ namespace Shoal.Serialization;
 internal static class ClosureTypes
 {
     private const BindingFlags InstanceFields = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
-    private static readonly ConcurrentDictionary<Type, FieldInfo[]> Fields = new();
-    private static readonly ConcurrentDictionary<Type, string?> PrivateState = new();
+    private static readonly TypeCache<FieldInfo[]> Fields = new();
+    private static readonly TypeCache<string?> PrivateState = new();
 
     /// <summary>True for the compiler's closure classes (<c>&lt;&gt;c</c>, <c>&lt;&gt;c__DisplayClass0_0</c>).</summary>
     public static bool IsDisplayClass(Type type) =>

@@ -125,23 +125,16 @@ public sealed class FunctionSpec
     {
         var method = MethodIdentity.Read(ref r, context.Resolver);
         var kind = r.ReadByte();
+        // Futures in a closure become objects of the field's type (FutureReferences), never argument placeholders.
         object? target = kind switch
         {
             0 => null,
-            1 => ReadTarget(ref r, context, depth),
-            2 => ValueFormat.Read(ref r, new ReadContext(context.Resolver, context.Codecs), depth + 1),
+            1 or 2 => ValueFormat.Read(ref r, context, depth + 1),
             _ => throw new ValueSerializationException($"malformed function block (target kind {kind})"),
         };
         var keys = new string[r.ReadVarInt32()];
         for (var i = 0; i < keys.Length; i++) keys[i] = r.ReadString();
         return new FunctionSpec(method, target, keys, null);
-    }
-
-    private static object ReadTarget(ref ValueReader r, ReadContext context, int depth)
-    {
-        if ((ValueTag)r.ReadByte() != ValueTag.Fields) throw new ValueSerializationException("malformed function block (target)");
-        // Futures in a closure become objects of the field's type, made by the client's factory.
-        return ClosureFormat.ReadFields(ref r, new ReadContext(context.Resolver, context.Codecs), depth + 1);
     }
 
     /// <summary>A delegate of <paramref name="delegateType"/> over this function.</summary>

@@ -13,8 +13,56 @@ public static class FutureReferences
     /// </summary>
     public static Func<string, Type, object>? Factory { get; set; }
 
+    private static readonly TypeCache<System.Reflection.ConstructorInfo?> KeyConstructors = new();
+
     internal static object Create(string key, Type valueType) =>
         Factory is { } factory ? factory(key, valueType) : new FutureArg(key, valueType);
+
+    /// <summary>
+    /// A future for (key, value type) that is an instance of <paramref name="expected"/>: from the
+    /// factory if it makes one, else from <paramref name="expected"/>'s public constructor taking
+    /// the key (a future type of your own may offer one), else an error naming the type.
+    /// </summary>
+    internal static object Create(string key, Type valueType, Type expected)
+    {
+        if (Factory is { } factory && factory(key, valueType) is { } made && expected.IsInstanceOfType(made)) return made;
+        var ctor = KeyConstructors.GetOrAdd(expected, static t => t.IsAbstract || t.IsInterface || t.ContainsGenericParameters ? null : KeyConstructor(t));
+        if (ctor is not null)
+        {
+            var parameters = ctor.GetParameters();
+            var args = new object?[parameters.Length];
+            args[0] = key;
+            for (var i = 1; i < args.Length; i++) args[i] = parameters[i].HasDefaultValue ? parameters[i].DefaultValue : null;
+            return ctor.Invoke(args);
+        }
+        var placeholder = new FutureArg(key, valueType);
+        if (expected.IsInstanceOfType(placeholder)) return placeholder;
+        throw new ValueSerializationException(
+            $"cannot recreate future {key} as a {TypeIdentity.DisplayName(expected)}: FutureReferences.Factory is " +
+            (Factory is null ? "not set" : "set but makes another type") + $" and {TypeIdentity.DisplayName(expected)} has no public constructor taking the key",
+            expected);
+    }
+
+    /// <summary>
+    /// A constructor that takes the key first: public (string) preferred, else any whose other
+    /// parameters accept null or have defaults (an unbound future: no client entry behind it).
+    /// </summary>
+    private static System.Reflection.ConstructorInfo? KeyConstructor(Type type)
+    {
+        if (type.GetConstructor([typeof(string)]) is { } simple) return simple;
+        foreach (var c in type.GetConstructors(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+        {
+            var p = c.GetParameters();
+            if (p.Length > 0 && p[0].ParameterType == typeof(string)
+                && p.Skip(1).All(x => x.HasDefaultValue || !x.ParameterType.IsValueType || Nullable.GetUnderlyingType(x.ParameterType) is not null))
+                return c;
+        }
+        return null;
+    }
+
+    /// <summary>Makes <paramref name="future"/> fit <paramref name="expected"/> (see <see cref="Create(string, Type, Type)"/>).</summary>
+    internal static object Adapt(IFutureReference future, Type expected) =>
+        expected.IsInstanceOfType(future) ? future : Create(future.Key, future.ValueType, expected);
 }
 
 /// <summary>A future as it travels: just its key and value type.</summary>

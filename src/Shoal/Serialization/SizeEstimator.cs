@@ -20,7 +20,7 @@ internal static class SizeEstimator
         var type = value.GetType();
         if (type.IsPrimitive || type.IsEnum) return 1 + UnmanagedTypes.SizeOf(type.IsEnum ? Enum.GetUnderlyingType(type) : type);
         if (type.IsValueType && UnmanagedTypes.IsUnmanaged(type)) return 1 + UnmanagedTypes.SizeOf(type);
-        if (depth < 8 && value is ICollection collection && ValueKinds.Of(type).Kind is ValueKind.ObjectArray or ValueKind.List or ValueKind.HashSet or ValueKind.Dictionary)
+        if (depth < 8 && value is IEnumerable collection && ValueKinds.Of(type).Kind is ValueKind.ObjectArray or ValueKind.List or ValueKind.HashSet or ValueKind.Dictionary)
         {
             long total = 8;
             if (collection is IDictionary dictionary)

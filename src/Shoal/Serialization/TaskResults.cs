@@ -9,7 +9,7 @@ internal enum ResultKind { Value, Void, Task, TaskOfT, ValueTask, ValueTaskOfT }
 /// <summary>Awaits Task / Task&lt;T&gt; / ValueTask / ValueTask&lt;T&gt; results into <c>Task&lt;object?&gt;</c>.</summary>
 internal static class TaskResults
 {
-    private static readonly ConcurrentDictionary<Type, Func<object, Task<object?>>> Awaiters = new();
+    private static readonly TypeCache<Func<object, Task<object?>>> Awaiters = new();
 
     public static (ResultKind Kind, Type ResultType) Classify(Type returnType)
     {

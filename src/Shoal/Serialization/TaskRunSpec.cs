@@ -60,6 +60,12 @@ public sealed class TaskRunSpec
             var arg = args[i];
             if (arg is null || arg is string || arg.GetType().IsPrimitive) continue;
             object? replacement = null;
+            if (arg is FutureListArg already)
+            {
+                keys ??= new();
+                foreach (var f in already.Items) keys.Add(f.Key);
+                continue;
+            }
             if (arg is IFutureReference future)
             {
                 replacement = future as FutureArg ?? new FutureArg(future.Key, future.ValueType);
@@ -121,6 +127,36 @@ public sealed class TaskRunSpec
         finally
         {
             ValueWriter.Return(w);
+        }
+    }
+
+    /// <summary>
+    /// A deterministic token of the function (method identity and captured values) and the
+    /// arguments: identical submissions get identical tokens (for <c>prefix-token</c> keys, as
+    /// Dask's tokenize). 32 hex digits. False when something cannot be serialized (then the
+    /// caller should fall back to a unique key).
+    /// </summary>
+    public bool TryComputeToken(out string token)
+    {
+        try
+        {
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            Span<byte> length = stackalloc byte[4];
+            foreach (var segment in Serialize())
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, segment.Length);
+                hash.AppendData(length);
+                hash.AppendData(segment.Bytes.Span);
+            }
+            Span<byte> digest = stackalloc byte[32];
+            hash.GetHashAndReset(digest);
+            token = Convert.ToHexStringLower(digest[..16]);
+            return true;
+        }
+        catch (ValueSerializationException)
+        {
+            token = "";
+            return false;
         }
     }
 

@@ -28,8 +28,8 @@ internal static class TypeIdentity
     ];
 
     private static readonly Dictionary<Type, byte> WellKnownCodes = BuildCodes();
-    private static readonly ConcurrentDictionary<Type, byte[]> Encoded = new();
-    private static readonly ConcurrentDictionary<Type, string> DisplayNames = new();
+    private static readonly TypeCache<byte[]> Encoded = new();
+    private static readonly TypeCache<string> DisplayNames = new();
 
     private static Dictionary<Type, byte> BuildCodes()
     {

@@ -8,8 +8,8 @@ namespace Shoal.Serialization;
 /// <summary>Which types are plain memory (no references), their sizes, and fast uninitialised arrays.</summary>
 internal static class UnmanagedTypes
 {
-    private static readonly ConcurrentDictionary<Type, bool> Unmanaged = new();
-    private static readonly ConcurrentDictionary<Type, Func<int, Array>> Allocators = new();
+    private static readonly TypeCache<bool> Unmanaged = new();
+    private static readonly TypeCache<Func<int, Array>> Allocators = new();
 
     /// <summary>True for primitives, enums and structs whose fields are all unmanaged.</summary>
     public static bool IsUnmanaged(Type type) =>

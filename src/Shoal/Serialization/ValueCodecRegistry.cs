@@ -9,7 +9,7 @@ namespace Shoal.Serialization;
 /// </summary>
 public sealed class ValueCodecRegistry
 {
-    private static readonly ConcurrentDictionary<Type, ErasedCodec?> ByAttribute = new();
+    private static readonly TypeCache<ErasedCodec?> ByAttribute = new();
     private readonly ConcurrentDictionary<Type, ErasedCodec> _codecs = new();
     private readonly ValueCodecRegistry? _fallback;
 
@@ -26,21 +26,17 @@ public sealed class ValueCodecRegistry
     {
         ArgumentNullException.ThrowIfNull(codec);
         _codecs[typeof(T)] = new ErasedCodec<T>(codec);
-        Version++;
     }
 
     /// <summary>Removes the codec for <typeparamref name="T"/>; true if there was one.</summary>
     public bool Unregister<T>()
     {
         var removed = _codecs.TryRemove(typeof(T), out _);
-        Version++;
         return removed;
     }
 
     /// <summary>True when a codec applies to values of exactly <paramref name="type"/>.</summary>
     public bool Has(Type type) => Find(type) is not null;
-
-    internal int Version { get; private set; }
 
     internal bool IsEmpty => _codecs.IsEmpty && (_fallback?.IsEmpty ?? true);
 
@@ -59,7 +55,7 @@ public sealed class ValueCodecRegistry
         return codecType is null ? null : ErasedCodec.Create(codecType, valueType);
     }
 
-    private static ErasedCodec? FromAttribute(Type type) =>
+    internal static ErasedCodec? FromAttribute(Type type) =>
         ByAttribute.GetOrAdd(type, static t =>
             t.GetCustomAttributes(typeof(ValueCodecAttribute), false) is [ValueCodecAttribute a, ..]
                 ? ErasedCodec.Create(a.CodecType, t)
@@ -69,14 +65,18 @@ public sealed class ValueCodecRegistry
 /// <summary>A codec with its type parameter erased, so the serializer can call it on objects.</summary>
 internal abstract class ErasedCodec
 {
-    private static readonly ConcurrentDictionary<(Type Codec, Type Value), ErasedCodec> Created = new();
+    private static readonly TypeCache<ErasedCodec> Created = new();
 
     public abstract Type CodecType { get; }
     public abstract void Write(object value, IBufferWriter<byte> output);
     public abstract object? Read(ReadOnlySpan<byte> input);
 
-    public static ErasedCodec Create(Type codecType, Type valueType) =>
-        Created.GetOrAdd((codecType, valueType), static k =>
+    public static ErasedCodec Create(Type codecType, Type valueType)
+    {
+        if (Created.TryGetValue(valueType, out var cached) && cached.CodecType == codecType) return cached;
+        return Created.GetOrAdd(valueType, Make((codecType, valueType)));
+
+        static ErasedCodec Make((Type Codec, Type Value) k)
         {
             var iface = typeof(IValueCodec<>).MakeGenericType(k.Value);
             if (!iface.IsAssignableFrom(k.Codec))
@@ -91,7 +91,8 @@ internal abstract class ErasedCodec
                     "(or register an instance in ValueCodecRegistry.Global on this process)", k.Value, e);
             }
             return (ErasedCodec)Activator.CreateInstance(typeof(ErasedCodec<>).MakeGenericType(k.Value), instance)!;
-        });
+        }
+    }
 }
 
 internal sealed class ErasedCodec<T>(IValueCodec<T> codec) : ErasedCodec

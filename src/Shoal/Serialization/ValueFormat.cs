@@ -11,8 +11,11 @@ internal sealed class ReadContext(TypeResolver resolver, ValueCodecRegistry code
     public TypeResolver Resolver { get; } = resolver;
     public ValueCodecRegistry Codecs { get; } = codecs;
 
-    /// <summary>When true, futures become internal placeholders (task arguments) instead of factory futures.</summary>
+    /// <summary>When true, top-level futures become internal placeholders (task arguments) instead of factory futures.</summary>
     public bool FuturesAsArgs { get; init; }
+
+    /// <summary>Closure objects read so far, by reference id (closures may share or cycle).</summary>
+    public List<object> Objects { get; } = new();
 }
 
 /// <summary>
@@ -28,9 +31,9 @@ internal static class ValueFormat
     private const int MaxChunk = 1 << 30;
     private const int MaxDepth = 100;
 
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object>> ListBuilders = new();
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object>> SetBuilders = new();
-    private static readonly ConcurrentDictionary<Type, Func<object?[], object?[], object>> DictionaryBuilders = new();
+    private static readonly TypeCache<Func<object?[], object>> ListBuilders = new();
+    private static readonly TypeCache<Func<object?[], object>> SetBuilders = new();
+    private static readonly TypeCache<Func<object?[], object?[], object>> DictionaryBuilders = new();
 
     public static void Write(ValueWriter w, object? value, ValueCodecRegistry codecs, int depth = 0)
     {
@@ -78,6 +81,9 @@ internal static class ValueFormat
                 TypeIdentity.Write(w, type);
                 w.WriteInt64(IsUnsigned(type) ? unchecked((long)Convert.ToUInt64(value)) : Convert.ToInt64(value));
                 return;
+            case ValueKind.Codec:
+                WriteCodec(w, value, type, codecs.Find(type) ?? ValueCodecRegistry.FromAttribute(type)!);
+                return;
             case ValueKind.UnmanagedArray: WriteUnmanagedArray(w, (Array)value); return;
             case ValueKind.ObjectArray:
                 var array = (Array)value;
@@ -99,8 +105,10 @@ internal static class ValueFormat
             case ValueKind.HashSet:
                 w.WriteByte((byte)ValueTag.HashSet);
                 TypeIdentity.Write(w, type.GetGenericArguments()[0]);
-                w.WriteVarInt32(((ICollection)value).Count);
-                foreach (var item in (IEnumerable)value) Write(w, item, codecs, depth + 1);
+                var members = new List<object?>();
+                foreach (var item in (IEnumerable)value) members.Add(item);
+                w.WriteVarInt32(members.Count);
+                foreach (var item in members) Write(w, item, codecs, depth + 1);
                 return;
             case ValueKind.Dictionary:
                 var dictionary = (IDictionary)value;
@@ -278,15 +286,16 @@ internal static class ValueFormat
                 var n = r.ReadVarInt32();
                 var array = Array.CreateInstance(element, n);
                 if (array is object?[] objects)
-                    for (var i = 0; i < n; i++) objects[i] = Read(ref r, context, depth + 1);
+                    for (var i = 0; i < n; i++) objects[i] = Fit(Read(ref r, context, depth + 1), element);
                 else
-                    for (var i = 0; i < n; i++) array.SetValue(Read(ref r, context, depth + 1), i);
+                    for (var i = 0; i < n; i++) array.SetValue(Fit(Read(ref r, context, depth + 1), element), i);
                 return array;
             }
             case ValueTag.List:
             {
                 var element = TypeIdentity.Read(ref r, context.Resolver);
                 var items = ReadItems(ref r, context, depth);
+                for (var i = 0; i < items.Length; i++) items[i] = Fit(items[i], element);
                 return ListBuilders.GetOrAdd(element, static t => MakeBuilder<Func<object?[], object>>(nameof(BuildList), t))(items);
             }
             case ValueTag.HashSet:
@@ -325,7 +334,7 @@ internal static class ValueFormat
             {
                 var key = r.ReadString();
                 var valueType = TypeIdentity.Read(ref r, context.Resolver);
-                return context.FuturesAsArgs ? new FutureArg(key, valueType) : FutureReferences.Create(key, valueType);
+                return context.FuturesAsArgs && depth == 0 ? new FutureArg(key, valueType) : FutureReferences.Create(key, valueType);
             }
             case ValueTag.FutureList:
             {
@@ -346,10 +355,19 @@ internal static class ValueFormat
                 return function.CreateDelegate(delegateType);
             }
             case ValueTag.Fields: return ClosureFormat.ReadFields(ref r, context, depth + 1);
+            case ValueTag.FieldsRef:
+                var id = r.ReadVarInt32();
+                return id < context.Objects.Count ? context.Objects[id] : throw new ValueSerializationException($"malformed value: closure reference {id}");
             default:
                 throw new ValueSerializationException($"malformed value: unknown tag {(byte)tag}");
         }
     }
+
+    /// <summary>Futures read inside a typed container become that container's future type.</summary>
+    private static object? Fit(object? item, Type element) =>
+        item is IFutureReference future && !element.IsInstanceOfType(item) && typeof(IFutureReference).IsAssignableFrom(element)
+            ? FutureReferences.Adapt(future, element)
+            : item;
 
     private static object?[] ReadItems(ref ValueReader r, ReadContext context, int depth)
     {

@@ -6,18 +6,19 @@ namespace Shoal.Serialization;
 /// <summary>How values of a (non-primitive) runtime type are written; computed once per type.</summary>
 internal enum ValueKind
 {
-    Enum, UnmanagedArray, ObjectArray, List, Dictionary, HashSet, ValueTuple, Tuple, Future, Delegate, Json, CannotTravel,
+    Enum, Codec, UnmanagedArray, ObjectArray, List, Dictionary, HashSet, ValueTuple, Tuple, Future, Delegate, Json, CannotTravel,
 }
 
 internal static class ValueKinds
 {
-    private static readonly ConcurrentDictionary<Type, (ValueKind Kind, string? Reason)> Kinds = new();
+    private static readonly TypeCache<(ValueKind Kind, string? Reason)> Kinds = new();
 
     public static (ValueKind Kind, string? Reason) Of(Type type) => Kinds.TryGetValue(type, out var k) ? k : Kinds.GetOrAdd(type, Classify);
 
     private static (ValueKind, string?) Classify(Type type)
     {
         if (type.IsEnum) return (ValueKind.Enum, null);
+        if (type.IsDefined(typeof(ValueCodecAttribute), false)) return (ValueKind.Codec, null);
         if (type.IsArray)
         {
             var element = type.GetElementType()!;

@@ -10,5 +10,5 @@ internal enum ValueTag : byte
     Enum = 30,
     UnmanagedArray = 40, ObjectArray = 41, List = 42, Dictionary = 43, HashSet = 44, ValueTuple = 45, Tuple = 46,
     Json = 50, Codec = 51,
-    Future = 60, FutureList = 61, Delegate = 62, Fields = 63,
+    Future = 60, FutureList = 61, Delegate = 62, Fields = 63, FieldsRef = 64,
 }

@@ -23,6 +23,9 @@ internal sealed class ValueWriter : IBufferWriter<byte>
 
     public int Position => _position;
 
+    /// <summary>Closure objects written so far and their reference ids (closures may share or cycle).</summary>
+    public Dictionary<object, int> Objects { get; } = new(ReferenceEqualityComparer.Instance);
+
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _position);
 
     /// <summary>Takes this thread's writer (or a fresh one if it is in use).</summary>
@@ -40,6 +43,7 @@ internal sealed class ValueWriter : IBufferWriter<byte>
         writer._position = 0;
         writer.OutOfBand.Clear();
         writer.OutOfBandBytes = 0;
+        writer.Objects.Clear();
         if (writer._buffer.Length > 1 << 20) writer._buffer = new byte[256];
         _cached = writer;
     }
