@@ -31,7 +31,8 @@ public static class ShoalCommand
     internal static async Task<int> InvokeAsync(string[] args, CliContext context, CancellationToken cancellationToken)
     {
         var root = Build(context);
-        var parse = root.Parse(args);
+        // No response files: "@name" is a plain value (a worker name, say), not a file to read.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
             // One line whatever went wrong: scripts and people read the first line of stderr.

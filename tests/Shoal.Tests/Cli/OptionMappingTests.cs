@@ -76,6 +76,29 @@ public class OptionMappingTests
     }
 
     [Fact]
+    public async Task An_at_sign_is_a_plain_value_not_a_response_file()
+    {
+        var cli = new CliHarness();
+
+        (await cli.RunAsync("worker h:1 --name @gpu")).ShouldBe(0);
+
+        cli.Worker.ShouldNotBeNull().Name.ShouldBe("@gpu");
+    }
+
+    [Fact]
+    public async Task Equals_sign_and_repeated_separators_are_accepted()
+    {
+        var cli = new CliHarness();
+
+        (await cli.RunAsync(["worker", "h:1", "--memory-limit=512 MiB", "--resources", "GPU=2 MEM=1GB"])).ShouldBe(0);
+
+        var o = cli.Worker.ShouldNotBeNull();
+        o.MemoryLimit.ShouldBe(512L * 1024 * 1024);
+        o.Resources["GPU"].ShouldBe(2.0);
+        o.Resources["MEM"].ShouldBe(1e9);
+    }
+
+    [Fact]
     public async Task Scheduler_flags_map_to_the_scheduler_options()
     {
         var cli = new CliHarness();

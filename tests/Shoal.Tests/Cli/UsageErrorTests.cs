@@ -23,6 +23,8 @@ public class UsageErrorTests
     [InlineData("local --memory-per-worker 4QB", "shoal local: invalid --memory-per-worker '4QB'")]
     [InlineData("local --threads-per-worker -2", "shoal local: invalid --threads-per-worker '-2'")]
     [InlineData("local --port 99999", "shoal local: invalid --port '99999'")]
+    [InlineData("worker h:1 h:2", "shoal worker: Unrecognized command or argument 'h:2'")]
+    [InlineData("worker h:1 --nthreads", "shoal worker: Required argument missing for option: '--nthreads'")]
     [InlineData("frobnicate", "shoal: ")]
     [InlineData("", "shoal: Required command was not provided")]
     public async Task A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string commandLine, string expectedStart)
