@@ -4,7 +4,7 @@ namespace Shoal.Scheduling;
 
 internal static partial class SchedulerLog
 {
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Scheduler at {Address}")]
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "Scheduler at {Address}")]
     public static partial void Listening(ILogger logger, string address);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Worker {Name} joined from {Address} with {Threads} threads")]
