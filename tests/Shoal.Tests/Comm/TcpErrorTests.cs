@@ -200,6 +200,18 @@ public class TcpErrorTests
     }
 
     [Fact]
+    public async Task Listener_on_every_interface_gives_a_reachable_address()
+    {
+        await using var listener = await Transports.ListenAsync("tcp://:0", Server());
+        listener.Address.ShouldNotContain("0.0.0.0");
+        ShoalAddress.Parse(listener.Address).Port.ShouldBeGreaterThan(0);
+        await using var client = await Transports.ConnectAsync(listener.Address, Client()).WaitAsync(Patience);
+        await using var accepted = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+        client.Send(Ping(3));
+        (await accepted.ReceiveOneAsync()).Message.Ping.RequestId.ShouldBe(3UL);
+    }
+
+    [Fact]
     public async Task Disposed_listener_leaves_no_listening_port()
     {
         var listener = await Transports.ListenAsync("tcp://127.0.0.1:0", Server());
