@@ -11,7 +11,10 @@ namespace Shoal.Comm;
 /// </summary>
 public interface IListener : IAsyncDisposable
 {
-    /// <summary>The bound address, with the real port when port 0 was asked for.</summary>
+    /// <summary>
+    /// The address to give others: the real port when port 0 was asked for, and for a listener on
+    /// every interface (<c>tcp://0.0.0.0:port</c>) this machine's main IP address instead of 0.0.0.0.
+    /// </summary>
     string Address { get; }
 
     /// <summary>Waits for the next connection; null once the listener is disposed.</summary>

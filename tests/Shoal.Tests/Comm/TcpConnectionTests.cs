@@ -81,6 +81,28 @@ public class TcpConnectionBehaviourTests
     }
 
     [Fact]
+    public async Task A_message_with_a_multi_megabyte_body_round_trips()
+    {
+        var (listener, client, accepted) = await PairAsync();
+        await using var _ = listener;
+        await using var __ = client;
+        await using var ___ = accepted;
+        var graph = new UpdateGraph();
+        for (var i = 0; i < 50_000; i++)
+            graph.Tasks.Add(new TaskSpec { Key = $"inc-{i:D8}-with-a-longer-key", Dependencies = { $"dep-{i}" }, RunFirstSegment = (uint)i, RunSegmentCount = 1 });
+        var envelope = new Envelope { UpdateGraph = graph };
+        envelope.CalculateSize().ShouldBeGreaterThan(2_000_000);
+
+        client.Send(Ping(1));
+        client.Send(envelope);
+        client.Send(Ping(2));
+
+        (await accepted.ReceiveOneAsync()).Message.Ping.RequestId.ShouldBe(1UL);
+        (await accepted.ReceiveOneAsync()).Message.ShouldBe(envelope);
+        (await accepted.ReceiveOneAsync()).Message.Ping.RequestId.ShouldBe(2UL);
+    }
+
+    [Fact]
     public async Task Many_sends_coalesce_into_few_frames_and_keep_their_order()
     {
         var (listener, client, accepted) = await PairAsync();

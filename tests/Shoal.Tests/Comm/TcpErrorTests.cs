@@ -41,6 +41,24 @@ public class TcpErrorTests
     }
 
     [Fact]
+    public async Task The_reason_a_connection_failed_is_logged_as_a_warning()
+    {
+        var logs = new CapturingLoggerFactory();
+        var warned = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        logs.Logged += (level, message) => { if (level == Microsoft.Extensions.Logging.LogLevel.Warning) warned.TrySetResult(message); };
+        var options = Server();
+        options.LoggerFactory = logs;
+        await using var listener = await Transports.ListenAsync("tcp://127.0.0.1:0", options);
+        using var raw = await RawPeer.HandshakenAsync(listener.Address);
+        await using var victim = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+        await raw.SendAsync([8, 0, 0, 0, 4, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+
+        var logged = await warned.Task.WaitAsync(Patience);
+        logged.ShouldContain("malformed batch");
+        logged.ShouldContain(raw.Socket.LocalEndPoint!.ToString()!);
+    }
+
+    [Fact]
     public async Task Frame_past_the_maximum_closes_the_connection_naming_both_sizes()
     {
         var options = Server();
@@ -197,6 +215,18 @@ public class TcpErrorTests
         var serverError = await failures.Task.WaitAsync(Patience);
         serverError.Message.ShouldContain("refused client 'future-client'");
         serverError.Message.ShouldContain("protocol version 3 not supported, the scheduler speaks 1-2");
+    }
+
+    [Fact]
+    public async Task Listener_on_every_interface_gives_a_reachable_address()
+    {
+        await using var listener = await Transports.ListenAsync("tcp://:0", Server());
+        listener.Address.ShouldNotContain("0.0.0.0");
+        ShoalAddress.Parse(listener.Address).Port.ShouldBeGreaterThan(0);
+        await using var client = await Transports.ConnectAsync(listener.Address, Client()).WaitAsync(Patience);
+        await using var accepted = (await listener.AcceptAsync().AsTask().WaitAsync(Patience))!;
+        client.Send(Ping(3));
+        (await accepted.ReceiveOneAsync()).Message.Ping.RequestId.ShouldBe(3UL);
     }
 
     [Fact]

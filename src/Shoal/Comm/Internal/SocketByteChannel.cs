@@ -19,6 +19,17 @@ internal sealed class SocketByteChannel : ByteChannel
     {
         _socket = socket;
         socket.NoDelay = true;
+        try
+        {
+            // Notice a peer whose machine vanished even when no heartbeat is due.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 5);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 4);
+        }
+        catch (SocketException)
+        {
+        }
         LocalAddress = Format(socket.LocalEndPoint);
         RemoteAddress = Format(socket.RemoteEndPoint);
     }

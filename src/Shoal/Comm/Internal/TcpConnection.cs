@@ -22,7 +22,7 @@ namespace Shoal.Comm.Internal;
 /// </summary>
 internal sealed class TcpConnection : IConnection
 {
-    private const int Open = 0, Closing = 1, Closed_ = 2;
+    private const int StateOpen = 0, StateClosing = 1, StateClosed = 2;
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
 
     // Decoded frames waiting for ReceiveAsync; beyond this the socket is no longer read. Frames
@@ -141,7 +141,7 @@ internal sealed class TcpConnection : IConnection
 
         lock (_gate)
         {
-            if (_state != Open) throw ClosedError();
+            if (_state != StateOpen) throw ClosedError();
             _pending.Add(new OutgoingMessage(message, _pendingSegments.Count, segments.Length));
             if (!segments.IsEmpty) _pendingSegments.AddRange(segments);
             _enqueued++;
@@ -157,7 +157,7 @@ internal sealed class TcpConnection : IConnection
         lock (_gate)
         {
             if (_written >= _enqueued) return ValueTask.CompletedTask;
-            if (_state == Closed_) return ValueTask.FromException(ClosedError());
+            if (_state == StateClosed) return ValueTask.FromException(ClosedError());
             done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _flushWaiters.Add((_enqueued, done));
         }
@@ -186,7 +186,7 @@ internal sealed class TcpConnection : IConnection
                     upTo = _enqueued;
                     state = _state;
                 }
-                if (state == Closed_) break;
+                if (state == StateClosed) break;
                 var completed = messages.Count > 0 && await WriteFramesAsync(writer, messages, segments).ConfigureAwait(false);
                 // The drained lists become the spares (also when empty, so that the queue and the
                 // spare never alias the same list).
@@ -198,7 +198,7 @@ internal sealed class TcpConnection : IConnection
                 _spareSegments = segments;
                 if (completed) break;
                 CompleteFlushWaiters(upTo);
-                if (state == Closing)
+                if (state == StateClosing)
                 {
                     lock (_gate)
                         if (_pending.Count == 0) break;
@@ -468,7 +468,7 @@ internal sealed class TcpConnection : IConnection
     private void OnPeerClosed()
     {
         _frames.Writer.TryComplete();
-        if (Interlocked.CompareExchange(ref _state, Closing, Open) != Open) return;
+        if (Interlocked.CompareExchange(ref _state, StateClosing, StateOpen) != StateOpen) return;
         _closeReason = "closed by the peer";
         _sendSignal.Release();
         _ = FinishAsync();
@@ -476,7 +476,7 @@ internal sealed class TcpConnection : IConnection
 
     public async ValueTask CloseAsync(string reason)
     {
-        if (Interlocked.CompareExchange(ref _state, Closing, Open) == Open)
+        if (Interlocked.CompareExchange(ref _state, StateClosing, StateOpen) == StateOpen)
         {
             _closeReason = $"closed locally ({reason})";
             _discardIncoming = true;
@@ -500,7 +500,7 @@ internal sealed class TcpConnection : IConnection
         {
             // The peer does not read or does not close: drop it.
         }
-        lock (_gate) _state = Closed_;
+        lock (_gate) _state = StateClosed;
         CommLog.ConnectionClosed(_logger, RemoteAddress, _closeReason ?? "closed");
         Release();
     }
@@ -512,10 +512,10 @@ internal sealed class TcpConnection : IConnection
         lock (_gate)
         {
             previous = _state;
-            _state = Closed_;
+            _state = StateClosed;
         }
-        if (previous == Closed_) return;
-        if (previous == Open)
+        if (previous == StateClosed) return;
+        if (previous == StateOpen)
         {
             _closeReason = reason;
             var error = new ConnectionClosedException($"connection to {Describe()} closed: {reason}", exception);

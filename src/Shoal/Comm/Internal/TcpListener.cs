@@ -26,10 +26,15 @@ internal sealed class TcpListener : IListener
         _socket = socket;
         _options = options;
         _logger = options.LoggerFactory.CreateLogger("Shoal.Comm.Listener");
-        Address = SocketByteChannel.Format(socket.LocalEndPoint);
+        var bound = (System.Net.IPEndPoint)socket.LocalEndPoint!;
+        BoundAddress = SocketByteChannel.Format(bound);
+        Address = SocketByteChannel.Format(new System.Net.IPEndPoint(ContactAddress.For(bound.Address), bound.Port));
     }
 
     public string Address { get; }
+
+    /// <summary>The address actually bound (0.0.0.0 when listening on every interface).</summary>
+    public string BoundAddress { get; }
 
     public static async Task<IListener> StartAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken)
     {
