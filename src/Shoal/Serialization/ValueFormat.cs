@@ -308,6 +308,7 @@ internal static class ValueFormat
                 var element = TypeIdentity.Read(ref r, context.Resolver);
                 var comparer = StringComparers.FromCode(r.ReadByte());
                 var items = ReadItems(ref r, context, depth);
+                for (var i = 0; i < items.Length; i++) items[i] = Fit(items[i], element);
                 return SetBuilders.GetOrAdd(element, static t => MakeBuilder<Func<object?[], object?, object>>(nameof(BuildSet), t))(items, comparer);
             }
             case ValueTag.Dictionary:
@@ -320,8 +321,8 @@ internal static class ValueFormat
                 var values = new object?[n];
                 for (var i = 0; i < n; i++)
                 {
-                    keys[i] = Read(ref r, context, depth + 1);
-                    values[i] = Read(ref r, context, depth + 1);
+                    keys[i] = Fit(Read(ref r, context, depth + 1), key);
+                    values[i] = Fit(Read(ref r, context, depth + 1), value);
                 }
                 var type = typeof(Dictionary<,>).MakeGenericType(key, value);
                 return DictionaryBuilders.GetOrAdd(type, static t => MakeBuilder<Func<object?[], object?[], object?, object>>(nameof(BuildDictionary), t.GetGenericArguments()))(keys, values, comparer);
@@ -330,9 +331,9 @@ internal static class ValueFormat
             case ValueTag.Tuple:
             {
                 var type = TypeIdentity.Read(ref r, context.Resolver);
-                var n = type.GetGenericArguments().Length;
-                var items = new object?[n];
-                for (var i = 0; i < n; i++) items[i] = Read(ref r, context, depth + 1);
+                var itemTypes = type.GetGenericArguments();
+                var items = new object?[itemTypes.Length];
+                for (var i = 0; i < items.Length; i++) items[i] = Fit(Read(ref r, context, depth + 1), itemTypes[i]);
                 return Activator.CreateInstance(type, items);
             }
             case ValueTag.Json: return ReadJson(ref r, context);
