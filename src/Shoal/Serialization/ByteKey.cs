@@ -12,9 +12,14 @@ internal readonly struct ByteKey : IEquatable<ByteKey>
     public ByteKey(ReadOnlyMemory<byte> bytes)
     {
         _bytes = bytes;
+        _hash = HashOf(bytes.Span);
+    }
+
+    public static int HashOf(ReadOnlySpan<byte> bytes)
+    {
         var h = new HashCode();
-        h.AddBytes(bytes.Span);
-        _hash = h.ToHashCode();
+        h.AddBytes(bytes);
+        return h.ToHashCode();
     }
 
     public ReadOnlyMemory<byte> Bytes => _bytes;
@@ -27,4 +32,20 @@ internal readonly struct ByteKey : IEquatable<ByteKey>
     public override bool Equals(object? obj) => obj is ByteKey k && Equals(k);
 
     public override int GetHashCode() => _hash;
+}
+
+/// <summary>Compares <see cref="ByteKey"/>s, and lets a dictionary be probed with a span (no key allocation).</summary>
+internal sealed class ByteKeyComparer : IEqualityComparer<ByteKey>, IAlternateEqualityComparer<ReadOnlySpan<byte>, ByteKey>
+{
+    public static ByteKeyComparer Instance { get; } = new();
+
+    public bool Equals(ByteKey x, ByteKey y) => x.Equals(y);
+
+    public int GetHashCode(ByteKey obj) => obj.GetHashCode();
+
+    public bool Equals(ReadOnlySpan<byte> alternate, ByteKey other) => alternate.SequenceEqual(other.Bytes.Span);
+
+    public int GetHashCode(ReadOnlySpan<byte> alternate) => ByteKey.HashOf(alternate);
+
+    public ByteKey Create(ReadOnlySpan<byte> alternate) => new(alternate.ToArray());
 }

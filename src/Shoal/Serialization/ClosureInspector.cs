@@ -89,13 +89,13 @@ internal sealed class ClosureInspector(ClosureOptions options)
         if (kind == ValueKind.Json && !ValueCodecRegistry.Global.Has(type) && ClosureTypes.IsDisplayClass(type) is false
             && FindNonTravellingField(type) is { } bad)
             throw new ClosureCaptureException(Describe(path, type, bad), path, type);
-        if (kind is ValueKind.ObjectArray or ValueKind.List or ValueKind.HashSet && value is IEnumerable items)
+        if (kind is ValueKind.ObjectArray or ValueKind.List or ValueKind.HashSet && FutureScanner.MayHoldFutures(type) && value is IEnumerable items)
         {
             foreach (var item in items)
-                if (item is IFutureReference f) Dependencies.Add(f.Key);
-                else if (item is not null && ValueKinds.Of(item.GetType()).Kind == ValueKind.CannotTravel)
+                if (item is not null && ValueKinds.Of(item.GetType()).Kind == ValueKind.CannotTravel)
                     throw new ClosureCaptureException(Describe(path, item.GetType(), ValueKinds.Of(item.GetType()).Reason!) + " (inside a collection)", path, item.GetType());
         }
+        FutureScanner.Collect(value, Dependencies);
         var size = SizeEstimator.Estimate(value, ValueSerializer.Default, options.LargeCaptureWarningBytes + 1);
         if (size > options.LargeCaptureWarningBytes)
             options.Warn($"closure field '{path}' captures a {TypeIdentity.DisplayName(type)} of about {size / (1024 * 1024.0):F1} MB; " +

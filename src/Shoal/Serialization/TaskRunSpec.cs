@@ -87,7 +87,12 @@ public sealed class TaskRunSpec
                 foreach (var item in sequence) list.Add(item);
                 if (p.IsInstanceOfType(list)) replacement = list;
             }
-            if (replacement is null) continue;
+            if (replacement is null)
+            {
+                // Futures deeper inside (a tuple, a dictionary, a list of lists) stay futures, but are dependencies.
+                if (FutureScanner.MayHoldFutures(arg.GetType())) FutureScanner.Collect(arg, keys ??= new());
+                continue;
+            }
             normalized ??= (object?[])args.Clone();
             normalized[i] = replacement;
         }

@@ -105,12 +105,11 @@ internal static class TypeIdentity
         var length = reader.ReadVarInt32();
         var body = reader.ReadBytes(length);
         if (length == 1 && body[0] < WellKnown.Length && body[0] != 0) return WellKnown[body[0]];
-        // The cache is keyed by content; a lookup key wraps a copy only when it is stored.
-        var key = new ByteKey(body.ToArray());
-        if (resolver.IdentityCache.TryGetValue(key, out var cached)) return cached;
+        // The cache is keyed by content and probed with the span itself; only new entries copy it.
+        if (resolver.IdentityCache.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(body, out var cached)) return cached;
         var inner = new ValueReader(body, default);
         var type = Decode(ref inner, resolver);
-        resolver.IdentityCache.TryAdd(key, type);
+        resolver.IdentityCache.TryAdd(new ByteKey(body.ToArray()), type);
         return type;
     }
 

@@ -22,7 +22,7 @@ public class TypeResolver
     protected internal TypeResolver() { }
 
     /// <summary>Cache of decoded type identities (encoded bytes to type), per resolver.</summary>
-    internal ConcurrentDictionary<ByteKey, Type> IdentityCache { get; } = new();
+    internal ConcurrentDictionary<ByteKey, Type> IdentityCache { get; } = new(ByteKeyComparer.Instance);
 
     /// <summary>Cache of decoded function blocks, per resolver.</summary>
     internal ConcurrentDictionary<ByteKey, FunctionSpec> FunctionCache { get; } = new();

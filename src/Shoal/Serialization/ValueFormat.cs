@@ -32,8 +32,8 @@ internal static class ValueFormat
     private const int MaxDepth = 100;
 
     private static readonly TypeCache<Func<object?[], object>> ListBuilders = new();
-    private static readonly TypeCache<Func<object?[], object>> SetBuilders = new();
-    private static readonly TypeCache<Func<object?[], object?[], object>> DictionaryBuilders = new();
+    private static readonly TypeCache<Func<object?[], object?, object>> SetBuilders = new();
+    private static readonly TypeCache<Func<object?[], object?[], object?, object>> DictionaryBuilders = new();
 
     public static void Write(ValueWriter w, object? value, ValueCodecRegistry codecs, int depth = 0)
     {
@@ -105,6 +105,7 @@ internal static class ValueFormat
             case ValueKind.HashSet:
                 w.WriteByte((byte)ValueTag.HashSet);
                 TypeIdentity.Write(w, type.GetGenericArguments()[0]);
+                w.WriteByte(StringComparers.CodeOf(value, type, type.GetGenericArguments()[0]));
                 var members = new List<object?>();
                 foreach (var item in (IEnumerable)value) members.Add(item);
                 w.WriteVarInt32(members.Count);
@@ -116,6 +117,7 @@ internal static class ValueFormat
                 w.WriteByte((byte)ValueTag.Dictionary);
                 TypeIdentity.Write(w, kv[0]);
                 TypeIdentity.Write(w, kv[1]);
+                w.WriteByte(StringComparers.CodeOf(value, type, kv[0]));
                 w.WriteVarInt32(dictionary.Count);
                 var entries = dictionary.GetEnumerator();
                 while (entries.MoveNext())
@@ -135,13 +137,16 @@ internal static class ValueFormat
                 var future = (IFutureReference)value;
                 if (future is FutureListArg futures)
                 {
+                    // The common value type once; per item only when they differ.
+                    var uniform = futures.Items.All(f => f.ValueType == futures.ValueType);
                     w.WriteByte((byte)ValueTag.FutureList);
                     TypeIdentity.Write(w, futures.ValueType);
+                    w.WriteByte(uniform ? (byte)0 : (byte)1);
                     w.WriteVarInt32(futures.Items.Length);
                     foreach (var f in futures.Items)
                     {
                         w.WriteString(f.Key);
-                        TypeIdentity.Write(w, f.ValueType);
+                        if (!uniform) TypeIdentity.Write(w, f.ValueType);
                     }
                     return;
                 }
@@ -301,31 +306,34 @@ internal static class ValueFormat
             case ValueTag.HashSet:
             {
                 var element = TypeIdentity.Read(ref r, context.Resolver);
+                var comparer = StringComparers.FromCode(r.ReadByte());
                 var items = ReadItems(ref r, context, depth);
-                return SetBuilders.GetOrAdd(element, static t => MakeBuilder<Func<object?[], object>>(nameof(BuildSet), t))(items);
+                for (var i = 0; i < items.Length; i++) items[i] = Fit(items[i], element);
+                return SetBuilders.GetOrAdd(element, static t => MakeBuilder<Func<object?[], object?, object>>(nameof(BuildSet), t))(items, comparer);
             }
             case ValueTag.Dictionary:
             {
                 var key = TypeIdentity.Read(ref r, context.Resolver);
                 var value = TypeIdentity.Read(ref r, context.Resolver);
+                var comparer = StringComparers.FromCode(r.ReadByte());
                 var n = r.ReadVarInt32();
                 var keys = new object?[n];
                 var values = new object?[n];
                 for (var i = 0; i < n; i++)
                 {
-                    keys[i] = Read(ref r, context, depth + 1);
-                    values[i] = Read(ref r, context, depth + 1);
+                    keys[i] = Fit(Read(ref r, context, depth + 1), key);
+                    values[i] = Fit(Read(ref r, context, depth + 1), value);
                 }
                 var type = typeof(Dictionary<,>).MakeGenericType(key, value);
-                return DictionaryBuilders.GetOrAdd(type, static t => MakeBuilder<Func<object?[], object?[], object>>(nameof(BuildDictionary), t.GetGenericArguments()))(keys, values);
+                return DictionaryBuilders.GetOrAdd(type, static t => MakeBuilder<Func<object?[], object?[], object?, object>>(nameof(BuildDictionary), t.GetGenericArguments()))(keys, values, comparer);
             }
             case ValueTag.ValueTuple:
             case ValueTag.Tuple:
             {
                 var type = TypeIdentity.Read(ref r, context.Resolver);
-                var n = type.GetGenericArguments().Length;
-                var items = new object?[n];
-                for (var i = 0; i < n; i++) items[i] = Read(ref r, context, depth + 1);
+                var itemTypes = type.GetGenericArguments();
+                var items = new object?[itemTypes.Length];
+                for (var i = 0; i < items.Length; i++) items[i] = Fit(Read(ref r, context, depth + 1), itemTypes[i]);
                 return Activator.CreateInstance(type, items);
             }
             case ValueTag.Json: return ReadJson(ref r, context);
@@ -339,12 +347,13 @@ internal static class ValueFormat
             case ValueTag.FutureList:
             {
                 var valueType = TypeIdentity.Read(ref r, context.Resolver);
+                var uniform = r.ReadByte() == 0;
                 var n = r.ReadVarInt32();
                 var items = new FutureArg[n];
                 for (var i = 0; i < n; i++)
                 {
                     var key = r.ReadString();
-                    items[i] = new FutureArg(key, TypeIdentity.Read(ref r, context.Resolver));
+                    items[i] = new FutureArg(key, uniform ? valueType : TypeIdentity.Read(ref r, context.Resolver));
                 }
                 return new FutureListArg(items, valueType);
             }
@@ -388,16 +397,16 @@ internal static class ValueFormat
         return list;
     }
 
-    private static object BuildSet<T>(object?[] items)
+    private static object BuildSet<T>(object?[] items, object? comparer)
     {
-        var set = new HashSet<T>(items.Length);
+        var set = new HashSet<T>(items.Length, comparer as IEqualityComparer<T>);
         foreach (var item in items) set.Add((T)item!);
         return set;
     }
 
-    private static object BuildDictionary<TKey, TValue>(object?[] keys, object?[] values) where TKey : notnull
+    private static object BuildDictionary<TKey, TValue>(object?[] keys, object?[] values, object? comparer) where TKey : notnull
     {
-        var dictionary = new Dictionary<TKey, TValue>(keys.Length);
+        var dictionary = new Dictionary<TKey, TValue>(keys.Length, comparer as IEqualityComparer<TKey>);
         for (var i = 0; i < keys.Length; i++) dictionary.Add((TKey)keys[i]!, (TValue)values[i]!);
         return dictionary;
     }

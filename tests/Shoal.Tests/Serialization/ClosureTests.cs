@@ -104,6 +104,16 @@ public class ClosureTests
         DependencyScope.TryGetValue("first-1", out _).ShouldBeFalse();
     }
 
+    private static Func<int> CaptureFutureDictionary(Dictionary<string, FakeFuture<int>> futures) => () => futures["a"].Result;
+
+    [Fact]
+    public async Task Futures_inside_captured_dictionaries_are_dependencies()
+    {
+        var spec = TaskRunSpec.Create(CaptureFutureDictionary(new() { ["a"] = new("dict-a") }), []);
+        spec.DependencyKeys.ShouldBe(["dict-a"]);
+        (await Run(RoundTrip(spec), _ => 8)).ShouldBe(8);
+    }
+
     private static Func<int> CaptureOwnedFuture(OwnedFuture<int> f) => () => f.Result * 2;
 
     [Fact]

@@ -76,6 +76,18 @@ public class TaskRunSpecTests
     }
 
     [Fact]
+    public async Task Futures_nested_deeper_in_arguments_are_dependencies_and_read_the_scope()
+    {
+        var arg = (new FakeFuture<int>("t-1"), new Dictionary<string, FakeFuture<int>> { ["k"] = new("t-2") });
+        var spec = TaskRunSpec.Create(
+            static ((FakeFuture<int> One, Dictionary<string, FakeFuture<int>> Map) p) => p.One.Result + p.Map["k"].Result, [arg]);
+        spec.DependencyKeys.ShouldBe(["t-1", "t-2"], ignoreOrder: true);
+        (await RunBothWays(spec, k => k == "t-1" ? 1 : 10)).ShouldBe(11);
+        // Containers that cannot hold futures are not scanned.
+        TaskRunSpec.Create(static (List<int> v) => v.Count, [new List<int> { 1 }]).DependencyKeys.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Future_parameter_receives_a_future_that_reads_the_scope()
     {
         var spec = TaskRunSpec.Create(static (FakeFuture<int> f) => f.Result + 1, [new FakeFuture<int>("f")]);

@@ -109,6 +109,17 @@ public class ValueSerializerTests
     public void Every_value_kind_round_trips(object? value) => Deep.ShouldRoundTrip(value, RoundTrip(value));
 
     [Fact]
+    public void String_comparers_of_dictionaries_and_sets_survive()
+    {
+        var dictionary = (Dictionary<string, int>)RoundTrip(new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { ["Key"] = 1 })!;
+        dictionary["KEY"].ShouldBe(1);
+        var set = (HashSet<string>)RoundTrip(new HashSet<string>(["a"], StringComparer.OrdinalIgnoreCase))!;
+        set.Contains("A").ShouldBeTrue();
+        var plain = (Dictionary<string, int>)RoundTrip(new Dictionary<string, int> { ["Key"] = 1 })!;
+        plain.ContainsKey("KEY").ShouldBeFalse();
+    }
+
+    [Fact]
     public void Large_double_array_travels_as_its_own_memory_without_a_copy()
     {
         var values = new double[10_000_000];
