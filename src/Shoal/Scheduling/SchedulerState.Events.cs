@@ -41,7 +41,13 @@ public sealed partial class SchedulerState
     /// <see cref="WorkerKilledError"/> once they have outlived too many workers), and results
     /// only it held are recomputed if still needed.
     /// </summary>
-    public void RemoveWorker(int worker, string cause, double now)
+    public void RemoveWorker(int worker, string cause, double now) => RemoveWorker(worker, cause, now, expected: false);
+
+    /// <summary>
+    /// A worker left; <paramref name="expected"/> (a graceful close or retirement, as Dask's
+    /// <c>safe</c>) does not count against its processing tasks' allowed failures.
+    /// </summary>
+    public void RemoveWorker(int worker, string cause, double now, bool expected)
     {
         var w = WorkerOrNull(worker);
         if (w is null) return;
@@ -57,6 +63,11 @@ public sealed partial class SchedulerState
         {
             int t = w.ProcHead;
             RemoveFromProcessing(t);
+            if (expected)
+            {
+                BackToWaiting(t);
+                continue;
+            }
             ref var r = ref _tasks[t];
             r.Suspicious++;
             if (!_failures.TryGetValue(t, out var list)) _failures[t] = list = new List<(string, string)>();

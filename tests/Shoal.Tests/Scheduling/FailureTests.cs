@@ -170,3 +170,19 @@ public class FailureTests
         h.Release(1, "y-1").ShouldBe(["FreeKeys w1 y-1", "FreeKeys w0 y-1"]);
     }
 }
+
+public class ExpectedRemovalTests
+{
+    [Fact]
+    public void A_graceful_removal_does_not_count_as_a_failure()
+    {
+        var h = new SchedulerHarness(new SchedulerConfig { AllowedFailures = 0 });
+        h.AddWorker(0);
+        h.Submit(SchedulerHarness.Task("k-1")).ShouldBe(["Compute w0 k-1"]);
+        h.State.RemoveWorker(0, "retired", 0, expected: true);
+        h.State.Validate();
+        h.Collect().ShouldBeEmpty();
+        h.AddWorker(1).ShouldBe(["Compute w1 k-1"]);
+        h.RemoveWorker(1, "killed").ShouldBe(["KeyErred c1 k-1"]);
+    }
+}
