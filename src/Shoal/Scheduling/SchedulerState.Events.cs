@@ -127,6 +127,7 @@ public sealed partial class SchedulerState
     /// <summary>A task raised an error on a worker: retried while retries remain, else erred with its dependents.</summary>
     public void TaskErred(int worker, string key, object error, double now)
     {
+        error ??= "unknown error"; // an erred task always has an error object
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
@@ -292,6 +293,8 @@ public sealed partial class SchedulerState
                 else AddHolder(t, worker);
                 first = false;
             }
+            if (_tasks[t].State == TaskState.Released && _tasks[t].IsScattered)
+                MarkErred(t, new DataLostError(key)); // no live worker received it
             if (!IsNeeded(t)) _releaseCandidates.Add(t);
         }
         Settle();
