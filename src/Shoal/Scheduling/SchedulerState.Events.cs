@@ -41,7 +41,13 @@ public sealed partial class SchedulerState
     /// <see cref="WorkerKilledError"/> once they have outlived too many workers), and results
     /// only it held are recomputed if still needed.
     /// </summary>
-    public void RemoveWorker(int worker, string cause, double now)
+    public void RemoveWorker(int worker, string cause, double now) => RemoveWorker(worker, cause, now, expected: false);
+
+    /// <summary>
+    /// A worker left; <paramref name="expected"/> (a graceful close or retirement, as Dask's
+    /// <c>safe</c>) does not count against its processing tasks' allowed failures.
+    /// </summary>
+    public void RemoveWorker(int worker, string cause, double now, bool expected)
     {
         var w = WorkerOrNull(worker);
         if (w is null) return;
@@ -57,6 +63,11 @@ public sealed partial class SchedulerState
         {
             int t = w.ProcHead;
             RemoveFromProcessing(t);
+            if (expected)
+            {
+                BackToWaiting(t);
+                continue;
+            }
             ref var r = ref _tasks[t];
             r.Suspicious++;
             if (!_failures.TryGetValue(t, out var list)) _failures[t] = list = new List<(string, string)>();
@@ -116,6 +127,7 @@ public sealed partial class SchedulerState
     /// <summary>A task raised an error on a worker: retried while retries remain, else erred with its dependents.</summary>
     public void TaskErred(int worker, string key, object error, double now)
     {
+        error ??= "unknown error"; // an erred task always has an error object
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
@@ -281,6 +293,8 @@ public sealed partial class SchedulerState
                 else AddHolder(t, worker);
                 first = false;
             }
+            if (_tasks[t].State == TaskState.Released && _tasks[t].IsScattered)
+                MarkErred(t, new DataLostError(key)); // no live worker received it
             if (!IsNeeded(t)) _releaseCandidates.Add(t);
         }
         Settle();

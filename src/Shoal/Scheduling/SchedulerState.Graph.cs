@@ -75,7 +75,8 @@ public sealed partial class SchedulerState
             var spec = tasks[i];
             if (!spec.Wanted) continue;
             int t = ids[i];
-            if (!AddWanter(t, client)) continue;
+            AddWanter(t, client);
+            // As Dask, report a finished key to every submitter, even one that wanted it already.
             switch (_tasks[t].State)
             {
                 case TaskState.Memory: EmitToClient(SchedulerCommandKind.KeyInMemory, client, t); break;

@@ -47,7 +47,7 @@ public sealed partial class SchedulerState
         _ready.Clear();
         if (direct.Count == 0) return;
         if (direct.Count > 1 && !IsSorted(direct)) direct.Sort(_priorityComparer);
-        // Decide may add nothing to 'direct', so iterating it is safe.
+        // Decide never adds to 'direct', so iterating it is safe.
         for (int i = 0; i < direct.Count; i++)
         {
             int t = direct[i];
@@ -258,72 +258,5 @@ public sealed partial class SchedulerState
         foreach (int t in _noWorker) { SetState(t, TaskState.Waiting); _tasks[t].WaitingOn = 0; _ready.Add(t); }
         _noWorker.Clear();
         _resourcesFreed = true;
-    }
-
-    // ---------------------------------------------------------------- root queue (binary heap, best at 0)
-
-    private void HeapPush(int task)
-    {
-        if (_heapCount == _heap.Length) Array.Resize(ref _heap, _heap.Length * 2);
-        int i = _heapCount++;
-        _heap[i] = task;
-        _tasks[task].HeapIndex = i;
-        SiftUp(i);
-    }
-
-    private int HeapPop()
-    {
-        int top = _heap[0];
-        HeapRemoveAt(0);
-        return top;
-    }
-
-    private void HeapRemove(int task) => HeapRemoveAt(_tasks[task].HeapIndex);
-
-    private void HeapRemoveAt(int i)
-    {
-        int removed = _heap[i];
-        _tasks[removed].HeapIndex = -1;
-        int last = _heap[--_heapCount];
-        if (i == _heapCount) return;
-        _heap[i] = last;
-        _tasks[last].HeapIndex = i;
-        SiftDown(i);
-        SiftUp(_tasks[last].HeapIndex);
-    }
-
-    private void SiftUp(int i)
-    {
-        int t = _heap[i];
-        while (i > 0)
-        {
-            int parent = (i - 1) >> 1;
-            int p = _heap[parent];
-            if (ComparePriority(t, p) >= 0) break;
-            _heap[i] = p;
-            _tasks[p].HeapIndex = i;
-            i = parent;
-        }
-        _heap[i] = t;
-        _tasks[t].HeapIndex = i;
-    }
-
-    private void SiftDown(int i)
-    {
-        int t = _heap[i];
-        int n = _heapCount;
-        while (true)
-        {
-            int child = 2 * i + 1;
-            if (child >= n) break;
-            if (child + 1 < n && ComparePriority(_heap[child + 1], _heap[child]) < 0) child++;
-            int c = _heap[child];
-            if (ComparePriority(c, t) >= 0) break;
-            _heap[i] = c;
-            _tasks[c].HeapIndex = i;
-            i = child;
-        }
-        _heap[i] = t;
-        _tasks[t].HeapIndex = i;
     }
 }

@@ -40,7 +40,8 @@ public sealed partial class SchedulerState
 
     /// <summary>
     /// The most recently sent task on the victim (the least likely to have started) whose
-    /// estimated run time exceeds the time to move its inputs to the thief; -1 when none.
+    /// estimated run time exceeds the time to move its inputs to the thief (plus the steal's
+    /// round trip); -1 when none.
     /// </summary>
     private int FindStealable(WorkerRecord victim, WorkerRecord thief)
     {
@@ -59,7 +60,8 @@ public sealed partial class SchedulerState
                 var holders = WhoHas(d);
                 if (holders.IndexOf(thief.Id) < 0) transfer += Math.Max(_tasks[d].Nbytes, 0);
             }
-            transfer /= Math.Max(_config.Bandwidth, 1);
+            // Moving it costs its inputs' transfer plus one round trip to negotiate the steal.
+            transfer = transfer / Math.Max(_config.Bandwidth, 1) + _config.RoundTrip;
             if (compute > transfer) return t;
         }
         return -1;

@@ -13,6 +13,15 @@ namespace Shoal.Scheduling;
 /// hot path (compute, finish) touches no dictionary but the key lookup and allocates nothing.
 /// Task ids named by commands stay valid (for <see cref="KeyOf"/> and the other lookups) until
 /// <see cref="ClearCommands"/>: freed slots are recycled only then. Not thread-safe.
+/// <para>How a server drives it: call an event method, walk <see cref="Commands"/>, turn each
+/// into a message, then <see cref="ClearCommands"/>. Compute → the worker gets the key, run
+/// spec, <see cref="RunOrderOf"/> (or <see cref="PriorityOf"/>), resources, and for each of
+/// <see cref="DependenciesOf"/> its key, <see cref="NbytesOf"/> and <see cref="WhoHas"/>
+/// (worker ids). FreeKeys → the worker drops the task (cancelling it if running) and its data.
+/// StealRequest → the victim answers, fed back as <see cref="StealResponse"/>. KeyInMemory /
+/// KeyErred (<see cref="ErrorOf"/>) / KeyCancelled / KeyLost go to clients. Call
+/// <see cref="Tick"/> about every 100 ms, and keep <see cref="SchedulerConfig.RoundTrip"/>
+/// up to date: it sizes how many tiny root tasks each worker gets ahead of time.</para>
 /// </remarks>
 public sealed partial class SchedulerState
 {

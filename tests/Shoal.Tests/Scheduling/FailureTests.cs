@@ -170,3 +170,43 @@ public class FailureTests
         h.Release(1, "y-1").ShouldBe(["FreeKeys w1 y-1", "FreeKeys w0 y-1"]);
     }
 }
+
+public class ExpectedRemovalTests
+{
+    [Fact]
+    public void A_graceful_removal_does_not_count_as_a_failure()
+    {
+        var h = new SchedulerHarness(new SchedulerConfig { AllowedFailures = 0 });
+        h.AddWorker(0);
+        h.Submit(SchedulerHarness.Task("k-1")).ShouldBe(["Compute w0 k-1"]);
+        h.State.RemoveWorker(0, "retired", 0, expected: true);
+        h.State.Validate();
+        h.Collect().ShouldBeEmpty();
+        h.AddWorker(1).ShouldBe(["Compute w1 k-1"]);
+        h.RemoveWorker(1, "killed").ShouldBe(["KeyErred c1 k-1"]);
+    }
+}
+
+public class ScatterTests
+{
+    [Fact]
+    public void Scattered_data_feeds_dependents_where_it_lives()
+    {
+        var h = new SchedulerHarness();
+        h.AddWorker(0);
+        h.AddWorker(1);
+        h.Scatter(1, [1], false, ("x-1", 1_000_000_000)).ShouldBe(["FreeKeys w1 x-1"]); // nobody wants it
+        h.State.StateOf("x-1").ShouldBeNull();
+        h.Scatter(1, [1], true, ("x-1", 1_000_000_000)).ShouldBe(["KeyInMemory c1 x-1"]);
+        h.Submit(SchedulerHarness.Task("f-1", "x-1")).ShouldBe(["Compute w1 f-1"]);
+        h.State.WhoHas(h.State.DependenciesOf(h.State.TaskIdOf("f-1"))[0]).ToArray().ShouldBe([1]);
+    }
+
+    [Fact]
+    public void Data_scattered_to_no_live_worker_is_lost()
+    {
+        var h = new SchedulerHarness();
+        h.Scatter(1, [3], true, ("x-1", 10)).ShouldBe(["KeyErred c1 x-1"]);
+        h.State.ErrorOf(h.State.TaskIdOf("x-1")).ShouldBe(new DataLostError("x-1"));
+    }
+}

@@ -46,6 +46,18 @@ public class StealingTests
     }
 
     [Fact]
+    public void No_steal_of_tasks_shorter_than_the_round_trip()
+    {
+        var h = new SchedulerHarness(new SchedulerConfig { RoundTrip = 0.01 });
+        h.AddWorker(0);
+        h.Scatter(1, [0], true, ("d-1", 10));
+        h.Submit(Enumerable.Range(1, 4).Select(i => Task($"f-{i}", "d-1")).ToArray());
+        h.Finish(0, "f-1", duration: 0.001); // f tasks take 1 ms, a steal costs 10 ms
+        h.AddWorker(1);
+        h.Tick().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void No_steal_when_disabled()
     {
         var h = new SchedulerHarness(new SchedulerConfig { WorkStealing = false });

@@ -58,6 +58,7 @@ public class TransitionTests
 
         h.Finish(0, "inc-1").ShouldBe(["KeyInMemory c1 inc-1", "KeyInMemory c2 inc-1"]);
         h.Submit(3, Task("inc-1")).ShouldBe(["KeyInMemory c3 inc-1"]);
+        h.Submit(1, Task("inc-1")).ShouldBe(["KeyInMemory c1 inc-1"]); // a resubmission is answered too
 
         h.Release(1, "inc-1").ShouldBeEmpty();
         h.Release(2, "inc-1").ShouldBeEmpty();
