@@ -81,6 +81,26 @@ internal static class KeyTokenizer
         return $"{prefix}-{Convert.ToHexStringLower(hash.AsSpan(0, 16))}";
     }
 
+    private static readonly ConcurrentDictionary<Type, bool> Closures = new();
+    private static readonly ConcurrentDictionary<MethodInfo, byte[]> MethodIdentities = new();
+
+    /// <summary>A compiler-generated closure class (its fields are the captured variables); cached: attribute lookups are slow.</summary>
+    private static bool IsClosure(Type type) => Closures.GetOrAdd(type, static t => t.IsDefined(typeof(CompilerGeneratedAttribute), false));
+
+    /// <summary>Module MVID, metadata token and generic arguments of a method, computed once per method.</summary>
+    private static byte[] MethodIdentity(MethodInfo method) => MethodIdentities.GetOrAdd(method, static m =>
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        buffer.Write(m.Module.ModuleVersionId.ToByteArray());
+        buffer.Write(BitConverter.GetBytes(m.MetadataToken));
+        foreach (var t in m.IsGenericMethod ? m.GetGenericArguments() : Type.EmptyTypes)
+        {
+            buffer.Write(System.Text.Encoding.UTF8.GetBytes(t.AssemblyQualifiedName ?? t.Name));
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    });
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
@@ -111,11 +131,8 @@ internal static class KeyTokenizer
 
         public bool Delegate(Delegate function, int depth)
         {
-            var method = function.Method;
             Tag(1);
-            _hash.Write(method.Module.ModuleVersionId.ToByteArray());
-            Int(method.MetadataToken);
-            foreach (var t in method.IsGenericMethod ? method.GetGenericArguments() : Type.EmptyTypes) Text(t.AssemblyQualifiedName ?? t.Name);
+            _hash.Write(MethodIdentity(function.Method));
             var target = function.Target;
             if (target is null) return true;
             return Object(target, depth + 1, ownFieldsOnly: true);
@@ -178,7 +195,7 @@ internal static class KeyTokenizer
                 return true;
             }
 
-            if (type.IsDefined(typeof(CompilerGeneratedAttribute), false)) return Object(value, depth + 1, ownFieldsOnly: true);
+            if (IsClosure(type)) return Object(value, depth + 1, ownFieldsOnly: true);
 
             try
             {
@@ -198,7 +215,7 @@ internal static class KeyTokenizer
         {
             if (depth > MaxDepth) return false;
             var type = target.GetType();
-            if (!ownFieldsOnly || !type.IsDefined(typeof(CompilerGeneratedAttribute), false))
+            if (!ownFieldsOnly || !IsClosure(type))
             {
                 // A delegate bound to an ordinary object: its state is not ours to hash.
                 return Value(target, depth);
@@ -209,7 +226,7 @@ internal static class KeyTokenizer
             foreach (var field in Fields.GetOrAdd(type, static t => t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)))
             {
                 var fieldValue = field.GetValue(target);
-                var ok = fieldValue is not null && fieldValue.GetType().IsDefined(typeof(CompilerGeneratedAttribute), false)
+                var ok = fieldValue is not null && IsClosure(fieldValue.GetType())
                     ? Object(fieldValue, depth + 1, ownFieldsOnly: true)
                     : Value(fieldValue, depth + 1);
                 if (!ok) return false;

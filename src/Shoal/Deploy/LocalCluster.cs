@@ -70,6 +70,7 @@ public sealed class LocalCluster : ICluster
         var id = Guid.NewGuid().ToString("N")[..8];
         var listen = options.Processes ? $"tcp://{options.Host}:{options.SchedulerPort}" : $"inproc://local-{id}";
         var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory }, cancellationToken).ConfigureAwait(false);
+        options.SchedulerStarted?.Invoke(scheduler.Address);
         var cluster = new LocalCluster(options, scheduler);
         try
         {

@@ -39,6 +39,9 @@ public sealed record LocalClusterOptions
     /// </summary>
     public string? WorkerCommand { get; init; }
 
+    /// <summary>Called with the scheduler's address as soon as it listens, before the workers start (for <c>shoal local</c>'s first line).</summary>
+    internal Action<string>? SchedulerStarted { get; init; }
+
     /// <summary>Where the scheduler and workers log (and where worker processes' output goes).</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

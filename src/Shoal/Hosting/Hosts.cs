@@ -110,8 +110,12 @@ public static class LocalHost
             SchedulerPort = options.Port,
             LoggerFactory = loggers,
             WorkerCommand = Environment.GetEnvironmentVariable("SHOAL_CLI") ?? HostLogging.OwnWorkerCommand(),
+            SchedulerStarted = address =>
+            {
+                stdout.WriteLine($"Scheduler at: {address}");
+                stdout.Flush();
+            },
         }, stop.Token).ConfigureAwait(false);
-        await stdout.WriteLineAsync($"Scheduler at: {cluster.SchedulerAddress}").ConfigureAwait(false);
         await stdout.WriteLineAsync($"Workers: {cluster.WorkerCount} x {options.GetThreadsPerWorker()} threads, {Util.ByteSize.Format(options.GetMemoryPerWorker())} each").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         await HostLogging.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
