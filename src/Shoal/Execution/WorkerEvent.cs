@@ -26,6 +26,8 @@ internal sealed record WorkerEvent(WorkerEventKind Kind)
 
     public string Reason { get; init; } = "";
 
+    public IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Locations { get; init; } = [];
+
     public static readonly WorkerEvent HeartbeatTick = new(WorkerEventKind.Heartbeat);
 
     public static WorkerEvent FromScheduler(IncomingMessage incoming) => new(WorkerEventKind.SchedulerMessage) { Incoming = incoming };
@@ -44,4 +46,5 @@ internal enum WorkerEventKind
     DataPut,
     Heartbeat,
     SchedulerLost,
+    WhoHasReply,
 }

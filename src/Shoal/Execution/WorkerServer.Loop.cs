@@ -52,6 +52,14 @@ internal sealed partial class WorkerServer
                 break;
             case WorkerEventKind.Heartbeat:
                 SendHeartbeat();
+                Apply(_state.FindMissing(now));
+                break;
+            case WorkerEventKind.WhoHasReply:
+                foreach (var location in e.Locations)
+                {
+                    Apply(_state.UpdateWhoHas(location.Key, location.Value, now));
+                }
+
                 break;
             case WorkerEventKind.SchedulerLost:
                 WorkerLog.SchedulerLost(_logger, _options.SchedulerAddress, e.Reason);
@@ -135,11 +143,41 @@ internal sealed partial class WorkerServer
                     foreach (var pair in add.Keys) message.Keys.Add(new KeyNbytes { Key = pair.Key, Nbytes = (ulong)Math.Max(0, pair.Value) });
                     SendToScheduler(new Envelope { AddKeys = message });
                     break;
+                case RequestWhoHasMsg whoHas:
+                    AskWhoHas(whoHas.Keys);
+                    break;
+                case RetryBusyPeerLater:
+                    // Peers here never answer "busy"; nothing to retry.
+                    break;
                 default:
                     WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);
                     break;
             }
         }
+    }
+
+    /// <summary>Asks the scheduler where dependencies with no known holder live now.</summary>
+    private void AskWhoHas(IReadOnlyList<string> keys)
+    {
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var id = _scheduler.NextRequestId();
+                var request = new WhoHasRequest { RequestId = id };
+                request.Keys.AddRange(keys);
+                var reply = await _scheduler.RequestAsync(id, new Envelope { WhoHas = request }, default, _stopping.Token).ConfigureAwait(false);
+                var locations = reply.Message.WhoHasReply.Locations
+                    .Where(l => l.Workers.Count > 0)
+                    .Select(l => new KeyValuePair<string, IReadOnlyList<string>>(l.Key, [.. l.Workers]))
+                    .ToArray();
+                if (locations.Length > 0) _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.WhoHasReply) { Locations = locations });
+            }
+            catch (Exception e) when (e is ConnectionClosedException or OperationCanceledException or Comm.Rpc.RemoteCallException)
+            {
+                // The next heartbeat asks again, or the worker is stopping.
+            }
+        });
     }
 
     private void SendFailure(TaskFailedMsg failed)

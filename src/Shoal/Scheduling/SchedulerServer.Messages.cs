@@ -13,7 +13,7 @@ internal sealed partial class SchedulerServer
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
-            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.Ping,
+            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping,
         _ => false,
     };
 
