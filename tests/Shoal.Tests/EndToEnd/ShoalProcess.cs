@@ -8,7 +8,7 @@ namespace Shoal.Tests.EndToEnd;
 /// collected line by line so that tests can wait for a line (e.g. the scheduler's address);
 /// disposing it kills it and everything it started.
 /// </summary>
-internal sealed class ShoalProcess : IAsyncDisposable
+public sealed class ShoalProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
