@@ -46,29 +46,35 @@ public sealed partial class Client
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var roots = values.ToArray();
         var wanted = roots.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+        // The whole graph goes to the scheduler in one update: an intermediate sent alone would be
+        // computed and forgotten (nobody wants it yet) before its dependents arrive.
+        var batch = new List<(Protocol.Messages.TaskSpec, Comm.Segment[], ShippedAssembly[])>();
         foreach (var node in TopologicalOrder(roots))
         {
             if (wanted.Contains(node.Key)) continue;
             // Intermediate nodes: the scheduler keeps them only while a dependent needs them.
-            SubmitIntermediate(node);
+            batch.Add(IntermediateTask(node));
         }
 
+        var runs = roots.Select(r => CreateRunSpec(r.Function, r.Args)).ToArray();
         var futures = new Future<T>[roots.Length];
         for (var i = 0; i < roots.Length; i++)
         {
-            var run = CreateRunSpec(roots[i].Function, roots[i].Args);
-            futures[i] = Enqueue<T>(roots[i].Key, run, roots[i].Options);
+            var entry = Acquire(roots[i].Key, typeof(T), out var isNew);
+            futures[i] = new Future<T>(roots[i].Key, entry);
+            if (isNew) batch.Add(Packed(BuildSpec(roots[i].Key, runs[i], roots[i].Options), runs[i]));
         }
 
+        _outbox.SubmitAll(batch);
         return futures;
     }
 
-    private void SubmitIntermediate(Delayed node)
+    private (Protocol.Messages.TaskSpec, Comm.Segment[], ShippedAssembly[]) IntermediateTask(Delayed node)
     {
         var run = CreateRunSpec(node.Function, node.Args);
         var spec = BuildSpec(node.Key, run, node.Options);
         spec.Wanted = false;
-        QueueTask(spec, run);
+        return Packed(spec, run);
     }
 
     /// <summary>Every node reachable from the roots, dependencies before dependents, each once.</summary>

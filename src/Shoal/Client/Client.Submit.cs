@@ -35,9 +35,16 @@ public sealed partial class Client
     /// <summary>Queues a task for the scheduler with the code it needs.</summary>
     private void QueueTask(TaskSpec spec, TaskRunSpec run)
     {
+        var (packed, segments, code) = Packed(spec, run);
+        _outbox.Submit(packed, segments, code);
+    }
+
+    /// <summary>A task as the outbox sends it: the spec naming its code, the run spec's segments, the code.</summary>
+    private (TaskSpec, Segment[], ShippedAssembly[]) Packed(TaskSpec spec, TaskRunSpec run)
+    {
         var code = CodeOf(run);
         foreach (var assembly in code) spec.Code.Add(Google.Protobuf.ByteString.CopyFrom(assembly.Hash));
-        _outbox.Submit(spec, RunSegments(run), code);
+        return (spec, RunSegments(run), code);
     }
 
     private static TaskSpec BuildSpec(string key, TaskRunSpec run, SubmitOptions options)

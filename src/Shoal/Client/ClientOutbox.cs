@@ -24,6 +24,20 @@ internal sealed class ClientOutbox
 
     public void Submit(TaskSpec spec, Segment[] run, ShippedAssembly[] code) => Enqueue(new Op(OpKind.Task, spec, run, code, null, null));
 
+    /// <summary>Queues several tasks at once, so that they reach the scheduler in one graph update (a graph's unwanted intermediates must arrive with their dependents, or the scheduler forgets them first).</summary>
+    public void SubmitAll(IReadOnlyList<(TaskSpec Spec, Segment[] Run, ShippedAssembly[] Code)> tasks)
+    {
+        if (tasks.Count == 0) return;
+        lock (_lock)
+        {
+            foreach (var (spec, run, code) in tasks) _pending.Add(new Op(OpKind.Task, spec, run, code, null, null));
+            if (_flushing) return;
+            _flushing = true;
+        }
+
+        _ = Task.Run(FlushLoopAsync);
+    }
+
     public void Release(string key) => Enqueue(new Op(OpKind.Release, null, null, null, key, null));
 
     public void Send(Envelope message, Segment[]? segments = null) => Enqueue(new Op(OpKind.Message, null, segments, null, null, message));

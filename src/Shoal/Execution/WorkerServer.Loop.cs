@@ -227,6 +227,7 @@ internal sealed partial class WorkerServer
         _ = Task.Run(async () =>
         {
             var start = Now;
+            WorkerContext.Enter(_options.Name);
             try
             {
                 var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);

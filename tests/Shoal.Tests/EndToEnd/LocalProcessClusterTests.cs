@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Shoal.Tests.EndToEnd;
+
+/// <summary>LocalCluster with worker child processes, and what is left once it is gone (nothing).</summary>
+[Collection(RealProcessesCollection.Name)]
+public sealed class LocalProcessClusterTests
+{
+    [Fact]
+    public async Task A_process_cluster_runs_work_in_its_children_and_leaves_nothing_behind_when_disposed()
+    {
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        IReadOnlyList<int> pids;
+        string[] addresses;
+        try
+        {
+            cluster.Processes.ShouldBeTrue();
+            pids = cluster.WorkerProcessIds;
+            pids.Count.ShouldBe(2);
+            pids.ShouldAllBe(pid => E2E.IsAlive(pid));
+            cluster.SchedulerAddress.ShouldStartWith("tcp://");
+
+            await using var client = await Client.ConnectAsync(cluster).WaitAsync(E2E.Timeout);
+            client.ByReference.ShouldBeFalse();
+            var offset = 1000;
+            var ys = client.Map(static (int x) => x * 2, Enumerable.Range(0, 1000));
+            var total = client.Submit((int[] v) => v.Sum() + offset, ys);
+            (await total.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(999_000 + offset);
+            var ranIn = client.Map(static (int _) => Environment.ProcessId, Enumerable.Range(0, 20));
+            (await client.GatherAsync(ranIn).WaitAsync(E2E.Timeout)).ShouldAllBe(pid => pids.Contains(pid));
+            addresses = (await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout)).Workers.Select(w => w.Address).ToArray();
+            addresses.Length.ShouldBe(2);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        pids.Where(E2E.IsAlive).ShouldBeEmpty("worker processes outlived the cluster");
+        cluster.WorkerProcessIds.ShouldBeEmpty();
+        (await E2E.AcceptsConnectionsAsync(cluster.SchedulerAddress)).ShouldBeFalse("the scheduler port still accepts connections");
+        foreach (var address in addresses) (await E2E.AcceptsConnectionsAsync(address)).ShouldBeFalse($"worker port {address} still accepts connections");
+    }
+
+    [Fact]
+    public async Task Worker_grandchildren_exit_by_themselves_when_their_parent_is_killed()
+    {
+        var port = FreePort();
+        await using var local = ShoalProcess.Start(["local", "--workers", "2", "--threads-per-worker", "1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], exitWithParent: false);
+        var address = await local.WaitForSchedulerAddressAsync(E2E.Timeout);
+        address.ShouldEndWith($":{port}");
+        await using (var client = await Client.ConnectAsync(address).WaitAsync(E2E.Timeout))
+        {
+            await client.WaitForWorkersAsync(2).WaitAsync(E2E.Timeout);
+            (await client.Submit(static () => 2 + 2).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(4);
+        }
+
+        var workers = E2E.ChildrenOf(local.Id);
+        workers.Length.ShouldBe(2, local.Output);
+        workers.ShouldAllBe(pid => E2E.IsAlive(pid));
+
+        local.KillAlone(); // SIGKILL: the parent gets no chance to stop its children
+        var gone = await E2E.PollAsync(() => !workers.Any(E2E.IsAlive), TimeSpan.FromSeconds(30));
+        gone.ShouldBeTrue($"worker processes {string.Join(", ", workers.Where(E2E.IsAlive))} outlived their killed parent");
+        (await E2E.AcceptsConnectionsAsync(address)).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Disposing_a_process_cluster_while_tasks_run_still_stops_every_child()
+    {
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        var pids = cluster.WorkerProcessIds;
+        var dir = Directory.CreateTempSubdirectory("shoal-e2e-busy-").FullName;
+        var started = Path.Combine(dir, "started");
+        try
+        {
+            var client = await Client.ConnectAsync(cluster).WaitAsync(E2E.Timeout);
+            // A task that never returns on its own keeps a worker busy while everything is disposed.
+            _ = client.Submit(static (string path) =>
+            {
+                File.WriteAllText(path, "");
+                Thread.Sleep(Timeout.Infinite);
+                return 0;
+            }, started);
+            (await E2E.PollAsync(() => File.Exists(started), E2E.Timeout)).ShouldBeTrue();
+            await client.DisposeAsync().AsTask().WaitAsync(E2E.Timeout);
+        }
+        finally
+        {
+            await cluster.DisposeAsync().AsTask().WaitAsync(E2E.Timeout);
+            Directory.Delete(dir, recursive: true);
+        }
+
+        pids.Where(E2E.IsAlive).ShouldBeEmpty();
+        (await E2E.AcceptsConnectionsAsync(cluster.SchedulerAddress)).ShouldBeFalse();
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
