@@ -13,9 +13,9 @@ internal static class BenchStats
     /// <summary><c>{"median", "min", "max", "n"}</c> as startup.py prints it.</summary>
     public static Dictionary<string, object> Summary(IReadOnlyList<double> xs) => new()
     {
-        ["median"] = Math.Round(Median(xs), 4),
-        ["min"] = Math.Round(xs.Min(), 4),
-        ["max"] = Math.Round(xs.Max(), 4),
+        ["median"] = Math.Round(Median(xs), 6),
+        ["min"] = Math.Round(xs.Min(), 6),
+        ["max"] = Math.Round(xs.Max(), 6),
         ["n"] = xs.Count,
     };
 
