@@ -9,6 +9,9 @@ public sealed partial class Client
 {
     private const int MaxKeysPerFetch = 4096;
 
+    /// <summary>How long a gather waits for a lost result to be recomputed before giving up.</summary>
+    private static readonly TimeSpan LostResultPatience = TimeSpan.FromMinutes(5);
+
     /// <summary>Waits for all <paramref name="futures"/> and returns their results in order, fetching them from the workers in a few batched requests.</summary>
     /// <typeparam name="T">Result type.</typeparam>
     /// <param name="futures">The futures.</param>
@@ -139,8 +142,31 @@ public sealed partial class Client
             list.Add(entry);
         }
 
-        var lost = group.Where(e => !byWorker.Values.Any(l => l.Contains(e))).Select(e => e.Key).ToArray();
-        if (lost.Length > 0) throw new InvalidOperationException($"The results of {string.Join(", ", lost.Take(5))} are no longer held by any worker.");
-        await Task.WhenAll(byWorker.Select(pair => FetchFromAsync(pair.Key, pair.Value, retry: false, cancellationToken))).ConfigureAwait(false);
+        var lost = group.Where(e => !byWorker.Values.Any(l => l.Contains(e))).ToArray();
+        var fetches = byWorker.Select(pair => FetchFromAsync(pair.Key, pair.Value, retry: false, cancellationToken)).ToList();
+        // Results no worker holds any more are being recomputed (the scheduler said KeyLost, or is about to):
+        // wait for them to be back, then fetch from wherever they are.
+        fetches.AddRange(lost.Select(entry => RefetchAfterRecomputeAsync(entry, cancellationToken)));
+        await Task.WhenAll(fetches).ConfigureAwait(false);
+    }
+
+    private async Task RefetchAfterRecomputeAsync(ClientKeyEntry entry, CancellationToken cancellationToken)
+    {
+        // The scheduler's KeyLost may still be on its way: mark the holders we tried as stale ourselves.
+        entry.MarkLost(entry.Workers);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(LostResultPatience);
+        try
+        {
+            // Done was replaced when the key was marked lost; the recomputed result completes it.
+            await entry.Done.WaitAsync(patience.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"The result of '{entry.Key}' is no longer held by any worker and did not come back within {LostResultPatience.TotalSeconds:0} s.");
+        }
+
+        entry.ThrowIfNotFinished();
+        await FetchAsync([entry], cancellationToken).ConfigureAwait(false);
     }
 }

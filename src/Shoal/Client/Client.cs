@@ -110,6 +110,9 @@ public sealed partial class Client : IAsyncDisposable
             case Envelope.BodyOneofCase.KeyErred:
                 Find(message.KeyErred.Key)?.SetErred(message.KeyErred.Error, RemoteErrors.OriginalOf(message.KeyErred.Error, incoming.Segments.Span));
                 break;
+            case Envelope.BodyOneofCase.KeyLost:
+                Find(message.KeyLost.Key)?.SetLost();
+                break;
             case Envelope.BodyOneofCase.KeyCancelled:
                 Find(message.KeyCancelled.Key)?.SetCancelled(message.KeyCancelled.Reason);
                 break;

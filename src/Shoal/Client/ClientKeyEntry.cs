@@ -8,8 +8,9 @@ namespace Shoal;
 /// </summary>
 internal sealed class ClientKeyEntry
 {
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _gate = new();
     private volatile FutureStatus _status;
 
     public ClientKeyEntry(Client owner, string key, Type valueType)
@@ -52,9 +53,12 @@ internal sealed class ClientKeyEntry
 
     public void SetFinished(string[] workers)
     {
-        Workers = workers;
-        _status = FutureStatus.Finished;
-        _done.TrySetResult();
+        lock (_gate)
+        {
+            Workers = workers;
+            _status = FutureStatus.Finished;
+            _done.TrySetResult();
+        }
     }
 
     public void SetErred(RemoteError error, Exception? original)
@@ -71,6 +75,24 @@ internal sealed class ClientKeyEntry
         _status = FutureStatus.Cancelled;
         _done.TrySetResult();
         _cancelled.TrySetResult();
+    }
+
+    /// <summary>
+    /// Every worker holding the result died; the scheduler recomputes it. The key is pending
+    /// again and <see cref="Done"/> completes anew when it is back.
+    /// </summary>
+    public void SetLost() => MarkLost(Workers);
+
+    /// <summary>Marks the key lost if <paramref name="staleWorkers"/> are still the holders on record (not if a newer result arrived meanwhile).</summary>
+    public void MarkLost(string[] staleWorkers)
+    {
+        lock (_gate)
+        {
+            if (_status != FutureStatus.Finished || HasValue || !ReferenceEquals(Workers, staleWorkers)) return;
+            _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Workers = [];
+            _status = FutureStatus.Pending;
+        }
     }
 
     public void SetValue(object? value)
