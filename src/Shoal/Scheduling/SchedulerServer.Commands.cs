@@ -48,12 +48,17 @@ internal sealed partial class SchedulerServer
         }
 
         _state.ClearCommands();
+        FlushFreeKeys();
     }
 
+    /// <summary>
+    /// Consecutive FreeKeys for a worker go out as one message, but never after a later command
+    /// to the same worker: a key freed and then computed again must reach the worker in that order.
+    /// </summary>
     private void FlushFreeKeys()
     {
         if (_pendingFrees.Count == 0) return;
-        foreach (var (worker, free) in _pendingFrees) SendToWorker(worker, new Envelope { FreeKeys = free });
+        foreach (var (worker, free) in _pendingFrees) SendToWorkerNow(worker, new Envelope { FreeKeys = free });
         _pendingFrees.Clear();
     }
 
@@ -112,6 +117,12 @@ internal sealed partial class SchedulerServer
     private static bool IsInProcess(IConnection connection) => connection.RemoteAddress.StartsWith("inproc://", StringComparison.Ordinal);
 
     private void SendToWorker(int worker, Envelope message, ReadOnlySpan<Segment> segments = default)
+    {
+        if (_pendingFrees.Remove(worker, out var free)) SendToWorkerNow(worker, new Envelope { FreeKeys = free });
+        SendToWorkerNow(worker, message, segments);
+    }
+
+    private void SendToWorkerNow(int worker, Envelope message, ReadOnlySpan<Segment> segments = default)
     {
         if (!_workers.TryGetValue(worker, out var session)) return;
         TrySend(session, message, segments);

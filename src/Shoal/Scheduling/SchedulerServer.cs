@@ -145,8 +145,6 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
 
                 EmitCommands();
             }
-
-            FlushFreeKeys();
         }
     }
 
