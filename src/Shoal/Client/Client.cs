@@ -70,8 +70,27 @@ public sealed partial class Client : IAsyncDisposable
         });
         var peers = new ConnectionPool(Role.Peer, options.Name, dial);
         client = new Client(address, rpc, peers, options, Dial.IsInProcess(address));
+        _ = rpc.Completion.ContinueWith(static (_, state) => ((Client)state!).OnSchedulerLost(), client,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return client;
     }
+
+    /// <summary>The scheduler connection closed under us: nothing pending will ever be answered, so cancel it rather than hang.</summary>
+    private void OnSchedulerLost()
+    {
+        if (Volatile.Read(ref _disposed) != 0) return;
+        var reason = SchedulerLostReason;
+        lock (_keys)
+        {
+            foreach (var entry in _keys.Values)
+            {
+                if (!entry.Done.IsCompleted) entry.SetCancelled(reason);
+            }
+        }
+    }
+
+    private string SchedulerLostReason =>
+        $"lost the connection to the scheduler at {SchedulerAddress}" + (_scheduler.CloseReason is { } e ? $": {e.Message}" : "");
 
     /// <summary>Describes the cluster: its workers and their load.</summary>
     public async Task<ClusterInfo> GetClusterInfoAsync(CancellationToken cancellationToken = default)
@@ -137,6 +156,7 @@ public sealed partial class Client : IAsyncDisposable
                 entry = new ClientKeyEntry(this, key, valueType);
                 _keys.Add(key, entry);
                 isNew = true;
+                if (_scheduler.IsClosed && Volatile.Read(ref _disposed) == 0) entry.SetCancelled(SchedulerLostReason);
             }
             else
             {

@@ -31,6 +31,24 @@ internal static class E2E
     /// <summary>Polls a synchronous condition; see <see cref="PollAsync(Func{Task{bool}}, TimeSpan)"/>.</summary>
     public static Task<bool> PollAsync(Func<bool> condition, TimeSpan timeout) => PollAsync(() => Task.FromResult(condition()), timeout);
 
+    /// <summary>
+    /// The exception <paramref name="action"/> throws, exactly as thrown (Shouldly's ThrowAsync
+    /// and Task.WaitAsync replace a cancelled task's exception with a bare one, losing its message).
+    /// </summary>
+    public static async Task<Exception> CatchAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+
+        throw new Xunit.Sdk.XunitException("expected an exception, none was thrown");
+    }
+
     /// <summary>True when the process with this id is still running (has a /proc entry that is not a zombie).</summary>
     public static bool IsAlive(int pid)
     {

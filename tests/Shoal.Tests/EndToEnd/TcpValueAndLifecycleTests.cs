@@ -1,0 +1,190 @@
+using System.Diagnostics;
+
+namespace Shoal.Tests.EndToEnd;
+
+/// <summary>A user's own types across processes</summary>
+public sealed record Reading(string Sensor, double[] Values, Dictionary<string, int> Tags);
+
+/// <summary>An exception type the workers only know from the shipped test assembly.</summary>
+public sealed class SensorException(string message) : Exception(message);
+
+/// <summary>
+/// Over TCP with real processes: user types as arguments and results, retries, resources, large
+/// values, several clients, futures released by the garbage collector, and a scheduler that dies.
+/// </summary>
+[Collection(RealProcessesCollection.Name)]
+public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
+{
+    private readonly TcpClusterFixture _cluster;
+
+    public TcpValueAndLifecycleTests(TcpClusterFixture cluster) => _cluster = cluster;
+
+    [Fact]
+    public async Task User_types_travel_as_arguments_results_and_exceptions()
+    {
+        await using var client = await _cluster.ConnectAsync();
+        var input = new Reading("s1", [1.5, 2.5], new Dictionary<string, int> { ["floor"] = 3 });
+        var doubled = client.Submit(static (Reading r) => r with { Sensor = r.Sensor + "!", Values = r.Values.Select(v => v * 2).ToArray() }, input);
+        var result = await doubled.ResultAsync().WaitAsync(E2E.Timeout);
+        result.Sensor.ShouldBe("s1!");
+        result.Values.ShouldBe([3.0, 5.0]);
+        result.Tags["floor"].ShouldBe(3);
+
+        var chained = client.Submit(static (Reading r) => r.Values.Sum(), doubled);
+        (await chained.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(8.0);
+
+        var failing = client.Submit(static (Reading r) => r.Sensor.Length > 0 ? throw new SensorException($"sensor {r.Sensor} is broken") : 0, input);
+        var error = await Should.ThrowAsync<TaskException>(failing.ResultAsync().WaitAsync(E2E.Timeout));
+        error.RemoteTypeName.ShouldBe(typeof(SensorException).FullName);
+        error.RemoteMessage.ShouldBe("sensor s1 is broken");
+    }
+
+    [Fact]
+    public async Task Large_values_travel_between_workers_and_back()
+    {
+        await using var client = await _cluster.ConnectAsync();
+        var workers = _cluster.WorkerNames;
+        // Made on one worker, used on the other: the second worker fetches it from the first.
+        var big = client.Submit(static () => Enumerable.Range(0, 4_000_000).Select(i => (long)i).ToArray(), new SubmitOptions { Workers = [workers[0]] });
+        var sum = client.Submit(static (long[] v) => v.Sum(), big, new SubmitOptions { Workers = [workers[1]] });
+        (await sum.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(3_999_999L * 4_000_000L / 2);
+        var back = await big.ResultAsync().WaitAsync(E2E.Timeout);
+        back.Length.ShouldBe(4_000_000);
+        back[^1].ShouldBe(3_999_999L);
+        var text = client.Submit(static (int n) => new string('x', n), 3_000_000);
+        (await text.ResultAsync().WaitAsync(E2E.Timeout)).Length.ShouldBe(3_000_000);
+    }
+
+    /// <summary>Counts its attempts in a file (the workers are other processes) and fails the first two.</summary>
+    private static int FailTwiceThenSucceed(string attemptsFile)
+    {
+        File.AppendAllText(attemptsFile, "x");
+        var attempt = File.ReadAllText(attemptsFile).Length;
+        if (attempt <= 2) throw new InvalidOperationException($"flaky attempt {attempt}");
+        return attempt;
+    }
+
+    [Fact]
+    public async Task Retries_rerun_a_flaky_task_on_the_workers()
+    {
+        await using var client = await _cluster.ConnectAsync();
+        var dir = Directory.CreateTempSubdirectory("shoal-e2e-retry-").FullName;
+        try
+        {
+            var succeeds = client.Submit(FailTwiceThenSucceed, Path.Combine(dir, "enough"), new SubmitOptions { Retries = 2 });
+            var fails = client.Submit(FailTwiceThenSucceed, Path.Combine(dir, "few"), new SubmitOptions { Retries = 1 });
+            (await succeeds.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(3);
+            (await Should.ThrowAsync<TaskException>(fails.ResultAsync().WaitAsync(E2E.Timeout))).RemoteMessage.ShouldBe("flaky attempt 2");
+            File.ReadAllText(Path.Combine(dir, "few")).Length.ShouldBe(2);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Returns when it ran (monotonic clock, comparable across processes on one machine) and where.</summary>
+    private static (string Worker, long Start, long Stop) TimeOnWorker(int _)
+    {
+        var start = Stopwatch.GetTimestamp();
+        Thread.Sleep(20); // the work
+        return (WorkerContext.Name!, start, Stopwatch.GetTimestamp());
+    }
+
+    [Fact]
+    public async Task A_worker_started_with_resources_runs_one_resource_task_at_a_time_on_its_threads()
+    {
+        const string gpuWorker = "e2e-tcp-gpu";
+        await using var worker = ShoalProcess.Start(["worker", _cluster.SchedulerAddress, "--nthreads", "3", "--name", gpuWorker, "--resources", "GPU=1"]);
+        await using var client = await _cluster.ConnectAsync();
+        await client.WaitForWorkersAsync(3).WaitAsync(E2E.Timeout);
+        var info = await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout);
+        var described = info.Workers.Single(w => w.Name == gpuWorker);
+        described.NThreads.ShouldBe(3);
+        described.Resources["GPU"].ShouldBe(1);
+
+        var runs = await client.GatherAsync(client.Map(TimeOnWorker, Enumerable.Range(0, 12),
+            new SubmitOptions { Pure = false, Resources = new Dictionary<string, double> { ["GPU"] = 1 } })).WaitAsync(E2E.Timeout);
+        runs.ShouldAllBe(r => r.Worker == gpuWorker);
+        var ordered = runs.OrderBy(r => r.Start).ToArray();
+        for (var i = 1; i < ordered.Length; i++) ordered[i].Start.ShouldBeGreaterThanOrEqualTo(ordered[i - 1].Stop, "two GPU tasks overlapped");
+    }
+
+    private static string Upper(string text) => text.ToUpperInvariant();
+
+    [Fact]
+    public async Task Two_clients_share_identical_tasks_and_one_leaving_does_not_take_the_result_from_the_other()
+    {
+        await using var first = await _cluster.ConnectAsync();
+        await using var second = await _cluster.ConnectAsync();
+        var token = Guid.NewGuid().ToString("N");
+        var a = first.Submit(Upper, token);
+        var b = second.Submit(Upper, token);
+        b.Key.ShouldBe(a.Key);
+        (await a.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(token.ToUpperInvariant());
+        await first.DisposeAsync();
+        (await b.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(token.ToUpperInvariant());
+        var c = second.Submit(static (string t) => t.Length, b);
+        (await c.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(32);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task SubmitAndDropAsync(Client client)
+    {
+        var dropped = client.Map(static (int x) => x + 1, Enumerable.Range(0, 100));
+        await client.GatherAsync(dropped).WaitAsync(E2E.Timeout);
+    }
+
+    [Fact]
+    public async Task Futures_that_are_collected_are_released_like_disposed_ones()
+    {
+        await using var client = await _cluster.ConnectAsync();
+        var before = (await client.GetClusterInfoAsync()).Tasks;
+        await SubmitAndDropAsync(client);
+        var released = await E2E.PollAsync(async () =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            return (await client.GetClusterInfoAsync()).Tasks <= before;
+        }, E2E.Timeout);
+        released.ShouldBeTrue($"the scheduler still holds {(await client.GetClusterInfoAsync()).Tasks} tasks (had {before} before)");
+    }
+
+    [Fact]
+    public async Task AsCompleted_and_map_over_futures_work_across_processes()
+    {
+        await using var client = await _cluster.ConnectAsync();
+        var xs = client.Map(static (int x) => x, Enumerable.Range(0, 50));
+        var ys = client.Map(static (int x) => x * 10, xs);
+        var seen = new List<int>();
+        await foreach (var done in client.AsCompleted(ys).WithCancellation(new CancellationTokenSource(E2E.Timeout).Token))
+        {
+            done.Status.ShouldBe(FutureStatus.Finished);
+            seen.Add(await done);
+        }
+
+        seen.Order().ShouldBe(Enumerable.Range(0, 50).Select(x => x * 10));
+        ys[7].Result.ShouldBe(70);
+    }
+
+    [Fact]
+    public async Task Futures_fail_instead_of_hanging_when_the_scheduler_dies()
+    {
+        await using var scheduler = ShoalProcess.Start(["scheduler", "--port", "0"]);
+        var address = await scheduler.WaitForSchedulerAddressAsync(E2E.Timeout);
+        await using var client = await Client.ConnectAsync(address).WaitAsync(E2E.Timeout);
+        var pending = client.Submit(static () => 1); // no workers: it waits
+        (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Tasks == 1, E2E.Timeout)).ShouldBeTrue();
+        scheduler.KillAlone();
+        using var timeout = new CancellationTokenSource(E2E.Timeout);
+        var error = await E2E.CatchAsync(() => pending.ResultAsync(timeout.Token));
+        timeout.IsCancellationRequested.ShouldBeFalse("the future hung until the test's timeout");
+        error.ShouldBeAssignableTo<OperationCanceledException>(error.ToString());
+        error.Message.ShouldContain(address, Case.Sensitive, error.ToString());
+        pending.Status.ShouldBe(FutureStatus.Cancelled);
+
+        // Submitting afterwards fails the same way instead of waiting forever.
+        var late = client.Submit(static () => 2);
+        (await Should.ThrowAsync<Exception>(late.ResultAsync().WaitAsync(E2E.Timeout))).ShouldBeAssignableTo<OperationCanceledException>();
+    }
+}
