@@ -13,7 +13,7 @@ namespace Shoal.Bench;
 /// tree reduction (n/2 leaves, n-1 tasks) where only the root is wanted. Figures: process CPU µs per task (graph
 /// submission, scheduling, completions and release), and scheduler bytes per live task
 /// (GC.GetTotalMemory around building the graph; the specifications themselves excluded).
-/// Usage: scheduler-cpu [tasks=1000000]
+/// Usage: scheduler-cpu [--tasks 1000000] (or a bare number)
 /// </summary>
 public sealed class SchedulerCpuBenchmark : IBenchmark
 {
@@ -26,7 +26,10 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
     /// <inheritdoc/>
     public Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        int n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
+        // bench/run passes "--tasks N"; a bare number is accepted too.
+        var flags = new BenchArgs(args);
+        int n = flags.Value("tasks") is { } tasks ? BenchArgs.ParseCount(tasks)
+            : args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? BenchArgs.ParseCount(args[0]) : 1_000_000;
         Console.Error.WriteLine($"scheduler-cpu: warm-up");
         Run("warm-map", MapGraph(20_000));
         Run("warm-tree", TreeGraph(20_000));

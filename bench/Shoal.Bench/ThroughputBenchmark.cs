@@ -47,15 +47,17 @@ public sealed class ThroughputBenchmark : IBenchmark
         await client.WaitForWorkersAsync(workers, cancellationToken);
         Console.Error.WriteLine($"throughput: cluster of {workers} worker processes x {threads} threads ready in {start.Elapsed.TotalSeconds:0.000} s");
 
-        // Warm-up: code shipped to and loaded by the workers, connections open, JIT done.
+        var cpu = new CpuMeter(cluster.WorkerProcessIds);
+
+        // Warm-up (sizes past the JIT's tier-up thresholds): code shipped to and loaded by the workers, connections open, JIT done.
         // A workload that fails is reported under "errors" and the others still run.
         var errors = new Dictionary<string, string>();
         foreach (var (kind, warm) in new (string, Func<Task<Run>>)[]
                  {
-                     ("map", () => MapAsync(client, 200, 1_000_000, cancellationToken)),
-                     ("tree", () => TreeAsync(client, 200, cancellationToken)),
-                     ("fchain", () => FuturesChainAsync(client, 50, cancellationToken)),
-                     ("chain", () => ChainAsync(client, 50, cancellationToken)),
+                     ("map", () => MapAsync(client, 5_000, 1_000_000, cancellationToken)),
+                     ("tree", () => TreeAsync(client, 2_000, cancellationToken)),
+                     ("fchain", () => FuturesChainAsync(client, 500, cancellationToken)),
+                     ("chain", () => ChainAsync(client, 500, cancellationToken)),
                  })
         {
             if (!only.Contains(kind)) continue;
@@ -87,9 +89,23 @@ public sealed class ThroughputBenchmark : IBenchmark
             {
                 try
                 {
+                    var before = cpu.Read();
+                    var gcPause = GC.GetTotalPauseDuration();
+                    var allocated = GC.GetTotalAllocatedBytes();
+                    var gen0 = GC.CollectionCount(0);
+                    var gen2 = GC.CollectionCount(2);
                     var run = await body(rep, 0);
+                    var (here, workersCpu) = cpu.Since(before);
+                    run = run with
+                    {
+                        CpuHere = here,
+                        CpuWorkers = workersCpu,
+                        GcPause = (GC.GetTotalPauseDuration() - gcPause).TotalSeconds,
+                        AllocatedBytes = GC.GetTotalAllocatedBytes() - allocated,
+                    };
                     runs.Add(run);
-                    Console.Error.WriteLine($"{name} rep {rep}: {run.Seconds:0.000}s ({run.Tasks / run.Seconds:0} tasks/s)");
+                    Console.Error.WriteLine($"{name} rep {rep}: {run.Seconds:0.000}s ({run.Tasks / run.Seconds:0} tasks/s); CPU s: client+scheduler {here:0.000}, workers {workersCpu:0.000}; "
+                                            + $"client+scheduler GC: {run.GcPause:0.000}s paused, {GC.CollectionCount(0) - gen0} gen0 / {GC.CollectionCount(2) - gen2} gen2, {run.AllocatedBytes / run.Tasks:N0} B allocated per task");
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -116,8 +132,36 @@ public sealed class ThroughputBenchmark : IBenchmark
         return 0;
     }
 
-    /// <summary>One timed repetition: seconds end to end, tasks run, and graph-building seconds (tree and chain).</summary>
-    private sealed record Run(double Seconds, int Tasks, double? BuildSeconds = null);
+    /// <summary>
+    /// One timed repetition: seconds end to end, tasks run, graph-building seconds (tree and
+    /// chain), and CPU seconds spent meanwhile by this process (client and scheduler) and by the
+    /// worker processes together.
+    /// </summary>
+    private sealed record Run(double Seconds, int Tasks, double? BuildSeconds = null, double CpuHere = 0, double CpuWorkers = 0, double GcPause = 0, long AllocatedBytes = 0);
+
+    /// <summary>CPU time of this process and of the worker processes (user + system).</summary>
+    private sealed class CpuMeter(IReadOnlyList<int> workerPids)
+    {
+        private readonly Process[] _workers = workerPids.Select(Process.GetProcessById).ToArray();
+
+        public (TimeSpan Here, TimeSpan Workers) Read()
+        {
+            var workers = TimeSpan.Zero;
+            foreach (var w in _workers)
+            {
+                w.Refresh();
+                workers += w.TotalProcessorTime;
+            }
+
+            return (Process.GetCurrentProcess().TotalProcessorTime, workers);
+        }
+
+        public (double Here, double Workers) Since((TimeSpan Here, TimeSpan Workers) before)
+        {
+            var now = Read();
+            return ((now.Here - before.Here).TotalSeconds, (now.Workers - before.Workers).TotalSeconds);
+        }
+    }
 
     private static async Task<Run> MapAsync(Client client, int n, int rep, CancellationToken cancellationToken)
     {
@@ -214,6 +258,10 @@ public sealed class ThroughputBenchmark : IBenchmark
             ["tasks_per_s_max"] = Math.Round(tasks / s.Min(), 1),
             ["us_per_task_median"] = Math.Round(med / tasks * 1e6, 1),
         };
+        output["cpu_s_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.CpuHere).ToArray()), 4);
+        output["cpu_s_workers_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.CpuWorkers).ToArray()), 4);
+        output["gc_pause_s_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.GcPause).ToArray()), 4);
+        output["allocated_bytes_per_task_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => (double)r.AllocatedBytes / r.Tasks).ToArray()));
         if (runs[0].BuildSeconds is not null)
         {
             output["build_s_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.BuildSeconds!.Value).ToArray()), 4);
