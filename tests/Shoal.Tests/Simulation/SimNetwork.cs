@@ -59,7 +59,7 @@ internal sealed class SimClock(Random rng)
     }
 
     /// <summary>Sends over a link: delivered after a random delay, never before earlier messages on the same link, dropped if the link breaks first.</summary>
-    public void Send(SimLink link, Action deliver)
+    public void Send(SimLink link, Action deliver, bool periodic = false)
     {
         if (link.Broken) return;
         double arrival = Math.Max(Now + NetworkDelay(), link.LastArrival);
@@ -67,6 +67,6 @@ internal sealed class SimClock(Random rng)
         At(arrival, () =>
         {
             if (!link.Broken) deliver();
-        });
+        }, periodic);
     }
 }

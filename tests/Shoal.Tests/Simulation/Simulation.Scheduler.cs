@@ -9,26 +9,29 @@ internal sealed partial class Simulation
 {
     private readonly List<(string What, Action Handle)> _inbox = new();
     private bool _wakeScheduled;
+    private bool _inboxBusy; // the inbox holds something that is not periodic
     private readonly Dictionary<int, List<string>> _pendingFrees = new();
     private readonly Dictionary<(int Worker, string Key), int> _releasesInFlight = new();
 
     /// <summary>Sends a message to the scheduler over a link; it lands in the inbox.</summary>
-    private void SendToScheduler(SimLink link, string what, Action handle) =>
-        _clock.Send(link, () => Enqueue(what, handle));
+    private void SendToScheduler(SimLink link, string what, Action handle, bool periodic = false) =>
+        _clock.Send(link, () => Enqueue(what, handle, periodic), periodic);
 
     /// <summary>Something the scheduler server hears of (a message arrived, a connection closed).</summary>
-    private void Enqueue(string what, Action handle)
+    private void Enqueue(string what, Action handle, bool periodic = false)
     {
         _inbox.Add((what, handle));
+        if (!periodic) _inboxBusy = true;
         if (_wakeScheduled) return;
         _wakeScheduled = true;
         // The loop wakes a moment later and drains everything that arrived meanwhile.
-        _clock.After(_rng.NextDouble() * 0.0005, DrainInbox);
+        _clock.After(_rng.NextDouble() * 0.0005, DrainInbox, periodic);
     }
 
     private void DrainInbox()
     {
         _wakeScheduled = false;
+        _inboxBusy = false;
         var batch = _inbox.ToArray();
         _inbox.Clear();
         foreach (var (what, handle) in batch) HandleAtScheduler(what, handle);
@@ -71,6 +74,7 @@ internal sealed partial class Simulation
                 case SchedulerCommandKind.StealRequest:
                     if (_registered.TryGetValue(command.Target, out var victim))
                     {
+                        FlushFreeKeysBefore(victim);
                         CountRelease(victim.Id, key, +1);
                         Trace($"S -> {victim} steal {key}");
                         SendToWorker(victim, $"steal-request {key}", () =>
@@ -102,6 +106,7 @@ internal sealed partial class Simulation
     private void SendCompute(int worker, int t)
     {
         if (!_registered.TryGetValue(worker, out var w)) return;
+        FlushFreeKeysBefore(w);
         string key = _scheduler.KeyOf(t);
         var deps = new List<DependencySpec>();
         foreach (int d in _scheduler.DependenciesOf(t))
@@ -111,25 +116,39 @@ internal sealed partial class Simulation
         SendToWorker(w, $"compute {key}", () => w.State.ComputeTask(request, _clock.Now));
     }
 
+    /// <summary>
+    /// SchedulerServer sends Compute and StealRequest at once but FreeKeys only when its inbox is
+    /// drained, so a key freed and then computed again on one worker within one batch arrives as
+    /// compute, then free: the worker drops what the scheduler believes it holds (seed 156). The
+    /// harness sends a worker's pending frees before any other message to it (keeping the state's
+    /// command order) unless <see cref="DeferFreeKeysLikeServer"/> reproduces the server as it is.
+    /// </summary>
+    private void FlushFreeKeysBefore(SimWorker w)
+    {
+        if (!DeferFreeKeysLikeServer && _pendingFrees.Remove(w.Id, out var keys)) SendFreeKeys(w.Id, keys);
+    }
+
     private void FlushFreeKeys()
     {
         if (_pendingFrees.Count == 0) return;
-        foreach (var (id, keys) in _pendingFrees.OrderBy(p => p.Key))
-        {
-            if (!_registered.TryGetValue(id, out var w))
-            {
-                foreach (var k in keys) CountRelease(id, k, -1);
-                continue;
-            }
-            var list = keys.ToArray();
-            Trace($"S -> {w} free [{string.Join(", ", list)}]");
-            SendToWorker(w, $"free-keys [{string.Join(", ", list)}]", () =>
-            {
-                foreach (var k in list) CountRelease(w.Id, k, -1);
-                return w.State.FreeKeys(list, _clock.Now);
-            });
-        }
+        foreach (var (id, keys) in _pendingFrees.OrderBy(p => p.Key)) SendFreeKeys(id, keys);
         _pendingFrees.Clear();
+    }
+
+    private void SendFreeKeys(int id, List<string> keys)
+    {
+        if (!_registered.TryGetValue(id, out var w))
+        {
+            foreach (var k in keys) CountRelease(id, k, -1);
+            return;
+        }
+        var list = keys.ToArray();
+        Trace($"S -> {w} free [{string.Join(", ", list)}]");
+        SendToWorker(w, $"free-keys [{string.Join(", ", list)}]", () =>
+        {
+            foreach (var k in list) CountRelease(w.Id, k, -1);
+            return w.State.FreeKeys(list, _clock.Now);
+        });
     }
 
     private void CountRelease(int worker, string key, int delta)
@@ -206,7 +225,7 @@ internal sealed partial class Simulation
                 break;
             case RequestWhoHasMsg who:
                 var wanted = who.Keys.ToArray();
-                SendToScheduler(w.ToScheduler, $"{w} who-has [{string.Join(", ", wanted)}]", () =>
+                SendToScheduler(w.ToScheduler, $"{w} who-has [{string.Join(", ", wanted)}]", periodic: true, handle: () =>
                 {
                     if (!_registered.ContainsKey(w.Id)) return;
                     var answers = wanted.Select(k =>
@@ -214,12 +233,12 @@ internal sealed partial class Simulation
                         int t = _scheduler.TaskIdOf(k);
                         return (Key: k, Holders: t < 0 ? [] : _scheduler.WhoHas(t).ToArray().Select(AddressOf).ToArray());
                     }).ToArray();
-                    SendToWorker(w, "who-has-reply", () =>
+                    _clock.Send(w.FromScheduler, periodic: true, deliver: () => OnWorker(w, "who-has-reply", () =>
                     {
                         var all = new List<WorkerInstruction>();
                         foreach (var (k, h) in answers) all.AddRange(w.State.UpdateWhoHas(k, h, _clock.Now));
                         return all;
-                    });
+                    }));
                 });
                 break;
             default:

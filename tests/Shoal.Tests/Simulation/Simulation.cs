@@ -48,9 +48,13 @@ internal sealed partial class Simulation
     // Trace.
     private ulong _hash = 14695981039346656037UL;
     private readonly Queue<string> _recent = new();
+    private readonly List<string>? _fullTrace = Environment.GetEnvironmentVariable("SHOAL_SIM_TRACE") is { Length: > 0 } ? new() : null;
     private int _steps;
     private int _executions;
     private bool _finished;
+
+    /// <summary>Holds FreeKeys back until the inbox is drained even past later messages to the same worker, as SchedulerServer does today.</summary>
+    public bool DeferFreeKeysLikeServer { get; init; }
 
     public Simulation(int seed)
     {
@@ -88,12 +92,12 @@ internal sealed partial class Simulation
                 _steps++;
                 CheckInvariants();
                 if (_finished) break;
-                if (AllClientsLeft() && _clock.Pending == 0 && _inbox.Count == 0)
+                if (AllClientsLeft() && _clock.Pending == 0 && !_inboxBusy)
                 {
                     CheckQuiescent();
                     break;
                 }
-                if (_clock.Pending > 0 || _inbox.Count > 0) lastBusy = _clock.Now;
+                if (_clock.Pending > 0 || _inboxBusy) lastBusy = _clock.Now;
                 else if (_clock.Now - lastBusy > IdleLimit)
                     throw new SimInvariantException($"deadlock: nothing in flight for {IdleLimit} s but clients still wait: {PendingSummary()}");
                 if (_clock.Now > TimeLimit)
@@ -108,6 +112,7 @@ internal sealed partial class Simulation
                 .Append(" step ").Append(_steps).Append(": ").Append(e is SimInvariantException ? e.Message : e.ToString()).AppendLine();
             message.AppendLine("last events:");
             foreach (var line in _recent) message.Append("  ").AppendLine(line);
+            WriteTrace(message.ToString());
             return new SimResult(_seed, message.ToString(), _hash, _steps, _executions, _clock.Now);
         }
     }
@@ -148,8 +153,18 @@ internal sealed partial class Simulation
             _hash ^= ch;
             _hash *= 1099511628211UL;
         }
+        _fullTrace?.Add(text);
         _recent.Enqueue(text);
         if (_recent.Count > 80) _recent.Dequeue();
+    }
+
+    /// <summary>With SHOAL_SIM_TRACE=dir, a failing seed's whole trace goes to dir/seed-N.txt.</summary>
+    private void WriteTrace(string failure)
+    {
+        if (_fullTrace is null) return;
+        var dir = Environment.GetEnvironmentVariable("SHOAL_SIM_TRACE")!;
+        Directory.CreateDirectory(dir);
+        File.WriteAllLines(Path.Combine(dir, $"seed-{_seed}.txt"), [failure, .. _fullTrace]);
     }
 
     private SimLink NewLink(string name) => new(name);

@@ -62,6 +62,28 @@ public class SimulationTests(ITestOutputHelper output)
         results.Count(r => r.Executions > 0).ShouldBeGreaterThan(190);
     }
 
+    /// <summary>Seeds that found bugs (see the commits naming them): each must pass from now on.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(156)]
+    public void Seeds_that_found_bugs_pass(int seed)
+    {
+        var result = Replay(seed);
+        result.Failure.ShouldBeNull();
+    }
+
+    /// <summary>
+    /// SchedulerServer sends FreeKeys when its inbox is drained, after Compute messages sent
+    /// meanwhile: a key freed and computed again on one worker in one batch is dropped by the
+    /// worker after it reported it done, and its dependents wait forever. The harness keeps the
+    /// state's command order instead; this replays the server's order.
+    /// </summary>
+    [Fact(Skip = "SchedulerServer bug (servers are out of this helper's scope): FlushFreeKeys sends FreeKeys after later Compute messages to the same worker; seed 156 then hangs. Fix: flush a worker's pending FreeKeys before sending it anything else.")]
+    public void Seed_156_with_free_keys_deferred_as_the_server_does()
+    {
+        new Simulation(156) { DeferFreeKeysLikeServer = true }.Run().Failure.ShouldBeNull();
+    }
+
     private static int EnvInt(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out int n) && n > 0 ? n : fallback;
 }
