@@ -172,7 +172,17 @@ public sealed partial class SchedulerState
     /// <summary>A worker holds a key: a replica of a result, or (on reconnect) a result we no longer had.</summary>
     private void HoldsKey(int worker, string key, long nbytes, bool reportedHeld)
     {
-        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        if (!_keyIndex.TryGetValue(key, out int t))
+        {
+            // Forgotten meanwhile (e.g. a replica reported after its release): the worker must drop it, or it
+            // keeps it forever. A slot freed at once names the key for the FreeKeys command until ClearCommands.
+            t = AllocateSlot();
+            _tasks[t] = default;
+            _tasks[t].Key = key;
+            _slotsFreedThisRound.Add(t);
+            Emit(SchedulerCommandKind.FreeKeys, worker, t);
+            return;
+        }
         switch (_tasks[t].State)
         {
             case TaskState.Memory:

@@ -124,7 +124,7 @@ public class FailureTests
         h.AddWorker(1);
         h.Submit(Task("y-1")).ShouldBe(["Compute w0 y-1"]);
         h.Finish(0, "y-1");
-        h.AddKeys(1, ("y-1", 8), ("unknown-1", 8)).ShouldBeEmpty();
+        h.AddKeys(1, ("y-1", 8), ("unknown-1", 8)).ShouldBe(["FreeKeys w1 unknown-1"]); // a key nobody knows is dropped
         h.Holders("y-1").ShouldBe([0, 1]);
 
         h.Missing(1, "y-1", holder: 0).ShouldBeEmpty();

@@ -66,6 +66,7 @@ public class SimulationTests(ITestOutputHelper output)
     [Theory]
     [InlineData(1)]
     [InlineData(156)]
+    [InlineData(107)]
     public void Seeds_that_found_bugs_pass(int seed)
     {
         var result = Replay(seed);
