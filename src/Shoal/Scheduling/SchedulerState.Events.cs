@@ -92,19 +92,14 @@ public sealed partial class SchedulerState
         ref var r = ref _tasks[t];
         switch (r.State)
         {
-            case TaskState.Processing:
-                if (r.ProcessingOn == worker)
-                {
-                    RemoveFromProcessing(t);
-                    RecordDuration(r.Group, stop - start);
-                }
+            case TaskState.Processing when r.ProcessingOn == worker:
+                RemoveFromProcessing(t);
+                RecordDuration(r.Group, stop - start);
                 ToMemory(t, worker, nbytes);
                 break;
-            case TaskState.Memory:
-                AddHolder(t, worker);
-                break;
-            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker:
-                ToMemory(t, worker, nbytes);
+            case TaskState.Processing or TaskState.Memory or TaskState.Waiting or TaskState.Queued or TaskState.NoWorker:
+                // It left processing on this worker with a FreeKeys (lost input, released, done elsewhere), which the
+                // worker gets after it sent this: it drops the value, so counting it as a holder would lose it.
                 break;
             default: // released or erred: nobody needs it
                 Emit(SchedulerCommandKind.FreeKeys, worker, t);

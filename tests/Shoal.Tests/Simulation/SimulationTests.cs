@@ -67,6 +67,7 @@ public class SimulationTests(ITestOutputHelper output)
     [InlineData(1)]
     [InlineData(156)]
     [InlineData(107)]
+    [InlineData(330)]
     public void Seeds_that_found_bugs_pass(int seed)
     {
         var result = Replay(seed);
