@@ -183,7 +183,14 @@ public sealed partial class SchedulerState
             case TaskState.Memory:
                 AddHolder(t, worker);
                 break;
-            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing or TaskState.Released when reportedHeld:
+            case TaskState.Processing when _tasks[t].ProcessingOn == worker:
+                // Its own copy (gathered before it was asked to compute it): done there, not to be freed there.
+                RemoveFromProcessing(t);
+                ToMemory(t, worker, nbytes);
+                break;
+            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing:
+            case TaskState.Released when reportedHeld:
+                // A copy of a result being recomputed (its other holders died): use it rather than free it.
                 ToMemory(t, worker, nbytes);
                 break;
             default:

@@ -68,6 +68,7 @@ public class SimulationTests(ITestOutputHelper output)
     [InlineData(156)]
     [InlineData(107)]
     [InlineData(330)]
+    [InlineData(619)]
     public void Seeds_that_found_bugs_pass(int seed)
     {
         var result = Replay(seed);
