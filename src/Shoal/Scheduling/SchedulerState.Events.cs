@@ -113,6 +113,7 @@ public sealed partial class SchedulerState
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
+        if (DoesNotHoldAfterAll(t, worker)) return;
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         RemoveFromProcessing(t);
         if (r.Retries > 0)
@@ -154,6 +155,19 @@ public sealed partial class SchedulerState
         if (tw is not null && IsValid(tw, r.Constraints) && HasFreeResources(tw, r.Constraints)) Assign(t, thief);
         else BackToWaiting(t);
         Settle();
+    }
+
+    /// <summary>
+    /// A worker that we count as holding a result ran it (and failed or gave it back): its task-done was stale
+    /// (sent before a FreeKeys reached it, then taken for the answer to a new compute), so it does not hold it.
+    /// Drops it as a holder, recomputing the result when nobody else has it.
+    /// </summary>
+    private bool DoesNotHoldAfterAll(int t, int worker)
+    {
+        if (_tasks[t].State != TaskState.Memory || !RemoveHolder(t, worker)) return false;
+        if (_tasks[t].HolderCount == 0) LoseData(t);
+        Settle();
+        return true;
     }
 
     /// <summary>A worker reports that it holds more keys (e.g. after fetching them).</summary>
@@ -219,6 +233,7 @@ public sealed partial class SchedulerState
     public void Reschedule(int worker, string key, double now)
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
+        if (DoesNotHoldAfterAll(t, worker)) return;
         ref var r = ref _tasks[t];
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         RemoveFromProcessing(t);
