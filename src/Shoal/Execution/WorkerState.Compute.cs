@@ -107,6 +107,9 @@ public sealed partial class WorkerState
                 ts.Start = start;
                 ts.Stop = stop;
                 if (ts.WantedByScheduler) Emit(new TaskFailedMsg(key, error, start, stop));
+                // The scheduler drops its reference on a failure (it sends no free-keys for it): the task stays
+                // only while a local task still needs it.
+                ts.WantedByScheduler = false;
                 DetachDependencies(ts);
                 MaybeRelease(ts);
                 break;

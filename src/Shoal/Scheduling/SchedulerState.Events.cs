@@ -103,19 +103,14 @@ public sealed partial class SchedulerState
         ref var r = ref _tasks[t];
         switch (r.State)
         {
-            case TaskState.Processing:
-                if (r.ProcessingOn == worker)
-                {
-                    RemoveFromProcessing(t);
-                    RecordDuration(r.Group, stop - start);
-                }
+            case TaskState.Processing when r.ProcessingOn == worker:
+                RemoveFromProcessing(t);
+                RecordDuration(r.Group, stop - start);
                 ToMemory(t, worker, nbytes);
                 break;
-            case TaskState.Memory:
-                AddHolder(t, worker);
-                break;
-            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker:
-                ToMemory(t, worker, nbytes);
+            case TaskState.Processing or TaskState.Memory or TaskState.Waiting or TaskState.Queued or TaskState.NoWorker:
+                // It left processing on this worker with a FreeKeys (lost input, released, done elsewhere), which the
+                // worker gets after it sent this: it drops the value, so counting it as a holder would lose it.
                 break;
             default: // released or erred: nobody needs it
                 Emit(SchedulerCommandKind.FreeKeys, worker, t);
@@ -130,6 +125,7 @@ public sealed partial class SchedulerState
         error ??= "unknown error"; // an erred task always has an error object
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
+        if (DoesNotHoldAfterAll(t, worker)) return;
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         RemoveFromProcessing(t);
         if (r.Retries > 0)
@@ -173,6 +169,19 @@ public sealed partial class SchedulerState
         Settle();
     }
 
+    /// <summary>
+    /// A worker that we count as holding a result ran it (and failed or gave it back): its task-done was stale
+    /// (sent before a FreeKeys reached it, then taken for the answer to a new compute), so it does not hold it.
+    /// Drops it as a holder, recomputing the result when nobody else has it.
+    /// </summary>
+    private bool DoesNotHoldAfterAll(int t, int worker)
+    {
+        if (_tasks[t].State != TaskState.Memory || !RemoveHolder(t, worker)) return false;
+        if (_tasks[t].HolderCount == 0) LoseData(t);
+        Settle();
+        return true;
+    }
+
     /// <summary>A worker reports that it holds more keys (e.g. after fetching them).</summary>
     public void AddKeys(int worker, IReadOnlyList<KeyValuePair<string, long>> keys, double now)
     {
@@ -184,13 +193,30 @@ public sealed partial class SchedulerState
     /// <summary>A worker holds a key: a replica of a result, or (on reconnect) a result we no longer had.</summary>
     private void HoldsKey(int worker, string key, long nbytes, bool reportedHeld)
     {
-        if (!_keyIndex.TryGetValue(key, out int t)) return;
+        if (!_keyIndex.TryGetValue(key, out int t))
+        {
+            // Forgotten meanwhile (e.g. a replica reported after its release): the worker must drop it, or it
+            // keeps it forever. A slot freed at once names the key for the FreeKeys command until ClearCommands.
+            t = AllocateSlot();
+            _tasks[t] = default;
+            _tasks[t].Key = key;
+            _slotsFreedThisRound.Add(t);
+            Emit(SchedulerCommandKind.FreeKeys, worker, t);
+            return;
+        }
         switch (_tasks[t].State)
         {
             case TaskState.Memory:
                 AddHolder(t, worker);
                 break;
-            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing or TaskState.Released when reportedHeld:
+            case TaskState.Processing when _tasks[t].ProcessingOn == worker:
+                // Its own copy (gathered before it was asked to compute it): done there, not to be freed there.
+                RemoveFromProcessing(t);
+                ToMemory(t, worker, nbytes);
+                break;
+            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing:
+            case TaskState.Released when reportedHeld:
+                // A copy of a result being recomputed (its other holders died): use it rather than free it.
                 ToMemory(t, worker, nbytes);
                 break;
             default:
@@ -219,6 +245,7 @@ public sealed partial class SchedulerState
     public void Reschedule(int worker, string key, double now)
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
+        if (DoesNotHoldAfterAll(t, worker)) return;
         ref var r = ref _tasks[t];
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         RemoveFromProcessing(t);

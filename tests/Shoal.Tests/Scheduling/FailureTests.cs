@@ -124,7 +124,7 @@ public class FailureTests
         h.AddWorker(1);
         h.Submit(Task("y-1")).ShouldBe(["Compute w0 y-1"]);
         h.Finish(0, "y-1");
-        h.AddKeys(1, ("y-1", 8), ("unknown-1", 8)).ShouldBeEmpty();
+        h.AddKeys(1, ("y-1", 8), ("unknown-1", 8)).ShouldBe(["FreeKeys w1 unknown-1"]); // a key nobody knows is dropped
         h.Holders("y-1").ShouldBe([0, 1]);
 
         h.Missing(1, "y-1", holder: 0).ShouldBeEmpty();
@@ -134,13 +134,30 @@ public class FailureTests
     }
 
     [Fact]
-    public void A_key_reported_while_not_in_memory_is_freed_on_that_worker()
+    public void A_copy_reported_while_the_key_is_recomputed_is_used()
     {
         var h = new SchedulerHarness();
         h.AddWorker(0);
         h.AddWorker(1);
         h.Submit(Task("y-1")).ShouldBe(["Compute w0 y-1"]);
-        h.AddKeys(1, ("y-1", 8)).ShouldBe(["FreeKeys w1 y-1"]);
+        // w1 still holds a copy gathered before the result was lost: no need to compute it again.
+        h.AddKeys(1, ("y-1", 8)).ShouldBe(["FreeKeys w0 y-1", "KeyInMemory c1 y-1"]);
+        h.Holders("y-1").ShouldBe([1]);
+    }
+
+    [Fact]
+    public void A_key_reported_while_released_is_freed_on_that_worker()
+    {
+        var h = new SchedulerHarness();
+        h.AddWorker(0);
+        h.AddWorker(1);
+        var x = Task("x-1");
+        x.Wanted = false;
+        h.Submit(x, Task("y-1", "x-1")).ShouldBe(["Compute w0 x-1"]);
+        h.Finish(0, "x-1");
+        h.Finish(0, "y-1");
+        h.State.StateOf("x-1").ShouldBe(TaskState.Released);
+        h.AddKeys(1, ("x-1", 8)).ShouldBe(["FreeKeys w1 x-1"]);
     }
 
     [Fact]
@@ -165,9 +182,9 @@ public class FailureTests
         h.AddWorker(1);
         h.Submit(Task("y-1")).ShouldBe(["Compute w0 y-1"]);
         h.Finish(0, "y-1");
-        h.Finish(1, "y-1").ShouldBeEmpty(); // a second copy is a replica
-        h.Holders("y-1").ShouldBe([0, 1]);
-        h.Release(1, "y-1").ShouldBe(["FreeKeys w1 y-1", "FreeKeys w0 y-1"]);
+        h.Finish(1, "y-1").ShouldBeEmpty(); // not processing there: a stale report from a worker told to free it
+        h.Holders("y-1").ShouldBe([0]);
+        h.Release(1, "y-1").ShouldBe(["FreeKeys w0 y-1"]);
     }
 }
 

@@ -1,0 +1,140 @@
+using Shoal.Scheduling;
+
+namespace Shoal.Tests.Simulation;
+
+// Clients: they submit graphs, cancel or release keys midway, check what they are told, and
+// leave (releasing everything, or by disconnecting) once each key they hold is final.
+internal sealed partial class Simulation
+{
+    private void StartClient(SimClientPlan plan)
+    {
+        int id = _nextSessionId++;
+        var c = new SimClient(id, plan) { ToScheduler = NewLink($"c{id}->s"), FromScheduler = NewLink($"s->c{id}") };
+        _clients.Add(c);
+        SendToScheduler(c.ToScheduler, $"client {id} connected", () => _scheduler.AddClient(id));
+        foreach (var graph in plan.Graphs) _clock.At(graph.SubmitAt, () => Submit(c, graph));
+        foreach (var (at, action, fraction) in plan.Actions) _clock.At(at, () => Act(c, action, fraction));
+    }
+
+    private void Submit(SimClient c, SimGraph graph)
+    {
+        if (c.Left) return;
+        var wanted = new HashSet<string>(graph.Wanted, StringComparer.Ordinal);
+        var specs = graph.Keys.Select(k =>
+        {
+            var t = _workload.Tasks[k];
+            return new TaskSpecification
+            {
+                Key = k,
+                Dependencies = t.Dependencies,
+                RunSpec = k,
+                Priority = t.Priority,
+                Retries = t.Retries,
+                Resources = t.Resources,
+                Wanted = wanted.Contains(k),
+            };
+        }).ToArray();
+        foreach (var k in graph.Wanted) c.Keys.TryAdd(k, SimKeyStatus.Pending);
+        c.GraphsSubmitted++;
+        Trace($"client {c.Id} submits {graph.Keys.Count} tasks, wants [{string.Join(", ", graph.Wanted)}]");
+        SendToScheduler(c.ToScheduler, $"client {c.Id} update-graph ({specs.Length})", () => _scheduler.UpdateGraph(c.Id, specs, _clock.Now));
+        MaybeLeave(c); // its keys may all be final already (a graph it had submitted before)
+    }
+
+    private void Act(SimClient c, SimClientAction action, double fraction)
+    {
+        if (c.Left) return;
+        if (action == SimClientAction.Cancel)
+        {
+            var pending = c.Keys.Where(k => k.Value == SimKeyStatus.Pending).Select(k => k.Key).ToList();
+            var chosen = Choose(pending, fraction);
+            if (chosen.Length == 0) return;
+            foreach (var k in chosen) c.CancelRequested.Add(k);
+            Trace($"client {c.Id} cancels [{string.Join(", ", chosen)}]");
+            SendToScheduler(c.ToScheduler, $"client {c.Id} cancel [{string.Join(", ", chosen)}]", () => _scheduler.CancelKeys(c.Id, chosen, _clock.Now));
+        }
+        else
+        {
+            var chosen = Choose(c.Keys.Keys.ToList(), fraction);
+            if (chosen.Length == 0) return;
+            foreach (var k in chosen) c.Keys.Remove(k);
+            Trace($"client {c.Id} releases [{string.Join(", ", chosen)}]");
+            SendToScheduler(c.ToScheduler, $"client {c.Id} release [{string.Join(", ", chosen)}]", () => _scheduler.ReleaseKeys(c.Id, chosen, _clock.Now));
+            MaybeLeave(c);
+        }
+    }
+
+    private string[] Choose(List<string> keys, double fraction)
+    {
+        if (keys.Count == 0) return [];
+        int n = Math.Max(1, (int)(keys.Count * fraction));
+        return keys.OrderBy(_ => _rng.Next()).Take(n).ToArray();
+    }
+
+    private void ToClient(int id, string what, Action<SimClient> handle)
+    {
+        var c = _clients.FirstOrDefault(x => x.Id == id) ?? throw new SimInvariantException($"command for unknown client {id}");
+        _clock.Send(c.FromScheduler, () =>
+        {
+            if (c.Left) return;
+            Trace($"client {c.Id} <- {what}");
+            handle(c);
+            MaybeLeave(c);
+        });
+    }
+
+    private void ClientKeyInMemory(SimClient c, string key, string[] holders)
+    {
+        if (!c.Keys.ContainsKey(key)) return; // released meanwhile
+        if (holders.Length == 0 || holders.Any(h => h.Length == 0)) throw new SimInvariantException($"client {c.Id}: {key} in memory on [{string.Join(", ", holders)}]");
+        // Fetch it as the client would: from a holder still alive (the stores check every value they take).
+        foreach (var h in holders)
+        {
+            var w = _workers.FirstOrDefault(x => x.Alive && x.Address == h);
+            if (w is not null && w.Store.TryGetValue(key, out long v) && v != _workload.Expected(key))
+                throw new SimInvariantException($"client {c.Id} got {key} = {v} from {w}, expected {_workload.Expected(key)}");
+        }
+        c.Keys[key] = SimKeyStatus.Memory;
+    }
+
+    private void ClientKeyErred(SimClient c, string key, object? error)
+    {
+        if (!c.Keys.ContainsKey(key)) return;
+        bool explained = error switch
+        {
+            WorkerKilledError => true,
+            SimTaskError e => _workload.Tasks[e.Key].Failure != SimFailure.None && _workload.DependsOn(key, e.Key),
+            _ => false,
+        };
+        if (!explained) throw new SimInvariantException($"client {c.Id}: {key} erred with {error?.ToString() ?? "null"}, which it cannot have");
+        c.Keys[key] = SimKeyStatus.Erred;
+    }
+
+    private void ClientKeyCancelled(SimClient c, string key)
+    {
+        if (!c.Keys.ContainsKey(key)) return;
+        if (!c.CancelRequested.Any(a => _workload.DependsOn(key, a)))
+            throw new SimInvariantException($"client {c.Id}: {key} cancelled though it cancelled neither it nor its dependencies");
+        c.Keys[key] = SimKeyStatus.Cancelled;
+    }
+
+    /// <summary>Once every graph is in and every key it holds is final, the client lets go of everything.</summary>
+    private void MaybeLeave(SimClient c)
+    {
+        if (c.Left || c.GraphsSubmitted < c.Plan.Graphs.Count) return;
+        if (c.Keys.Values.Any(s => s == SimKeyStatus.Pending)) return;
+        c.Left = true;
+        if (c.Plan.LeavesByDisconnecting)
+        {
+            Trace($"client {c.Id} disconnects");
+            c.FromScheduler.Broken = true;
+            SendToScheduler(c.ToScheduler, $"client {c.Id} disconnected", () => _scheduler.RemoveClient(c.Id));
+        }
+        else
+        {
+            var keys = c.Keys.Keys.ToArray();
+            Trace($"client {c.Id} releases everything");
+            SendToScheduler(c.ToScheduler, $"client {c.Id} release all [{string.Join(", ", keys)}]", () => _scheduler.ReleaseKeys(c.Id, keys, _clock.Now));
+        }
+    }
+}

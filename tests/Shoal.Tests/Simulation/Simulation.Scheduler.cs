@@ -1,0 +1,248 @@
+using Shoal.Execution;
+using Shoal.Scheduling;
+
+namespace Shoal.Tests.Simulation;
+
+// The scheduler server's part: an inbox drained in batches (as its event channel), commands
+// turned into messages, FreeKeys held back until the batch ends (as SchedulerServer.FlushFreeKeys).
+internal sealed partial class Simulation
+{
+    private readonly List<(string What, Action Handle)> _inbox = new();
+    private bool _wakeScheduled;
+    private bool _inboxBusy; // the inbox holds something that is not periodic
+    private readonly Dictionary<int, List<string>> _pendingFrees = new();
+    private readonly Dictionary<(int Worker, string Key), int> _releasesInFlight = new();
+
+    /// <summary>Sends a message to the scheduler over a link; it lands in the inbox.</summary>
+    private void SendToScheduler(SimLink link, string what, Action handle, bool periodic = false) =>
+        _clock.Send(link, () => Enqueue(what, handle, periodic), periodic);
+
+    /// <summary>Something the scheduler server hears of (a message arrived, a connection closed).</summary>
+    private void Enqueue(string what, Action handle, bool periodic = false)
+    {
+        _inbox.Add((what, handle));
+        if (!periodic) _inboxBusy = true;
+        if (_wakeScheduled) return;
+        _wakeScheduled = true;
+        // The loop wakes a moment later and drains everything that arrived meanwhile.
+        _clock.After(_rng.NextDouble() * 0.0005, DrainInbox, periodic);
+    }
+
+    private void DrainInbox()
+    {
+        _wakeScheduled = false;
+        _inboxBusy = false;
+        var batch = _inbox.ToArray();
+        _inbox.Clear();
+        foreach (var (what, handle) in batch) HandleAtScheduler(what, handle);
+        FlushFreeKeys();
+    }
+
+    private void SchedulerTick()
+    {
+        if (_finished) return;
+        HandleAtScheduler("tick", () => _scheduler.Tick(_clock.Now));
+        FlushFreeKeys();
+        _clock.After(TickInterval, SchedulerTick, periodic: true);
+    }
+
+    private void HandleAtScheduler(string what, Action handle)
+    {
+        Trace("S <- " + what);
+        handle();
+        EmitCommands();
+        _scheduler.Validate();
+        CheckLosses();
+    }
+
+    private void EmitCommands()
+    {
+        foreach (var command in _scheduler.Commands)
+        {
+            int t = command.Task;
+            string key = _scheduler.KeyOf(t);
+            switch (command.Kind)
+            {
+                case SchedulerCommandKind.Compute:
+                    SendCompute(command.Target, t);
+                    break;
+                case SchedulerCommandKind.FreeKeys:
+                    if (!_pendingFrees.TryGetValue(command.Target, out var list)) _pendingFrees[command.Target] = list = new List<string>();
+                    list.Add(key);
+                    CountRelease(command.Target, key, +1);
+                    break;
+                case SchedulerCommandKind.StealRequest:
+                    if (_registered.TryGetValue(command.Target, out var victim))
+                    {
+                        FlushFreeKeysBefore(victim);
+                        CountRelease(victim.Id, key, +1);
+                        Trace($"S -> {victim} steal {key}");
+                        SendToWorker(victim, $"steal-request {key}", () =>
+                        {
+                            CountRelease(victim.Id, key, -1);
+                            return victim.State.StealRequest(key, _clock.Now);
+                        });
+                    }
+                    break;
+                case SchedulerCommandKind.KeyInMemory:
+                    var holders = _scheduler.WhoHas(t).ToArray().Select(AddressOf).ToArray();
+                    ToClient(command.Target, $"in-memory {key}", c => ClientKeyInMemory(c, key, holders));
+                    break;
+                case SchedulerCommandKind.KeyErred:
+                    var error = _scheduler.ErrorOf(t);
+                    ToClient(command.Target, $"erred {key}", c => ClientKeyErred(c, key, error));
+                    break;
+                case SchedulerCommandKind.KeyCancelled:
+                    ToClient(command.Target, $"cancelled {key}", c => ClientKeyCancelled(c, key));
+                    break;
+                case SchedulerCommandKind.KeyLost:
+                    ToClient(command.Target, $"lost {key}", _ => { });
+                    break;
+            }
+        }
+        _scheduler.ClearCommands();
+    }
+
+    private void SendCompute(int worker, int t)
+    {
+        if (!_registered.TryGetValue(worker, out var w)) return;
+        FlushFreeKeysBefore(w);
+        string key = _scheduler.KeyOf(t);
+        var deps = new List<DependencySpec>();
+        foreach (int d in _scheduler.DependenciesOf(t))
+            deps.Add(new DependencySpec(_scheduler.KeyOf(d), Math.Max(0, _scheduler.NbytesOf(d)), _scheduler.WhoHas(d).ToArray().Select(AddressOf).ToArray()));
+        var request = new ComputeRequest(key, key, -_scheduler.RunOrderOf(t), deps, _scheduler.ResourcesOf(t));
+        Trace($"S -> {w} compute {key} deps [{string.Join(", ", deps.Select(d => d.Key + "@" + string.Join("|", d.Holders)))}]");
+        SendToWorker(w, $"compute {key}", () => w.State.ComputeTask(request, _clock.Now));
+    }
+
+    /// <summary>
+    /// SchedulerServer sends Compute and StealRequest at once but FreeKeys only when its inbox is
+    /// drained, so a key freed and then computed again on one worker within one batch arrives as
+    /// compute, then free: the worker drops what the scheduler believes it holds (seed 156). The
+    /// harness sends a worker's pending frees before any other message to it (keeping the state's
+    /// command order) unless <see cref="DeferFreeKeysLikeServer"/> reproduces the server as it is.
+    /// </summary>
+    private void FlushFreeKeysBefore(SimWorker w)
+    {
+        if (!DeferFreeKeysLikeServer && _pendingFrees.Remove(w.Id, out var keys)) SendFreeKeys(w.Id, keys);
+    }
+
+    private void FlushFreeKeys()
+    {
+        if (_pendingFrees.Count == 0) return;
+        foreach (var (id, keys) in _pendingFrees.OrderBy(p => p.Key)) SendFreeKeys(id, keys);
+        _pendingFrees.Clear();
+    }
+
+    private void SendFreeKeys(int id, List<string> keys)
+    {
+        if (!_registered.TryGetValue(id, out var w))
+        {
+            foreach (var k in keys) CountRelease(id, k, -1);
+            return;
+        }
+        var list = keys.ToArray();
+        Trace($"S -> {w} free [{string.Join(", ", list)}]");
+        SendToWorker(w, $"free-keys [{string.Join(", ", list)}]", () =>
+        {
+            foreach (var k in list) CountRelease(w.Id, k, -1);
+            return w.State.FreeKeys(list, _clock.Now);
+        });
+    }
+
+    private void CountRelease(int worker, string key, int delta)
+    {
+        var at = (worker, key);
+        int n = _releasesInFlight.GetValueOrDefault(at) + delta;
+        if (n == 0) _releasesInFlight.Remove(at);
+        else _releasesInFlight[at] = n;
+    }
+
+    private string AddressOf(int worker) => _registered.TryGetValue(worker, out var w) ? w.Address : "";
+
+    // ------------------------------------------------------------------ worker sessions
+
+    /// <summary>The worker registered: the server maps its address and adds it to the state.</summary>
+    private void RegisterAtScheduler(SimWorker w)
+    {
+        _registered[w.Id] = w;
+        _workerByAddress[w.Address] = w.Id;
+        _scheduler.AddWorker(w.Id, new WorkerSpec(w.Name, w.Address, w.Spec.NThreads, 0, w.Spec.Resources, []), _clock.Now);
+    }
+
+    /// <summary>The worker's connection closed (as the server's OnDisconnected).</summary>
+    private void DisconnectAtScheduler(SimWorker w, string cause)
+    {
+        if (!_registered.Remove(w.Id)) return;
+        if (_workerByAddress.TryGetValue(w.Address, out int id) && id == w.Id) _workerByAddress.Remove(w.Address);
+        _scheduler.RemoveWorker(w.Id, cause, _clock.Now);
+    }
+
+    /// <summary>Messages from a worker to the scheduler (as WorkerServer.Apply, then SchedulerServer.Handle).</summary>
+    private void FromWorker(SimWorker w, WorkerInstruction instruction)
+    {
+        double now() => _clock.Now;
+        switch (instruction)
+        {
+            case TaskDoneMsg done:
+                SendToScheduler(w.ToScheduler, $"{w} task-done {done.Key}", () =>
+                {
+                    if (_registered.ContainsKey(w.Id)) _scheduler.TaskFinished(w.Id, done.Key, done.Nbytes, done.Start, done.Stop, now());
+                });
+                break;
+            case TaskFailedMsg failed:
+                SendToScheduler(w.ToScheduler, $"{w} task-failed {failed.Key}", () =>
+                {
+                    if (_registered.ContainsKey(w.Id)) _scheduler.TaskErred(w.Id, failed.Key, failed.Error, now());
+                });
+                break;
+            case MissingDataMsg missing:
+                SendToScheduler(w.ToScheduler, $"{w} missing-data {missing.Key} from {missing.Peer}", () =>
+                {
+                    if (_registered.ContainsKey(w.Id))
+                        _scheduler.MissingData(w.Id, missing.Key, _workerByAddress.GetValueOrDefault(missing.Peer, -1), now());
+                });
+                break;
+            case StealResponseMsg steal:
+                SendToScheduler(w.ToScheduler, $"{w} steal-response {steal.Key} {steal.Accepted}", () =>
+                {
+                    if (_registered.ContainsKey(w.Id)) _scheduler.StealResponse(w.Id, steal.Key, steal.Accepted, now());
+                });
+                break;
+            case RescheduleMsg reschedule:
+                SendToScheduler(w.ToScheduler, $"{w} reschedule {reschedule.Key}", () =>
+                {
+                    if (_registered.ContainsKey(w.Id)) _scheduler.Reschedule(w.Id, reschedule.Key, now());
+                });
+                break;
+            case AddKeysMsg add:
+                var keys = add.Keys.ToArray();
+                SendToScheduler(w.ToScheduler, $"{w} add-keys [{string.Join(", ", keys.Select(k => k.Key))}]", () =>
+                {
+                    if (_registered.ContainsKey(w.Id)) _scheduler.AddKeys(w.Id, keys, now());
+                });
+                break;
+            case RequestWhoHasMsg who:
+                var wanted = who.Keys.ToArray();
+                SendToScheduler(w.ToScheduler, $"{w} who-has [{string.Join(", ", wanted)}]", periodic: true, handle: () =>
+                {
+                    if (!_registered.ContainsKey(w.Id)) return;
+                    var answers = wanted.Select(k =>
+                    {
+                        int t = _scheduler.TaskIdOf(k);
+                        return (Key: k, Holders: t < 0 ? [] : _scheduler.WhoHas(t).ToArray().Select(AddressOf).ToArray());
+                    }).ToArray();
+                    _clock.Send(w.FromScheduler, periodic: true, deliver: () => OnWorker(w, "who-has-reply", () =>
+                    {
+                        var all = new List<WorkerInstruction>();
+                        foreach (var (k, h) in answers) all.AddRange(w.State.UpdateWhoHas(k, h, _clock.Now));
+                        return all;
+                    }));
+                });
+                break;
+            default:
+                throw new SimInvariantException($"{w}: unexpected instruction {instruction}");
+        }
+    }
+}
