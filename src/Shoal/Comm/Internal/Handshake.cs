@@ -38,10 +38,9 @@ internal static class Handshake
 
         var expected = options.Authenticator.Method;
         var method = hello.AuthMethod.Length == 0 ? "none" : hello.AuthMethod;
-        if (method != expected && method == "none")
-            return Refuse($"the {server} requires authentication ({expected}): pass SecurityOptions with this cluster's credentials");
         if (method != expected)
-            return Refuse($"authentication method '{method}' not accepted, the {server} expects '{expected}'");
+            return Refuse($"authentication method '{method}' not accepted, the {server} expects '{expected}'"
+                + (method == "none" ? ": pass SecurityOptions with this cluster's credentials" : ""));
 
         var welcome = new Welcome
         {
