@@ -20,8 +20,7 @@ internal sealed class TokenAuthenticator : IHandshakeAuthenticator
 
     public ValueTask PrepareHelloAsync(Hello hello, CancellationToken cancellationToken)
     {
-        if (!_token.MayClaim(hello.Role))
-            throw new InvalidOperationException($"a {RoleNames.Of(_token.Role)} token cannot connect as {RoleNames.Of(hello.Role)}");
+        // A token that cannot prove hello.Role still says what it is: the accepting side refuses it, naming both.
         hello.AuthMethod = Method;
         hello.Nonce = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(32));
         hello.Claims["role"] = RoleNames.Of(_token.IsClusterSecret ? hello.Role : _token.Role);
