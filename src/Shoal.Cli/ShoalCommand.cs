@@ -65,6 +65,7 @@ public static class ShoalCommand
             new SchedulerCommand(context).Command,
             new WorkerCommand(context).Command,
             new LocalCommand(context).Command,
+            new CertsCommand(context).Command,
         };
         return root;
     }

@@ -13,13 +13,16 @@ internal sealed class SchedulerCommand
     private readonly Option<int> port = CliOptions.Port("--port", "Port for workers and clients (0: any free port)", Defaults.Port);
     private readonly Option<int?> dashboardPort = CliOptions.OptionalPort("--dashboard-port", "Serve the dashboard on this port (0: any free port; default: no dashboard)");
     private readonly Option<TimeSpan?> idleTimeout = CliOptions.Duration("--idle-timeout", "Shut down after this long with no client and no work, e.g. 1h (default: never)");
+    private readonly SecurityFlags security = new();
+    private readonly Option<bool> insecure = new("--insecure") { Description = "Listen off loopback without TLS or authentication (anyone who reaches the port runs code on every worker)" };
 
     public SchedulerCommand(CliContext context)
     {
         Command = new Command("scheduler", "Run a scheduler that workers and clients connect to")
         {
-            host, port, dashboardPort, idleTimeout,
+            host, port, dashboardPort, idleTimeout, insecure,
         };
+        foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
             context.RunHostAsync("shoal scheduler", () => context.Hosts.RunScheduler(ToOptions(parse), context.Stdout, ct), ct));
     }
@@ -33,5 +36,7 @@ internal sealed class SchedulerCommand
         Port = parse.GetValue(port),
         DashboardPort = parse.GetValue(dashboardPort),
         IdleTimeout = parse.GetValue(idleTimeout),
+        Security = security.ToSecurity(parse),
+        Insecure = parse.GetValue(insecure),
     };
 }

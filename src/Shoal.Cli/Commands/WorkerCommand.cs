@@ -15,6 +15,7 @@ internal sealed class WorkerCommand
     private readonly Option<IReadOnlyDictionary<string, double>> resources = CliOptions.Resources("--resources", "Abstract resources each worker offers, e.g. GPU=1,MEM=8e9");
     private readonly Option<TimeSpan?> deathTimeout = CliOptions.Duration("--death-timeout", "Exit after this long without reaching the scheduler, e.g. 60s (default: never)");
     private readonly Option<string?> listenHost = CliOptions.Host("--host", "Address to listen on for peers (default: the one that reaches the scheduler)", null);
+    private readonly SecurityFlags security = new();
 
     public WorkerCommand(CliContext context)
     {
@@ -22,6 +23,7 @@ internal sealed class WorkerCommand
         {
             address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost,
         };
+        foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
             context.RunHostAsync("shoal worker", () => context.Hosts.RunWorker(ToOptions(parse), context.Stdout, ct), ct));
     }
@@ -39,5 +41,6 @@ internal sealed class WorkerCommand
         Resources = parse.GetValue(resources) ?? new Dictionary<string, double>(),
         DeathTimeout = parse.GetValue(deathTimeout),
         ListenHost = parse.GetValue(listenHost),
+        Security = security.ToSecurity(parse),
     };
 }

@@ -60,7 +60,8 @@ public sealed partial class Client : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
         options ??= new ClientOptions();
-        var dial = new DialOptions { ConnectTimeout = options.ConnectTimeout, LoggerFactory = options.LoggerFactory };
+        var dial = new DialOptions { ConnectTimeout = options.ConnectTimeout, LoggerFactory = options.LoggerFactory,
+            Security = options.Security ?? Security.LocalCredentials.Find(address) };
         var connection = await Dial.ConnectAsync(address, Role.Client, options.Name, dial, cancellationToken).ConfigureAwait(false);
         Client? client = null;
         var rpc = new RpcConnection(connection, message =>

@@ -14,6 +14,12 @@ public sealed record ClientOptions
     /// <summary>Where the client logs; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// Credentials (certificates and/or token). Null: those this process knows for the address: a
+    /// <see cref="LocalCluster"/> of this process, or the token file a scheduler on this machine wrote.
+    /// </summary>
+    public SecurityOptions? Security { get; init; }
+
     /// <summary>A captured value larger than this draws a warning that suggests <see cref="Client.ScatterAsync{T}(T, bool, CancellationToken)"/>.</summary>
     public long LargeCaptureWarningBytes { get; init; } = 4 * 1024 * 1024;
 }

@@ -43,11 +43,19 @@ public class ConnectionOptions
     /// <summary>How this end proves who it is (and checks the peer). Default: no authentication.</summary>
     public IHandshakeAuthenticator Authenticator { get; set; } = NoAuthentication.Instance;
 
+    /// <summary>
+    /// Credentials: with a CA and certificates, connections use TLS with mutual authentication
+    /// (a tcp:// address is then upgraded to tls://); with a token, the handshake proves it by
+    /// HMAC challenge/response. Null: no security (plaintext, no authentication).
+    /// </summary>
+    public SecurityOptions? Security { get; set; }
+
     /// <summary>Where connection events (handshake failures, closes with errors) are logged.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
     internal void Validate()
     {
+        if (Security is not null && Authenticator is NoAuthentication) Authenticator = Security.Authenticator();
         if (MaxFrameSize < 64 || MaxFrameSize > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(MaxFrameSize), MaxFrameSize, "MaxFrameSize must be between 64 bytes and 2 GiB - 1");
         if (HandshakeTimeout <= TimeSpan.Zero && HandshakeTimeout != Timeout.InfiniteTimeSpan)
@@ -74,6 +82,12 @@ public sealed class ListenerOptions : ConnectionOptions
     /// the error, whose message says why. Also logged.
     /// </summary>
     public Action<string, Exception>? HandshakeFailed { get; set; }
+
+    /// <summary>
+    /// Most connections allowed in their handshake at once (not yet authenticated); more are
+    /// closed at once and logged, so a flood of idle connections cannot exhaust the listener. Default 256.
+    /// </summary>
+    public int MaxPendingHandshakes { get; set; } = 256;
 
     /// <summary>Listen backlog for TCP. Default 512.</summary>
     public int Backlog { get; set; } = 512;

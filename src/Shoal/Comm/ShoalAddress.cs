@@ -29,6 +29,9 @@ public sealed record ShoalAddress
     /// <summary>Creates a tcp address.</summary>
     public static ShoalAddress Tcp(string host, int port) => new("tcp", host, port);
 
+    /// <summary>Creates a tls address.</summary>
+    public static ShoalAddress Tls(string host, int port) => new("tls", host, port);
+
     /// <summary>Creates an inproc address.</summary>
     public static ShoalAddress Inproc(string name) => new("inproc", name, 0);
 

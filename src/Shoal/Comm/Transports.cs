@@ -20,12 +20,15 @@ public static class Transports
     /// <summary>The in-process transport (<c>inproc://name</c>): messages and segments pass by reference.</summary>
     public static ITransport Inproc { get; } = new InprocTransport();
 
-    /// <summary>The transport serving an address's scheme; throws for tls (not supported yet).</summary>
+    /// <summary>TLS over TCP (<c>tls://host:port</c>): needs <see cref="ConnectionOptions.Security"/> with a CA and certificates.</summary>
+    public static ITransport Tls { get; } = new TcpTransport(tls: true);
+
+    /// <summary>The transport serving an address's scheme.</summary>
     public static ITransport For(ShoalAddress address) => address.Scheme switch
     {
         "tcp" => Tcp,
         "inproc" => Inproc,
-        "tls" => throw new NotSupportedException($"'{address}': tls:// addresses are not supported yet; use tcp://"),
+        "tls" => Tls,
         _ => throw new NotSupportedException($"'{address}': no transport for scheme '{address.Scheme}'"),
     };
 
@@ -42,7 +45,7 @@ public static class Transports
         var parsed = ShoalAddress.Parse(address);
         options ??= new ConnectionOptions();
         options.Validate();
-        return For(parsed).ConnectAsync(parsed, options, cancellationToken);
+        return For(Secure(parsed, options)).ConnectAsync(parsed, options, cancellationToken);
     }
 
     /// <summary>
@@ -55,6 +58,10 @@ public static class Transports
         var parsed = ShoalAddress.Parse(address);
         options ??= new ListenerOptions();
         options.Validate();
-        return For(parsed).ListenAsync(parsed, options, cancellationToken);
+        return For(Secure(parsed, options)).ListenAsync(parsed, options, cancellationToken);
     }
+
+    // Certificates mean TLS: a tcp:// address is served by the tls transport rather than sending in clear.
+    private static ShoalAddress Secure(ShoalAddress address, ConnectionOptions options) =>
+        address.Scheme == "tcp" && options.Security is { UsesTls: true } ? ShoalAddress.Tls(address.Host, address.Port) : address;
 }

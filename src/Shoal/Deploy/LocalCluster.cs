@@ -22,8 +22,14 @@ public sealed class LocalCluster : ICluster
     private int _nextWorker;
     private int _disposed;
 
-    private LocalCluster(LocalClusterOptions options, SchedulerServer scheduler)
+    private readonly SecurityOptions _security;
+    private readonly IDisposable _registration;
+
+    private LocalCluster(LocalClusterOptions options, SchedulerServer scheduler, SecurityOptions security)
     {
+        _security = security;
+        // Client.ConnectAsync(cluster) and in-process workers of this process find the credentials by address.
+        _registration = Security.LocalCredentials.Register(scheduler.Address, security);
         _options = options;
         _scheduler = scheduler;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalCluster>();
@@ -69,9 +75,10 @@ public sealed class LocalCluster : ICluster
 
         var id = Guid.NewGuid().ToString("N")[..8];
         var listen = options.Processes ? $"tcp://{options.Host}:{options.SchedulerPort}" : $"inproc://local-{id}";
-        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory }, cancellationToken).ConfigureAwait(false);
+        var security = options.Security ?? SecurityOptions.TemporaryToken();
+        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security }, cancellationToken).ConfigureAwait(false);
         options.SchedulerStarted?.Invoke(scheduler.Address);
-        var cluster = new LocalCluster(options, scheduler);
+        var cluster = new LocalCluster(options, scheduler, security);
         try
         {
             await cluster.ScaleAsync(workers, cancellationToken).ConfigureAwait(false);
@@ -130,11 +137,15 @@ public sealed class LocalCluster : ICluster
                 MemoryLimit = _options.MemoryLimitPerWorker!.Value,
                 Resources = _options.Resources ?? new Dictionary<string, double>(),
                 LoggerFactory = _options.LoggerFactory,
+                Security = _security.ForRole(Protocol.Messages.Role.Worker),
             }, cancellationToken).ConfigureAwait(false);
         }
 
         return WorkerProcess.Start(new WorkerProcessSpec(_scheduler.Address, name, _options.ThreadsPerWorker!.Value,
-            _options.MemoryLimitPerWorker!.Value, _options.Resources, _options.Host, _options.WorkerCommand), _logger);
+            _options.MemoryLimitPerWorker!.Value, _options.Resources, _options.Host, _options.WorkerCommand)
+        {
+            Credentials = Security.CredentialBundle.Write(_security, Protocol.Messages.Role.Worker),
+        }, _logger);
     }
 
     /// <summary>Waits until the scheduler counts <paramref name="workers"/> workers, or a worker process died.</summary>
@@ -179,6 +190,7 @@ public sealed class LocalCluster : ICluster
 
         await Task.WhenAll(workers.Select(w => w.DisposeAsync().AsTask())).ConfigureAwait(false);
         await _scheduler.DisposeAsync().ConfigureAwait(false);
+        _registration.Dispose();
         _scaling.Dispose();
     }
 }

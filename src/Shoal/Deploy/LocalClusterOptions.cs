@@ -44,4 +44,12 @@ public sealed record LocalClusterOptions
 
     /// <summary>Where the scheduler and workers log (and where worker processes' output goes).</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// Credentials of the cluster. Null (the default): a fresh per-cluster token, created here and
+    /// handed to worker processes through their environment (never their command line), so that
+    /// only this process and its workers can connect. Pass <see cref="SecurityOptions.Temporary"/>
+    /// for TLS as well.
+    /// </summary>
+    public SecurityOptions? Security { get; init; }
 }

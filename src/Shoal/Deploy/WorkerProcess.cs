@@ -6,7 +6,14 @@ namespace Shoal;
 
 /// <summary>What a worker child process is started with.</summary>
 internal sealed record WorkerProcessSpec(string SchedulerAddress, string Name, int NThreads, long MemoryLimit,
-    IReadOnlyDictionary<string, double>? Resources, string Host, string? WorkerCommand);
+    IReadOnlyDictionary<string, double>? Resources, string Host, string? WorkerCommand)
+{
+    /// <summary>The worker's credentials (a secret): passed in its environment, never on its command line.</summary>
+    public string? Credentials { get; init; }
+
+    /// <summary>Never prints the credentials.</summary>
+    public override string ToString() => $"worker {Name} of {SchedulerAddress}";
+}
 
 /// <summary>
 /// A worker running as a child process of this one (<c>shoal worker</c>). Its standard input is a
@@ -71,6 +78,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         info.Environment[ParentWatchVariable] = "1";
+        if (spec.Credentials is { Length: > 0 } credentials) info.Environment[Security.LocalCredentials.EnvironmentVariable] = credentials;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process, spec.Name, logger);
         process.OutputDataReceived += (_, e) => worker.OnOutput(e.Data);

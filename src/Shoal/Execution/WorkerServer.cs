@@ -31,12 +31,14 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private Task _heartbeats = Task.CompletedTask;
     private int _disposed;
+    private readonly SecurityOptions? _security;
 
     private WorkerServer(WorkerServerOptions options)
     {
         _options = options;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
-        _peers = new ConnectionPool(Role.Peer, options.Name, new DialOptions { LoggerFactory = options.LoggerFactory });
+        _security = options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress);
+        _peers = new ConnectionPool(Role.Peer, options.Name, new DialOptions { LoggerFactory = options.LoggerFactory, Security = _security });
     }
 
     /// <summary>The worker's name.</summary>
@@ -73,7 +75,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         _listener = await Dial.ListenAsync(_options.ListenAddress, Role.Worker, _options.Name,
-            new ListenOptions { LoggerFactory = _options.LoggerFactory, AcceptedRoles = [Role.Peer] },
+            new ListenOptions { LoggerFactory = _options.LoggerFactory, AcceptedRoles = [Role.Peer], Security = _security },
             ServePeerAsync, cancellationToken).ConfigureAwait(false);
         _state = new WorkerState(new WorkerStateConfig
         {
@@ -83,7 +85,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         });
 
         var connection = await Dial.ConnectAsync(_options.SchedulerAddress, Role.Worker, _options.Name,
-            new DialOptions { LoggerFactory = _options.LoggerFactory }, cancellationToken).ConfigureAwait(false);
+            new DialOptions { LoggerFactory = _options.LoggerFactory, Security = _security }, cancellationToken).ConfigureAwait(false);
         var registered = new TaskCompletionSource<RegisterWorkerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         _scheduler = new RpcConnection(connection, incoming =>
         {

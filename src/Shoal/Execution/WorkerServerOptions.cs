@@ -30,4 +30,7 @@ internal sealed record WorkerServerOptions
     public string? CodeDirectory { get; init; }
 
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Credentials for the scheduler and peers; null: those this process knows for the scheduler's address.</summary>
+    public SecurityOptions? Security { get; init; }
 }

@@ -18,11 +18,19 @@ public static class SchedulerHost
     public static async Task<int> RunAsync(SchedulerHostOptions options, TextWriter stdout, CancellationToken cancellationToken)
     {
         using var loggers = HostLogging.Create(stdout);
+        var listen = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}";
+        // Loopback and no credentials given: a per-cluster token that only this user can read.
+        var security = options.Security ?? Security.LocalTokenFile.DefaultFor(listen, options.Insecure);
         await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
         {
-            ListenAddress = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}",
+            ListenAddress = listen,
             LoggerFactory = loggers,
+            Security = security,
+            Insecure = options.Insecure,
         }, cancellationToken).ConfigureAwait(false);
+        using var tokenFile = options.Security is null && security is not null
+            ? Security.LocalTokenFile.Write(scheduler.Address, security, loggers)
+            : null;
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         await HostLogging.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -63,6 +71,7 @@ public static class WorkerHost
                     MemoryLimit = options.GetMemoryLimitPerWorker(),
                     Resources = options.Resources,
                     LoggerFactory = loggers,
+                    Security = options.Security,
                 }, stop.Token).ConfigureAwait(false));
             }
 

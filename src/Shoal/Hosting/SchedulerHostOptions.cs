@@ -18,4 +18,14 @@ public sealed record SchedulerHostOptions
     /// Shut down after this long without any client connected and no tasks; null never does.
     /// </summary>
     public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>
+    /// Credentials clients and workers must prove. Null on loopback: a per-cluster token written to
+    /// <c>~/.shoal/clusters/</c> (readable only by this user), where workers and clients on this
+    /// machine find it. Null elsewhere: refused unless <see cref="Insecure"/>.
+    /// </summary>
+    public SecurityOptions? Security { get; init; }
+
+    /// <summary>Listen in clear on a non-loopback address (warned about at start and on each client).</summary>
+    public bool Insecure { get; init; }
 }

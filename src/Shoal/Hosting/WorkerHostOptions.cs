@@ -44,6 +44,9 @@ public sealed record WorkerHostOptions
     /// </summary>
     public string? ListenHost { get; init; }
 
+    /// <summary>Credentials; null: those this machine knows for the scheduler's address (its token file), else none.</summary>
+    public SecurityOptions? Security { get; init; }
+
     /// <summary>
     /// The memory limit each worker gets: <see cref="MemoryLimit"/> when set, otherwise the
     /// memory available to this process (the container limit if there is one) divided by

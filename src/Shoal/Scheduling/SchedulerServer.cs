@@ -61,7 +61,11 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         var server = new SchedulerServer(options);
         server._loop = Task.Run(server.RunLoopAsync);
         server._listener = await Dial.ListenAsync(options.ListenAddress, Role.Scheduler, options.Id,
-            new ListenOptions { LoggerFactory = options.LoggerFactory, AcceptedRoles = [Role.Client, Role.Worker] },
+            new ListenOptions
+            {
+                LoggerFactory = options.LoggerFactory, AcceptedRoles = [Role.Client, Role.Worker],
+                Security = options.Security, RequireTlsOffLoopback = true, Insecure = options.Insecure,
+            },
             server.OnConnectionAsync, cancellationToken).ConfigureAwait(false);
         server._ticker = Task.Run(server.TickLoopAsync);
         SchedulerLog.Listening(server._logger, server.Address);

@@ -19,6 +19,12 @@ internal sealed record SchedulerServerOptions
 
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>Credentials clients and workers must prove; null: none (allowed on loopback only, unless <see cref="Insecure"/>).</summary>
+    public SecurityOptions? Security { get; init; }
+
+    /// <summary>Listen in clear on a non-loopback address anyway (warned about).</summary>
+    public bool Insecure { get; init; }
+
     /// <summary>The scheduler's id (random by default).</summary>
     public string Id { get; init; } = $"scheduler-{Guid.NewGuid():N}";
 }

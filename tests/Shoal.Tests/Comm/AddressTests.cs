@@ -43,9 +43,9 @@ public class AddressTests
     }
 
     [Fact]
-    public async Task Tls_is_recognised_but_not_supported_yet()
+    public async Task Tls_without_security_options_says_what_to_pass()
     {
-        var error = await Should.ThrowAsync<NotSupportedException>(() => Transports.ConnectAsync("tls://127.0.0.1:1"));
-        error.Message.ShouldContain("not supported yet");
+        var error = await Should.ThrowAsync<InvalidOperationException>(() => Transports.ListenAsync("tls://127.0.0.1:0"));
+        error.Message.ShouldContain("needs SecurityOptions");
     }
 }

@@ -39,7 +39,8 @@ internal static class Handshake
         var expected = options.Authenticator.Method;
         var method = hello.AuthMethod.Length == 0 ? "none" : hello.AuthMethod;
         if (method != expected)
-            return Refuse($"authentication method '{method}' not accepted, the {server} expects '{expected}'");
+            return Refuse($"authentication method '{method}' not accepted, the {server} expects '{expected}'"
+                + (method == "none" ? ": pass SecurityOptions with this cluster's credentials" : ""));
 
         var welcome = new Welcome
         {

@@ -38,12 +38,19 @@ internal static class TcpHandshake
     }
 
     /// <summary>Accepting side: reads preamble + Hello, answers Welcome or Refusal (after a proof when it challenges). Throws when it refused.</summary>
-    public static async Task<PeerInfo> RunServerAsync(ByteChannel socket, ListenerOptions options, CancellationToken cancellationToken)
+    /// <param name="socket">The byte stream.</param>
+    /// <param name="options">The listener's options.</param>
+    /// <param name="provedRole">The role the transport proved (the TLS client certificate's), or Unspecified.</param>
+    /// <param name="cancellationToken">Handshake timeout.</param>
+    public static async Task<PeerInfo> RunServerAsync(ByteChannel socket, ListenerOptions options, Role provedRole, CancellationToken cancellationToken)
     {
         var (kind, message) = await ReceiveAsync(socket, withPreamble: true, cancellationToken).ConfigureAwait(false);
         if (message is not Hello hello)
             throw new ProtocolException($"expected a hello, got a {kind} message");
-        var decision = await Handshake.DecideAsync(hello, options, cancellationToken).ConfigureAwait(false);
+        var decision = provedRole != Role.Unspecified && !Security.CertificateRoles.MayClaim(provedRole, hello.Role)
+            ? new Handshake.Decision(null, Handshake.CreateRefusal(
+                $"a {RoleNames.Of(provedRole)} certificate may not connect as {RoleNames.Of(hello.Role)}", options))
+            : await Handshake.DecideAsync(hello, options, cancellationToken).ConfigureAwait(false);
         var preambleSent = false;
         if (decision.Welcome is { Challenge.IsEmpty: false } challenged)
         {
@@ -64,6 +71,10 @@ internal static class TcpHandshake
         return Handshake.PeerOf(hello, decision.Welcome!);
     }
 
+    /// <summary>Sends a preamble and a Refusal (to a peer that never got as far as a Hello we could parse).</summary>
+    public static ValueTask SendRefusalAsync(ByteChannel socket, Refusal refusal, CancellationToken cancellationToken) =>
+        SendAsync(socket, HandshakeKind.Refusal, refusal, withPreamble: true, cancellationToken);
+
     private static async ValueTask SendAsync(ByteChannel socket, HandshakeKind kind, IMessage message, bool withPreamble, CancellationToken cancellationToken)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -77,6 +88,9 @@ internal static class TcpHandshake
         if (withPreamble)
         {
             await socket.ReceiveExactlyAsync(header.AsMemory(0, HandshakeCodec.PreambleSize), cancellationToken).ConfigureAwait(false);
+            // A TLS record (handshake 0x16, version 3.x) where a Shoal preamble belongs: say so plainly.
+            if (header[0] == 0x16 && header[1] == 0x03)
+                throw new ProtocolException("TLS on a plaintext port: this end speaks tcp:// (connect with tcp://, or give the listener SecurityOptions with certificates)");
             HandshakeCodec.CheckPreamble(header.AsSpan(0, HandshakeCodec.PreambleSize));
         }
         await socket.ReceiveExactlyAsync(header.AsMemory(0, HandshakeCodec.MessageHeaderSize), cancellationToken).ConfigureAwait(false);

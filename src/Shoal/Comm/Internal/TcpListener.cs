@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Shoal.Protocol;
+using Shoal.Protocol.Messages;
 
 namespace Shoal.Comm.Internal;
 
@@ -21,14 +22,18 @@ internal sealed class TcpListener : IListener
     private Task _acceptLoop = Task.CompletedTask;
     private int _disposed;
 
-    private TcpListener(Socket socket, ListenerOptions options)
+    private readonly bool _tls;
+    private int _pending;
+
+    private TcpListener(Socket socket, ListenerOptions options, bool tls)
     {
+        _tls = tls;
         _socket = socket;
         _options = options;
         _logger = options.LoggerFactory.CreateLogger("Shoal.Comm.Listener");
         var bound = (System.Net.IPEndPoint)socket.LocalEndPoint!;
-        BoundAddress = SocketByteChannel.Format(bound);
-        Address = SocketByteChannel.Format(new System.Net.IPEndPoint(ContactAddress.For(bound.Address), bound.Port));
+        BoundAddress = Scheme(SocketByteChannel.Format(bound));
+        Address = Scheme(SocketByteChannel.Format(new System.Net.IPEndPoint(ContactAddress.For(bound.Address), bound.Port)));
     }
 
     public string Address { get; }
@@ -36,7 +41,9 @@ internal sealed class TcpListener : IListener
     /// <summary>The address actually bound (0.0.0.0 when listening on every interface).</summary>
     public string BoundAddress { get; }
 
-    public static async Task<IListener> StartAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken)
+    private string Scheme(string address) => _tls ? address.Replace("tcp://", "tls://", StringComparison.Ordinal) : address;
+
+    public static async Task<IListener> StartAsync(ShoalAddress address, ListenerOptions options, bool tls, CancellationToken cancellationToken)
     {
         var endPoint = await TcpTransport.ResolveAsync(address, listening: true, cancellationToken).ConfigureAwait(false);
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -51,7 +58,7 @@ internal sealed class TcpListener : IListener
             socket.Dispose();
             throw new IOException($"cannot listen on {address}: {ex.Message}", ex);
         }
-        var listener = new TcpListener(socket, options);
+        var listener = new TcpListener(socket, options, tls);
         listener._acceptLoop = listener.AcceptLoopAsync();
         CommLog.Listening(listener._logger, listener.Address);
         return listener;
@@ -87,6 +94,15 @@ internal sealed class TcpListener : IListener
             {
                 break;
             }
+            if (Interlocked.Increment(ref _pending) > _options.MaxPendingHandshakes)
+            {
+                // A flood of connections that never authenticate must not grow without bound.
+                Interlocked.Decrement(ref _pending);
+                var remote = SocketByteChannel.Format(socket.RemoteEndPoint);
+                socket.Dispose();
+                CommLog.HandshakeFailed(_logger, remote, Address, $"dropped: {_options.MaxPendingHandshakes} handshakes already in progress");
+                continue;
+            }
             var handshake = HandshakeAsync(socket);
             _handshakes.TryAdd(handshake, 0);
             _ = handshake.ContinueWith((t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
@@ -97,12 +113,21 @@ internal sealed class TcpListener : IListener
     private async Task HandshakeAsync(Socket socket)
     {
         await Task.Yield();
-        var channel = new SocketByteChannel(socket);
+        ByteChannel channel = new SocketByteChannel(socket);
+        var pending = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(_options.HandshakeTimeout);
         try
         {
-            var peer = await TcpHandshake.RunServerAsync(channel, _options, timeout.Token).ConfigureAwait(false);
+            var proved = Role.Unspecified;
+            if (_tls)
+            {
+                var tls = await TlsByteChannel.AcceptAsync(channel, _options.Security!, _options.Role, _options, timeout.Token).ConfigureAwait(false);
+                channel = tls;
+                proved = tls.PeerRole;
+            }
+            var peer = await TcpHandshake.RunServerAsync(channel, _options, proved, timeout.Token).ConfigureAwait(false);
+            Settled();
             var connection = new TcpConnection(channel, peer, _options);
             connection.Start();
             CommLog.Accepted(_logger, RoleNames.Of(peer.Role), peer.Name, channel.RemoteAddress);
@@ -111,6 +136,7 @@ internal sealed class TcpListener : IListener
         }
         catch (Exception ex)
         {
+            Settled();
             channel.Dispose();
             if (_stop.IsCancellationRequested) return;
             var error = ex is OperationCanceledException
@@ -119,6 +145,13 @@ internal sealed class TcpListener : IListener
             CommLog.HandshakeFailed(_logger, channel.RemoteAddress, Address, error.Message);
             try { _options.HandshakeFailed?.Invoke(channel.RemoteAddress, error); }
             catch (Exception callbackError) { CommLog.HandshakeFailed(_logger, channel.RemoteAddress, Address, "HandshakeFailed callback threw: " + callbackError.Message); }
+        }
+
+        void Settled()
+        {
+            if (!pending) return;
+            pending = false;
+            Interlocked.Decrement(ref _pending);
         }
     }
 

@@ -1,12 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
+using Shoal.Protocol;
+using Shoal.Protocol.Messages;
 
 namespace Shoal.Comm.Internal;
 
 /// <summary>The tcp:// transport.</summary>
 internal sealed class TcpTransport : ITransport
 {
-    public string Scheme => "tcp";
+    private readonly bool _tls;
+
+    /// <summary>Plain TCP, or TLS over TCP (<paramref name="tls"/>: the tls:// scheme).</summary>
+    public TcpTransport(bool tls = false) => _tls = tls;
+
+    public string Scheme => _tls ? "tls" : "tcp";
 
     public async Task<IConnection> ConnectAsync(ShoalAddress address, ConnectionOptions options, CancellationToken cancellationToken)
     {
@@ -15,7 +22,7 @@ internal sealed class TcpTransport : ITransport
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);
         Socket? socket = null;
-        SocketByteChannel? channel = null;
+        ByteChannel? channel = null;
         try
         {
             var endPoint = await ResolveAsync(address, listening: false, timeout.Token).ConfigureAwait(false);
@@ -29,6 +36,16 @@ internal sealed class TcpTransport : ITransport
                 throw new IOException($"cannot connect to {text}: {ex.Message}", ex);
             }
             channel = new SocketByteChannel(socket);
+            if (_tls)
+            {
+                var security = options.Security ?? throw new InvalidOperationException($"{text}: a tls:// address needs SecurityOptions (a cluster CA and a certificate)");
+                var tls = await TlsByteChannel.ConnectAsync(channel, security, options.Role, address.Host, text, timeout.Token).ConfigureAwait(false);
+                channel = tls;
+                var expected = options.Role == Role.Peer ? Role.Worker : Role.Scheduler;
+                if (tls.PeerRole != expected && options.Role is Role.Peer or Role.Worker or Role.Client)
+                    throw new System.Security.Authentication.AuthenticationException(
+                        $"{text} presented a {RoleNames.Of(tls.PeerRole)} certificate where a {RoleNames.Of(expected)} was expected");
+            }
             var peer = await TcpHandshake.RunClientAsync(channel, text, options, timeout.Token).ConfigureAwait(false);
             var connection = new TcpConnection(channel, peer, options);
             connection.Start();
@@ -38,6 +55,17 @@ internal sealed class TcpTransport : ITransport
         {
             Dispose();
             throw new TimeoutException($"connecting to {text} did not finish within the handshake timeout of {options.HandshakeTimeout.TotalSeconds:0.###} s");
+        }
+        catch (IOException ex) when (_tls && channel is TlsByteChannel && ex is not ProtocolException and not ConnectionClosedException)
+        {
+            // TLS 1.3 checks our certificate after our side of the TLS handshake is done: a refusal shows up here.
+            Dispose();
+            throw new IOException($"{text} closed the TLS session during the handshake ({ex.Message}): our certificate was probably refused (not signed by the cluster CA, expired, or the wrong role)", ex);
+        }
+        catch (ProtocolException ex) when (_tls && channel is TlsByteChannel && ex.Message.Contains("closed the connection", StringComparison.Ordinal))
+        {
+            Dispose();
+            throw new IOException($"{text} closed the TLS session during the handshake: our certificate was probably refused (not signed by the cluster CA, expired, or the wrong role)", ex);
         }
         catch
         {
@@ -55,7 +83,9 @@ internal sealed class TcpTransport : ITransport
     public Task<IListener> ListenAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
-        return TcpListener.StartAsync(address, options, cancellationToken);
+        if (_tls && options.Security is not { UsesTls: true })
+            throw new InvalidOperationException($"listening on {address} needs SecurityOptions with a cluster CA and a certificate");
+        return TcpListener.StartAsync(address, options, _tls, cancellationToken);
     }
 
     /// <summary>Resolves a host: empty means any (listening) or loopback (connecting); "localhost" means IPv4 loopback.</summary>

@@ -9,6 +9,9 @@ internal sealed record DialOptions
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Credentials; null: those this process knows for the address (see <see cref="Security.LocalCredentials"/>), else none.</summary>
+    public SecurityOptions? Security { get; init; }
 }
 
 /// <summary>Options for listening.</summary>
@@ -18,6 +21,18 @@ internal sealed record ListenOptions
 
     /// <summary>Roles this listener accepts; others are refused in the handshake.</summary>
     public IReadOnlyList<Role> AcceptedRoles { get; init; } = [];
+
+    /// <summary>Credentials peers must prove (TLS certificates and/or a token); null: none.</summary>
+    public SecurityOptions? Security { get; init; }
+
+    /// <summary>
+    /// Refuse to listen on a non-loopback address without TLS, unless <see cref="Insecure"/>
+    /// (the scheduler sets this: whoever reaches it runs code on every worker).
+    /// </summary>
+    public bool RequireTlsOffLoopback { get; init; }
+
+    /// <summary>Run in clear off loopback anyway: warned about at start and on each client connection.</summary>
+    public bool Insecure { get; init; }
 }
 
 /// <summary>A listening endpoint; disposing it stops listening.</summary>
@@ -37,7 +52,7 @@ internal static class Dial
 
     public static async Task<IConnection> ConnectAsync(string address, Role role, string name, DialOptions options, CancellationToken cancellationToken)
     {
-        var connectionOptions = new ConnectionOptions { Role = role, Name = name };
+        var connectionOptions = new ConnectionOptions { Role = role, Name = name, Security = options.Security ?? Security.LocalCredentials.Find(address) };
         if (options.LoggerFactory is { } loggers) connectionOptions.LoggerFactory = loggers;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
@@ -54,10 +69,22 @@ internal static class Dial
     public static async Task<IListenerHandle> ListenAsync(string address, Role role, string name, ListenOptions options,
         Func<IConnection, Task> onConnection, CancellationToken cancellationToken)
     {
-        var listenerOptions = new ListenerOptions { Role = role, Name = name };
+        var listenerOptions = new ListenerOptions { Role = role, Name = name, Security = options.Security };
         if (options.LoggerFactory is { } loggers) listenerOptions.LoggerFactory = loggers;
+        var plaintextOffLoopback = Security.ListenerPolicy.IsPlaintextOffLoopback(address, options.Security);
+        if (plaintextOffLoopback && options.RequireTlsOffLoopback && !options.Insecure)
+            throw new Security.InsecureListenerException(address);
         var listener = await Transports.ListenAsync(address, listenerOptions, cancellationToken).ConfigureAwait(false);
-        return new ListenerHandle(listener, options.AcceptedRoles, onConnection);
+        var logger = listenerOptions.LoggerFactory.CreateLogger("Shoal.Security");
+        var warnEachClient = plaintextOffLoopback && options.RequireTlsOffLoopback;
+        if (warnEachClient) Security.SecurityLog.InsecureListener(logger, listener.Address);
+        return new ListenerHandle(listener, options.AcceptedRoles, warnEachClient
+            ? connection =>
+            {
+                if (connection.Peer.Role == Role.Client) Security.SecurityLog.InsecureClient(logger, connection.Peer.Name, connection.RemoteAddress);
+                return onConnection(connection);
+            }
+            : onConnection);
     }
 
     private sealed class ListenerHandle : IListenerHandle

@@ -1,0 +1,126 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Shoal.Comm;
+
+namespace Shoal.Security;
+
+/// <summary>
+/// Where a process finds credentials nobody passed explicitly, by the scheduler's address:
+/// <list type="number">
+/// <item>clusters started in this process (<see cref="LocalCluster"/> registers its own);</item>
+/// <item>credentials handed down by a parent process in <see cref="EnvironmentVariable"/> (read
+/// once, then removed from the environment so tasks and their children never see it);</item>
+/// <item>a token file a scheduler on this machine wrote under <c>~/.shoal/clusters/</c>, as Jupyter does.</item>
+/// </list>
+/// </summary>
+internal static class LocalCredentials
+{
+    /// <summary>Environment variable carrying a credential bundle from a parent process (never the command line).</summary>
+    public const string EnvironmentVariable = "SHOAL_CREDENTIALS";
+
+    private static readonly ConcurrentDictionary<string, SecurityOptions> InProcess = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly Lazy<SecurityOptions?> Inherited = new(ReadInherited);
+
+    /// <summary>Directory of the per-cluster token files (mode 0700).</summary>
+    public static string Directory { get; set; } =
+        Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".shoal", "clusters");
+
+    /// <summary>Credentials for dialling <paramref name="address"/>, or null when none are known.</summary>
+    public static SecurityOptions? Find(string address)
+    {
+        var key = Key(address);
+        if (key is null) return null;
+        if (InProcess.TryGetValue(key, out var registered)) return registered;
+        if (Inherited.Value is { } inherited) return inherited;
+        var file = TokenFilePath(key);
+        if (file is null || !File.Exists(file)) return null;
+        try
+        {
+            return SecurityOptions.FromTokenFile(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Makes <paramref name="security"/> what this process uses to dial <paramref name="address"/>; dispose to forget it.</summary>
+    public static IDisposable Register(string address, SecurityOptions security)
+    {
+        var key = Key(address) ?? throw new ArgumentException($"bad address '{address}'", nameof(address));
+        InProcess[key] = security;
+        return new Forget(() => InProcess.TryRemove(new KeyValuePair<string, SecurityOptions>(key, security)));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="token"/> to this address's token file, readable and writable only by
+    /// this user (directory 0700, file 0600, created with those modes: never readable by others,
+    /// not even briefly). Dispose to delete it.
+    /// </summary>
+    public static IDisposable WriteTokenFile(string address, string token)
+    {
+        var key = Key(address) ?? throw new ArgumentException($"bad address '{address}'", nameof(address));
+        var path = TokenFilePath(key)!;
+        System.IO.Directory.CreateDirectory(Directory);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.GetDirectoryName(Directory)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        WritePrivateFile(path, token + "\n");
+        return new Forget(() =>
+        {
+            try { File.Delete(path); }
+            catch (IOException) { }
+        });
+    }
+
+    /// <summary>Writes a file created with mode 0600 (replacing any older one).</summary>
+    public static void WritePrivateFile(string path, string text)
+    {
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(path, options);
+        using var writer = new StreamWriter(stream);
+        writer.Write(text);
+    }
+
+    /// <summary>The token file of a scheduler address (loopback only), or null.</summary>
+    public static string? TokenFilePath(string address)
+    {
+        var key = Key(address);
+        if (key is null || !key.StartsWith("tcp://127.0.0.1:", StringComparison.Ordinal)) return null;
+        return Path.Join(Directory, "127.0.0.1-" + key["tcp://127.0.0.1:".Length..] + ".token");
+    }
+
+    /// <summary>Canonical form: loopback spellings become 127.0.0.1, tls and tcp share a key.</summary>
+    private static string? Key(string address)
+    {
+        if (!ShoalAddress.TryParse(address, out var parsed, out _)) return null;
+        if (parsed.Scheme == "inproc") return parsed.ToString();
+        var host = parsed.Host;
+        if (host.Length == 0 || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip)))
+            host = "127.0.0.1";
+        return ShoalAddress.Tcp(host, parsed.Port).ToString();
+    }
+
+    private static SecurityOptions? ReadInherited()
+    {
+        var bundle = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrEmpty(bundle)) return null;
+        Environment.SetEnvironmentVariable(EnvironmentVariable, null);
+        return CredentialBundle.Read(bundle);
+    }
+
+    private sealed class Forget(Action action) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) action();
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+using Shoal.Protocol.Messages;
+
+namespace Shoal.Security;
+
+/// <summary>The token a bare <c>shoal scheduler</c> on loopback creates and publishes to this user only.</summary>
+internal static class LocalTokenFile
+{
+    /// <summary>A fresh cluster token for a loopback listener; null off loopback or with --insecure (no token file there).</summary>
+    public static SecurityOptions? DefaultFor(string listenAddress, bool insecure) =>
+        insecure || ListenerPolicy.IsPlaintextOffLoopback(listenAddress, null) ? null : SecurityOptions.TemporaryToken();
+
+    /// <summary>Writes the token file for <paramref name="address"/> (mode 0600); dispose to delete it.</summary>
+    public static IDisposable? Write(string address, SecurityOptions security, ILoggerFactory loggers)
+    {
+        var path = LocalCredentials.TokenFilePath(address);
+        if (path is null || security.TokenFor(Role.Scheduler) is not { } token) return null;
+        var file = LocalCredentials.WriteTokenFile(address, token);
+        SecurityLog.TokenFileWritten(loggers.CreateLogger("Shoal.Security"), path);
+        return file;
+    }
+}

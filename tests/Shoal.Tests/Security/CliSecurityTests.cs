@@ -1,0 +1,141 @@
+using System.Text.RegularExpressions;
+using Shoal.Cli;
+using Shoal.Comm;
+using Shoal.Execution;
+using Shoal.Protocol.Messages;
+using Shoal.Scheduling;
+using Shoal.Security;
+
+namespace Shoal.Tests.Security;
+
+/// <summary>`shoal certs create`, the TLS flags, the off-loopback refusal and the loopback token file.</summary>
+[Collection(nameof(TokenDirectoryCollection))]
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public class CliSecurityTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        ShoalCommand.InvokeAsync(args, stdout, stderr, cancellationToken);
+
+    [Fact]
+    public async Task Certs_create_writes_private_pem_files_that_run_a_cluster_over_tls()
+    {
+        var dir = Path.Join(Path.GetTempPath(), "shoal-certs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            (await RunAsync(["certs", "create", "--out", dir, "--hosts", "localhost,127.0.0.1", "--days", "2"], stdout, stderr)).ShouldBe(0, stderr.ToString());
+            string[] expected = ["ca.pem", "ca-key.pem", "scheduler.pem", "scheduler-key.pem", "worker.pem", "worker-key.pem", "client.pem", "client-key.pem"];
+            foreach (var name in expected)
+                File.GetUnixFileMode(Path.Join(dir, name)).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite, name);
+            File.GetUnixFileMode(dir).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+            SecurityOptions Load(string role) => SecurityOptions.FromPemFiles(Path.Join(dir, "ca.pem"), Path.Join(dir, role + ".pem"), Path.Join(dir, role + "-key.pem"));
+            var schedulerCredentials = Load("scheduler");
+            schedulerCredentials.CertificateRoles.ShouldBe([Role.Scheduler]);
+            schedulerCredentials.Certificate!.NotAfter.ShouldBeLessThan(DateTime.Now.AddDays(3));
+
+            await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0", Security = schedulerCredentials });
+            scheduler.Address.ShouldStartWith("tls://");
+            await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
+            {
+                SchedulerAddress = scheduler.Address, ListenAddress = "tcp://127.0.0.1:0", Name = "tls-worker", NThreads = 1, Security = Load("worker"),
+            });
+            worker.Address.ShouldStartWith("tls://");
+            await using var client = await Client.ConnectAsync(scheduler.Address, new ClientOptions { Security = Load("client") });
+            var a = client.Submit(static () => 20);
+            var b = client.Submit(static (int x) => x + 22, a);
+            (await b).ShouldBe(42);
+            (await client.GatherAsync(client.Map(static (int x) => x * 2, Enumerable.Range(0, 50)))).Sum().ShouldBe(2450);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Scheduler_off_loopback_without_tls_refuses_to_start_and_says_what_to_pass()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        (await RunAsync(["scheduler", "--host", "0.0.0.0", "--port", "0"], stdout, stderr)).ShouldBe(1);
+        var line = stderr.ToString().Trim();
+        line.ShouldNotContain('\n');
+        line.ShouldContain("--tls-ca-file");
+        line.ShouldContain("--tls-cert");
+        line.ShouldContain("--tls-key");
+        line.ShouldContain("--insecure");
+        line.ShouldContain("shoal certs create");
+    }
+
+    [Fact]
+    public async Task Insecure_scheduler_warns_at_start_and_on_each_client()
+    {
+        var stdout = new SignalingWriter();
+        using var stop = new CancellationTokenSource();
+        var run = RunAsync(["scheduler", "--host", "0.0.0.0", "--port", "0", "--insecure"], stdout, new StringWriter(), stop.Token);
+        var text = await stdout.WaitForAsync(t => t.Contains("Scheduler at:"), Patience);
+        text.ShouldContain("INSECURE: listening on");
+        var address = Regex.Match(text, @"Scheduler at: (\S+)").Groups[1].Value;
+        var port = new Uri(address.Replace("tcp://", "http://")).Port;
+        await using (await Transports.ConnectAsync($"tcp://127.0.0.1:{port}", new ConnectionOptions { Role = Role.Client, Name = "plain-client" }))
+        {
+            await stdout.WaitForAsync(t => t.Contains("client 'plain-client' connected from"), Patience);
+        }
+        await stop.CancelAsync();
+        (await run.WaitAsync(Patience)).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Bare_loopback_scheduler_writes_a_private_token_file_that_workers_and_clients_find()
+    {
+        var stdout = new SignalingWriter();
+        using var stop = new CancellationTokenSource();
+        var run = RunAsync(["scheduler", "--port", "0"], stdout, new StringWriter(), stop.Token);
+        var text = await stdout.WaitForAsync(t => t.Contains("Scheduler at:"), Patience);
+        var address = Regex.Match(text, @"Scheduler at: (\S+)").Groups[1].Value;
+        var file = LocalCredentials.TokenFilePath(address);
+        file.ShouldNotBeNull();
+        File.Exists(file).ShouldBeTrue();
+        File.GetUnixFileMode(file).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var token = (await File.ReadAllTextAsync(file)).Trim();
+        text.ShouldNotContain(token.Split('.')[2]);
+
+        // Without the file's token: refused.
+        await Should.ThrowAsync<Shoal.Protocol.HandshakeRefusedException>(() =>
+            Transports.ConnectAsync(address, new ConnectionOptions { Role = Role.Client, Name = "intruder" }));
+
+        // Worker and client on this machine find it by the address alone.
+        await using (var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = address, Name = "found-token", NThreads = 1 }))
+        await using (var client = await Client.ConnectAsync(address))
+        {
+            (await client.Submit(static () => 42)).ShouldBe(42);
+        }
+        await stop.CancelAsync();
+        (await run.WaitAsync(Patience)).ShouldBe(0);
+        File.Exists(file).ShouldBeFalse();
+    }
+}
+
+/// <summary>Tests that write scheduler token files share one private directory (and do not run in parallel).</summary>
+[CollectionDefinition(nameof(TokenDirectoryCollection))]
+public sealed class TokenDirectoryCollection : ICollectionFixture<TokenDirectoryFixture>;
+
+/// <summary>Points token files at a temporary directory for the test run.</summary>
+public sealed class TokenDirectoryFixture : IDisposable
+{
+    private readonly string _directory = Path.Join(Path.GetTempPath(), "shoal-home-" + Guid.NewGuid().ToString("N"), ".shoal", "clusters");
+
+    /// <summary>Redirects <see cref="LocalCredentials.Directory"/>.</summary>
+    public TokenDirectoryFixture() => LocalCredentials.Directory = _directory;
+
+    /// <summary>Removes the directory.</summary>
+    public void Dispose()
+    {
+        try { Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(_directory))!, recursive: true); }
+        catch (IOException) { }
+    }
+}

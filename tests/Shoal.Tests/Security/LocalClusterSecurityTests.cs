@@ -1,0 +1,56 @@
+using Shoal.Comm;
+using Shoal.Protocol;
+using Shoal.Protocol.Messages;
+using Shoal.Tests.Comm;
+
+namespace Shoal.Tests.Security;
+
+/// <summary>LocalCluster is authenticated with no set-up, and its secrets stay off command lines.</summary>
+public class LocalClusterSecurityTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task In_process_cluster_refuses_an_unauthenticated_connection_and_serves_its_client()
+    {
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1 });
+        var error = await Should.ThrowAsync<HandshakeRefusedException>(() =>
+            Transports.ConnectAsync(cluster.SchedulerAddress, new ConnectionOptions { Role = Role.Client, Name = "intruder" }));
+        error.Message.ShouldContain("pass SecurityOptions");
+        await using var client = await Client.ConnectAsync(cluster);
+        (await client.Submit(static () => 6 * 7)).ShouldBe(42);
+    }
+
+    [Fact]
+    public async Task Process_cluster_is_authenticated_without_set_up_and_keeps_its_token_off_command_lines()
+    {
+        var logs = new CapturingLoggerFactory();
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 1, ThreadsPerWorker = 1, LoggerFactory = logs })
+            .WaitAsync(Patience);
+        var error = await Should.ThrowAsync<HandshakeRefusedException>(() =>
+            Transports.ConnectAsync(cluster.SchedulerAddress, new ConnectionOptions { Role = Role.Worker, Name = "intruder" }));
+        error.Message.ShouldContain("pass SecurityOptions");
+
+        await using var client = await Client.ConnectAsync(cluster);
+        (await client.Submit(static (int x) => x + 1, 41)).ShouldBe(42);
+
+        var secret = SecretOf(cluster);
+        foreach (var pid in cluster.WorkerProcessIds)
+        {
+            var cmdline = await File.ReadAllTextAsync($"/proc/{pid}/cmdline");
+            cmdline.ShouldContain("worker");
+            foreach (var piece in secret) cmdline.ShouldNotContain(piece);
+        }
+        foreach (var (_, message) in logs.Entries)
+            foreach (var piece in secret) message.ShouldNotContain(piece);
+    }
+
+    /// <summary>The key material of the cluster's worker token (what must never leak).</summary>
+    private static string[] SecretOf(LocalCluster cluster)
+    {
+        var security = Shoal.Security.LocalCredentials.Find(cluster.SchedulerAddress);
+        security.ShouldNotBeNull();
+        var token = security.TokenFor(Role.Worker)!;
+        return [.. token.Split('.').Skip(2)];
+    }
+}
