@@ -15,12 +15,14 @@ internal sealed class WorkerCommand
     private readonly Option<IReadOnlyDictionary<string, double>> resources = CliOptions.Resources("--resources", "Abstract resources each worker offers, e.g. GPU=1,MEM=8e9");
     private readonly Option<TimeSpan?> deathTimeout = CliOptions.Duration("--death-timeout", "Exit after this long without reaching the scheduler, e.g. 60s (default: never)");
     private readonly Option<string?> listenHost = CliOptions.Host("--host", "Address to listen on for peers (default: the one that reaches the scheduler)", null);
+    private readonly Option<string?> localDirectory = new("--local-directory") { Description = "Directory for spilled results (default: the system temp directory)", HelpName = "DIR" };
+    private readonly Option<bool> noNanny = new("--no-nanny") { Description = "Run the worker directly, without a nanny process that restarts it when it dies" };
 
     public WorkerCommand(CliContext context)
     {
         Command = new Command("worker", "Run workers that join a scheduler")
         {
-            address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost,
+            address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost, localDirectory, noNanny,
         };
         Command.SetAction((parse, ct) =>
             context.RunHostAsync("shoal worker", () => context.Hosts.RunWorker(ToOptions(parse), context.Stdout, ct), ct));
@@ -39,5 +41,7 @@ internal sealed class WorkerCommand
         Resources = parse.GetValue(resources) ?? new Dictionary<string, double>(),
         DeathTimeout = parse.GetValue(deathTimeout),
         ListenHost = parse.GetValue(listenHost),
+        LocalDirectory = parse.GetValue(localDirectory),
+        Nanny = !parse.GetValue(noNanny),
     };
 }

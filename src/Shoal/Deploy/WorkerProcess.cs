@@ -6,7 +6,14 @@ namespace Shoal;
 
 /// <summary>What a worker child process is started with.</summary>
 internal sealed record WorkerProcessSpec(string SchedulerAddress, string Name, int NThreads, long MemoryLimit,
-    IReadOnlyDictionary<string, double>? Resources, string Host, string? WorkerCommand);
+    IReadOnlyDictionary<string, double>? Resources, string Host, string? WorkerCommand)
+{
+    /// <summary>More command-line arguments, appended last.</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>The worker's spill directory (null: its default).</summary>
+    public string? SpillDirectory { get; init; }
+}
 
 /// <summary>
 /// A worker running as a child process of this one (<c>shoal worker</c>). Its standard input is a
@@ -70,6 +77,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
             info.ArgumentList.Add(string.Join(',', resources.Select(r => $"{r.Key}={r.Value.ToString(CultureInfo.InvariantCulture)}")));
         }
 
+        if (spec.SpillDirectory is { } spill)
+        {
+            info.ArgumentList.Add("--local-directory");
+            info.ArgumentList.Add(spill);
+        }
+
+        foreach (var arg in spec.ExtraArguments) info.ArgumentList.Add(arg);
         info.Environment[ParentWatchVariable] = "1";
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process, spec.Name, logger);

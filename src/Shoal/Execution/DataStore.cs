@@ -17,6 +17,9 @@ internal sealed class DataStore
 
     public int Count => _values.Count;
 
+    /// <summary>The keys stored (a snapshot).</summary>
+    public ICollection<string> Keys => _values.Keys;
+
     public void PutObject(string key, object? value, long nbytes) => _values[key] = new StoredValue(value, nbytes);
 
     public void PutEncoded(string key, EncodedValue encoded) => _values[key] = new StoredValue(encoded);

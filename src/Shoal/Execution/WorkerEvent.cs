@@ -26,6 +26,11 @@ internal sealed record WorkerEvent(WorkerEventKind Kind)
 
     public string Reason { get; init; } = "";
 
+    /// <summary>The scheduler connection generation the event belongs to (see WorkerServer.Connection).</summary>
+    public int Generation { get; init; }
+
+    public object? Payload { get; init; }
+
     public static readonly WorkerEvent HeartbeatTick = new(WorkerEventKind.Heartbeat);
 
     public static WorkerEvent FromScheduler(IncomingMessage incoming) => new(WorkerEventKind.SchedulerMessage) { Incoming = incoming };
@@ -44,4 +49,7 @@ internal enum WorkerEventKind
     DataPut,
     Heartbeat,
     SchedulerLost,
+    Reconnected,
+    GaveUp,
+    ReplicasFetched,
 }

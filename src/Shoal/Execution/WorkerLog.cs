@@ -21,4 +21,13 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "Data connection from {Peer} failed: {Reason}")]
     public static partial void PeerFailed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Debug, Message = "Could not reconnect to the scheduler at {Scheduler}: {Reason}")]
+    public static partial void ReconnectFailed(ILogger logger, string scheduler, string reason);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Worker {Name} registered again with {Scheduler}, keeping {Keys} results")]
+    public static partial void Reconnected(ILogger logger, string name, string scheduler, int keys);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "Worker stopping: {Reason}")]
+    public static partial void GaveUp(ILogger logger, string reason);
 }

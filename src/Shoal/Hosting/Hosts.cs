@@ -22,10 +22,17 @@ public static class SchedulerHost
         {
             ListenAddress = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}",
             LoggerFactory = loggers,
+            IdleTimeout = options.IdleTimeout,
         }, cancellationToken).ConfigureAwait(false);
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await HostLogging.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        var shutdown = HostLogging.WaitForShutdownAsync(cancellationToken);
+        if (await Task.WhenAny(shutdown, scheduler.Idle).ConfigureAwait(false) == scheduler.Idle)
+        {
+            await stdout.WriteLineAsync($"Scheduler idle for {options.IdleTimeout!.Value.TotalSeconds:0.###} s with no client: shutting down").ConfigureAwait(false);
+            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         return 0;
     }
 }
@@ -62,6 +69,8 @@ public static class WorkerHost
                     NThreads = Math.Max(1, options.NThreads),
                     MemoryLimit = options.GetMemoryLimitPerWorker(),
                     Resources = options.Resources,
+                    DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
+                    SpillDirectory = options.LocalDirectory,
                     LoggerFactory = loggers,
                 }, stop.Token).ConfigureAwait(false));
             }
