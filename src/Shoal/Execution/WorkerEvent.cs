@@ -52,4 +52,5 @@ internal enum WorkerEventKind
     Reconnected,
     GaveUp,
     ReplicasFetched,
+    MemoryCheck,
 }

@@ -30,4 +30,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "Worker stopping: {Reason}")]
     public static partial void GaveUp(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Warning, Message = "Worker {Name} paused: process memory {Bytes} bytes is past the pause threshold {Threshold}")]
+    public static partial void Paused(ILogger logger, string name, long bytes, long threshold);
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "Worker {Name} resumed at {Bytes} bytes of process memory")]
+    public static partial void Resumed(ILogger logger, string name, long bytes);
 }

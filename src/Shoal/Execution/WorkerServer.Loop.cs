@@ -59,6 +59,9 @@ internal sealed partial class WorkerServer
             case WorkerEventKind.DataPut:
                 Apply(_state.DataPut(e.Received, now));
                 break;
+            case WorkerEventKind.MemoryCheck:
+                CheckMemory();
+                break;
             case WorkerEventKind.Heartbeat:
                 CheckSchedulerSilence();
                 if (_connected) SendHeartbeat();
@@ -196,9 +199,10 @@ internal sealed partial class WorkerServer
             {
                 Executing = (uint)_state.Executing,
                 Ready = (uint)_state.ReadyCount,
-                ManagedBytes = (ulong)Math.Max(0, _state.ManagedBytes),
+                ManagedBytes = (ulong)Math.Max(0, _store.MemoryBytes),
+                SpilledBytes = (ulong)Math.Max(0, _store.SpilledBytes),
                 StoredKeys = (uint)_store.Count,
-                ProcessMemory = (ulong)Environment.WorkingSet,
+                ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
             },
         });
     }

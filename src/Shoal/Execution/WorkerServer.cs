@@ -22,7 +22,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly DataStore _store = new();
+    private readonly DataStore _store;
     private readonly ConnectionPool _peers;
     private WorkerState _state = null!;
     private volatile RpcConnection _scheduler = null!;
@@ -31,12 +31,15 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private WorkerCode _code = null!;
     private Task _loop = Task.CompletedTask;
     private Task _heartbeats = Task.CompletedTask;
+    private Task _memoryMonitor = Task.CompletedTask;
     private int _disposed;
 
     private WorkerServer(WorkerServerOptions options)
     {
         _options = options;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
+        var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
+        _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));
         _peers = new ConnectionPool(Role.Peer, options.Name, new DialOptions { LoggerFactory = options.LoggerFactory });
     }
 
@@ -83,6 +86,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
         _loop = Task.Run(RunLoopAsync);
         _heartbeats = Task.Run(() => HeartbeatLoopAsync(_heartbeatInterval));
+        _memoryMonitor = Task.Run(MemoryMonitorLoopAsync);
         WatchScheduler(scheduler, _generation);
         WorkerLog.Registered(_logger, _options.Name, _listener.Address, _options.SchedulerAddress);
     }
@@ -119,10 +123,12 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _events.Writer.TryComplete();
         try { await _loop.ConfigureAwait(false); } catch (Exception) { /* logged */ }
         try { await _heartbeats.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
+        try { await _memoryMonitor.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
         if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();
+        _store.Dispose();
         _stopping.Dispose();
     }
 

@@ -28,6 +28,12 @@ internal sealed partial class SchedulerServer
 
     private readonly List<(string Worker, string Cause, double At)> _departures = [];
 
+    /// <summary>The last heartbeat of each worker, by name (tests and diagnostics).</summary>
+    internal IReadOnlyList<(string Worker, Heartbeat? Beat)> Heartbeats
+    {
+        get { lock (_workers) return _workers.Values.Select(s => (s.Registration!.Name, s.LastHeartbeat)).ToArray(); }
+    }
+
     /// <summary>TaskDone messages received: executions that completed, including repeated ones (tests).</summary>
     internal long TasksDone => Interlocked.Read(ref _tasksDone);
 
