@@ -16,12 +16,14 @@ internal sealed class WorkerCommand
     private readonly Option<TimeSpan?> deathTimeout = CliOptions.Duration("--death-timeout", "Exit after this long without reaching the scheduler, e.g. 60s (default: never)");
     private readonly Option<string?> listenHost = CliOptions.Host("--host", "Address to listen on for peers (default: the one that reaches the scheduler)", null);
     private readonly SecurityFlags security = new();
+    private readonly Option<string?> localDirectory = new("--local-directory") { Description = "Directory for spilled results (default: the system temp directory)", HelpName = "DIR" };
+    private readonly Option<bool> noNanny = new("--no-nanny") { Description = "Run the worker directly, without a nanny process that restarts it when it dies" };
 
     public WorkerCommand(CliContext context)
     {
         Command = new Command("worker", "Run workers that join a scheduler")
         {
-            address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost,
+            address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost, localDirectory, noNanny,
         };
         foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
@@ -42,5 +44,7 @@ internal sealed class WorkerCommand
         DeathTimeout = parse.GetValue(deathTimeout),
         ListenHost = parse.GetValue(listenHost),
         Security = security.ToSecurity(parse),
+        LocalDirectory = parse.GetValue(localDirectory),
+        Nanny = !parse.GetValue(noNanny),
     };
 }

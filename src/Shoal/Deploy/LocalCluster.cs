@@ -50,6 +50,15 @@ public sealed class LocalCluster : ICluster
         get { lock (_workers) return _workers.Count; }
     }
 
+    /// <summary>The scheduler (tests and diagnostics).</summary>
+    internal SchedulerServer Scheduler => _scheduler;
+
+    /// <summary>Names of the workers this cluster started and has not stopped, oldest first.</summary>
+    public IReadOnlyList<string> WorkerNames
+    {
+        get { lock (_workers) return _workers.Select(NameOf).ToArray(); }
+    }
+
     /// <summary>Process ids of the worker processes (empty in-process).</summary>
     public IReadOnlyList<int> WorkerProcessIds
     {
@@ -76,7 +85,9 @@ public sealed class LocalCluster : ICluster
         var id = Guid.NewGuid().ToString("N")[..8];
         var listen = options.Processes ? $"tcp://{options.Host}:{options.SchedulerPort}" : $"inproc://local-{id}";
         var security = options.Security ?? SecurityOptions.TemporaryToken();
-        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security }, cancellationToken).ConfigureAwait(false);
+        var schedulerOptions = new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security };
+        if (options.ConfigureScheduler is { } configure) schedulerOptions = configure(schedulerOptions);
+        var scheduler = await SchedulerServer.StartAsync(schedulerOptions, cancellationToken).ConfigureAwait(false);
         options.SchedulerStarted?.Invoke(scheduler.Address);
         var cluster = new LocalCluster(options, scheduler, security);
         try
@@ -111,6 +122,12 @@ public sealed class LocalCluster : ICluster
                 }
             }
 
+            if (stopping.Count > 0)
+            {
+                // Results only the leaving workers hold move to the others first: nothing is recomputed.
+                await _scheduler.RetireWorkersAsync(stopping.Select(NameOf).ToArray(), 0).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             foreach (var worker in stopping) await worker.DisposeAsync().ConfigureAwait(false);
             var started = await Task.WhenAll(starting).ConfigureAwait(false);
             lock (_workers) _workers.AddRange(started);
@@ -121,6 +138,13 @@ public sealed class LocalCluster : ICluster
             _scaling.Release();
         }
     }
+
+    private static string NameOf(IAsyncDisposable worker) => worker switch
+    {
+        WorkerServer server => server.Name,
+        WorkerProcess process => process.Name,
+        _ => "",
+    };
 
     private async Task<IAsyncDisposable> StartWorkerAsync(CancellationToken cancellationToken)
     {
@@ -138,6 +162,7 @@ public sealed class LocalCluster : ICluster
                 Resources = _options.Resources ?? new Dictionary<string, double>(),
                 LoggerFactory = _options.LoggerFactory,
                 Security = _security.ForRole(Protocol.Messages.Role.Worker),
+                SpillDirectory = _options.SpillDirectory,
             }, cancellationToken).ConfigureAwait(false);
         }
 
@@ -145,6 +170,8 @@ public sealed class LocalCluster : ICluster
             _options.MemoryLimitPerWorker!.Value, _options.Resources, _options.Host, _options.WorkerCommand)
         {
             Credentials = Security.CredentialBundle.Write(_security, Protocol.Messages.Role.Worker),
+            ExtraArguments = _options.ExtraWorkerArguments,
+            SpillDirectory = _options.SpillDirectory,
         }, _logger);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Shoal.Scheduling;
 
 namespace Shoal;
 
@@ -38,6 +39,15 @@ public sealed record LocalClusterOptions
     /// beside the application, then <c>shoal</c> on the PATH.
     /// </summary>
     public string? WorkerCommand { get; init; }
+
+    /// <summary>Where workers spill results to disk past their memory target (a directory per worker under it); null: the temp directory.</summary>
+    public string? SpillDirectory { get; init; }
+
+    /// <summary>Adjusts the scheduler's options (tests: worker-ttl, allowed failures).</summary>
+    internal Func<SchedulerServerOptions, SchedulerServerOptions>? ConfigureScheduler { get; init; }
+
+    /// <summary>More <c>shoal worker</c> arguments for worker processes (tests: death timeout, nanny).</summary>
+    internal IReadOnlyList<string> ExtraWorkerArguments { get; init; } = [];
 
     /// <summary>Called with the scheduler's address as soon as it listens, before the workers start (for <c>shoal local</c>'s first line).</summary>
     internal Action<string>? SchedulerStarted { get; init; }

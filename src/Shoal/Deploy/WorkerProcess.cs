@@ -13,6 +13,11 @@ internal sealed record WorkerProcessSpec(string SchedulerAddress, string Name, i
 
     /// <summary>Never prints the credentials.</summary>
     public override string ToString() => $"worker {Name} of {SchedulerAddress}";
+    /// <summary>More command-line arguments, appended last.</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
+    /// <summary>The worker's spill directory (null: its default).</summary>
+    public string? SpillDirectory { get; init; }
 }
 
 /// <summary>
@@ -77,6 +82,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
             info.ArgumentList.Add(string.Join(',', resources.Select(r => $"{r.Key}={r.Value.ToString(CultureInfo.InvariantCulture)}")));
         }
 
+        if (spec.SpillDirectory is { } spill)
+        {
+            info.ArgumentList.Add("--local-directory");
+            info.ArgumentList.Add(spill);
+        }
+
+        foreach (var arg in spec.ExtraArguments) info.ArgumentList.Add(arg);
         info.Environment[ParentWatchVariable] = "1";
         if (spec.Credentials is { Length: > 0 } credentials) info.Environment[Security.LocalCredentials.EnvironmentVariable] = credentials;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

@@ -16,11 +16,13 @@ namespace Shoal.Execution;
 /// </summary>
 internal sealed class WorkerCode : IDisposable
 {
-    private readonly RpcConnection _scheduler;
+    private readonly Func<RpcConnection> _scheduler;
     private readonly CodeLoadContexts _contexts;
     private readonly ConcurrentDictionary<string, Task<CodeContext>> _ready = new(StringComparer.Ordinal);
 
-    public WorkerCode(RpcConnection scheduler, string? directory)
+    /// <param name="scheduler">The current scheduler connection (it changes when the worker reconnects).</param>
+    /// <param name="directory">Where to keep code on disk.</param>
+    public WorkerCode(Func<RpcConnection> scheduler, string? directory)
     {
         _scheduler = scheduler;
         _contexts = new CodeLoadContexts(new CodeStore(directory));
@@ -57,10 +59,11 @@ internal sealed class WorkerCode : IDisposable
 
         if (missing.Count > 0)
         {
-            var id = _scheduler.NextRequestId();
+            var scheduler = _scheduler();
+            var id = scheduler.NextRequestId();
             var request = new CodeRequest { RequestId = id };
             request.Hashes.AddRange(missing);
-            var reply = await _scheduler.RequestAsync(id, new Envelope { CodeRequest = request }, default, cancellationToken).ConfigureAwait(false);
+            var reply = await scheduler.RequestAsync(id, new Envelope { CodeRequest = request }, default, cancellationToken).ConfigureAwait(false);
             var body = reply.Message.CodeReply;
             if (body.Missing.Count > 0)
             {

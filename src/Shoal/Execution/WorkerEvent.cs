@@ -27,6 +27,10 @@ internal sealed record WorkerEvent(WorkerEventKind Kind)
     public string Reason { get; init; } = "";
 
     public IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> Locations { get; init; } = [];
+    /// <summary>The scheduler connection generation the event belongs to (see WorkerServer.Connection).</summary>
+    public int Generation { get; init; }
+
+    public object? Payload { get; init; }
 
     public static readonly WorkerEvent HeartbeatTick = new(WorkerEventKind.Heartbeat);
 
@@ -47,4 +51,8 @@ internal enum WorkerEventKind
     Heartbeat,
     SchedulerLost,
     WhoHasReply,
+    Reconnected,
+    GaveUp,
+    ReplicasFetched,
+    MemoryCheck,
 }

@@ -21,4 +21,19 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 305, Level = LogLevel.Warning, Message = "Data connection from {Peer} failed: {Reason}")]
     public static partial void PeerFailed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Debug, Message = "Could not reconnect to the scheduler at {Scheduler}: {Reason}")]
+    public static partial void ReconnectFailed(ILogger logger, string scheduler, string reason);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Information, Message = "Worker {Name} registered again with {Scheduler}, keeping {Keys} results")]
+    public static partial void Reconnected(ILogger logger, string name, string scheduler, int keys);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Warning, Message = "Worker stopping: {Reason}")]
+    public static partial void GaveUp(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Warning, Message = "Worker {Name} paused: process memory {Bytes} bytes is past the pause threshold {Threshold}")]
+    public static partial void Paused(ILogger logger, string name, long bytes, long threshold);
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "Worker {Name} resumed at {Bytes} bytes of process memory")]
+    public static partial void Resumed(ILogger logger, string name, long bytes);
 }

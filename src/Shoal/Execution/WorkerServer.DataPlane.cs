@@ -55,20 +55,18 @@ internal sealed partial class WorkerServer
         var segments = new List<Segment>();
         foreach (var key in request.Keys)
         {
-            if (!_store.TryGet(key, out var stored))
+            if (!_store.TryGetForPeer(key, byReference, out var encoded))
             {
                 reply.Missing.Add(key);
                 continue;
             }
-
-            var encoded = byReference ? stored.GetForInProcess() : stored.GetEncoded();
 
             reply.Values.Add(new ValueRef
             {
                 Key = key,
                 FirstSegment = (uint)segments.Count,
                 SegmentCount = (uint)encoded.Segments.Length,
-                Nbytes = (ulong)Math.Max(0, stored.Nbytes),
+                Nbytes = (ulong)Math.Max(0, encoded.Nbytes),
                 TypeName = encoded.TypeName,
             });
             segments.AddRange(encoded.Segments);

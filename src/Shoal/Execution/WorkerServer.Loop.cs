@@ -33,7 +33,13 @@ internal sealed partial class WorkerServer
         switch (e.Kind)
         {
             case WorkerEventKind.SchedulerMessage:
+                if (e.Generation != _generation) break; // from a connection since lost
                 HandleSchedulerMessage(e.Incoming, now);
+                break;
+            case WorkerEventKind.ExecuteSuccess or WorkerEventKind.ExecuteFailure or WorkerEventKind.GatherSuccess
+                or WorkerEventKind.GatherFailure or WorkerEventKind.ReplicasFetched when e.Generation != _generation:
+                // Started before the scheduler connection was lost: the state that wanted it is gone.
+                DropUnlessHeld(e.Kind == WorkerEventKind.ExecuteSuccess ? [e.Key] : e.Received.Select(r => r.Key));
                 break;
             case WorkerEventKind.ExecuteSuccess:
                 Apply(_state.ExecuteSuccess(e.Key, e.Nbytes, e.Start, e.Stop));
@@ -47,12 +53,23 @@ internal sealed partial class WorkerServer
             case WorkerEventKind.GatherFailure:
                 Apply(_state.GatherFailure(e.Peer, e.Keys, e.Reason, now));
                 break;
+            case WorkerEventKind.ReplicasFetched:
+                ReplicasFetched(e.Received, now);
+                break;
             case WorkerEventKind.DataPut:
                 Apply(_state.DataPut(e.Received, now));
                 break;
+            case WorkerEventKind.MemoryCheck:
+                CheckMemory();
+                break;
             case WorkerEventKind.Heartbeat:
-                SendHeartbeat();
-                Apply(_state.FindMissing(now));
+                CheckSchedulerSilence();
+                if (_connected)
+                {
+                    SendHeartbeat();
+                    Apply(_state.FindMissing(now));
+                }
+
                 break;
             case WorkerEventKind.WhoHasReply:
                 foreach (var location in e.Locations)
@@ -62,8 +79,15 @@ internal sealed partial class WorkerServer
 
                 break;
             case WorkerEventKind.SchedulerLost:
-                WorkerLog.SchedulerLost(_logger, _options.SchedulerAddress, e.Reason);
-                Stop("lost the scheduler: " + e.Reason);
+                OnSchedulerLost(e);
+                break;
+            case WorkerEventKind.Reconnected:
+                OnReconnected(e);
+                break;
+            case WorkerEventKind.GaveUp:
+                if (e.Generation != _generation) break;
+                WorkerLog.GaveUp(_logger, e.Reason);
+                Stop(e.Reason);
                 _events.Writer.TryComplete();
                 break;
         }
@@ -74,6 +98,9 @@ internal sealed partial class WorkerServer
         var message = incoming.Message;
         switch (message.BodyCase)
         {
+            case Body.AcquireReplicas:
+                AcquireReplicas(message.AcquireReplicas);
+                break;
             case Body.ComputeTask:
                 var compute = message.ComputeTask;
                 var run = incoming.Segments.Span.Slice((int)compute.RunFirstSegment, (int)compute.RunSegmentCount).ToArray();
@@ -214,9 +241,10 @@ internal sealed partial class WorkerServer
             {
                 Executing = (uint)_state.Executing,
                 Ready = (uint)_state.ReadyCount,
-                ManagedBytes = (ulong)Math.Max(0, _state.ManagedBytes),
+                ManagedBytes = (ulong)Math.Max(0, _store.MemoryBytes),
+                SpilledBytes = (ulong)Math.Max(0, _store.SpilledBytes),
                 StoredKeys = (uint)_store.Count,
-                ProcessMemory = (ulong)Environment.WorkingSet,
+                ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
             },
         });
     }
@@ -224,6 +252,7 @@ internal sealed partial class WorkerServer
     /// <summary>Runs a task on the thread pool; the state already keeps at most nthreads running.</summary>
     private void StartExecution(string key, TaskPayload payload)
     {
+        var generation = _generation;
         _ = Task.Run(async () =>
         {
             var start = Now;
@@ -234,13 +263,13 @@ internal sealed partial class WorkerServer
                 var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver)).ConfigureAwait(false);
                 var nbytes = Payloads.SizeOf(value);
                 _store.PutObject(key, value, nbytes);
-                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Key = key, Nbytes = nbytes, Start = start, Stop = Now });
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Generation = generation, Key = key, Nbytes = nbytes, Start = start, Stop = Now });
             }
             catch (Exception e)
             {
                 var error = RemoteErrors.FromException(e, key, _options.Name);
                 var original = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
-                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteFailure) { Key = key, Error = new TaskErrorPayload(error, original), Start = start, Stop = Now });
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteFailure) { Generation = generation, Key = key, Error = new TaskErrorPayload(error, original), Start = start, Stop = Now });
             }
         });
     }
@@ -248,31 +277,39 @@ internal sealed partial class WorkerServer
     /// <summary>Fetches dependencies from a peer into the store.</summary>
     private void StartGather(string peer, string[] keys)
     {
+        var generation = _generation;
         _ = Task.Run(async () =>
         {
             try
             {
-                var connection = await _peers.GetAsync(peer, _stopping.Token).ConfigureAwait(false);
-                var id = connection.NextRequestId();
-                var request = new GetData { RequestId = id };
-                request.Keys.AddRange(keys);
-                var incoming = await connection.RequestAsync(id, new Envelope { GetData = request }, default, _stopping.Token).ConfigureAwait(false);
-                var reply = incoming.Message.DataReply;
-                var segments = incoming.Segments.Span;
-                var received = new List<KeyValuePair<string, long>>(reply.Values.Count);
-                foreach (var value in reply.Values)
-                {
-                    received.Add(new(value.Key, StoreReceived(value, segments)));
-                }
-
-                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherSuccess) { Peer = peer, Received = received, Keys = [.. reply.Missing] });
+                var (received, missing) = await FetchAsync(peer, keys).ConfigureAwait(false);
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherSuccess) { Generation = generation, Peer = peer, Received = received, Keys = missing });
             }
             catch (Exception e)
             {
                 _peers.Evict(peer);
-                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherFailure) { Peer = peer, Keys = keys, Reason = e.Message });
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherFailure) { Generation = generation, Peer = peer, Keys = keys, Reason = e.Message });
             }
         });
+    }
+
+    /// <summary>Gets values from a peer into the store.</summary>
+    private async Task<(List<KeyValuePair<string, long>> Received, string[] Missing)> FetchAsync(string peer, IEnumerable<string> keys)
+    {
+        var connection = await _peers.GetAsync(peer, _stopping.Token).ConfigureAwait(false);
+        var id = connection.NextRequestId();
+        var request = new GetData { RequestId = id };
+        request.Keys.AddRange(keys);
+        var incoming = await connection.RequestAsync(id, new Envelope { GetData = request }, default, _stopping.Token).ConfigureAwait(false);
+        var reply = incoming.Message.DataReply;
+        var segments = incoming.Segments.Span;
+        var received = new List<KeyValuePair<string, long>>(reply.Values.Count);
+        foreach (var value in reply.Values)
+        {
+            received.Add(new(value.Key, StoreReceived(value, segments)));
+        }
+
+        return (received, [.. reply.Missing]);
     }
 
     /// <summary>Keeps a value that arrived from a peer or client: by reference in-process, as bytes otherwise.</summary>

@@ -22,14 +22,16 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly DataStore _store = new();
+    private readonly DataStore _store;
     private readonly ConnectionPool _peers;
     private WorkerState _state = null!;
-    private RpcConnection _scheduler = null!;
+    private volatile RpcConnection _scheduler = null!;
+    private TimeSpan _heartbeatInterval = TimeSpan.FromSeconds(1);
     private IListenerHandle _listener = null!;
     private WorkerCode _code = null!;
     private Task _loop = Task.CompletedTask;
     private Task _heartbeats = Task.CompletedTask;
+    private Task _memoryMonitor = Task.CompletedTask;
     private int _disposed;
     private readonly SecurityOptions? _security;
 
@@ -38,6 +40,8 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _options = options;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
         _security = options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress);
+        var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
+        _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));
         _peers = new ConnectionPool(Role.Peer, options.Name, new DialOptions { LoggerFactory = options.LoggerFactory, Security = _security });
     }
 
@@ -77,56 +81,24 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _listener = await Dial.ListenAsync(_options.ListenAddress, Role.Worker, _options.Name,
             new ListenOptions { LoggerFactory = _options.LoggerFactory, AcceptedRoles = [Role.Peer], Security = _security },
             ServePeerAsync, cancellationToken).ConfigureAwait(false);
-        _state = new WorkerState(new WorkerStateConfig
-        {
-            Address = _listener.Address,
-            NThreads = Math.Max(1, _options.NThreads),
-            Resources = _options.Resources,
-        });
-
-        var connection = await Dial.ConnectAsync(_options.SchedulerAddress, Role.Worker, _options.Name,
-            new DialOptions { LoggerFactory = _options.LoggerFactory, Security = _security }, cancellationToken).ConfigureAwait(false);
-        var registered = new TaskCompletionSource<RegisterWorkerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scheduler = new RpcConnection(connection, incoming =>
-        {
-            if (incoming.Message.BodyCase == Envelope.BodyOneofCase.RegisterWorkerReply)
-            {
-                registered.TrySetResult(incoming.Message.RegisterWorkerReply);
-            }
-            else
-            {
-                _events.Writer.TryWrite(WorkerEvent.FromScheduler(incoming));
-            }
-
-            return ValueTask.CompletedTask;
-        });
-        _code = new WorkerCode(_scheduler, _options.CodeDirectory);
-
-        var registration = new RegisterWorker
-        {
-            Name = _options.Name,
-            Address = _listener.Address,
-            Nthreads = (uint)Math.Max(1, _options.NThreads),
-            MemoryLimit = (ulong)Math.Max(0, _options.MemoryLimit),
-            Pid = Environment.ProcessId,
-            Host = Environment.MachineName,
-        };
-        foreach (var pair in _options.Resources) registration.Resources.Add(pair.Key, pair.Value);
-        _scheduler.Send(new Envelope { RegisterWorker = registration });
-        var closed = WaitClosedAsync();
-        var first = await Task.WhenAny(registered.Task, closed).WaitAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await (first == registered.Task ? registered.Task : closed).ConfigureAwait(false);
+        _state = NewState();
+        _code = new WorkerCode(() => _scheduler, _options.CodeDirectory);
+        var (scheduler, reply) = await ConnectAndRegisterAsync([], cancellationToken).ConfigureAwait(false);
+        _scheduler = scheduler;
+        _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
         _loop = Task.Run(RunLoopAsync);
-        _heartbeats = Task.Run(() => HeartbeatLoopAsync(TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds))));
-        _ = _scheduler.Completion.ContinueWith(t => _events.Writer.TryWrite(WorkerEvent.SchedulerLost(_scheduler.CloseReason?.Message ?? "the scheduler closed the connection")), TaskScheduler.Default);
+        _heartbeats = Task.Run(() => HeartbeatLoopAsync(_heartbeatInterval));
+        _memoryMonitor = Task.Run(MemoryMonitorLoopAsync);
+        WatchScheduler(scheduler, _generation);
         WorkerLog.Registered(_logger, _options.Name, _listener.Address, _options.SchedulerAddress);
     }
 
-    private async Task<RegisterWorkerReply> WaitClosedAsync()
+    private WorkerState NewState() => new(new WorkerStateConfig
     {
-        try { await _scheduler.Completion.ConfigureAwait(false); } catch (Exception) { /* reason below */ }
-        throw new ConnectionClosedException("the scheduler closed the connection during registration: " + (_scheduler.CloseReason?.Message ?? "no reason given"));
-    }
+        Address = _listener.Address,
+        NThreads = Math.Max(1, _options.NThreads),
+        Resources = _options.Resources,
+    });
 
     private async Task HeartbeatLoopAsync(TimeSpan interval)
     {
@@ -153,10 +125,12 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _events.Writer.TryComplete();
         try { await _loop.ConfigureAwait(false); } catch (Exception) { /* logged */ }
         try { await _heartbeats.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
+        try { await _memoryMonitor.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
         if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();
+        _store.Dispose();
         _stopping.Dispose();
     }
 

@@ -29,6 +29,30 @@ internal sealed record WorkerServerOptions
     /// <summary>Where shipped code is cached on disk.</summary>
     public string? CodeDirectory { get; init; }
 
+    /// <summary>
+    /// A worker that cannot reach its scheduler for this long stops (Dask's <c>--death-timeout</c>);
+    /// shorter outages are survived by reconnecting and re-registering the data it holds. Null: never.
+    /// </summary>
+    public TimeSpan? DeathTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The scheduler connection counts as lost after this long without any message from the
+    /// scheduler (the worker pings it every heartbeat), even if TCP has not noticed.
+    /// </summary>
+    public TimeSpan SchedulerSilenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>True when a nanny runs this worker (the scheduler then waits briefly for the nanny's word on a death).</summary>
+    public bool Nanny { get; init; }
+
+    /// <summary>Fraction of <see cref="MemoryLimit"/> past which least-recently-used results spill to disk (Dask's target, 0.6); 0: never.</summary>
+    public double MemoryTargetFraction { get; init; } = 0.6;
+
+    /// <summary>Fraction of <see cref="MemoryLimit"/> of process memory past which the worker starts no new tasks (Dask's pause, 0.8); 0: never.</summary>
+    public double MemoryPauseFraction { get; init; } = 0.8;
+
+    /// <summary>Where spilled values go (a fresh directory under it per worker, removed when it stops); null: the system temp directory.</summary>
+    public string? SpillDirectory { get; init; }
+
     public ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>Credentials for the scheduler and peers; null: those this process knows for the scheduler's address.</summary>

@@ -27,13 +27,20 @@ public static class SchedulerHost
             LoggerFactory = loggers,
             Security = security,
             Insecure = options.Insecure,
+            IdleTimeout = options.IdleTimeout,
         }, cancellationToken).ConfigureAwait(false);
         using var tokenFile = options.Security is null && security is not null
             ? Security.LocalTokenFile.Write(scheduler.Address, security, loggers)
             : null;
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await HostLogging.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        var shutdown = HostLogging.WaitForShutdownAsync(cancellationToken);
+        if (await Task.WhenAny(shutdown, scheduler.Idle).ConfigureAwait(false) == scheduler.Idle)
+        {
+            await stdout.WriteLineAsync($"Scheduler idle for {options.IdleTimeout!.Value.TotalSeconds:0.###} s with no client: shutting down").ConfigureAwait(false);
+            await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         return 0;
     }
 }
@@ -70,6 +77,8 @@ public static class WorkerHost
                     NThreads = Math.Max(1, options.NThreads),
                     MemoryLimit = options.GetMemoryLimitPerWorker(),
                     Resources = options.Resources,
+                    DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
+                    SpillDirectory = options.LocalDirectory,
                     LoggerFactory = loggers,
                     Security = options.Security,
                 }, stop.Token).ConfigureAwait(false));

@@ -34,9 +34,22 @@ public sealed record WorkerHostOptions
     public IReadOnlyDictionary<string, double> Resources { get; init; } = new Dictionary<string, double>();
 
     /// <summary>
-    /// A worker that cannot reach its scheduler for this long exits by itself; null waits forever.
+    /// A worker that cannot reach its scheduler for this long exits by itself (shorter outages
+    /// are survived by reconnecting); null means <see cref="DefaultDeathTimeout"/>.
     /// </summary>
     public TimeSpan? DeathTimeout { get; init; }
+
+    /// <summary>The death timeout when none is given: 60 s.</summary>
+    public static TimeSpan DefaultDeathTimeout { get; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Directory for spilled results (a fresh one per worker under it); null: the system temp directory.</summary>
+    public string? LocalDirectory { get; init; }
+
+    /// <summary>
+    /// Run each worker under a nanny process that restarts it when it dies or passes its memory
+    /// terminate threshold (the default); false runs the workers in this process.
+    /// </summary>
+    public bool Nanny { get; init; } = true;
 
     /// <summary>
     /// Address the worker listens on for peers and clients; null picks the local address that

@@ -3,7 +3,7 @@ using Shoal.Comm;
 namespace Shoal.Scheduling;
 
 /// <summary>Something for the scheduler loop to apply to the state.</summary>
-internal readonly record struct SchedulerEvent(SchedulerEventKind Kind, SchedulerServer.Session? Session, IncomingMessage Incoming, string? Reason)
+internal readonly record struct SchedulerEvent(SchedulerEventKind Kind, SchedulerServer.Session? Session, IncomingMessage Incoming, string? Reason, object? Payload = null)
 {
     public static SchedulerEvent Tick => new(SchedulerEventKind.Tick, null, default, null);
 
@@ -12,6 +12,9 @@ internal readonly record struct SchedulerEvent(SchedulerEventKind Kind, Schedule
     public static SchedulerEvent Disconnected(SchedulerServer.Session session, string reason) => new(SchedulerEventKind.Disconnected, session, default, reason);
 
     public static SchedulerEvent Message(SchedulerServer.Session session, IncomingMessage incoming) => new(SchedulerEventKind.Message, session, incoming, null);
+
+    /// <summary>An in-process caller (LocalCluster) asks to retire workers.</summary>
+    public static SchedulerEvent Retire(SchedulerServer.RetireRequest request) => new(SchedulerEventKind.Retire, null, default, null, request);
 }
 
 /// <summary>Kinds of <see cref="SchedulerEvent"/>.</summary>
@@ -21,4 +24,5 @@ internal enum SchedulerEventKind
     Connected,
     Disconnected,
     Message,
+    Retire,
 }

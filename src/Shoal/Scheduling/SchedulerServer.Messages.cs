@@ -11,7 +11,8 @@ internal sealed partial class SchedulerServer
     private static bool RoleMayStateThis(Role role, Body body) => role switch
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
-            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping,
+            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
+            or Body.WorkerDied,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping,
         _ => false,
@@ -72,6 +73,11 @@ internal sealed partial class SchedulerServer
         {
             case SchedulerEventKind.Tick:
                 _state.Tick(now);
+                CheckLiveness(now);
+                ProgressRetirements(now);
+                return;
+            case SchedulerEventKind.Retire:
+                StartRetirement((RetireRequest)e.Payload!, now);
                 return;
             case SchedulerEventKind.Connected:
                 lock (_workers) _clients[e.Session!.Id] = e.Session;
@@ -111,7 +117,16 @@ internal sealed partial class SchedulerServer
                 Identity(session, message.Identity);
                 break;
             case Body.RetireWorkers:
-                session.Connection.Send(new Envelope { RetireWorkersReply = new RetireWorkersReply { RequestId = message.RetireWorkers.RequestId } });
+                var retire = message.RetireWorkers;
+                StartRetirement(new RetireRequest([.. retire.Workers], (int)retire.N, names =>
+                {
+                    var reply = new RetireWorkersReply { RequestId = retire.RequestId };
+                    reply.Retired.AddRange(names);
+                    TrySend(session, new Envelope { RetireWorkersReply = reply }, default);
+                }), now);
+                break;
+            case Body.WorkerDied:
+                WorkerDied(message.WorkerDied, now);
                 break;
             case Body.CloseClient:
                 // The connection closing next does the work.
@@ -121,6 +136,7 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.TaskDone:
                 var done = message.TaskDone;
+                Interlocked.Increment(ref _tasksDone);
                 _state.TaskFinished(session.Id, done.Key, (long)done.Nbytes, done.Start, done.Stop, now);
                 break;
             case Body.TaskFailed:
@@ -207,6 +223,18 @@ internal sealed partial class SchedulerServer
         });
         _state.AddWorker(session.Id, new WorkerSpec(registration.Name, registration.Address, (int)Math.Max(1, registration.Nthreads),
             (long)registration.MemoryLimit, new Dictionary<string, double>(registration.Resources), held), now);
+
+        // After AddWorker: the results a reconnecting worker still holds stay in memory when its old session goes.
+        ReplacePreviousRegistration(session, registration, now);
+
+        // A reconnecting worker may hold results the scheduler forgot meanwhile: it may drop them.
+        FreeKeys? unknown = null;
+        foreach (var pair in held)
+        {
+            if (_state.TaskIdOf(pair.Key) < 0) (unknown ??= new FreeKeys()).Keys.Add(pair.Key);
+        }
+
+        if (unknown is not null) TrySend(session, new Envelope { FreeKeys = unknown }, default);
         SchedulerLog.WorkerJoined(_logger, registration.Name, registration.Address, (int)registration.Nthreads);
     }
 
@@ -214,23 +242,7 @@ internal sealed partial class SchedulerServer
     {
         if (session.Role == Role.Worker)
         {
-            bool known;
-            lock (_workers)
-            {
-                known = _workers.Remove(session.Id);
-                if (known && session.Registration is { } r && _workerByAddress.TryGetValue(r.Address, out var id) && id == session.Id)
-                {
-                    _workerByAddress.Remove(r.Address);
-                }
-
-                _workerCount = _workers.Count;
-            }
-
-            if (known)
-            {
-                _state.RemoveWorker(session.Id, reason, now);
-                SchedulerLog.WorkerLeft(_logger, session.Registration!.Name, session.Registration.Address, reason);
-            }
+            WorkerDisconnected(session, reason, now);
         }
         else if (session.Role == Role.Client)
         {

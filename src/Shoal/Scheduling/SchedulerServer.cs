@@ -77,7 +77,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
     {
         var role = connection.Peer.Role;
         var id = role == Role.Worker ? Interlocked.Increment(ref _nextWorkerId) - 1 : Interlocked.Increment(ref _nextClientId) - 1;
-        var session = new Session(id, role, connection);
+        var session = new Session(id, role, connection) { LastSeen = Now };
         string reason = "connection closed";
         try
         {
@@ -86,6 +86,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
             {
                 var incoming = await connection.ReceiveAsync(_stopping.Token).ConfigureAwait(false);
                 if (incoming is null) break;
+                session.LastSeen = Now;
                 if (!RoleMayStateThis(role, incoming.Value.Message.BodyCase))
                 {
                     reason = $"a {role} connection may not send {incoming.Value.Message.BodyCase}";
@@ -149,6 +150,12 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
 
                 EmitCommands();
             }
+
+            if (_retiring.Count > 0)
+            {
+                ProgressRetirements(Now);
+                EmitCommands();
+            }
         }
     }
 
@@ -163,7 +170,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         {
             try
             {
-                if (session.Role == Role.Worker) session.Connection.Send(new Envelope { CloseWorker = new CloseWorker { Reason = "scheduler closing" } });
+                if (session.Role == Role.Worker && !_crashed) session.Connection.Send(new Envelope { CloseWorker = new CloseWorker { Reason = "scheduler closing" } });
                 await session.Connection.CloseAsync("scheduler closing").ConfigureAwait(false);
             }
             catch (Exception)
@@ -191,6 +198,15 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         public RegisterWorker? Registration { get; set; }
 
         public Heartbeat? LastHeartbeat { get; set; }
+
+        /// <summary>When the last message arrived (scheduler clock, seconds): for worker-ttl.</summary>
+        public double LastSeen
+        {
+            get => Volatile.Read(ref _lastSeen);
+            set => Volatile.Write(ref _lastSeen, value);
+        }
+
+        private double _lastSeen;
 
         public bool Registered => Registration is not null;
     }

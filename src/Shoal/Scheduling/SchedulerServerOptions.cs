@@ -17,6 +17,24 @@ internal sealed record SchedulerServerOptions
     /// <summary>Heartbeat interval asked of workers.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A worker silent this long (no heartbeat or other message) is removed as lost (Dask's
+    /// <c>worker-ttl</c>); null never removes a worker for silence. Default 5 minutes, as Dask's.
+    /// </summary>
+    public TimeSpan? WorkerTtl { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// With no client connected and no task for this long, <see cref="SchedulerServer.Idle"/>
+    /// completes (the host then exits); null never does.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>
+    /// How long to wait, after the connection of a worker run by a nanny closed, for the nanny to
+    /// say why it died before removing it with "connection lost" as the cause.
+    /// </summary>
+    public TimeSpan NannyReportGrace { get; init; } = TimeSpan.FromMilliseconds(500);
+
     public ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>Credentials clients and workers must prove; null: none (allowed on loopback only, unless <see cref="Insecure"/>).</summary>

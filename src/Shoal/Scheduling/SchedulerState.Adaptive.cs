@@ -38,6 +38,20 @@ public sealed partial class SchedulerState
     }
 
     /// <summary>
+    /// A worker is retiring: from now on it gets no new tasks (queued, placed or stolen); it
+    /// finishes those it has and keeps serving its results until the server removes it.
+    /// </summary>
+    public void StopPlacingOn(int worker)
+    {
+        var w = WorkerOrNull(worker);
+        if (w is null) return;
+        w.Closing = true;
+    }
+
+    /// <summary>True when <paramref name="worker"/> is retiring (see <see cref="StopPlacingOn"/>).</summary>
+    public bool IsClosing(int worker) => WorkerOrNull(worker)?.Closing ?? false;
+
+    /// <summary>
     /// Up to <paramref name="count"/> workers that are cheapest to close: idle ones first, then
     /// those holding the fewest bytes (their unique results must be moved before they go).
     /// </summary>

@@ -143,7 +143,7 @@ public sealed partial class SchedulerState
         foreach (int id in live)
         {
             var w = _workers[id]!;
-            if (!IsValid(w, c)) continue;
+            if (!IsValid(w, c) || w.Closing) continue;
             if (preferNamed && !Named(w, c!.Workers!)) continue;
             anyValid = true;
             if (!HasFreeResources(w, c)) continue;
@@ -223,7 +223,7 @@ public sealed partial class SchedulerState
             foreach (int id in live)
             {
                 var w = _workers[id]!;
-                if (w.ProcessingCount >= Slots(w, group)) continue;
+                if (w.Closing || w.ProcessingCount >= Slots(w, group)) continue;
                 if (best is null || w.ProcessingCount * best.NThreads < best.ProcessingCount * w.NThreads) best = w;
             }
             if (best is null) return;

@@ -15,6 +15,7 @@ public sealed partial class SchedulerState
         foreach (int thiefId in live)
         {
             var thief = _workers[thiefId]!;
+            if (thief.Closing) continue;
             int free = thief.NThreads - thief.ProcessingCount - thief.IncomingSteals;
             while (free > 0)
             {

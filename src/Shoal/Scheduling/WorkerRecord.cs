@@ -34,4 +34,6 @@ internal sealed class WorkerRecord
     public int OutgoingSteals;
     public WorkerLoad Load;
     public double LastSeen;
+    /// <summary>Retiring: gets no new tasks, finishes what it has (Dask's closing_gracefully).</summary>
+    public bool Closing;
 }

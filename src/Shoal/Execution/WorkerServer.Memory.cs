@@ -1,0 +1,85 @@
+namespace Shoal.Execution;
+
+// Memory pressure: results past the target spill to disk as they are stored (DataStore); here,
+// past the pause fraction of the memory limit in process memory, the worker starts no new tasks
+// and spills everything it can, until process memory falls back under it.
+internal sealed partial class WorkerServer
+{
+    private static readonly TimeSpan MemoryCheckInterval = TimeSpan.FromMilliseconds(100);
+    private double _pausedSince = -1;
+
+    /// <summary>True while paused for memory (tests and diagnostics).</summary>
+    internal bool IsPausedForMemory => _pausedSince >= 0;
+
+    private async Task MemoryMonitorLoopAsync()
+    {
+        if (_options.MemoryLimit <= 0 || _options.MemoryPauseFraction <= 0) return;
+        using var timer = new PeriodicTimer(MemoryCheckInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.MemoryCheck));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    /// <summary>On the loop: pause past the pause threshold, resume under it.</summary>
+    private void CheckMemory()
+    {
+        var pause = (long)(_options.MemoryLimit * _options.MemoryPauseFraction);
+        var rss = ProcessMemory.ResidentBytes();
+        if (rss > pause)
+        {
+            if (_pausedSince < 0)
+            {
+                _pausedSince = Now;
+                WorkerLog.Paused(_logger, _options.Name, rss, pause);
+                Apply(_state.Pause());
+            }
+
+            // Spilled values and garbage only leave the process once collected.
+            _store.SpillAll();
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            rss = ProcessMemory.ResidentBytes();
+        }
+
+        // Resume under the threshold; or when nothing here is left to free (the rest is not ours to
+        // spill: staying paused would only deadlock the graph).
+        if (_pausedSince >= 0 && (rss <= pause || (_store.MemoryBytes == 0 && _state.Executing == 0 && Now - _pausedSince > 1)))
+        {
+            _pausedSince = -1;
+            WorkerLog.Resumed(_logger, _options.Name, rss);
+            Apply(_state.Unpause());
+        }
+    }
+}
+
+/// <summary>The process's resident memory, as the operating system counts it (what a memory limit is about).</summary>
+internal static class ProcessMemory
+{
+    /// <summary>Resident set size in bytes.</summary>
+    public static long ResidentBytes()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                // statm: size resident shared ... in pages; cheaper than Process.WorkingSet64's full /proc parse.
+                var statm = File.ReadAllText("/proc/self/statm");
+                var parts = statm.Split(' ');
+                if (parts.Length > 1 && long.TryParse(parts[1], out var pages)) return pages * Environment.SystemPageSize;
+            }
+            catch (IOException)
+            {
+                // fall through
+            }
+        }
+
+        return Environment.WorkingSet;
+    }
+}

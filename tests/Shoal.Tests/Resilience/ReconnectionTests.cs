@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Shoal.Execution;
+using Shoal.Scheduling;
+using Xunit.Abstractions;
+
+namespace Shoal.Tests.Resilience;
+
+public class ReconnectionTests(ITestOutputHelper output)
+{
+    private static int _doublings;
+
+    [Fact]
+    public async Task A_worker_whose_connection_drops_reconnects_and_keeps_its_results()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = $"inproc://reconnect-{id}" });
+        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
+        {
+            SchedulerAddress = scheduler.Address,
+            ListenAddress = $"inproc://reconnect-worker-{id}",
+            Name = "steady",
+            NThreads = 1,
+            DeathTimeout = TimeSpan.FromSeconds(30),
+        });
+        await using var client = await Client.ConnectAsync(scheduler.Address);
+        var doubled = client.Submit(static (int v) => { Interlocked.Increment(ref _doublings); return v * 2; }, 21);
+        (await doubled.ResultAsync().WaitAsync(TimeSpan.FromSeconds(30))).ShouldBe(42);
+        var before = Volatile.Read(ref _doublings);
+
+        var clock = Stopwatch.StartNew();
+        await worker.DropSchedulerConnectionAsync();
+        await Eventually.HoldsAsync(() => scheduler.Departures.Count == 1 && scheduler.WorkerCount == 1, TimeSpan.FromSeconds(30), "the worker registers again");
+        output.WriteLine($"registered again {clock.Elapsed.TotalMilliseconds:0} ms after the drop");
+
+        var next = client.Submit(static (int v) => v + 1, doubled);
+        (await next.ResultAsync().WaitAsync(TimeSpan.FromSeconds(30))).ShouldBe(43);
+        Volatile.Read(ref _doublings).ShouldBe(before, "the result the worker kept must not be recomputed");
+        worker.Stopped.IsCompleted.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_worker_that_cannot_reach_its_scheduler_for_the_death_timeout_stops_by_itself()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = $"inproc://death-{id}" });
+        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
+        {
+            SchedulerAddress = scheduler.Address,
+            ListenAddress = $"inproc://death-worker-{id}",
+            Name = "orphan",
+            NThreads = 1,
+            DeathTimeout = TimeSpan.FromSeconds(1),
+        });
+
+        var clock = Stopwatch.StartNew();
+        await scheduler.CrashAsync();
+        var reason = await worker.Stopped.WaitAsync(TimeSpan.FromSeconds(20));
+
+        reason.ShouldContain("death-timeout");
+        clock.Elapsed.ShouldBeGreaterThan(TimeSpan.FromSeconds(0.9));
+        output.WriteLine($"worker stopped {clock.Elapsed.TotalSeconds:0.00} s after its scheduler died: {reason}");
+    }
+
+    [Fact]
+    public async Task The_scheduler_is_idle_after_its_last_client_leaves_and_not_before()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
+        {
+            ListenAddress = $"inproc://idle-{id}",
+            IdleTimeout = TimeSpan.FromSeconds(1),
+            TickInterval = TimeSpan.FromMilliseconds(50),
+        });
+        var client = await Client.ConnectAsync(scheduler.Address);
+        var pending = client.Submit(static () => 7); // no worker: it waits, so there is work
+
+        // Connected, with work, for longer than the timeout: not idle.
+        var early = await Task.WhenAny(scheduler.Idle, Task.Delay(TimeSpan.FromSeconds(1.5)));
+        early.ShouldNotBe(scheduler.Idle);
+        pending.IsDone.ShouldBeFalse();
+
+        var clock = Stopwatch.StartNew();
+        await client.DisposeAsync();
+        await scheduler.Idle.WaitAsync(TimeSpan.FromSeconds(10));
+        clock.Elapsed.ShouldBeGreaterThan(TimeSpan.FromSeconds(0.9));
+        output.WriteLine($"idle {clock.Elapsed.TotalSeconds:0.00} s after the last client left (timeout 1 s)");
+    }
+}
