@@ -118,8 +118,11 @@ public static class LocalHost
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         HostLogging.ExitWithParentIfAsked(stop);
+        var security = SecurityOptions.TemporaryToken();
+        IDisposable? tokenFile = null;
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
         {
+            Security = security,
             Processes = true,
             Workers = Math.Max(0, options.Workers),
             ThreadsPerWorker = options.GetThreadsPerWorker(),
@@ -130,10 +133,14 @@ public static class LocalHost
             WorkerCommand = Environment.GetEnvironmentVariable("SHOAL_CLI") ?? HostLogging.OwnWorkerCommand(),
             SchedulerStarted = address =>
             {
+                // Other programs of this user on this machine find the cluster's token by its address, as with
+                // `shoal scheduler`; written before the address is printed, so whoever reads it can connect at once.
+                tokenFile = Security.LocalTokenFile.Write(address, security, loggers);
                 stdout.WriteLine($"Scheduler at: {address}");
                 stdout.Flush();
             },
         }, stop.Token).ConfigureAwait(false);
+        using var deleteTokenFile = tokenFile;
         await stdout.WriteLineAsync($"Workers: {cluster.WorkerCount} x {options.GetThreadsPerWorker()} threads, {Util.ByteSize.Format(options.GetMemoryPerWorker())} each").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         await HostLogging.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);

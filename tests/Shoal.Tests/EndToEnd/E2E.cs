@@ -93,9 +93,11 @@ internal static class E2E
     }
 
     /// <summary>Asks the worker at <paramref name="workerAddress"/> itself (its data plane) whether it holds <paramref name="key"/>.</summary>
-    public static async Task<bool> WorkerHoldsAsync(string workerAddress, string key)
+    /// <remarks>The probe proves itself with the credentials this process knows for <paramref name="schedulerAddress"/>, as a client would.</remarks>
+    public static async Task<bool> WorkerHoldsAsync(string schedulerAddress, string workerAddress, string key)
     {
-        var connection = await Dial.ConnectAsync(workerAddress, Role.Peer, "e2e-probe", new DialOptions(), CancellationToken.None);
+        var security = Shoal.Security.LocalCredentials.Find(schedulerAddress);
+        var connection = await Dial.ConnectAsync(workerAddress, Role.Peer, "e2e-probe", new DialOptions { Security = security }, CancellationToken.None);
         await using var rpc = new RpcConnection(connection, null);
         var id = rpc.NextRequestId();
         var request = new GetData { RequestId = id };

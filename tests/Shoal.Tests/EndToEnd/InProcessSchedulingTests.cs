@@ -108,7 +108,7 @@ public sealed class InProcessSchedulingTests
         workers.Count.ShouldBe(3);
         foreach (var worker in workers)
         {
-            (await E2E.WorkerHoldsAsync(worker.Address, shared.Key)).ShouldBeTrue($"{worker.Name} does not hold the broadcast value");
+            (await E2E.WorkerHoldsAsync(c.Client.SchedulerAddress, worker.Address, shared.Key)).ShouldBeTrue($"{worker.Name} does not hold the broadcast value");
             var onWorker = c.Client.Submit(static (int[] v) => $"{WorkerContext.Name}:{v.Sum()}", shared,
                 new SubmitOptions { Workers = [worker.Name], Pure = false });
             (await onWorker.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe($"{worker.Name}:499500");
@@ -117,7 +117,7 @@ public sealed class InProcessSchedulingTests
         // Without broadcast a single value lands on one worker only.
         var single = await c.Client.ScatterAsync(new[] { 5, 6 }).WaitAsync(E2E.Timeout);
         var holders = 0;
-        foreach (var worker in workers) holders += await E2E.WorkerHoldsAsync(worker.Address, single.Key) ? 1 : 0;
+        foreach (var worker in workers) holders += await E2E.WorkerHoldsAsync(c.Client.SchedulerAddress, worker.Address, single.Key) ? 1 : 0;
         holders.ShouldBe(1);
     }
 

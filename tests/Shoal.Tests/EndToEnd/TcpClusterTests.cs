@@ -162,7 +162,7 @@ public sealed class TcpClusterTests : IClassFixture<TcpClusterFixture>
         workers.Length.ShouldBe(2);
         foreach (var worker in workers)
         {
-            (await E2E.WorkerHoldsAsync(worker.Address, shared.Key)).ShouldBeTrue($"{worker.Name} does not hold the broadcast value");
+            (await E2E.WorkerHoldsAsync(client.SchedulerAddress, worker.Address, shared.Key)).ShouldBeTrue($"{worker.Name} does not hold the broadcast value");
             var onWorker = client.Submit(static (int[] v) => $"{WorkerContext.Name}:{v.Length}", shared,
                 new SubmitOptions { Workers = [worker.Name], Pure = false });
             (await onWorker.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe($"{worker.Name}:100000");
