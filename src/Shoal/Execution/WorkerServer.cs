@@ -99,6 +99,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
             return ValueTask.CompletedTask;
         });
         _code = new WorkerCode(_scheduler, _options.CodeDirectory);
+        ReservePoolThreads(Math.Max(1, _options.NThreads));
 
         var registration = new RegisterWorker
         {
@@ -118,6 +119,24 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _heartbeats = Task.Run(() => HeartbeatLoopAsync(TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds))));
         _ = _scheduler.Completion.ContinueWith(t => _events.Writer.TryWrite(WorkerEvent.SchedulerLost(_scheduler.CloseReason?.Message ?? "the scheduler closed the connection")), TaskScheduler.Default);
         WorkerLog.Registered(_logger, _options.Name, _listener.Address, _options.SchedulerAddress);
+    }
+
+    /// <summary>Threads that this process's live workers may keep busy at once (their nthreads summed).</summary>
+    private static int _reservedPoolThreads;
+
+    private int _reservedHere;
+
+    /// <summary>
+    /// Tasks run on the thread pool and may block their thread (as Dask's, which get real
+    /// threads). Without this, a pool sized for the cores runs fewer than nthreads blocking tasks
+    /// at once and only grows slowly: make the pool hand out every worker thread at once.
+    /// </summary>
+    private void ReservePoolThreads(int threads)
+    {
+        _reservedHere = threads;
+        var wanted = Interlocked.Add(ref _reservedPoolThreads, threads) + Environment.ProcessorCount;
+        ThreadPool.GetMinThreads(out var workerThreads, out var ioThreads);
+        if (workerThreads < wanted) ThreadPool.SetMinThreads(wanted, ioThreads);
     }
 
     private async Task<RegisterWorkerReply> WaitClosedAsync()
@@ -155,6 +174,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();
+        Interlocked.Add(ref _reservedPoolThreads, -_reservedHere);
         _stopping.Dispose();
     }
 
