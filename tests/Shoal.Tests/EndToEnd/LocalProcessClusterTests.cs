@@ -10,7 +10,7 @@ public sealed class LocalProcessClusterTests
     [Fact]
     public async Task A_process_cluster_runs_work_in_its_children_and_leaves_nothing_behind_when_disposed()
     {
-        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1, WorkerCommand = IsolatedCli.Path }).WaitAsync(E2E.Timeout);
         IReadOnlyList<int> pids;
         string[] addresses;
         try
@@ -69,7 +69,7 @@ public sealed class LocalProcessClusterTests
     [Fact]
     public async Task Disposing_a_process_cluster_while_tasks_run_still_stops_every_child()
     {
-        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1, WorkerCommand = IsolatedCli.Path }).WaitAsync(E2E.Timeout);
         var pids = cluster.WorkerProcessIds;
         var dir = Directory.CreateTempSubdirectory("shoal-e2e-busy-").FullName;
         var started = Path.Combine(dir, "started");
