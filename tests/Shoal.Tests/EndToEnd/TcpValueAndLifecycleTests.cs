@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 
 namespace Shoal.Tests.EndToEnd;
@@ -37,6 +38,33 @@ public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
         var error = await Should.ThrowAsync<TaskException>(failing.ResultAsync().WaitAsync(E2E.Timeout));
         error.RemoteTypeName.ShouldBe(typeof(SensorException).FullName);
         error.RemoteMessage.ShouldBe("sensor s1 is broken");
+    }
+
+    private static (StringWriter Log, ILoggerFactory Loggers) WarningLog()
+    {
+        var log = new StringWriter();
+        var loggers = LoggerFactory.Create(b => b.AddProvider(new Shoal.Hosting.TextWriterLoggerProvider(TextWriter.Synchronized(log), LogLevel.Warning)));
+        return (log, loggers);
+    }
+
+    [Fact]
+    public async Task A_large_captured_value_still_works_but_draws_a_warning_that_suggests_scatter()
+    {
+        // (Made in a helper: a lambda here capturing the writer would share its closure with the
+        // task lambdas below, and a StringWriter cannot travel.)
+        var (log, loggers) = WarningLog();
+        using var disposeLoggers = loggers;
+        await using var client = await Client.ConnectAsync(_cluster.SchedulerAddress, new ClientOptions { LoggerFactory = loggers }).WaitAsync(E2E.Timeout);
+        var small = new[] { 1, 2, 3 };
+        (await client.Submit(() => small.Sum()).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(6);
+        log.ToString().ShouldNotContain("ScatterAsync");
+
+        var big = new long[1_000_000]; // 8 MB
+        big[^1] = 7;
+        (await client.Submit(() => big.Length + big[^1]).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(1_000_007L);
+        var warning = log.ToString();
+        warning.ShouldContain("ScatterAsync");
+        warning.ShouldContain(nameof(big));
     }
 
     [Fact]
