@@ -100,10 +100,12 @@ public static class LocalHost
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         HostLogging.ExitWithParentIfAsked(stop);
+        // Workers are started after the address is printed: their joining is logged, and the
+        // address must be the first line.
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
         {
             Processes = true,
-            Workers = Math.Max(0, options.Workers),
+            Workers = 0,
             ThreadsPerWorker = options.GetThreadsPerWorker(),
             MemoryLimitPerWorker = options.GetMemoryPerWorker(),
             Host = options.Host,
@@ -112,6 +114,8 @@ public static class LocalHost
             WorkerCommand = Environment.GetEnvironmentVariable("SHOAL_CLI") ?? HostLogging.OwnWorkerCommand(),
         }, stop.Token).ConfigureAwait(false);
         await stdout.WriteLineAsync($"Scheduler at: {cluster.SchedulerAddress}").ConfigureAwait(false);
+        await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        await cluster.ScaleAsync(Math.Max(0, options.Workers), stop.Token).ConfigureAwait(false);
         await stdout.WriteLineAsync($"Workers: {cluster.WorkerCount} x {options.GetThreadsPerWorker()} threads, {Util.ByteSize.Format(options.GetMemoryPerWorker())} each").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         await HostLogging.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);
