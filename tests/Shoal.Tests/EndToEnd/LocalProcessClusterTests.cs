@@ -50,6 +50,7 @@ public sealed class LocalProcessClusterTests
         await using var local = ShoalProcess.Start(["local", "--workers", "2", "--threads-per-worker", "1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], exitWithParent: false);
         var address = await local.WaitForSchedulerAddressAsync(E2E.Timeout);
         address.ShouldEndWith($":{port}");
+        local.Output.Split(Environment.NewLine)[0].ShouldStartWith("Scheduler at: ", Case.Sensitive, local.Output);
         await using (var client = await Client.ConnectAsync(address).WaitAsync(E2E.Timeout))
         {
             await client.WaitForWorkersAsync(2).WaitAsync(E2E.Timeout);
@@ -101,5 +102,32 @@ public sealed class LocalProcessClusterTests
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
+
+/// <summary>One <c>shoal worker --nworkers 2</c> process serving as two workers.</summary>
+[Collection(RealProcessesCollection.Name)]
+public sealed class MultiWorkerProcessTests
+{
+    [Fact]
+    public async Task One_worker_process_with_nworkers_two_registers_two_workers_that_share_work()
+    {
+        await using var scheduler = ShoalProcess.Start(["scheduler", "--port", "0"]);
+        var address = await scheduler.WaitForSchedulerAddressAsync(E2E.Timeout);
+        await using var worker = ShoalProcess.Start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--name", "e2e-multi"]);
+        await using var client = await Client.ConnectAsync(address).WaitAsync(E2E.Timeout);
+        await client.WaitForWorkersAsync(2).WaitAsync(E2E.Timeout);
+        var names = (await client.GetClusterInfoAsync()).Workers.Select(w => w.Name).Order().ToArray();
+        names.ShouldBe(["e2e-multi-0", "e2e-multi-1"]);
+        foreach (var name in names)
+        {
+            var pinned = client.Submit(static () => (WorkerContext.Name!, Environment.ProcessId), new SubmitOptions { Workers = [name], Pure = false });
+            (await pinned.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe((name, worker.Id));
+        }
+
+        // A dependency made on one and used on the other crosses between them inside the process.
+        var made = client.Submit(static () => Enumerable.Range(0, 1000).ToArray(), new SubmitOptions { Workers = [names[0]] });
+        var used = client.Submit(static (int[] v) => v.Sum(), made, new SubmitOptions { Workers = [names[1]] });
+        (await used.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(499_500);
     }
 }
