@@ -196,6 +196,28 @@ public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
     }
 
     [Fact]
+    public async Task Several_clients_and_threads_submit_at_once()
+    {
+        var clients = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => _cluster.ConnectAsync()));
+        try
+        {
+            var totals = await Task.WhenAll(clients.SelectMany((client, ci) => Enumerable.Range(0, 2).Select(ti => Task.Run(async () =>
+            {
+                var seed = ci * 10 + ti;
+                var futures = new List<Future<int>>();
+                for (var i = 0; i < 300; i++) futures.Add(client.Submit(static (int s, int x) => s * 1000 + x, seed, i));
+                var sum = client.Submit(static (int[] v) => v.Sum(), futures);
+                return (seed, total: await sum.ResultAsync());
+            })))).WaitAsync(E2E.Timeout);
+            foreach (var (seed, total) in totals) total.ShouldBe(seed * 1000 * 300 + 299 * 300 / 2);
+        }
+        finally
+        {
+            foreach (var client in clients) await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Futures_fail_instead_of_hanging_when_the_scheduler_dies()
     {
         await using var scheduler = ShoalProcess.Start(["scheduler", "--port", "0"]);
