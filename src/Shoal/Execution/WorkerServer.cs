@@ -86,11 +86,30 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         var (scheduler, reply) = await ConnectAndRegisterAsync([], cancellationToken).ConfigureAwait(false);
         _scheduler = scheduler;
         _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
+        ReservePoolThreads(Math.Max(1, _options.NThreads));
         _loop = Task.Run(RunLoopAsync);
         _heartbeats = Task.Run(() => HeartbeatLoopAsync(_heartbeatInterval));
         _memoryMonitor = Task.Run(MemoryMonitorLoopAsync);
         WatchScheduler(scheduler, _generation);
         WorkerLog.Registered(_logger, _options.Name, _listener.Address, _options.SchedulerAddress);
+    }
+
+    /// <summary>Threads that this process's live workers may keep busy at once (their nthreads summed).</summary>
+    private static int _reservedPoolThreads;
+
+    private int _reservedHere;
+
+    /// <summary>
+    /// Tasks run on the thread pool and may block their thread (as Dask's, which get real
+    /// threads). Without this, a pool sized for the cores runs fewer than nthreads blocking tasks
+    /// at once and only grows slowly: make the pool hand out every worker thread at once.
+    /// </summary>
+    private void ReservePoolThreads(int threads)
+    {
+        _reservedHere = threads;
+        var wanted = Interlocked.Add(ref _reservedPoolThreads, threads) + Environment.ProcessorCount;
+        ThreadPool.GetMinThreads(out var workerThreads, out var ioThreads);
+        if (workerThreads < wanted) ThreadPool.SetMinThreads(wanted, ioThreads);
     }
 
     private WorkerState NewState() => new(new WorkerStateConfig
@@ -131,6 +150,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();
         _store.Dispose();
+        Interlocked.Add(ref _reservedPoolThreads, -_reservedHere);
         _stopping.Dispose();
     }
 

@@ -18,6 +18,22 @@ public sealed class InProcessEdgeTests
         (await total.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(3 * 44_850);
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Barrier> Barriers = new();
+
+    /// <summary>Blocks its thread until all <paramref name="count"/> tasks of the run are running at once (or gives up).</summary>
+    private static bool MeetTheOthers(string run, int count) =>
+        Barriers.GetOrAdd(run, _ => new Barrier(count)).SignalAndWait(TimeSpan.FromSeconds(2));
+
+    [Fact]
+    public async Task A_worker_runs_as_many_blocking_tasks_at_once_as_it_has_threads()
+    {
+        const int threads = 8;
+        await using var c = await InProcessCluster.StartAsync(workers: 1, threads: threads);
+        var run = Gates.NewName("barrier");
+        var met = c.Client.Map(MeetTheOthers, Enumerable.Repeat(run, threads), Enumerable.Repeat(threads, threads), new SubmitOptions { Pure = false });
+        (await c.Client.GatherAsync(met).WaitAsync(E2E.Timeout)).ShouldAllBe(m => m, "not all tasks could run at once");
+    }
+
     [Fact]
     public async Task Cancelling_a_finished_future_completes_and_a_resubmission_runs_again()
     {

@@ -10,7 +10,7 @@ public sealed class LocalProcessClusterTests
     [Fact]
     public async Task A_process_cluster_runs_work_in_its_children_and_leaves_nothing_behind_when_disposed()
     {
-        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1, WorkerCommand = IsolatedCli.Path }).WaitAsync(E2E.Timeout);
         IReadOnlyList<int> pids;
         string[] addresses;
         try
@@ -50,6 +50,7 @@ public sealed class LocalProcessClusterTests
         await using var local = ShoalProcess.Start(["local", "--workers", "2", "--threads-per-worker", "1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], exitWithParent: false);
         var address = await local.WaitForSchedulerAddressAsync(E2E.Timeout);
         address.ShouldEndWith($":{port}");
+        local.Output.Split(Environment.NewLine)[0].ShouldStartWith("Scheduler at: ", Case.Sensitive, local.Output);
         await using (var client = await Client.ConnectAsync(address).WaitAsync(E2E.Timeout))
         {
             await client.WaitForWorkersAsync(2).WaitAsync(E2E.Timeout);
@@ -69,7 +70,7 @@ public sealed class LocalProcessClusterTests
     [Fact]
     public async Task Disposing_a_process_cluster_while_tasks_run_still_stops_every_child()
     {
-        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1, WorkerCommand = IsolatedCli.Path }).WaitAsync(E2E.Timeout);
         var pids = cluster.WorkerProcessIds;
         var dir = Directory.CreateTempSubdirectory("shoal-e2e-busy-").FullName;
         var started = Path.Combine(dir, "started");
@@ -101,5 +102,32 @@ public sealed class LocalProcessClusterTests
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
+
+/// <summary>One <c>shoal worker --nworkers 2</c> process serving as two workers.</summary>
+[Collection(RealProcessesCollection.Name)]
+public sealed class MultiWorkerProcessTests
+{
+    [Fact]
+    public async Task One_worker_process_with_nworkers_two_registers_two_workers_that_share_work()
+    {
+        await using var scheduler = ShoalProcess.Start(["scheduler", "--port", "0"]);
+        var address = await scheduler.WaitForSchedulerAddressAsync(E2E.Timeout);
+        await using var worker = ShoalProcess.Start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--name", "e2e-multi"]);
+        await using var client = await Client.ConnectAsync(address).WaitAsync(E2E.Timeout);
+        await client.WaitForWorkersAsync(2).WaitAsync(E2E.Timeout);
+        var names = (await client.GetClusterInfoAsync()).Workers.Select(w => w.Name).Order().ToArray();
+        names.ShouldBe(["e2e-multi-0", "e2e-multi-1"]);
+        foreach (var name in names)
+        {
+            var pinned = client.Submit(static () => (WorkerContext.Name!, Environment.ProcessId), new SubmitOptions { Workers = [name], Pure = false });
+            (await pinned.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe((name, worker.Id));
+        }
+
+        // A dependency made on one and used on the other crosses between them inside the process.
+        var made = client.Submit(static () => Enumerable.Range(0, 1000).ToArray(), new SubmitOptions { Workers = [names[0]] });
+        var used = client.Submit(static (int[] v) => v.Sum(), made, new SubmitOptions { Workers = [names[1]] });
+        (await used.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(499_500);
     }
 }

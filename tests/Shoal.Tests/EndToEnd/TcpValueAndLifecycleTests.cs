@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 
 namespace Shoal.Tests.EndToEnd;
@@ -37,6 +38,33 @@ public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
         var error = await Should.ThrowAsync<TaskException>(failing.ResultAsync().WaitAsync(E2E.Timeout));
         error.RemoteTypeName.ShouldBe(typeof(SensorException).FullName);
         error.RemoteMessage.ShouldBe("sensor s1 is broken");
+    }
+
+    private static (StringWriter Log, ILoggerFactory Loggers) WarningLog()
+    {
+        var log = new StringWriter();
+        var loggers = LoggerFactory.Create(b => b.AddProvider(new Shoal.Hosting.TextWriterLoggerProvider(TextWriter.Synchronized(log), LogLevel.Warning)));
+        return (log, loggers);
+    }
+
+    [Fact]
+    public async Task A_large_captured_value_still_works_but_draws_a_warning_that_suggests_scatter()
+    {
+        // (Made in a helper: a lambda here capturing the writer would share its closure with the
+        // task lambdas below, and a StringWriter cannot travel.)
+        var (log, loggers) = WarningLog();
+        using var disposeLoggers = loggers;
+        await using var client = await Client.ConnectAsync(_cluster.SchedulerAddress, new ClientOptions { LoggerFactory = loggers }).WaitAsync(E2E.Timeout);
+        var small = new[] { 1, 2, 3 };
+        (await client.Submit(() => small.Sum()).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(6);
+        log.ToString().ShouldNotContain("ScatterAsync");
+
+        var big = new long[1_000_000]; // 8 MB
+        big[^1] = 7;
+        (await client.Submit(() => big.Length + big[^1]).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(1_000_007L);
+        var warning = log.ToString();
+        warning.ShouldContain("ScatterAsync");
+        warning.ShouldContain(nameof(big));
     }
 
     [Fact]
@@ -165,6 +193,28 @@ public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
 
         seen.Order().ShouldBe(Enumerable.Range(0, 50).Select(x => x * 10));
         ys[7].Result.ShouldBe(70);
+    }
+
+    [Fact]
+    public async Task Several_clients_and_threads_submit_at_once()
+    {
+        var clients = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => _cluster.ConnectAsync()));
+        try
+        {
+            var totals = await Task.WhenAll(clients.SelectMany((client, ci) => Enumerable.Range(0, 2).Select(ti => Task.Run(async () =>
+            {
+                var seed = ci * 10 + ti;
+                var futures = new List<Future<int>>();
+                for (var i = 0; i < 300; i++) futures.Add(client.Submit(static (int s, int x) => s * 1000 + x, seed, i));
+                var sum = client.Submit(static (int[] v) => v.Sum(), futures);
+                return (seed, total: await sum.ResultAsync());
+            })))).WaitAsync(E2E.Timeout);
+            foreach (var (seed, total) in totals) total.ShouldBe(seed * 1000 * 300 + 299 * 300 / 2);
+        }
+        finally
+        {
+            foreach (var client in clients) await client.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -35,6 +35,11 @@ public sealed class TcpWorkerLossTests
             var (holder, sum) = await made.ResultAsync().WaitAsync(E2E.Timeout);
             sum.ShouldBe(4950);
 
+            // ...one finished there but never fetched by the client...
+            var unfetched = client.Submit(static (int n) => $"{n * 2}", 21, new SubmitOptions { Workers = [holder] , AllowOtherWorkers = true });
+            await foreach (var _ in client.AsCompleted([unfetched]).WithCancellation(new CancellationTokenSource(E2E.Timeout).Token)) { }
+            unfetched.Status.ShouldBe(FutureStatus.Finished);
+
             // ...and a task running there when it dies.
             var running = client.Submit(WaitForFile, dir, release, new SubmitOptions { Workers = [holder], AllowOtherWorkers = true });
             (await E2E.PollAsync(() => File.Exists(Path.Combine(dir, holder)), E2E.Timeout)).ShouldBeTrue("the task never started");
@@ -46,6 +51,7 @@ public sealed class TcpWorkerLossTests
             var dependent = client.Submit(static ((string Worker, int Sum) x) => $"{x.Sum}@{WorkerContext.Name}", made);
             (await dependent.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe($"4950@{survivor}");
             (await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout)).Workers.Select(w => w.Name).ShouldBe([survivor]);
+            (await unfetched.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe("42");
         }
         finally
         {
