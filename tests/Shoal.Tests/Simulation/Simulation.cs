@@ -57,6 +57,13 @@ internal sealed partial class Simulation
     /// <summary>Holds FreeKeys back until the inbox is drained even past later messages to the same worker, as SchedulerServer does today.</summary>
     public bool DeferFreeKeysLikeServer { get; init; }
 
+    /// <summary>
+    /// Lets a restarted worker listen on its predecessor's address (a fixed port). Off by default:
+    /// a gather that failed against the dead incarnation is then reported as missing data of the
+    /// live one, and the scheduler drops a holder that has the value (seed 7364).
+    /// </summary>
+    public bool AllowAddressReuse { get; init; }
+
     /// <summary>Fails on a stale task-done taken as a result (see StaleReportAccepted) instead of counting it.</summary>
     public bool StrictAboutStaleReports { get; init; }
 
