@@ -110,7 +110,9 @@ public sealed partial class SchedulerState
                 break;
             case TaskState.Processing or TaskState.Memory or TaskState.Waiting or TaskState.Queued or TaskState.NoWorker:
                 // It left processing on this worker with a FreeKeys (lost input, released, done elsewhere), which the
-                // worker gets after it sent this: it drops the value, so counting it as a holder would lose it.
+                // worker gets after it sent this: it drops the value, so counting it as a holder would lose it. A
+                // report from a run the scheduler no longer counted on (a stale reschedule moved it) is freed too.
+                if (!SetContains(r.HolderCount, r.Holder0, r.MoreHolders, worker)) Emit(SchedulerCommandKind.FreeKeys, worker, t);
                 break;
             default: // released or erred: nobody needs it
                 Emit(SchedulerCommandKind.FreeKeys, worker, t);

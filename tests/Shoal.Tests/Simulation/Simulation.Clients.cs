@@ -50,6 +50,7 @@ internal sealed partial class Simulation
             var chosen = Choose(pending, fraction);
             if (chosen.Length == 0) return;
             foreach (var k in chosen) c.CancelRequested.Add(k);
+            Count("cancel");
             Trace($"client {c.Id} cancels [{string.Join(", ", chosen)}]");
             SendToScheduler(c.ToScheduler, $"client {c.Id} cancel [{string.Join(", ", chosen)}]", () => _scheduler.CancelKeys(c.Id, chosen, _clock.Now));
         }
@@ -58,6 +59,7 @@ internal sealed partial class Simulation
             var chosen = Choose(c.Keys.Keys.ToList(), fraction);
             if (chosen.Length == 0) return;
             foreach (var k in chosen) c.Keys.Remove(k);
+            Count("release");
             Trace($"client {c.Id} releases [{string.Join(", ", chosen)}]");
             SendToScheduler(c.ToScheduler, $"client {c.Id} release [{string.Join(", ", chosen)}]", () => _scheduler.ReleaseKeys(c.Id, chosen, _clock.Now));
             MaybeLeave(c);
@@ -107,6 +109,7 @@ internal sealed partial class Simulation
             _ => false,
         };
         if (!explained) throw new SimInvariantException($"client {c.Id}: {key} erred with {error?.ToString() ?? "null"}, which it cannot have");
+        Count(error is WorkerKilledError ? "killed-worker-error" : "erred");
         c.Keys[key] = SimKeyStatus.Erred;
     }
 
@@ -115,6 +118,7 @@ internal sealed partial class Simulation
         if (!c.Keys.ContainsKey(key)) return;
         if (!c.CancelRequested.Any(a => _workload.DependsOn(key, a)))
             throw new SimInvariantException($"client {c.Id}: {key} cancelled though it cancelled neither it nor its dependencies");
+        Count("cancelled");
         c.Keys[key] = SimKeyStatus.Cancelled;
     }
 
@@ -126,6 +130,7 @@ internal sealed partial class Simulation
         c.Left = true;
         if (c.Plan.LeavesByDisconnecting)
         {
+            Count("client-disconnect");
             Trace($"client {c.Id} disconnects");
             c.FromScheduler.Broken = true;
             SendToScheduler(c.ToScheduler, $"client {c.Id} disconnected", () => _scheduler.RemoveClient(c.Id));

@@ -27,6 +27,7 @@ internal sealed partial class Simulation
             FromScheduler = NewLink($"s->w{id}"),
         };
         _workers.Add(w);
+        if (incarnation > 1) Count("restart");
         Trace($"start {w} at {address}");
         SendToScheduler(w.ToScheduler, $"{w} register", () => RegisterAtScheduler(w));
         _clock.After(FindMissingInterval * _rng.NextDouble(), () => FindMissing(w), periodic: true);
@@ -93,6 +94,9 @@ internal sealed partial class Simulation
         double roll = _rng.NextDouble();
         bool reschedule = roll < task.RescheduleProbability;
         bool fail = !reschedule && (task.Failure == SimFailure.Always || (task.Failure == SimFailure.Flaky && _rng.NextDouble() < task.FailProbability));
+        if (fail) Count("task-failure");
+        if (reschedule) Count("reschedule");
+        if (w.Spec.Slowness > 1) Count("slow-execution");
         Trace($"{w} execute {key}{(fail ? " (will fail)" : reschedule ? " (will reschedule)" : "")}");
         _clock.After(duration, () =>
         {
@@ -174,6 +178,7 @@ internal sealed partial class Simulation
         }
         else
         {
+            Count("gather-failure");
             OnWorker(w, $"gather-failure from {gather.PeerAddress}: {failure}", () => w.State.GatherFailure(gather.PeerAddress, gather.Keys, failure!, _clock.Now));
         }
     }
@@ -189,11 +194,13 @@ internal sealed partial class Simulation
         if (kind == SimFaultKind.Kill)
         {
             bool reset = _rng.Next(2) == 0;
+            Count("kill");
             Trace($"kill {w} ({(reset ? "reset" : "close")})");
             Die(w, notifyScheduler: true, reset);
         }
         else
         {
+            Count("drop-connection");
             Trace($"drop {w}'s scheduler connection");
             w.ToScheduler.Broken = true;
             w.FromScheduler.Broken = true;
@@ -237,7 +244,7 @@ internal sealed partial class Simulation
         _clock.After(0.05 + _rng.NextDouble() * 0.5, () =>
         {
             if (_finished) return;
-            StartWorker(w.Spec, _workload.ReuseAddressOnRestart ? w.Address : null);
+            StartWorker(w.Spec, AllowAddressReuse && _workload.ReuseAddressOnRestart ? w.Address : null);
         });
     }
 }

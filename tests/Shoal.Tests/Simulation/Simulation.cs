@@ -11,7 +11,8 @@ namespace Shoal.Tests.Simulation;
 /// <param name="Steps">Events run.</param>
 /// <param name="Executions">Task executions started.</param>
 /// <param name="SimulatedSeconds">Simulated time at the end.</param>
-internal sealed record SimResult(int Seed, string? Failure, ulong TraceHash, int Steps, int Executions, double SimulatedSeconds);
+/// <param name="Counts">How often each fault or notable event happened (kills, restarts, steals, ...).</param>
+internal sealed record SimResult(int Seed, string? Failure, ulong TraceHash, int Steps, int Executions, double SimulatedSeconds, IReadOnlyDictionary<string, int> Counts);
 
 /// <summary>
 /// Runs the real <see cref="SchedulerState"/> and several <see cref="WorkerState"/>s in one thread
@@ -55,6 +56,16 @@ internal sealed partial class Simulation
 
     /// <summary>Holds FreeKeys back until the inbox is drained even past later messages to the same worker, as SchedulerServer does today.</summary>
     public bool DeferFreeKeysLikeServer { get; init; }
+
+    /// <summary>
+    /// Lets a restarted worker listen on its predecessor's address (a fixed port). Off by default:
+    /// a gather that failed against the dead incarnation is then reported as missing data of the
+    /// live one, and the scheduler drops a holder that has the value (seed 7364).
+    /// </summary>
+    public bool AllowAddressReuse { get; init; }
+
+    /// <summary>Fails on a stale task-done taken as a result (see StaleReportAccepted) instead of counting it.</summary>
+    public bool StrictAboutStaleReports { get; init; }
 
     public Simulation(int seed)
     {
@@ -103,7 +114,7 @@ internal sealed partial class Simulation
                 if (_clock.Now > TimeLimit)
                     throw new SimInvariantException($"does not terminate within {TimeLimit} simulated seconds: {PendingSummary()}");
             }
-            return new SimResult(_seed, null, _hash, _steps, _executions, _clock.Now);
+            return new SimResult(_seed, null, _hash, _steps, _executions, _clock.Now, Counts());
         }
         catch (Exception e)
         {
@@ -113,7 +124,7 @@ internal sealed partial class Simulation
             message.AppendLine("last events:");
             foreach (var line in _recent) message.Append("  ").AppendLine(line);
             WriteTrace(message.ToString());
-            return new SimResult(_seed, message.ToString(), _hash, _steps, _executions, _clock.Now);
+            return new SimResult(_seed, message.ToString(), _hash, _steps, _executions, _clock.Now, Counts());
         }
     }
 
@@ -127,6 +138,16 @@ internal sealed partial class Simulation
             _clock.At(at, () => Fault(kind, name));
         }
         _clock.At(TickInterval, SchedulerTick, periodic: true);
+    }
+
+    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+
+    private void Count(string what) => _counts[what] = _counts.GetValueOrDefault(what) + 1;
+
+    private Dictionary<string, int> Counts()
+    {
+        var all = new Dictionary<string, int>(_counts, StringComparer.Ordinal) { ["stale-task-done"] = _staleReports };
+        return all;
     }
 
     private bool AllClientsLeft() => _clients.All(c => c.Left);
