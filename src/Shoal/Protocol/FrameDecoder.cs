@@ -151,7 +151,8 @@ internal sealed class FrameDecoder
                 _segmentBlocks[i] = -1;
                 continue;
             }
-            if (blockFill + length > SharedBlockSize)
+            // The first shared segment always opens a block (an empty one would otherwise find none).
+            if (_blockSizes.Count == 0 || blockFill + length > SharedBlockSize)
             {
                 _blockSizes.Add(0);
                 blockFill = 0;
