@@ -56,6 +56,18 @@ public static class WorkerHost
         var count = Math.Max(1, options.NWorkers);
         var baseName = options.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var host = HostLogging.FormatHost(options.ListenHost ?? "127.0.0.1");
+        if (options.Nanny)
+        {
+            // Each worker in its own process, restarted by its nanny (this process) when it dies.
+            var logger = loggers.CreateLogger("Shoal.Nanny");
+            var nannies = Enumerable.Range(0, count)
+                .Select(i => new Nanny(new NannySpec(options, count == 1 ? baseName : $"{baseName}-{i}"), logger, stdout).RunAsync(stop.Token))
+                .ToArray();
+            var codes = await Task.WhenAll(nannies).ConfigureAwait(false);
+            return codes.Max();
+        }
+
+        var underNanny = Environment.GetEnvironmentVariable(Nanny.NannyVariable) == "1";
         var workers = new List<WorkerServer>();
         try
         {
@@ -71,6 +83,7 @@ public static class WorkerHost
                     Resources = options.Resources,
                     DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
                     SpillDirectory = options.LocalDirectory,
+                    Nanny = underNanny,
                     LoggerFactory = loggers,
                 }, stop.Token).ConfigureAwait(false));
             }

@@ -34,6 +34,12 @@ internal sealed partial class SchedulerServer
         get { lock (_workers) return _workers.Values.Select(s => (s.Registration!.Name, s.LastHeartbeat)).ToArray(); }
     }
 
+    /// <summary>The registered workers' names and process ids (tests and diagnostics).</summary>
+    internal IReadOnlyList<(string Worker, int Pid)> WorkerProcesses
+    {
+        get { lock (_workers) return _workers.Values.Select(s => (s.Registration!.Name, s.Registration.Pid)).ToArray(); }
+    }
+
     /// <summary>TaskDone messages received: executions that completed, including repeated ones (tests).</summary>
     internal long TasksDone => Interlocked.Read(ref _tasksDone);
 
