@@ -61,7 +61,7 @@ public static class WorkerHost
             // Each worker in its own process, restarted by its nanny (this process) when it dies.
             var logger = loggers.CreateLogger("Shoal.Nanny");
             var nannies = Enumerable.Range(0, count)
-                .Select(i => new Nanny(new NannySpec(options, count == 1 ? baseName : $"{baseName}-{i}"), logger, stdout).RunAsync(stop.Token))
+                .Select(i => new Nanny(new NannySpec(options, count == 1 ? baseName : $"{baseName}-{i}", options.MemoryTerminateFraction), logger, stdout).RunAsync(stop.Token))
                 .ToArray();
             var codes = await Task.WhenAll(nannies).ConfigureAwait(false);
             return codes.Max();
@@ -84,6 +84,8 @@ public static class WorkerHost
                     DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
                     SpillDirectory = options.LocalDirectory,
                     Nanny = underNanny,
+                    MemoryTargetFraction = options.MemoryTargetFraction,
+                    MemoryPauseFraction = options.MemoryPauseFraction,
                     LoggerFactory = loggers,
                 }, stop.Token).ConfigureAwait(false));
             }

@@ -190,6 +190,12 @@ internal sealed class Nanny
             "--death-timeout", ((long)(o.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout).TotalMilliseconds).ToString(inv) + "ms",
         ];
         foreach (var arg in args) info.ArgumentList.Add(arg);
+        foreach (var (flag, value) in new[] { ("--memory-target-fraction", o.MemoryTargetFraction), ("--memory-pause-fraction", o.MemoryPauseFraction) })
+        {
+            info.ArgumentList.Add(flag);
+            info.ArgumentList.Add(value.ToString("R", inv));
+        }
+
         if (o.Resources.Count > 0)
         {
             info.ArgumentList.Add("--resources");
