@@ -20,13 +20,16 @@ internal sealed partial class SchedulerServer
     /// <summary>Completes when the scheduler had no client and no task for <see cref="SchedulerServerOptions.IdleTimeout"/>.</summary>
     public Task Idle => _idle.Task;
 
-    /// <summary>Workers removed so far, with the cause of each removal and when (scheduler clock, s).</summary>
-    internal IReadOnlyList<(string Worker, string Cause, double At)> Departures
+    /// <summary>
+    /// Workers removed so far: the cause of each removal, when (scheduler clock, s), and how many
+    /// results were lost with it (held by no other worker).
+    /// </summary>
+    internal IReadOnlyList<(string Worker, string Cause, double At, int Lost)> Departures
     {
         get { lock (_departures) return [.. _departures]; }
     }
 
-    private readonly List<(string Worker, string Cause, double At)> _departures = [];
+    private readonly List<(string Worker, string Cause, double At, int Lost)> _departures = [];
 
     /// <summary>The last heartbeat of each worker, by name (tests and diagnostics).</summary>
     internal IReadOnlyList<(string Worker, Heartbeat? Beat)> Heartbeats
@@ -171,8 +174,14 @@ internal sealed partial class SchedulerServer
 
         if (!known) return;
         var name = session.Registration!.Name;
+        var lost = 0;
+        foreach (var task in _state.HasWhat(session.Id))
+        {
+            if (_state.WhoHas(task).Length == 1) lost++;
+        }
+
         _state.RemoveWorker(session.Id, cause, now, expected);
-        lock (_departures) _departures.Add((name, cause, now));
+        lock (_departures) _departures.Add((name, cause, now, lost));
         if (_retiring.Remove(session.Id, out var retirement)) retirement.Finish(name);
         SchedulerLog.WorkerLeft(_logger, name, session.Registration.Address, cause);
     }
