@@ -52,7 +52,7 @@ public static class WorkerHost
     {
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        HostLogging.ExitWithParentIfAsked(stop);
+        var started = HostLogging.ExitWithParentIfAsked(stop);
         var count = Math.Max(1, options.NWorkers);
         var baseName = options.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var host = HostLogging.FormatHost(options.ListenHost ?? "127.0.0.1");
@@ -68,6 +68,19 @@ public static class WorkerHost
         }
 
         var underNanny = Environment.GetEnvironmentVariable(Nanny.NannyVariable) == "1";
+        if (!started.IsCompleted)
+        {
+            // A standby: do ahead what the first registration would pay for, then wait for the nanny's word.
+            StandbyWarmup.Run();
+            try
+            {
+                await started.WaitAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return 0; // not needed after all: the nanny stopped
+            }
+        }
         var workers = new List<WorkerServer>();
         try
         {
@@ -123,7 +136,7 @@ public static class LocalHost
     {
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        HostLogging.ExitWithParentIfAsked(stop);
+        _ = HostLogging.ExitWithParentIfAsked(stop);
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
         {
             Processes = true,
@@ -170,19 +183,30 @@ internal static class HostLogging
         }
     }
 
-    /// <summary>In a child started by a LocalCluster: exit when the parent's pipe on stdin closes.</summary>
-    public static void ExitWithParentIfAsked(CancellationTokenSource stop)
+    /// <summary>
+    /// In a child started by a LocalCluster or a nanny: exit when the parent's pipe on stdin
+    /// closes. A standby worker (<see cref="Nanny.StandbyVariable"/>) also waits for a "start"
+    /// line from its nanny before it joins: the returned task completes then (at once otherwise).
+    /// </summary>
+    public static Task ExitWithParentIfAsked(CancellationTokenSource stop)
     {
-        if (Environment.GetEnvironmentVariable(WorkerProcess.ParentWatchVariable) != "1") return;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Environment.GetEnvironmentVariable(Nanny.StandbyVariable) != "1") started.TrySetResult();
+        if (Environment.GetEnvironmentVariable(WorkerProcess.ParentWatchVariable) != "1")
+        {
+            started.TrySetResult();
+            return started.Task;
+        }
+
         var thread = new Thread(() =>
         {
             try
             {
-                using var stdin = Console.OpenStandardInput();
-                var buffer = new byte[256];
-                while (stdin.Read(buffer, 0, buffer.Length) > 0)
+                using var stdin = new StreamReader(Console.OpenStandardInput());
+                while (stdin.ReadLine() is { } line)
                 {
-                    // The parent never writes; anything read is ignored until end-of-file.
+                    // The parent writes only "start" (to a standby worker); the rest waits for end-of-file.
+                    if (line == "start") started.TrySetResult();
                 }
             }
             catch (IOException)
@@ -191,9 +215,11 @@ internal static class HostLogging
             }
 
             stop.Cancel();
+            started.TrySetCanceled();
         })
         { IsBackground = true, Name = "shoal-parent-watch" };
         thread.Start();
+        return started.Task;
     }
 
     /// <summary>The command that started this process, when it is the shoal CLI, to start workers the same way.</summary>

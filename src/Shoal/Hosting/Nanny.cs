@@ -11,7 +11,8 @@ namespace Shoal.Hosting;
 /// <param name="Options">The worker's options (the nanny passes them on, with <c>--no-nanny</c>).</param>
 /// <param name="Name">The worker's name, kept across restarts.</param>
 /// <param name="TerminateFraction">Of the memory limit: past it the nanny restarts the worker.</param>
-internal sealed record NannySpec(WorkerHostOptions Options, string Name, double TerminateFraction = 0.95);
+/// <param name="Standby">Keep a spare worker process started ahead, so that a restart is quick.</param>
+internal sealed record NannySpec(WorkerHostOptions Options, string Name, double TerminateFraction = 0.95, bool Standby = true);
 
 /// <summary>
 /// Runs one worker as a child process and keeps it alive: a worker that dies (a signal, a crash,
@@ -24,6 +25,9 @@ internal sealed class Nanny
 {
     /// <summary>Set in the worker's environment: it runs under a nanny (it says so when it registers).</summary>
     public const string NannyVariable = "SHOAL_NANNY";
+
+    /// <summary>Set in a spare worker's environment: started ahead, it joins when its nanny writes "start".</summary>
+    public const string StandbyVariable = "SHOAL_STANDBY";
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private readonly NannySpec _spec;
@@ -46,12 +50,65 @@ internal sealed class Nanny
         var deathTimeout = _spec.Options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout;
         var lastHealthy = Stopwatch.StartNew();
         var backoff = TimeSpan.Zero;
-        while (!cancellationToken.IsCancellationRequested)
+        Process? spare = null;
+        try
         {
-            using var process = StartWorker();
-            Starts++;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                using var process = TakeSpare(ref spare) ?? StartWorker(standby: false);
+                Starts++;
+                // The next one warms up while this one works: a restart then costs no process start.
+                if (_spec.Standby) spare = StartWorker(standby: true);
+                var code = await SuperviseAsync(process, lastHealthy, deathTimeout, backoff, cancellationToken).ConfigureAwait(false);
+                if (code is { } exit) return exit;
+                backoff = _backoff;
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (spare is not null)
+            {
+                await StopAsync(spare).ConfigureAwait(false);
+                spare.Dispose();
+            }
+        }
+    }
+
+    private TimeSpan _backoff;
+
+    /// <summary>The spare, told to join; null when there is none (or it died).</summary>
+    private static Process? TakeSpare(ref Process? spare)
+    {
+        var taken = spare;
+        spare = null;
+        if (taken is null) return null;
+        try
+        {
+            if (!taken.HasExited)
+            {
+                taken.StandardInput.WriteLine("start");
+                taken.StandardInput.Flush();
+                return taken;
+            }
+        }
+        catch (IOException)
+        {
+            // It died meanwhile.
+        }
+
+        taken.Dispose();
+        return null;
+    }
+
+    /// <summary>Watches one worker until it ends; the exit code to end the nanny with, or null to restart.</summary>
+    private async Task<int?> SuperviseAsync(Process process, Stopwatch lastHealthy, TimeSpan deathTimeout, TimeSpan backoff, CancellationToken cancellationToken)
+    {
+        {
             var running = Stopwatch.StartNew();
             var cause = await WatchAsync(process, cancellationToken).ConfigureAwait(false);
+            _backoff = TimeSpan.Zero;
             if (cause is null) return 0; // cancelled: the worker was asked to stop
             if (running.Elapsed > TimeSpan.FromSeconds(2)) lastHealthy.Restart();
             if (cause.Value.Normal)
@@ -69,14 +126,14 @@ internal sealed class Nanny
             }
 
             // Quick restarts, slower when the worker dies at once again and again.
-            backoff = running.Elapsed > TimeSpan.FromSeconds(2) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Min(2000, Math.Max(100, backoff.TotalMilliseconds * 2)));
-            if (backoff > TimeSpan.Zero)
+            _backoff = running.Elapsed > TimeSpan.FromSeconds(2) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Min(2000, Math.Max(100, backoff.TotalMilliseconds * 2)));
+            if (_backoff > TimeSpan.Zero)
             {
-                try { await Task.Delay(backoff, cancellationToken).ConfigureAwait(false); } catch (OperationCanceledException) { return 0; }
+                try { await Task.Delay(_backoff, cancellationToken).ConfigureAwait(false); } catch (OperationCanceledException) { return 0; }
             }
-        }
 
-        return 0;
+            return null;
+        }
     }
 
     /// <summary>Waits for the worker to die or pass its memory limit; null when cancelled (the worker is stopped then).</summary>
@@ -175,7 +232,7 @@ internal sealed class Nanny
         }
     }
 
-    private Process StartWorker()
+    private Process StartWorker(bool standby)
     {
         var o = _spec.Options;
         var (file, prefix) = WorkerCommandLocator.Resolve(Environment.GetEnvironmentVariable("SHOAL_CLI") ?? HostLogging.OwnWorkerCommand());
@@ -217,6 +274,7 @@ internal sealed class Nanny
         // The worker exits when our pipe on its stdin closes: it never outlives its nanny.
         info.Environment[WorkerProcess.ParentWatchVariable] = "1";
         info.Environment[NannyVariable] = "1";
+        if (standby) info.Environment[StandbyVariable] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker process '{file}'.");
         return process;
     }
