@@ -17,13 +17,17 @@ internal sealed class WorkerCommand
     private readonly Option<string?> listenHost = CliOptions.Host("--host", "Address to listen on for peers (default: the one that reaches the scheduler)", null);
     private readonly SecurityFlags security = new();
     private readonly Option<string?> localDirectory = new("--local-directory") { Description = "Directory for spilled results (default: the system temp directory)", HelpName = "DIR" };
+    private readonly Option<double> memoryTarget = CliOptions.Fraction("--memory-target-fraction", "Spill results to disk past this fraction of the memory limit (0: never)", WorkerHostOptions.Defaults.MemoryTargetFraction);
+    private readonly Option<double> memoryPause = CliOptions.Fraction("--memory-pause-fraction", "Start no new tasks past this fraction of the memory limit in process memory (0: never)", WorkerHostOptions.Defaults.MemoryPauseFraction);
+    private readonly Option<double> memoryTerminate = CliOptions.Fraction("--memory-terminate-fraction", "The nanny restarts the worker past this fraction of the memory limit (0: never)", WorkerHostOptions.Defaults.MemoryTerminateFraction);
     private readonly Option<bool> noNanny = new("--no-nanny") { Description = "Run the worker directly, without a nanny process that restarts it when it dies" };
 
     public WorkerCommand(CliContext context)
     {
         Command = new Command("worker", "Run workers that join a scheduler")
         {
-            address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost, localDirectory, noNanny,
+            address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost, localDirectory,
+            memoryTarget, memoryPause, memoryTerminate, noNanny,
         };
         foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
@@ -46,5 +50,8 @@ internal sealed class WorkerCommand
         Security = security.ToSecurity(parse),
         LocalDirectory = parse.GetValue(localDirectory),
         Nanny = !parse.GetValue(noNanny),
+        MemoryTargetFraction = parse.GetValue(memoryTarget),
+        MemoryPauseFraction = parse.GetValue(memoryPause),
+        MemoryTerminateFraction = parse.GetValue(memoryTerminate),
     };
 }

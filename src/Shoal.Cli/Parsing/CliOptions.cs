@@ -62,6 +62,29 @@ internal static class CliOptions
             }),
         };
 
+    /// <summary>A fraction from 0 to 1 (e.g. 0.6, or 60%).</summary>
+    public static Option<double> Fraction(string name, string description, double defaultValue) =>
+        new(name)
+        {
+            Description = description,
+            HelpName = "FRACTION",
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result => ParseWith(result, name, defaultValue, (string text, out double value, out string? error) =>
+            {
+                error = null;
+                var percent = text.EndsWith('%');
+                if (!double.TryParse(percent ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
+                {
+                    error = "not a number";
+                    return false;
+                }
+
+                if (percent) value /= 100;
+                if (value is < 0 or > 1) error = "must be between 0 and 1";
+                return error is null;
+            }),
+        };
+
     /// <summary>A TCP port, 0 meaning "any free port".</summary>
     public static Option<int> Port(string name, string description, int defaultValue) =>
         new(name)

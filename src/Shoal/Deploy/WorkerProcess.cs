@@ -68,6 +68,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
         foreach (var arg in prefix) info.ArgumentList.Add(arg);
         info.ArgumentList.Add("worker");
         info.ArgumentList.Add(spec.SchedulerAddress);
+        // The cluster itself watches its worker processes.
+        info.ArgumentList.Add("--no-nanny");
         info.ArgumentList.Add("--nthreads");
         info.ArgumentList.Add(spec.NThreads.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add("--name");

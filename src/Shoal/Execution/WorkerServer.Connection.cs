@@ -118,6 +118,7 @@ internal sealed partial class WorkerServer
     {
         var held = _state.DataKeys.ToArray();
         _state = NewState();
+        if (_pausedSince >= 0) Apply(_state.Pause()); // still short of memory
         if (held.Length > 0) Apply(_state.DataPut(held, Now));
         var keep = new HashSet<string>(held.Select(h => h.Key), StringComparer.Ordinal);
         foreach (var key in _store.Keys)

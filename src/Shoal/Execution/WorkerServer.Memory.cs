@@ -7,6 +7,7 @@ internal sealed partial class WorkerServer
 {
     private static readonly TimeSpan MemoryCheckInterval = TimeSpan.FromMilliseconds(100);
     private double _pausedSince = -1;
+    private double _lastCollect;
 
     /// <summary>True while paused for memory (tests and diagnostics).</summary>
     internal bool IsPausedForMemory => _pausedSince >= 0;
@@ -42,10 +43,15 @@ internal sealed partial class WorkerServer
                 Apply(_state.Pause());
             }
 
-            // Spilled values and garbage only leave the process once collected.
+            // Spilled values and garbage only leave the process once collected (a full collection
+            // at most once a second: it is not free).
             _store.SpillAll();
-            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            rss = ProcessMemory.ResidentBytes();
+            if (Now - _lastCollect > 1)
+            {
+                _lastCollect = Now;
+                GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                rss = ProcessMemory.ResidentBytes();
+            }
         }
 
         // Resume under the threshold; or when nothing here is left to free (the rest is not ours to

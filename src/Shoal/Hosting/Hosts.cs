@@ -60,10 +60,35 @@ public static class WorkerHost
     {
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        HostLogging.ExitWithParentIfAsked(stop);
+        var started = HostLogging.ExitWithParentIfAsked(stop);
         var count = Math.Max(1, options.NWorkers);
         var baseName = options.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var host = HostLogging.FormatHost(options.ListenHost ?? "127.0.0.1");
+        if (options.Nanny)
+        {
+            // Each worker in its own process, restarted by its nanny (this process) when it dies.
+            var logger = loggers.CreateLogger("Shoal.Nanny");
+            var nannies = Enumerable.Range(0, count)
+                .Select(i => new Nanny(new NannySpec(options, count == 1 ? baseName : $"{baseName}-{i}", options.MemoryTerminateFraction), logger, stdout).RunAsync(stop.Token))
+                .ToArray();
+            var codes = await Task.WhenAll(nannies).ConfigureAwait(false);
+            return codes.Max();
+        }
+
+        var underNanny = Environment.GetEnvironmentVariable(Nanny.NannyVariable) == "1";
+        if (!started.IsCompleted)
+        {
+            // A standby: do ahead what the first registration would pay for, then wait for the nanny's word.
+            StandbyWarmup.Run();
+            try
+            {
+                await started.WaitAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return 0; // not needed after all: the nanny stopped
+            }
+        }
         var workers = new List<WorkerServer>();
         try
         {
@@ -79,6 +104,9 @@ public static class WorkerHost
                     Resources = options.Resources,
                     DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
                     SpillDirectory = options.LocalDirectory,
+                    Nanny = underNanny,
+                    MemoryTargetFraction = options.MemoryTargetFraction,
+                    MemoryPauseFraction = options.MemoryPauseFraction,
                     LoggerFactory = loggers,
                     Security = options.Security,
                 }, stop.Token).ConfigureAwait(false));
@@ -117,7 +145,7 @@ public static class LocalHost
     {
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        HostLogging.ExitWithParentIfAsked(stop);
+        _ = HostLogging.ExitWithParentIfAsked(stop);
         var security = SecurityOptions.TemporaryToken();
         IDisposable? tokenFile = null;
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
@@ -171,19 +199,30 @@ internal static class HostLogging
         }
     }
 
-    /// <summary>In a child started by a LocalCluster: exit when the parent's pipe on stdin closes.</summary>
-    public static void ExitWithParentIfAsked(CancellationTokenSource stop)
+    /// <summary>
+    /// In a child started by a LocalCluster or a nanny: exit when the parent's pipe on stdin
+    /// closes. A standby worker (<see cref="Nanny.StandbyVariable"/>) also waits for a "start"
+    /// line from its nanny before it joins: the returned task completes then (at once otherwise).
+    /// </summary>
+    public static Task ExitWithParentIfAsked(CancellationTokenSource stop)
     {
-        if (Environment.GetEnvironmentVariable(WorkerProcess.ParentWatchVariable) != "1") return;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Environment.GetEnvironmentVariable(Nanny.StandbyVariable) != "1") started.TrySetResult();
+        if (Environment.GetEnvironmentVariable(WorkerProcess.ParentWatchVariable) != "1")
+        {
+            started.TrySetResult();
+            return started.Task;
+        }
+
         var thread = new Thread(() =>
         {
             try
             {
-                using var stdin = Console.OpenStandardInput();
-                var buffer = new byte[256];
-                while (stdin.Read(buffer, 0, buffer.Length) > 0)
+                using var stdin = new StreamReader(Console.OpenStandardInput());
+                while (stdin.ReadLine() is { } line)
                 {
-                    // The parent never writes; anything read is ignored until end-of-file.
+                    // The parent writes only "start" (to a standby worker); the rest waits for end-of-file.
+                    if (line == "start") started.TrySetResult();
                 }
             }
             catch (IOException)
@@ -192,9 +231,11 @@ internal static class HostLogging
             }
 
             stop.Cancel();
+            started.TrySetCanceled();
         })
         { IsBackground = true, Name = "shoal-parent-watch" };
         thread.Start();
+        return started.Task;
     }
 
     /// <summary>The command that started this process, when it is the shoal CLI, to start workers the same way.</summary>

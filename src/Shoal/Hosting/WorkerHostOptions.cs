@@ -42,6 +42,18 @@ public sealed record WorkerHostOptions
     /// <summary>The death timeout when none is given: 60 s.</summary>
     public static TimeSpan DefaultDeathTimeout { get; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Fraction of the memory limit past which results spill to disk (0: never). Default 0.6.</summary>
+    public double MemoryTargetFraction { get; init; } = 0.6;
+
+    /// <summary>Fraction of the memory limit, in process memory, past which the worker starts no new tasks (0: never). Default 0.8.</summary>
+    public double MemoryPauseFraction { get; init; } = 0.8;
+
+    /// <summary>Fraction of the memory limit past which the nanny restarts the worker (0: never). Default 0.95.</summary>
+    public double MemoryTerminateFraction { get; init; } = 0.95;
+
+    /// <summary>Options with every default (for the CLI's help).</summary>
+    internal static WorkerHostOptions Defaults { get; } = new() { SchedulerAddress = "" };
+
     /// <summary>Directory for spilled results (a fresh one per worker under it); null: the system temp directory.</summary>
     public string? LocalDirectory { get; init; }
 

@@ -11,7 +11,11 @@ internal sealed partial class SchedulerServer
 {
     private readonly Dictionary<int, Retirement> _retiring = new();
     private readonly Dictionary<int, (Session Session, string Reason, double Deadline)> _awaitingNanny = new();
-    private readonly Dictionary<string, string> _nannyCauses = new(StringComparer.Ordinal);
+    // Causes nannies reported before the scheduler noticed the death: name -> (cause, when).
+    private readonly Dictionary<string, (string Cause, double At)> _nannyCauses = new(StringComparer.Ordinal);
+
+    /// <summary>How long a nanny's early report stays applicable to the next departure of that name.</summary>
+    private const double NannyCauseLifetime = 10;
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private double _idleSince = -1;
     private double _nextRetirementCheck;
@@ -20,18 +24,27 @@ internal sealed partial class SchedulerServer
     /// <summary>Completes when the scheduler had no client and no task for <see cref="SchedulerServerOptions.IdleTimeout"/>.</summary>
     public Task Idle => _idle.Task;
 
-    /// <summary>Workers removed so far, with the cause of each removal and when (scheduler clock, s).</summary>
-    internal IReadOnlyList<(string Worker, string Cause, double At)> Departures
+    /// <summary>
+    /// Workers removed so far: the cause of each removal, when (scheduler clock, s), and how many
+    /// results were lost with it (held by no other worker).
+    /// </summary>
+    internal IReadOnlyList<(string Worker, string Cause, double At, int Lost)> Departures
     {
         get { lock (_departures) return [.. _departures]; }
     }
 
-    private readonly List<(string Worker, string Cause, double At)> _departures = [];
+    private readonly List<(string Worker, string Cause, double At, int Lost)> _departures = [];
 
     /// <summary>The last heartbeat of each worker, by name (tests and diagnostics).</summary>
     internal IReadOnlyList<(string Worker, Heartbeat? Beat)> Heartbeats
     {
         get { lock (_workers) return _workers.Values.Select(s => (s.Registration!.Name, s.LastHeartbeat)).ToArray(); }
+    }
+
+    /// <summary>The registered workers' names and process ids (tests and diagnostics).</summary>
+    internal IReadOnlyList<(string Worker, int Pid)> WorkerProcesses
+    {
+        get { lock (_workers) return _workers.Values.Select(s => (s.Registration!.Name, s.Registration.Pid)).ToArray(); }
     }
 
     /// <summary>TaskDone messages received: executions that completed, including repeated ones (tests).</summary>
@@ -107,7 +120,7 @@ internal sealed partial class SchedulerServer
     private void WorkerDisconnected(Session session, string reason, double now)
     {
         var cause = $"connection lost ({reason})";
-        if (session.Registration is { } r && _nannyCauses.Remove(r.Name, out var reported)) cause = reported;
+        if (session.Registration is { } r && TakeNannyCause(r.Name, now) is { } reported) cause = reported;
         else if (session.Registration is { Nanny: true } && !_stopping.IsCancellationRequested && _workers.ContainsKey(session.Id))
         {
             _awaitingNanny[session.Id] = (session, cause, now + _options.NannyReportGrace.TotalSeconds);
@@ -124,13 +137,16 @@ internal sealed partial class SchedulerServer
         lock (_workers) session = _workers.Values.FirstOrDefault(s => s.Registration!.Name == died.Name);
         if (session is null)
         {
-            _nannyCauses[died.Name] = died.Cause; // its connection has not closed yet, or it never registered
+            _nannyCauses[died.Name] = (died.Cause, now); // the scheduler has not seen it die yet, or it never registered
             return;
         }
 
         RemoveWorkerSession(session, died.Cause, now, expected: false);
         _ = session.Connection.CloseAsync("reported dead by its nanny: " + died.Cause).AsTask();
     }
+
+    private string? TakeNannyCause(string name, double now) =>
+        _nannyCauses.Remove(name, out var reported) && now - reported.At < NannyCauseLifetime ? reported.Cause : null;
 
     /// <summary>A worker registers under the name of one still registered: the old one is gone.</summary>
     private void ReplacePreviousRegistration(Session session, RegisterWorker registration, double now)
@@ -141,8 +157,7 @@ internal sealed partial class SchedulerServer
         var r = previous.Registration!;
         var sameProcess = r.Pid == registration.Pid && r.Host == registration.Host;
         var cause = sameProcess ? "reconnected"
-            : _nannyCauses.Remove(registration.Name, out var reported) ? reported
-            : "replaced by a new worker of the same name";
+            : TakeNannyCause(registration.Name, now) ?? "replaced by a new worker of the same name";
         RemoveWorkerSession(previous, cause, now, expected: sameProcess);
         _ = previous.Connection.CloseAsync("replaced by a new registration of " + registration.Name).AsTask();
     }
@@ -165,8 +180,14 @@ internal sealed partial class SchedulerServer
 
         if (!known) return;
         var name = session.Registration!.Name;
+        var lost = 0;
+        foreach (var task in _state.HasWhat(session.Id))
+        {
+            if (_state.WhoHas(task).Length == 1) lost++;
+        }
+
         _state.RemoveWorker(session.Id, cause, now, expected);
-        lock (_departures) _departures.Add((name, cause, now));
+        lock (_departures) _departures.Add((name, cause, now, lost));
         if (_retiring.Remove(session.Id, out var retirement)) retirement.Finish(name);
         SchedulerLog.WorkerLeft(_logger, name, session.Registration.Address, cause);
     }

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Shoal.Scheduling;
+using Xunit.Abstractions;
+
+namespace Shoal.Tests.Resilience;
+
+public class NannyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_task_that_exhausts_memory_again_and_again_errs_with_the_cause_and_the_restarted_worker_runs_the_next_graph()
+    {
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
+        {
+            ListenAddress = "tcp://127.0.0.1:0",
+            Config = new SchedulerConfig { AllowedFailures = 2 },
+        });
+        var name = $"nanny-{Guid.NewGuid().ToString("N")[..6]}";
+        using var nanny = StartNannyProcess(scheduler.Address, name, "--memory-limit", "400MB");
+        try
+        {
+            await Eventually.HoldsAsync(() => scheduler.WorkerCount == 1, TimeSpan.FromSeconds(60), "the worker registers");
+            await using var client = await Client.ConnectAsync(scheduler.Address);
+
+            var hog = client.Submit(static () =>
+            {
+                var blocks = new List<byte[]>();
+                for (var i = 0; i < 400; i++) // 4 GB at most: the nanny stops it long before
+                {
+                    var block = new byte[10_000_000];
+                    block.AsSpan().Fill(1);
+                    blocks.Add(block);
+                }
+
+                return blocks.Count;
+            });
+
+            var error = await Should.ThrowAsync<TaskException>(() => hog.ResultAsync().WaitAsync(TimeSpan.FromSeconds(120)));
+            output.WriteLine(error.Message);
+            error.RemoteTypeName.ShouldBe("Shoal.WorkerKilledException");
+            error.RemoteMessage.ShouldContain("3 different workers");
+            error.RemoteMessage.ShouldContain("terminate threshold");
+            error.RemoteMessage.ShouldContain(name);
+
+            // The same worker, restarted once more, runs the next graph.
+            var squares = client.Map(static (int x) => x * x, Enumerable.Range(0, 100));
+            (await Task.WhenAll(squares.Select(f => f.ResultAsync())).WaitAsync(TimeSpan.FromSeconds(60))).ShouldBe(Enumerable.Range(0, 100).Select(x => x * x));
+            scheduler.WorkerProcesses.ShouldHaveSingleItem().Worker.ShouldBe(name);
+        }
+        finally
+        {
+            await StopAsync(nanny);
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_killed_by_a_signal_is_restarted_under_its_name_and_the_cause_is_reported()
+    {
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
+        var name = $"nanny-{Guid.NewGuid().ToString("N")[..6]}";
+        using var nanny = StartNannyProcess(scheduler.Address, name);
+        try
+        {
+            await Eventually.HoldsAsync(() => scheduler.WorkerCount == 1, TimeSpan.FromSeconds(60), "the worker registers");
+            var first = scheduler.WorkerProcesses.ShouldHaveSingleItem();
+            first.Pid.ShouldNotBe(nanny.Id, "the worker runs in a child of the nanny");
+
+            var clock = Stopwatch.StartNew();
+            Process.GetProcessById(first.Pid).Kill();
+            await Eventually.HoldsAsync(() => scheduler.WorkerProcesses is [var w] && w.Pid != first.Pid, TimeSpan.FromSeconds(60), "the restarted worker registers");
+            output.WriteLine($"restarted worker registered {clock.Elapsed.TotalMilliseconds:0} ms after the kill");
+
+            scheduler.WorkerProcesses.ShouldHaveSingleItem().Worker.ShouldBe(name);
+            var departure = scheduler.Departures.ShouldHaveSingleItem();
+            departure.Worker.ShouldBe(name);
+            departure.Cause.ShouldContain("signal 9");
+        }
+        finally
+        {
+            await StopAsync(nanny);
+        }
+    }
+
+    /// <summary>Starts <c>shoal worker</c> (with its nanny, the default) as a child of the test.</summary>
+    private static Process StartNannyProcess(string scheduler, string name, params string[] more)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "Shoal.Cli.dll");
+        var info = new ProcessStartInfo(WorkerCommandLocator.DotnetHost()) { RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var arg in new[] { cli, "worker", scheduler, "--nthreads", "1", "--name", name, "--death-timeout", "20s" }.Concat(more)) info.ArgumentList.Add(arg);
+        info.Environment[WorkerProcess.ParentWatchVariable] = "1";
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Closes the nanny's stdin (it stops its worker and exits); kills what is left after a while.</summary>
+    private static async Task StopAsync(Process nanny)
+    {
+        if (nanny.HasExited) return;
+        nanny.StandardInput.Close();
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await nanny.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            nanny.Kill(entireProcessTree: true);
+            throw new TimeoutException("the nanny did not exit when its stdin closed");
+        }
+    }
+}
