@@ -102,10 +102,11 @@ public sealed class ThroughputBenchmark : IBenchmark
                         CpuWorkers = workersCpu,
                         GcPause = (GC.GetTotalPauseDuration() - gcPause).TotalSeconds,
                         AllocatedBytes = GC.GetTotalAllocatedBytes() - allocated,
+                        HeapAtLastGcBytes = GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes,
                     };
                     runs.Add(run);
                     Console.Error.WriteLine($"{name} rep {rep}: {run.Seconds:0.000}s ({run.Tasks / run.Seconds:0} tasks/s); CPU s: client+scheduler {here:0.000}, workers {workersCpu:0.000}; "
-                                            + $"client+scheduler GC: {run.GcPause:0.000}s paused, {GC.CollectionCount(0) - gen0} gen0 / {GC.CollectionCount(2) - gen2} gen2, {run.AllocatedBytes / run.Tasks:N0} B allocated per task");
+                                            + $"client+scheduler GC: {run.GcPause:0.000}s paused, {GC.CollectionCount(0) - gen0} gen0 / {GC.CollectionCount(2) - gen2} gen2, {run.AllocatedBytes / run.Tasks:N0} B allocated per task, heap {run.HeapAtLastGcBytes / 1e6:N0} MB at the last GC");
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -137,7 +138,7 @@ public sealed class ThroughputBenchmark : IBenchmark
     /// chain), and CPU seconds spent meanwhile by this process (client and scheduler) and by the
     /// worker processes together.
     /// </summary>
-    private sealed record Run(double Seconds, int Tasks, double? BuildSeconds = null, double CpuHere = 0, double CpuWorkers = 0, double GcPause = 0, long AllocatedBytes = 0);
+    private sealed record Run(double Seconds, int Tasks, double? BuildSeconds = null, double CpuHere = 0, double CpuWorkers = 0, double GcPause = 0, long AllocatedBytes = 0, long HeapAtLastGcBytes = 0);
 
     /// <summary>CPU time of this process and of the worker processes (user + system).</summary>
     private sealed class CpuMeter(IReadOnlyList<int> workerPids)
@@ -261,6 +262,7 @@ public sealed class ThroughputBenchmark : IBenchmark
         output["cpu_s_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.CpuHere).ToArray()), 4);
         output["cpu_s_workers_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.CpuWorkers).ToArray()), 4);
         output["gc_pause_s_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.GcPause).ToArray()), 4);
+        output["heap_mb_at_last_gc_client_scheduler_max"] = Math.Round(runs.Max(r => r.HeapAtLastGcBytes) / 1e6);
         output["allocated_bytes_per_task_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => (double)r.AllocatedBytes / r.Tasks).ToArray()));
         if (runs[0].BuildSeconds is not null)
         {
