@@ -30,10 +30,11 @@ public static class SchedulerHost
             IdleTimeout = options.IdleTimeout,
         }, cancellationToken).ConfigureAwait(false);
         using var tokenFile = options.Security is null && security is not null
-            ? Security.LocalTokenFile.Write(scheduler.Address, security, loggers)
+            ? Security.LocalTokenFile.Write(scheduler.Address, security)
             : null;
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (tokenFile is not null) Security.LocalTokenFile.LogWritten(scheduler.Address, loggers);
         var shutdown = HostLogging.WaitForShutdownAsync(cancellationToken);
         if (await Task.WhenAny(shutdown, scheduler.Idle).ConfigureAwait(false) == scheduler.Idle)
         {
@@ -163,9 +164,10 @@ public static class LocalHost
             {
                 // Other programs of this user on this machine find the cluster's token by its address, as with
                 // `shoal scheduler`; written before the address is printed, so whoever reads it can connect at once.
-                tokenFile = Security.LocalTokenFile.Write(address, security, loggers);
+                tokenFile = Security.LocalTokenFile.Write(address, security);
                 stdout.WriteLine($"Scheduler at: {address}");
                 stdout.Flush();
+                if (tokenFile is not null) Security.LocalTokenFile.LogWritten(address, loggers);
             },
         }, stop.Token).ConfigureAwait(false);
         using var deleteTokenFile = tokenFile;

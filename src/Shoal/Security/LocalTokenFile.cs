@@ -11,12 +11,17 @@ internal static class LocalTokenFile
         insecure || ListenerPolicy.IsPlaintextOffLoopback(listenAddress, null) ? null : SecurityOptions.TemporaryToken();
 
     /// <summary>Writes the token file for <paramref name="address"/> (mode 0600); dispose to delete it.</summary>
-    public static IDisposable? Write(string address, SecurityOptions security, ILoggerFactory loggers)
+    /// <remarks>Logs nothing: hosts print the scheduler's address first, then call <see cref="LogWritten"/>.</remarks>
+    public static IDisposable? Write(string address, SecurityOptions security)
     {
         var path = LocalCredentials.TokenFilePath(address);
         if (path is null || security.TokenFor(Role.Scheduler) is not { } token) return null;
-        var file = LocalCredentials.WriteTokenFile(address, token);
-        SecurityLog.TokenFileWritten(loggers.CreateLogger("Shoal.Security"), path);
-        return file;
+        return LocalCredentials.WriteTokenFile(address, token);
+    }
+
+    /// <summary>Says where the token file of <paramref name="address"/> is (never what it holds).</summary>
+    public static void LogWritten(string address, ILoggerFactory loggers)
+    {
+        if (LocalCredentials.TokenFilePath(address) is { } path) SecurityLog.TokenFileWritten(loggers.CreateLogger("Shoal.Security"), path);
     }
 }

@@ -105,7 +105,7 @@ public sealed class LocalProcessClusterTests
     }
 }
 
-/// <summary>One <c>shoal worker --nworkers 2</c> process serving as two workers.</summary>
+/// <summary>One <c>shoal worker --nworkers 2</c> command starting two workers (each in its own process under the nanny, as Dask's).</summary>
 [Collection(RealProcessesCollection.Name)]
 public sealed class MultiWorkerProcessTests
 {
@@ -119,15 +119,41 @@ public sealed class MultiWorkerProcessTests
         await client.WaitForWorkersAsync(2).WaitAsync(E2E.Timeout);
         var names = (await client.GetClusterInfoAsync()).Workers.Select(w => w.Name).Order().ToArray();
         names.ShouldBe(["e2e-multi-0", "e2e-multi-1"]);
+        var pids = new HashSet<int>();
         foreach (var name in names)
         {
             var pinned = client.Submit(static () => (WorkerContext.Name!, Environment.ProcessId), new SubmitOptions { Workers = [name], Pure = false });
-            (await pinned.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe((name, worker.Id));
+            var (ranOn, pid) = await pinned.ResultAsync().WaitAsync(E2E.Timeout);
+            ranOn.ShouldBe(name);
+            pids.Add(pid);
         }
 
-        // A dependency made on one and used on the other crosses between them inside the process.
+        // Both workers descend from the one command (directly, or through their nannies).
+        pids.Count.ShouldBe(2);
+        foreach (var pid in pids) IsDescendantOf(pid, worker.Id).ShouldBeTrue($"worker process {pid} is not a descendant of {worker.Id}");
+
+        // A dependency made on one and used on the other crosses between them.
         var made = client.Submit(static () => Enumerable.Range(0, 1000).ToArray(), new SubmitOptions { Workers = [names[0]] });
         var used = client.Submit(static (int[] v) => v.Sum(), made, new SubmitOptions { Workers = [names[1]] });
         (await used.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(499_500);
+    }
+
+    private static bool IsDescendantOf(int pid, int ancestor)
+    {
+        for (var current = pid; current > 1;)
+        {
+            if (current == ancestor) return true;
+            try
+            {
+                var text = File.ReadAllText($"/proc/{current}/stat");
+                current = int.Parse(text[(text.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 }
