@@ -7,7 +7,9 @@ namespace Shoal.Tests.Simulation;
 /// The deterministic simulation: thousands of seeded scenarios (workers dying, dropping their
 /// connection and restarting, slow workers, stealing, retries and failures, clients cancelling,
 /// releasing and leaving) with every invariant checked after every event. A failure names its
-/// seed; <see cref="Replay"/> runs it again, event for event.
+/// seed; <see cref="Replay"/> runs it again, event for event. Environment: SHOAL_SIM_SEEDS (how
+/// many seeds, default 2000), SHOAL_SIM_FIRST (first seed), SHOAL_SIM_TRACE (a directory: each
+/// failing seed's whole event trace is written there as seed-N.txt).
 /// </summary>
 public class SimulationTests(ITestOutputHelper output)
 {
