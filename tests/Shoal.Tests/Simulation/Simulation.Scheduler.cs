@@ -128,15 +128,13 @@ internal sealed partial class Simulation
     }
 
     /// <summary>
-    /// SchedulerServer sends Compute and StealRequest at once but FreeKeys only when its inbox is
-    /// drained, so a key freed and then computed again on one worker within one batch arrives as
-    /// compute, then free: the worker drops what the scheduler believes it holds (seed 156). The
-    /// harness sends a worker's pending frees before any other message to it (keeping the state's
-    /// command order) unless <see cref="DeferFreeKeysLikeServer"/> reproduces the server as it is.
+    /// As SchedulerServer does: a worker's pending frees go out before any other message to it,
+    /// so a key freed and then computed again on one worker arrives in that order (seed 156 found
+    /// the server sending the frees last, after the new compute).
     /// </summary>
     private void FlushFreeKeysBefore(SimWorker w)
     {
-        if (!DeferFreeKeysLikeServer && _pendingFrees.Remove(w.Id, out var keys)) SendFreeKeys(w.Id, keys);
+        if (_pendingFrees.Remove(w.Id, out var keys)) SendFreeKeys(w.Id, keys);
     }
 
     private void FlushFreeKeys()

