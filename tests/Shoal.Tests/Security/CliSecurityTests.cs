@@ -9,9 +9,9 @@ using Shoal.Security;
 namespace Shoal.Tests.Security;
 
 /// <summary>`shoal certs create`, the TLS flags, the off-loopback refusal and the loopback token file.</summary>
-[Collection(nameof(TokenDirectoryCollection))]
+[Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public class CliSecurityTests
+public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
@@ -120,21 +120,23 @@ public class CliSecurityTests
     }
 }
 
-/// <summary>Tests that write scheduler token files share one private directory (and do not run in parallel).</summary>
-[CollectionDefinition(nameof(TokenDirectoryCollection))]
-public sealed class TokenDirectoryCollection : ICollectionFixture<TokenDirectoryFixture>;
-
-/// <summary>Points token files at a temporary directory for the test run.</summary>
+/// <summary>
+/// Points token files at a temporary directory while one test class runs. The directory is a
+/// process-wide setting, so the classes using this run in the real-processes collection, never
+/// beside tests whose child schedulers write their token files to the default directory.
+/// </summary>
 public sealed class TokenDirectoryFixture : IDisposable
 {
     private readonly string _directory = Path.Join(Path.GetTempPath(), "shoal-home-" + Guid.NewGuid().ToString("N"), ".shoal", "clusters");
+    private readonly string _previous = LocalCredentials.Directory;
 
     /// <summary>Redirects <see cref="LocalCredentials.Directory"/>.</summary>
     public TokenDirectoryFixture() => LocalCredentials.Directory = _directory;
 
-    /// <summary>Removes the directory.</summary>
+    /// <summary>Restores the default and removes the directory.</summary>
     public void Dispose()
     {
+        LocalCredentials.Directory = _previous;
         try { Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(_directory))!, recursive: true); }
         catch (IOException) { }
     }
