@@ -144,6 +144,14 @@ public sealed class TcpClusterTests : IClassFixture<TcpClusterFixture>
             File.WriteAllText(release, "");
         }
 
+        // Once the cancelled task returns, its result is dropped: nothing stays on the scheduler or the workers.
+        var clean = await E2E.PollAsync(async () =>
+        {
+            var info = await client.GetClusterInfoAsync();
+            return info.Tasks == 0 && info.Workers.All(w => w.StoredKeys == 0 && w.Executing == 0);
+        }, E2E.Timeout);
+        clean.ShouldBeTrue((await client.GetClusterInfoAsync()).ToString());
+
         var after = client.Map(static (int x) => x + 1, Enumerable.Range(0, 10));
         (await client.GatherAsync(after).WaitAsync(E2E.Timeout)).Sum().ShouldBe(55);
         Directory.Delete(dir, recursive: true);
