@@ -119,6 +119,29 @@ public sealed class InProcessEdgeTests
     }
 
     [Fact]
+    public async Task Disposing_the_cluster_under_a_connected_client_cancels_its_pending_futures()
+    {
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        await using var client = await Client.ConnectAsync(cluster).WaitAsync(E2E.Timeout);
+        var gate = Gates.NewName("cluster-gone");
+        try
+        {
+            var pending = client.Submit(WaitAtGate, gate);
+            var queued = client.Submit(static (string s) => s.Length, pending);
+            await Gates.Get(gate + "/started").Task.WaitAsync(E2E.Timeout);
+            await cluster.DisposeAsync().AsTask().WaitAsync(E2E.Timeout);
+            using var timeout = new CancellationTokenSource(E2E.Timeout);
+            (await E2E.CatchAsync(() => queued.ResultAsync(timeout.Token))).ShouldBeAssignableTo<OperationCanceledException>();
+            timeout.IsCancellationRequested.ShouldBeFalse("the future hung");
+            pending.Status.ShouldBe(FutureStatus.Cancelled);
+        }
+        finally
+        {
+            Gates.Open(gate);
+        }
+    }
+
+    [Fact]
     public async Task A_key_prefix_for_map_and_released_then_resubmitted_work_runs_again()
     {
         await using var c = await InProcessCluster.StartAsync();
