@@ -141,6 +141,17 @@ public sealed class InProcessEdgeTests
         }
     }
 
+    [Fact(Skip = "bug: a lambda is rejected for locals it does not use. The C# compiler puts every local captured by any lambda of a scope into one closure class, and ClosureInspector/TaskRunSpec inspect and ship all of its fields, so () => n + 1 fails with \"closure field 'log' captures a System.IO.StringWriter\" when another lambda of the same scope captured a writer. Only the fields the lambda's method (and lambdas it calls) reads should be inspected and shipped; that needs an IL scan for ldfld/ldflda in Serialization.")]
+    public async Task A_lambda_is_judged_by_the_locals_it_uses_not_by_its_neighbours()
+    {
+        await using var c = await InProcessCluster.StartAsync();
+        var log = new StringWriter();
+        Action<string> note = line => log.WriteLine(line); // a neighbour capturing something that cannot travel
+        note("submitting");
+        var n = 41;
+        (await c.Client.Submit(() => n + 1).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(42);
+    }
+
     [Fact]
     public async Task A_key_prefix_for_map_and_released_then_resubmitted_work_runs_again()
     {
