@@ -119,6 +119,40 @@ public sealed class InProcessEdgeTests
     }
 
     [Fact]
+    public async Task Disposing_the_cluster_under_a_connected_client_cancels_its_pending_futures()
+    {
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1, ThreadsPerWorker = 1 }).WaitAsync(E2E.Timeout);
+        await using var client = await Client.ConnectAsync(cluster).WaitAsync(E2E.Timeout);
+        var gate = Gates.NewName("cluster-gone");
+        try
+        {
+            var pending = client.Submit(WaitAtGate, gate);
+            var queued = client.Submit(static (string s) => s.Length, pending);
+            await Gates.Get(gate + "/started").Task.WaitAsync(E2E.Timeout);
+            await cluster.DisposeAsync().AsTask().WaitAsync(E2E.Timeout);
+            using var timeout = new CancellationTokenSource(E2E.Timeout);
+            (await E2E.CatchAsync(() => queued.ResultAsync(timeout.Token))).ShouldBeAssignableTo<OperationCanceledException>();
+            timeout.IsCancellationRequested.ShouldBeFalse("the future hung");
+            pending.Status.ShouldBe(FutureStatus.Cancelled);
+        }
+        finally
+        {
+            Gates.Open(gate);
+        }
+    }
+
+    [Fact(Skip = "bug: a lambda is rejected for locals it does not use. The C# compiler puts every local captured by any lambda of a scope into one closure class, and ClosureInspector/TaskRunSpec inspect and ship all of its fields, so () => n + 1 fails with \"closure field 'log' captures a System.IO.StringWriter\" when another lambda of the same scope captured a writer. Only the fields the lambda's method (and lambdas it calls) reads should be inspected and shipped; that needs an IL scan for ldfld/ldflda in Serialization.")]
+    public async Task A_lambda_is_judged_by_the_locals_it_uses_not_by_its_neighbours()
+    {
+        await using var c = await InProcessCluster.StartAsync();
+        var log = new StringWriter();
+        Action<string> note = line => log.WriteLine(line); // a neighbour capturing something that cannot travel
+        note("submitting");
+        var n = 41;
+        (await c.Client.Submit(() => n + 1).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(42);
+    }
+
+    [Fact]
     public async Task A_key_prefix_for_map_and_released_then_resubmitted_work_runs_again()
     {
         await using var c = await InProcessCluster.StartAsync();

@@ -32,7 +32,15 @@ public sealed class InProcessSchedulingTests
             Gates.Open(gate);
         }
 
-        // The worker's thread comes back once the task returns, and the cluster goes on working.
+        // Once the cancelled task returns, its result is dropped: nothing stays on the scheduler or the worker.
+        var clean = await E2E.PollAsync(async () =>
+        {
+            var info = await c.Client.GetClusterInfoAsync();
+            return info.Tasks == 0 && info.Workers.All(w => w.StoredKeys == 0 && w.Executing == 0);
+        }, E2E.Timeout);
+        clean.ShouldBeTrue((await c.Client.GetClusterInfoAsync()).ToString());
+
+        // The worker's thread came back, and the cluster goes on working.
         (await c.Client.Submit(static () => 7).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(7);
     }
 

@@ -10,7 +10,11 @@ public sealed class LocalProcessClusterTests
     [Fact]
     public async Task A_process_cluster_runs_work_in_its_children_and_leaves_nothing_behind_when_disposed()
     {
-        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 2, ThreadsPerWorker = 1, WorkerCommand = IsolatedCli.Path }).WaitAsync(E2E.Timeout);
+        var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
+        {
+            Processes = true, Workers = 2, ThreadsPerWorker = 2, MemoryLimitPerWorker = 512L << 20, WorkerCommand = IsolatedCli.Path,
+            Resources = new Dictionary<string, double> { ["GPU"] = 2 },
+        }).WaitAsync(E2E.Timeout);
         IReadOnlyList<int> pids;
         string[] addresses;
         try
@@ -29,7 +33,9 @@ public sealed class LocalProcessClusterTests
             (await total.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(999_000 + offset);
             var ranIn = client.Map(static (int _) => Environment.ProcessId, Enumerable.Range(0, 20));
             (await client.GatherAsync(ranIn).WaitAsync(E2E.Timeout)).ShouldAllBe(pid => pids.Contains(pid));
-            addresses = (await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout)).Workers.Select(w => w.Address).ToArray();
+            var described = (await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout)).Workers;
+            described.ShouldAllBe(w => w.NThreads == 2 && w.MemoryLimit == 512L << 20 && w.Resources["GPU"] == 2);
+            addresses = described.Select(w => w.Address).ToArray();
             addresses.Length.ShouldBe(2);
         }
         finally

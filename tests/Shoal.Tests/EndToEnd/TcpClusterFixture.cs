@@ -32,8 +32,8 @@ public sealed class TcpClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Starts one more <c>shoal worker</c> process on this cluster; it is killed with the fixture, or earlier if disposed.</summary>
-    public ShoalProcess StartWorker(string name) =>
-        Track(ShoalProcess.Start(["worker", SchedulerAddress, "--nthreads", "1", "--name", name]));
+    public ShoalProcess StartWorker(string name, params string[] extraArgs) =>
+        Track(ShoalProcess.Start(["worker", SchedulerAddress, "--nthreads", "1", "--name", name, .. extraArgs]));
 
     public Task<Client> ConnectAsync() => Client.ConnectAsync(SchedulerAddress).WaitAsync(E2E.Timeout);
 

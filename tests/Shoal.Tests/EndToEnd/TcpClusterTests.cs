@@ -144,6 +144,14 @@ public sealed class TcpClusterTests : IClassFixture<TcpClusterFixture>
             File.WriteAllText(release, "");
         }
 
+        // Once the cancelled task returns, its result is dropped: nothing stays on the scheduler or the workers.
+        var clean = await E2E.PollAsync(async () =>
+        {
+            var info = await client.GetClusterInfoAsync();
+            return info.Tasks == 0 && info.Workers.All(w => w.StoredKeys == 0 && w.Executing == 0);
+        }, E2E.Timeout);
+        clean.ShouldBeTrue((await client.GetClusterInfoAsync()).ToString());
+
         var after = client.Map(static (int x) => x + 1, Enumerable.Range(0, 10));
         (await client.GatherAsync(after).WaitAsync(E2E.Timeout)).Sum().ShouldBe(55);
         Directory.Delete(dir, recursive: true);
@@ -191,7 +199,7 @@ public sealed class TcpClusterTests : IClassFixture<TcpClusterFixture>
             // Nothing finishes until the new worker is registered, so work is running when it joins.
             var futures = client.Map(WaitForJoinThenWork, Enumerable.Repeat(joined, 300), Enumerable.Range(0, 300));
             await using var joiner = _cluster.StartWorker(newcomer);
-            await client.WaitForWorkersAsync(3).WaitAsync(E2E.Timeout);
+            (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Workers.Any(w => w.Name == newcomer), E2E.Timeout)).ShouldBeTrue();
             File.WriteAllText(joined, "");
             var ranOn = await client.GatherAsync(futures).WaitAsync(E2E.Timeout);
             ranOn.Count(n => n == newcomer).ShouldBeGreaterThan(0, string.Join(",", ranOn.GroupBy(n => n).Select(g => $"{g.Key}={g.Count()}")));
@@ -204,6 +212,28 @@ public sealed class TcpClusterTests : IClassFixture<TcpClusterFixture>
 
         (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Workers.Count == 2, E2E.Timeout)).ShouldBeTrue();
         Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Tasks_no_worker_can_run_wait_until_a_suitable_worker_joins()
+    {
+        await using var client = await _cluster.ConnectAsync();
+        const string late = "e2e-tcp-late";
+        var pinned = client.Submit(static () => WorkerContext.Name!, new SubmitOptions { Workers = [late], Pure = false });
+        var needsTpu = client.Submit(static () => WorkerContext.Name!, new SubmitOptions { Resources = new Dictionary<string, double> { ["TPU"] = 1 }, Pure = false });
+        var ordinary = client.Submit(static () => WorkerContext.Name!, new SubmitOptions { Pure = false });
+        (await ordinary.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBeOneOf(_cluster.WorkerNames.ToArray());
+        pinned.Status.ShouldBe(FutureStatus.Pending);
+        needsTpu.Status.ShouldBe(FutureStatus.Pending);
+
+        await using (var joiner = _cluster.StartWorker(late, "--resources", "TPU=1"))
+        {
+            (await pinned.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(late);
+            (await needsTpu.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(late);
+        }
+
+        // Leave the shared cluster as it was: two workers.
+        (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Workers.Count == 2, E2E.Timeout)).ShouldBeTrue();
     }
 
     private sealed class Holder

@@ -123,19 +123,29 @@ public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
     public async Task A_worker_started_with_resources_runs_one_resource_task_at_a_time_on_its_threads()
     {
         const string gpuWorker = "e2e-tcp-gpu";
-        await using var worker = ShoalProcess.Start(["worker", _cluster.SchedulerAddress, "--nthreads", "3", "--name", gpuWorker, "--resources", "GPU=1"]);
         await using var client = await _cluster.ConnectAsync();
-        await client.WaitForWorkersAsync(3).WaitAsync(E2E.Timeout);
-        var info = await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout);
-        var described = info.Workers.Single(w => w.Name == gpuWorker);
-        described.NThreads.ShouldBe(3);
-        described.Resources["GPU"].ShouldBe(1);
+        var worker = ShoalProcess.Start(["worker", _cluster.SchedulerAddress, "--nthreads", "3", "--name", gpuWorker, "--resources", "GPU=1"]);
+        try
+        {
+            (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Workers.Any(w => w.Name == gpuWorker), E2E.Timeout)).ShouldBeTrue();
+            var info = await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout);
+            var described = info.Workers.Single(w => w.Name == gpuWorker);
+            described.NThreads.ShouldBe(3);
+            described.Resources["GPU"].ShouldBe(1);
 
-        var runs = await client.GatherAsync(client.Map(TimeOnWorker, Enumerable.Range(0, 12),
-            new SubmitOptions { Pure = false, Resources = new Dictionary<string, double> { ["GPU"] = 1 } })).WaitAsync(E2E.Timeout);
-        runs.ShouldAllBe(r => r.Worker == gpuWorker);
-        var ordered = runs.OrderBy(r => r.Start).ToArray();
-        for (var i = 1; i < ordered.Length; i++) ordered[i].Start.ShouldBeGreaterThanOrEqualTo(ordered[i - 1].Stop, "two GPU tasks overlapped");
+            var runs = await client.GatherAsync(client.Map(TimeOnWorker, Enumerable.Range(0, 12),
+                new SubmitOptions { Pure = false, Resources = new Dictionary<string, double> { ["GPU"] = 1 } })).WaitAsync(E2E.Timeout);
+            runs.ShouldAllBe(r => r.Worker == gpuWorker);
+            var ordered = runs.OrderBy(r => r.Start).ToArray();
+            for (var i = 1; i < ordered.Length; i++) ordered[i].Start.ShouldBeGreaterThanOrEqualTo(ordered[i - 1].Stop, "two GPU tasks overlapped");
+        }
+        finally
+        {
+            await worker.DisposeAsync();
+        }
+
+        // Leave the shared cluster as it was: two workers.
+        (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Workers.Count == 2, E2E.Timeout)).ShouldBeTrue();
     }
 
     private static string Upper(string text) => text.ToUpperInvariant();
