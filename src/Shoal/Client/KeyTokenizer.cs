@@ -135,7 +135,8 @@ internal static class KeyTokenizer
             _hash.Write(MethodIdentity(function.Method));
             var target = function.Target;
             if (target is null) return true;
-            return Object(target, depth + 1, ownFieldsOnly: true);
+            // Only the captures this lambda uses: its neighbours' share the closure but not its identity.
+            return Object(target, depth + 1, ownFieldsOnly: true, Serialization.ClosureFields.UsedBy(function));
         }
 
         public bool Value(object? value, int depth)
@@ -211,7 +212,7 @@ internal static class KeyTokenizer
         }
 
         /// <summary>A closure: the values of its fields (captured variables).</summary>
-        private bool Object(object target, int depth, bool ownFieldsOnly)
+        private bool Object(object target, int depth, bool ownFieldsOnly, IReadOnlySet<(Module, int)>? used = null)
         {
             if (depth > MaxDepth) return false;
             var type = target.GetType();
@@ -225,9 +226,10 @@ internal static class KeyTokenizer
             Text(type.FullName ?? type.Name);
             foreach (var field in Fields.GetOrAdd(type, static t => t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)))
             {
+                if (!Serialization.ClosureFields.IsUsed(used, field)) continue;
                 var fieldValue = field.GetValue(target);
                 var ok = fieldValue is not null && IsClosure(fieldValue.GetType())
-                    ? Object(fieldValue, depth + 1, ownFieldsOnly: true)
+                    ? Object(fieldValue, depth + 1, ownFieldsOnly: true, used)
                     : Value(fieldValue, depth + 1);
                 if (!ok) return false;
             }

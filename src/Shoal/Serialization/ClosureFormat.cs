@@ -8,7 +8,8 @@ namespace Shoal.Serialization;
 /// </summary>
 internal static class ClosureFormat
 {
-    public static void WriteFields(ValueWriter w, object target, ValueCodecRegistry codecs, int depth)
+    /// <remarks>Fields of a display class that the lambda does not use (<paramref name="used"/>) are written as null.</remarks>
+    public static void WriteFields(ValueWriter w, object target, ValueCodecRegistry codecs, int depth, IReadOnlySet<(System.Reflection.Module, int)>? used = null)
     {
         if (w.Objects.TryGetValue(target, out var id))
         {
@@ -19,16 +20,17 @@ internal static class ClosureFormat
         w.Objects.Add(target, w.Objects.Count);
         var type = target.GetType();
         var fields = ClosureTypes.InstanceFieldsOf(type);
+        var display = ClosureTypes.IsDisplayClass(type);
         w.WriteByte((byte)ValueTag.Fields);
         TypeIdentity.Write(w, type);
         w.WriteVarInt32(fields.Length);
         foreach (var field in fields)
         {
-            var value = field.GetValue(target);
+            var value = display && !ClosureFields.IsUsed(used, field) ? null : field.GetValue(target);
             try
             {
                 if (value is not null && (ClosureTypes.IsDisplayClass(value.GetType()) || field.Name == "<>4__this"))
-                    WriteFields(w, value, codecs, depth + 1);
+                    WriteFields(w, value, codecs, depth + 1, used);
                 else
                     ValueFormat.Write(w, value, codecs, depth + 1);
             }

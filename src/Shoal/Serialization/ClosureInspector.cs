@@ -8,7 +8,7 @@ namespace Shoal.Serialization;
 /// Checks at submit time that a delegate can travel, and collects the futures its closure
 /// captures. Failures name the closure field and say why.
 /// </summary>
-internal sealed class ClosureInspector(ClosureOptions options)
+internal sealed class ClosureInspector(ClosureOptions options, IReadOnlySet<(System.Reflection.Module, int)>? used = null)
 {
     private const int MaxDepth = 32;
 
@@ -56,8 +56,11 @@ internal sealed class ClosureInspector(ClosureOptions options)
                 throw new ClosureCaptureException(message, NullIfEmpty(path), type);
             }
         }
+        var display = ClosureTypes.IsDisplayClass(type);
         foreach (var field in ClosureTypes.InstanceFieldsOf(type))
         {
+            // A neighbouring lambda's captures share the display class; they do not travel with this one.
+            if (display && !ClosureFields.IsUsed(used, field)) continue;
             var name = Join(path, field.Name);
             if (field.FieldType.IsPointer || field.FieldType.IsFunctionPointer)
                 throw new ClosureCaptureException($"closure field '{name}' is a pointer ({field.FieldType}); pointers only mean something in this process", name, field.FieldType);

@@ -65,9 +65,10 @@ public sealed class FunctionSpec
     {
         ArgumentNullException.ThrowIfNull(function);
         if (Stateless.TryGetValue(function, out var cached)) return cached;
-        var inspector = new ClosureInspector(options ?? ClosureOptions.Default);
+        var used = ClosureFields.UsedBy(function);
+        var inspector = new ClosureInspector(options ?? ClosureOptions.Default, used);
         inspector.InspectDelegate(function, "");
-        var spec = new FunctionSpec(function.Method, function.Target, [.. inspector.Dependencies.Distinct()], function);
+        var spec = new FunctionSpec(function.Method, function.Target, [.. inspector.Dependencies.Distinct()], function) { UsedFields = used };
         var target = function.Target;
         if (target is null || (ClosureTypes.IsDisplayClass(target.GetType()) && ClosureTypes.InstanceFieldsOf(target.GetType()).Length == 0))
             Stateless.AddOrUpdate(function, spec);
@@ -92,12 +93,15 @@ public sealed class FunctionSpec
 
     private void WriteBody(ValueWriter w, ValueCodecRegistry codecs, int depth)
     {
-        WriteMethodAndTarget(w, Method, Target, codecs, depth);
+        WriteMethodAndTarget(w, Method, Target, codecs, depth, UsedFields);
         w.WriteVarInt32(DependencyKeys.Count);
         foreach (var key in DependencyKeys) w.WriteString(key);
     }
 
-    private static void WriteMethodAndTarget(ValueWriter w, MethodInfo method, object? target, ValueCodecRegistry codecs, int depth)
+    /// <summary>The closure fields the function uses (null: all); the others travel as null.</summary>
+    internal IReadOnlySet<(Module, int)>? UsedFields { get; private init; }
+
+    private static void WriteMethodAndTarget(ValueWriter w, MethodInfo method, object? target, ValueCodecRegistry codecs, int depth, IReadOnlySet<(Module, int)>? used)
     {
         MethodIdentity.Write(w, method);
         if (target is null) w.WriteByte(0);
@@ -109,7 +113,7 @@ public sealed class FunctionSpec
         else
         {
             w.WriteByte(1);
-            ClosureFormat.WriteFields(w, target, codecs, depth + 1);
+            ClosureFormat.WriteFields(w, target, codecs, depth + 1, used);
         }
     }
 
@@ -167,19 +171,21 @@ public sealed class FunctionSpec
     private CodeSet ComputeCode()
     {
         var set = Delegate is { } d ? CodeSet.For(d) : CodeSet.ForType(Method.DeclaringType ?? typeof(object));
-        if (Target is { } target) set = set.Union(ClosureCode(target, 0));
+        if (Target is { } target) set = set.Union(ClosureCode(target, 0, UsedFields));
         return set;
     }
 
-    private static CodeSet ClosureCode(object target, int depth)
+    private static CodeSet ClosureCode(object target, int depth, IReadOnlySet<(Module, int)>? used)
     {
         var set = CodeSet.ForType(target.GetType());
         if (depth > 8) return set;
+        var display = ClosureTypes.IsDisplayClass(target.GetType());
         foreach (var field in ClosureTypes.InstanceFieldsOf(target.GetType()))
         {
+            if (display && !ClosureFields.IsUsed(used, field)) continue;
             var value = field.GetValue(target);
             if (value is null) continue;
-            set = set.Union(ClosureTypes.IsDisplayClass(value.GetType()) ? ClosureCode(value, depth + 1)
+            set = set.Union(ClosureTypes.IsDisplayClass(value.GetType()) ? ClosureCode(value, depth + 1, used)
                 : value is Delegate nested ? CodeSet.For(nested) : CodeSet.ForType(value.GetType()));
         }
         return set;
