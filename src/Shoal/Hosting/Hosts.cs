@@ -28,9 +28,7 @@ public static class SchedulerHost
             Security = security,
             Insecure = options.Insecure,
         }, cancellationToken).ConfigureAwait(false);
-        using var tokenFile = options.Security is null && security is not null
-            ? Security.LocalTokenFile.Write(scheduler.Address, security, loggers)
-            : null;
+        using var tokenFile = Security.LocalTokenFile.Publish(scheduler.Address, options.Security is null ? security : null, loggers);
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         await HostLogging.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
