@@ -120,6 +120,23 @@ public class CliSecurityTests
     }
 }
 
+/// <summary>Credentials found by address, never passed explicitly.</summary>
+[Collection(nameof(TokenDirectoryCollection))]
+public class FoundCredentialsTests
+{
+    [Fact]
+    public async Task A_stale_token_file_does_not_lock_clients_out_of_a_scheduler_without_security()
+    {
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
+        // A scheduler killed before it could delete its token file left one for this port.
+        using var stale = LocalCredentials.WriteTokenFile(scheduler.Address, SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!);
+        LocalCredentials.Find(scheduler.Address).ShouldNotBeNull();
+        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "stale-token", NThreads = 1 });
+        await using var client = await Client.ConnectAsync(scheduler.Address);
+        (await client.Submit(static () => 5)).ShouldBe(5);
+    }
+}
+
 /// <summary>Tests that write scheduler token files share one private directory (and do not run in parallel).</summary>
 [CollectionDefinition(nameof(TokenDirectoryCollection))]
 public sealed class TokenDirectoryCollection : ICollectionFixture<TokenDirectoryFixture>;
