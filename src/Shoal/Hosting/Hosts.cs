@@ -29,9 +29,7 @@ public static class SchedulerHost
             Insecure = options.Insecure,
             IdleTimeout = options.IdleTimeout,
         }, cancellationToken).ConfigureAwait(false);
-        using var tokenFile = options.Security is null && security is not null
-            ? Security.LocalTokenFile.Write(scheduler.Address, security)
-            : null;
+        using var tokenFile = Security.LocalTokenFile.Publish(scheduler.Address, options.Security is null ? security : null);
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (tokenFile is not null) Security.LocalTokenFile.LogWritten(scheduler.Address, loggers);
@@ -164,7 +162,7 @@ public static class LocalHost
             {
                 // Other programs of this user on this machine find the cluster's token by its address, as with
                 // `shoal scheduler`; written before the address is printed, so whoever reads it can connect at once.
-                tokenFile = Security.LocalTokenFile.Write(address, security);
+                tokenFile = Security.LocalTokenFile.Publish(address, security);
                 stdout.WriteLine($"Scheduler at: {address}");
                 stdout.Flush();
                 if (tokenFile is not null) Security.LocalTokenFile.LogWritten(address, loggers);

@@ -111,8 +111,9 @@ internal sealed class FrameDecoder
         {
             batch = Batch.Parser.ParseFrom(bytes);
         }
-        catch (InvalidProtocolBufferException ex)
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
+            // Google.Protobuf lets some malformed inputs escape as range exceptions (found by the fuzzer).
             throw new ProtocolException($"malformed batch ({_batchLength} bytes): {ex.Message}", ex);
         }
 

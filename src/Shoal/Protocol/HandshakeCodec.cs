@@ -93,8 +93,9 @@ internal static class HandshakeCodec
                 _ => throw new ProtocolException($"unknown handshake message kind {(byte)kind}"),
             };
         }
-        catch (InvalidProtocolBufferException ex)
+        catch (Exception ex) when (ex is InvalidProtocolBufferException or ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
+            // Google.Protobuf lets some malformed inputs escape as range exceptions (found by the fuzzer).
             throw new ProtocolException($"malformed handshake {kind} message: {ex.Message}", ex);
         }
     }

@@ -36,7 +36,7 @@ internal static class LocalCredentials
         if (file is null || !File.Exists(file)) return null;
         try
         {
-            return SecurityOptions.FromTokenFile(file);
+            return SecurityOptions.FromTokenFile(file).AsFoundOnDisk();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
         {

@@ -10,12 +10,24 @@ internal static class LocalTokenFile
     public static SecurityOptions? DefaultFor(string listenAddress, bool insecure) =>
         insecure || ListenerPolicy.IsPlaintextOffLoopback(listenAddress, null) ? null : SecurityOptions.TemporaryToken();
 
-    /// <summary>Writes the token file for <paramref name="address"/> (mode 0600); dispose to delete it.</summary>
+    /// <summary>
+    /// Writes the token file for <paramref name="address"/> (mode 0600; dispose to delete it), or,
+    /// when <paramref name="security"/> is null, deletes a stale one a killed scheduler left on
+    /// this port (clients would otherwise offer its token to a scheduler that expects none).
+    /// </summary>
     /// <remarks>Logs nothing: hosts print the scheduler's address first, then call <see cref="LogWritten"/>.</remarks>
-    public static IDisposable? Write(string address, SecurityOptions security)
+    public static IDisposable? Publish(string address, SecurityOptions? security)
     {
         var path = LocalCredentials.TokenFilePath(address);
-        if (path is null || security.TokenFor(Role.Scheduler) is not { } token) return null;
+        if (path is null) return null;
+        if (security?.TokenFor(Role.Scheduler) is not { } token)
+        {
+            try { File.Delete(path); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            return null;
+        }
+
         return LocalCredentials.WriteTokenFile(address, token);
     }
 

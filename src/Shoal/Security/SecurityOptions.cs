@@ -55,6 +55,12 @@ public sealed class SecurityOptions
 
     internal X509Certificate2? CaWithKey { get; }
 
+    /// <summary>True when these came from a token file on disk rather than from the caller (they may be stale).</summary>
+    internal bool FoundOnDisk { get; private init; }
+
+    /// <summary>A copy marked <see cref="FoundOnDisk"/>.</summary>
+    internal SecurityOptions AsFoundOnDisk() => new(CaCertificate, _certificates, Token, CaWithKey) { FoundOnDisk = true };
+
     /// <summary>
     /// A new per-cluster CA and a scheduler, a worker and a client certificate signed by it, all in
     /// memory (ECDSA P-256), as Dask's <c>Security.temporary()</c>. Hand the same object to the

@@ -120,6 +120,23 @@ public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
     }
 }
 
+/// <summary>Credentials found by address, never passed explicitly.</summary>
+[Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
+public class FoundCredentialsTests : IClassFixture<TokenDirectoryFixture>
+{
+    [Fact]
+    public async Task A_stale_token_file_does_not_lock_clients_out_of_a_scheduler_without_security()
+    {
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
+        // A scheduler killed before it could delete its token file left one for this port.
+        using var stale = LocalCredentials.WriteTokenFile(scheduler.Address, SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!);
+        LocalCredentials.Find(scheduler.Address).ShouldNotBeNull();
+        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "stale-token", NThreads = 1 });
+        await using var client = await Client.ConnectAsync(scheduler.Address);
+        (await client.Submit(static () => 5)).ShouldBe(5);
+    }
+}
+
 /// <summary>
 /// Points token files at a temporary directory while one test class runs. The directory is a
 /// process-wide setting, so the classes using this run in the real-processes collection, never

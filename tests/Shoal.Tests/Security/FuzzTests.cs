@@ -45,3 +45,15 @@ public class FuzzRegressionTests
         frame.Segments[1].Bytes.ToArray().ShouldBe(new byte[] { 1, 2 });
     }
 }
+
+/// <summary>Replays of long fuzz runs whose failures were fixed.</summary>
+public class FuzzReplayTests
+{
+    [Fact]
+    public void Protobuf_range_exceptions_on_malformed_batches_become_protocol_errors()
+    {
+        // Seed 1, cases 33970 and 46010 of the "fuzz" benchmark: Google.Protobuf threw
+        // ArgumentOutOfRange/IndexOutOfRange instead of InvalidProtocolBufferException.
+        WireFuzzer.FuzzFrameDecoder(1, 46_011).Failures.ShouldBeEmpty();
+    }
+}

@@ -45,6 +45,22 @@ public class LocalClusterSecurityTests
             foreach (var piece in secret) message.ShouldNotContain(piece);
     }
 
+    [Fact]
+    public async Task Process_cluster_with_temporary_certificates_runs_over_tls()
+    {
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
+        {
+            Processes = true, Workers = 1, ThreadsPerWorker = 1, Security = SecurityOptions.Temporary(),
+        }).WaitAsync(Patience);
+        cluster.SchedulerAddress.ShouldStartWith("tls://");
+        await using var client = await Client.ConnectAsync(cluster);
+        (await client.GatherAsync(client.Map(static (int x) => x * 3, Enumerable.Range(0, 20)))).Sum().ShouldBe(570);
+        var plain = cluster.SchedulerAddress.Replace("tls://", "tcp://");
+        var error = await Should.ThrowAsync<HandshakeRefusedException>(() =>
+            Transports.ConnectAsync(plain, new ConnectionOptions { Role = Role.Client, Name = "intruder" }));
+        error.Message.ShouldContain("requires TLS");
+    }
+
     /// <summary>The key material of the cluster's worker token (what must never leak).</summary>
     private static string[] SecretOf(LocalCluster cluster)
     {

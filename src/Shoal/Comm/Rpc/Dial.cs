@@ -58,7 +58,17 @@ internal static class Dial
         timeout.CancelAfter(options.ConnectTimeout);
         try
         {
-            return await Transports.ConnectAsync(address, connectionOptions, timeout.Token).ConfigureAwait(false);
+            try
+            {
+                return await Transports.ConnectAsync(address, connectionOptions, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Protocol.HandshakeRefusedException refused) when (connectionOptions.Security is { FoundOnDisk: true }
+                && refused.Message.Contains("expects 'none'", StringComparison.Ordinal))
+            {
+                // Credentials we only guessed (a stale token file on this port) for a scheduler that wants none: go without.
+                connectionOptions = new ConnectionOptions { Role = role, Name = name, LoggerFactory = connectionOptions.LoggerFactory };
+                return await Transports.ConnectAsync(address, connectionOptions, timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
