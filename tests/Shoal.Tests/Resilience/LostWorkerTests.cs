@@ -72,7 +72,7 @@ public class LostWorkerTests(ITestOutputHelper output)
         {
             Workers = 1,
             ThreadsPerWorker = 1,
-            ConfigureScheduler = o => o with { WorkerTtl = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromMilliseconds(100) },
+            ConfigureScheduler = o => o with { WorkerTtl = TimeSpan.FromSeconds(3), HeartbeatInterval = TimeSpan.FromMilliseconds(100) },
         });
         // A worker that registers, then never says anything again (a hung process, a cut link).
         await using var silent = await Dial.ConnectAsync(cluster.SchedulerAddress, Role.Worker, "silent", new DialOptions(), CancellationToken.None);
@@ -88,6 +88,6 @@ public class LostWorkerTests(ITestOutputHelper output)
         var departure = cluster.Scheduler.Departures.ShouldHaveSingleItem();
         departure.Worker.ShouldBe("silent");
         departure.Cause.ShouldContain("worker-ttl");
-        output.WriteLine($"silent worker removed {registeredAt.Elapsed.TotalSeconds:0.00} s after it registered (ttl 1 s)");
+        output.WriteLine($"silent worker removed {registeredAt.Elapsed.TotalSeconds:0.00} s after it registered (ttl 3 s)");
     }
 }
