@@ -122,25 +122,54 @@ public sealed partial class Client
         }
     }
 
-    /// <summary>Asks the scheduler where the keys live now and fetches them from there, once.</summary>
+    /// <summary>
+    /// Asks the scheduler where the keys live now and fetches them from there. A holder that
+    /// just died may still be listed (the scheduler has not noticed yet), and a lost result may
+    /// be being recomputed: both are asked again, with a back-off, for up to a minute.
+    /// </summary>
     private async Task RelocateAndFetchAsync(List<ClientKeyEntry> group, CancellationToken cancellationToken)
     {
-        var id = _scheduler.NextRequestId();
-        var request = new WhoHasRequest { RequestId = id };
-        foreach (var entry in group) request.Keys.Add(entry.Key);
-        var reply = await _scheduler.RequestAsync(id, new Envelope { WhoHas = request }, default, cancellationToken).ConfigureAwait(false);
-        var byKey = group.ToDictionary(e => e.Key, StringComparer.Ordinal);
-        var byWorker = new Dictionary<string, List<ClientKeyEntry>>(StringComparer.Ordinal);
-        foreach (var location in reply.Message.WhoHasReply.Locations)
+        var pending = group;
+        var delay = TimeSpan.FromMilliseconds(20);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            if (location.Workers.Count == 0 || !byKey.TryGetValue(location.Key, out var entry)) continue;
-            var worker = location.Workers[0];
-            if (!byWorker.TryGetValue(worker, out var list)) byWorker[worker] = list = [];
-            list.Add(entry);
-        }
+            var id = _scheduler.NextRequestId();
+            var request = new WhoHasRequest { RequestId = id };
+            foreach (var entry in pending) request.Keys.Add(entry.Key);
+            var reply = await _scheduler.RequestAsync(id, new Envelope { WhoHas = request }, default, cancellationToken).ConfigureAwait(false);
+            var byKey = pending.ToDictionary(e => e.Key, StringComparer.Ordinal);
+            var byWorker = new Dictionary<string, List<ClientKeyEntry>>(StringComparer.Ordinal);
+            var attempt = (int)(clock.ElapsedTicks & 0x7fff);
+            foreach (var location in reply.Message.WhoHasReply.Locations)
+            {
+                if (location.Workers.Count == 0 || !byKey.TryGetValue(location.Key, out var entry)) continue;
+                var worker = location.Workers[attempt % location.Workers.Count];
+                if (!byWorker.TryGetValue(worker, out var list)) byWorker[worker] = list = [];
+                list.Add(entry);
+            }
 
-        var lost = group.Where(e => !byWorker.Values.Any(l => l.Contains(e))).Select(e => e.Key).ToArray();
-        if (lost.Length > 0) throw new InvalidOperationException($"The results of {string.Join(", ", lost.Take(5))} are no longer held by any worker.");
-        await Task.WhenAll(byWorker.Select(pair => FetchFromAsync(pair.Key, pair.Value, retry: false, cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(byWorker.Select(async pair =>
+            {
+                try
+                {
+                    await FetchFromAsync(pair.Key, pair.Value, retry: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ConnectionClosedException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+                {
+                    _peers.Evict(pair.Key);
+                }
+            })).ConfigureAwait(false);
+
+            pending = pending.Where(e => !e.HasValue).ToList();
+            if (pending.Count == 0) return;
+            if (clock.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                throw new InvalidOperationException($"The results of {string.Join(", ", pending.Take(5).Select(e => e.Key))} are no longer held by any worker.");
+            }
+
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
+        }
     }
 }
