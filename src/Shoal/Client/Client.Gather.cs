@@ -9,8 +9,6 @@ public sealed partial class Client
 {
     private const int MaxKeysPerFetch = 4096;
 
-    /// <summary>How long a gather waits for a lost result to be recomputed before giving up.</summary>
-    private static readonly TimeSpan LostResultPatience = TimeSpan.FromMinutes(5);
 
     /// <summary>Waits for all <paramref name="futures"/> and returns their results in order, fetching them from the workers in a few batched requests.</summary>
     /// <typeparam name="T">Result type.</typeparam>
@@ -66,19 +64,26 @@ public sealed partial class Client
     {
         var byWorker = new Dictionary<string, List<ClientKeyEntry>>(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        List<ClientKeyEntry>? lost = null;
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             if (entry.HasValue || !seen.Add(entry.Key)) continue;
             var workers = entry.Workers;
-            if (workers.Length == 0) throw new InvalidOperationException($"No worker holds the result of '{entry.Key}'.");
+            if (workers.Length == 0)
+            {
+                // Lost with its workers (KeyLost) after it finished: being recomputed; find it when it is back.
+                (lost ??= []).Add(entry);
+                continue;
+            }
+
             var worker = workers[i % workers.Length];
             if (!byWorker.TryGetValue(worker, out var group)) byWorker[worker] = group = [];
             group.Add(entry);
         }
 
-        if (byWorker.Count == 0) return;
         var fetches = new List<Task>();
+        if (lost is not null) fetches.Add(RelocateAndFetchAsync(lost, cancellationToken));
         foreach (var (worker, group) in byWorker)
         {
             for (var start = 0; start < group.Count; start += MaxKeysPerFetch)
@@ -125,48 +130,54 @@ public sealed partial class Client
         }
     }
 
-    /// <summary>Asks the scheduler where the keys live now and fetches them from there, once.</summary>
+    /// <summary>
+    /// Asks the scheduler where the keys live now and fetches them from there. A holder that
+    /// just died may still be listed (the scheduler has not noticed yet), and a lost result may
+    /// be being recomputed: both are asked again, with a back-off, for up to a minute.
+    /// </summary>
     private async Task RelocateAndFetchAsync(List<ClientKeyEntry> group, CancellationToken cancellationToken)
     {
-        var id = _scheduler.NextRequestId();
-        var request = new WhoHasRequest { RequestId = id };
-        foreach (var entry in group) request.Keys.Add(entry.Key);
-        var reply = await _scheduler.RequestAsync(id, new Envelope { WhoHas = request }, default, cancellationToken).ConfigureAwait(false);
-        var byKey = group.ToDictionary(e => e.Key, StringComparer.Ordinal);
-        var byWorker = new Dictionary<string, List<ClientKeyEntry>>(StringComparer.Ordinal);
-        foreach (var location in reply.Message.WhoHasReply.Locations)
+        var pending = group;
+        var delay = TimeSpan.FromMilliseconds(20);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            if (location.Workers.Count == 0 || !byKey.TryGetValue(location.Key, out var entry)) continue;
-            var worker = location.Workers[0];
-            if (!byWorker.TryGetValue(worker, out var list)) byWorker[worker] = list = [];
-            list.Add(entry);
-        }
+            var id = _scheduler.NextRequestId();
+            var request = new WhoHasRequest { RequestId = id };
+            foreach (var entry in pending) request.Keys.Add(entry.Key);
+            var reply = await _scheduler.RequestAsync(id, new Envelope { WhoHas = request }, default, cancellationToken).ConfigureAwait(false);
+            var byKey = pending.ToDictionary(e => e.Key, StringComparer.Ordinal);
+            var byWorker = new Dictionary<string, List<ClientKeyEntry>>(StringComparer.Ordinal);
+            var attempt = (int)(clock.ElapsedTicks & 0x7fff);
+            foreach (var location in reply.Message.WhoHasReply.Locations)
+            {
+                if (location.Workers.Count == 0 || !byKey.TryGetValue(location.Key, out var entry)) continue;
+                var worker = location.Workers[attempt % location.Workers.Count];
+                if (!byWorker.TryGetValue(worker, out var list)) byWorker[worker] = list = [];
+                list.Add(entry);
+            }
 
-        var lost = group.Where(e => !byWorker.Values.Any(l => l.Contains(e))).ToArray();
-        var fetches = byWorker.Select(pair => FetchFromAsync(pair.Key, pair.Value, retry: false, cancellationToken)).ToList();
-        // Results no worker holds any more are being recomputed (the scheduler said KeyLost, or is about to):
-        // wait for them to be back, then fetch from wherever they are.
-        fetches.AddRange(lost.Select(entry => RefetchAfterRecomputeAsync(entry, cancellationToken)));
-        await Task.WhenAll(fetches).ConfigureAwait(false);
-    }
+            await Task.WhenAll(byWorker.Select(async pair =>
+            {
+                try
+                {
+                    await FetchFromAsync(pair.Key, pair.Value, retry: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ConnectionClosedException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+                {
+                    _peers.Evict(pair.Key);
+                }
+            })).ConfigureAwait(false);
 
-    private async Task RefetchAfterRecomputeAsync(ClientKeyEntry entry, CancellationToken cancellationToken)
-    {
-        // The scheduler's KeyLost may still be on its way: mark the holders we tried as stale ourselves.
-        entry.MarkLost(entry.Workers);
-        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        patience.CancelAfter(LostResultPatience);
-        try
-        {
-            // Done was replaced when the key was marked lost; the recomputed result completes it.
-            await entry.Done.WaitAsync(patience.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new InvalidOperationException($"The result of '{entry.Key}' is no longer held by any worker and did not come back within {LostResultPatience.TotalSeconds:0} s.");
-        }
+            pending = pending.Where(e => !e.HasValue).ToList();
+            if (pending.Count == 0) return;
+            if (clock.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                throw new InvalidOperationException($"The results of {string.Join(", ", pending.Take(5).Select(e => e.Key))} are no longer held by any worker.");
+            }
 
-        entry.ThrowIfNotFinished();
-        await FetchAsync([entry], cancellationToken).ConfigureAwait(false);
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
+        }
     }
 }

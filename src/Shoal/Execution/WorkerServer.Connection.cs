@@ -13,7 +13,14 @@ internal sealed partial class WorkerServer
     // Incremented on every loss: events of an older connection (and of tasks and transfers it
     // started) are stale once the state was rebuilt.
     private int _generation;
-    private bool _connected = true;
+    private volatile bool _connected = true;
+    private int _registrations;
+
+    /// <summary>False while the worker is trying to reach its scheduler again (tests and diagnostics).</summary>
+    internal bool IsConnected => _connected;
+
+    /// <summary>How many times the worker registered with its scheduler (1 + reconnections).</summary>
+    internal int Registrations => Volatile.Read(ref _registrations);
     private double _lastHeard;
 
     /// <summary>When the scheduler was last heard from (worker clock, seconds).</summary>
@@ -40,6 +47,7 @@ internal sealed partial class WorkerServer
                 case Envelope.BodyOneofCase.RegisterWorkerReply:
                     // From now on sends go here, even before the loop hears of the reconnection.
                     _scheduler = rpc!;
+                    Interlocked.Increment(ref _registrations);
                     registered.TrySetResult(incoming.Message.RegisterWorkerReply);
                     break;
                 case Envelope.BodyOneofCase.Pong:

@@ -245,6 +245,7 @@ internal sealed partial class WorkerServer
                 SpilledBytes = (ulong)Math.Max(0, _store.SpilledBytes),
                 StoredKeys = (uint)_store.Count,
                 ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
+                Paused = _pausedSince >= 0,
             },
         });
     }

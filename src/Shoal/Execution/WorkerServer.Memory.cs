@@ -41,6 +41,7 @@ internal sealed partial class WorkerServer
                 _pausedSince = Now;
                 WorkerLog.Paused(_logger, _options.Name, rss, pause);
                 Apply(_state.Pause());
+                if (_connected) SendHeartbeat(); // the scheduler stops placing here at once
             }
 
             // Spilled values and garbage only leave the process once collected (a full collection
@@ -61,6 +62,7 @@ internal sealed partial class WorkerServer
             _pausedSince = -1;
             WorkerLog.Resumed(_logger, _options.Name, rss);
             Apply(_state.Unpause());
+            if (_connected) SendHeartbeat();
         }
     }
 }

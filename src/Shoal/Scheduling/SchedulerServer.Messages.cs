@@ -147,7 +147,10 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.Heartbeat:
                 var beat = message.Heartbeat;
+                var wasPaused = session.LastHeartbeat?.Paused ?? false;
                 session.LastHeartbeat = beat;
+                if (beat.Paused && !wasPaused) _state.StopPlacingOn(session.Id);
+                else if (!beat.Paused && wasPaused && !_retiring.ContainsKey(session.Id)) _state.ResumePlacingOn(session.Id, now);
                 _state.Heartbeat(session.Id, new WorkerLoad((int)beat.Executing, (int)beat.Ready, (long)beat.ManagedBytes, (long)beat.SpilledBytes, (long)beat.ProcessMemory), now);
                 break;
             case Body.MissingData:

@@ -33,7 +33,7 @@ internal sealed record SchedulerServerOptions
     /// How long to wait, after the connection of a worker run by a nanny closed, for the nanny to
     /// say why it died before removing it with "connection lost" as the cause.
     /// </summary>
-    public TimeSpan NannyReportGrace { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan NannyReportGrace { get; init; } = TimeSpan.FromSeconds(2);
 
     public ILoggerFactory? LoggerFactory { get; init; }
 

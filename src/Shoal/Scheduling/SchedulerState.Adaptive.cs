@@ -48,6 +48,16 @@ public sealed partial class SchedulerState
         w.Closing = true;
     }
 
+    /// <summary>The worker takes new tasks again (it was paused for memory; see <see cref="StopPlacingOn"/>).</summary>
+    public void ResumePlacingOn(int worker, double now)
+    {
+        var w = WorkerOrNull(worker);
+        if (w is null || !w.Closing) return;
+        w.Closing = false;
+        RetryUnplaced();
+        Settle();
+    }
+
     /// <summary>True when <paramref name="worker"/> is retiring (see <see cref="StopPlacingOn"/>).</summary>
     public bool IsClosing(int worker) => WorkerOrNull(worker)?.Closing ?? false;
 

@@ -85,4 +85,43 @@ public class ReconnectionTests(ITestOutputHelper output)
         clock.Elapsed.ShouldBeGreaterThan(TimeSpan.FromSeconds(0.9));
         output.WriteLine($"idle {clock.Elapsed.TotalSeconds:0.00} s after the last client left (timeout 1 s)");
     }
+
+    [Fact]
+    public async Task A_worker_whose_link_goes_silent_reconnects_when_it_is_back_and_nothing_it_held_is_recomputed()
+    {
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
+        {
+            ListenAddress = "tcp://127.0.0.1:0",
+            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+        });
+        var port = int.Parse(scheduler.Address[(scheduler.Address.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        await using var link = new FreezableTcpProxy(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
+        {
+            SchedulerAddress = link.Address,
+            ListenAddress = "tcp://127.0.0.1:0",
+            Name = "behind-a-link",
+            NThreads = 1,
+            SchedulerSilenceTimeout = TimeSpan.FromSeconds(1),
+            DeathTimeout = TimeSpan.FromSeconds(30),
+        });
+        await using var client = await Client.ConnectAsync(scheduler.Address);
+        // Over TCP the task runs in its own code context: executions are counted by the scheduler.
+        var tripled = client.Submit(static (int v) => v * 3, 14);
+        (await tripled.ResultAsync().WaitAsync(TimeSpan.FromSeconds(30))).ShouldBe(42);
+        scheduler.TasksDone.ShouldBe(1);
+
+        link.Freeze();
+        var noticed = await Eventually.HoldsAsync(() => !worker.IsConnected, TimeSpan.FromSeconds(20), "the worker notices the silent link");
+        link.Thaw();
+        var rejoined = await Eventually.HoldsAsync(() => worker.Registrations == 2 && scheduler.WorkerCount == 1, TimeSpan.FromSeconds(30), "the worker registers again");
+        output.WriteLine($"silence noticed after {noticed.TotalSeconds:0.00} s; registered again {rejoined.TotalMilliseconds:0} ms after the link came back");
+
+        var next = client.Submit(static (int v) => v + 1, tripled);
+        (await next.ResultAsync().WaitAsync(TimeSpan.FromSeconds(30))).ShouldBe(43);
+        scheduler.TasksDone.ShouldBe(2, "the result the worker kept must not be recomputed");
+        // Whichever the scheduler heard of first, the old connection closing or the new registration.
+        var cause = scheduler.Departures.ShouldHaveSingleItem().Cause;
+        (cause == "reconnected" || cause.StartsWith("connection lost", StringComparison.Ordinal)).ShouldBeTrue(cause);
+    }
 }
