@@ -74,11 +74,11 @@ public sealed class ThroughputBenchmark : IBenchmark
             await DrainAsync(client, cancellationToken);
         }
 
-        var plan = new List<(string Name, string Kind, Func<int, int, Task<Run>> Body)>();
-        foreach (var n in sizes) plan.Add(($"map_{n}", "map", (rep, _) => MapAsync(client, n, rep, cancellationToken)));
-        foreach (var n in sizes) plan.Add(($"tree_{n}", "tree", (_, _) => TreeAsync(client, n, cancellationToken)));
-        plan.Add(($"chain_{chain}", "chain", (_, _) => ChainAsync(client, chain, cancellationToken)));
-        plan.Add(($"fchain_{chain}", "fchain", (_, _) => FuturesChainAsync(client, chain, cancellationToken)));
+        var plan = new List<(string Name, string Kind, Func<int, Task<Run>> Body)>();
+        foreach (var n in sizes) plan.Add(($"map_{n}", "map", rep => MapAsync(client, n, rep, cancellationToken)));
+        foreach (var n in sizes) plan.Add(($"tree_{n}", "tree", _ => TreeAsync(client, n, cancellationToken)));
+        plan.Add(($"chain_{chain}", "chain", _ => ChainAsync(client, chain, cancellationToken)));
+        plan.Add(($"fchain_{chain}", "fchain", _ => FuturesChainAsync(client, chain, cancellationToken)));
 
         var results = new Dictionary<string, object>();
         foreach (var (name, kind, body) in plan)
@@ -94,7 +94,7 @@ public sealed class ThroughputBenchmark : IBenchmark
                     var allocated = GC.GetTotalAllocatedBytes();
                     var gen0 = GC.CollectionCount(0);
                     var gen2 = GC.CollectionCount(2);
-                    var run = await body(rep, 0);
+                    var run = await body(rep);
                     var (here, workersCpu) = cpu.Since(before);
                     run = run with
                     {
