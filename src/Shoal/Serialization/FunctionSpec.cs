@@ -93,7 +93,28 @@ public sealed class FunctionSpec
 
     private void WriteBody(ValueWriter w, ValueCodecRegistry codecs, int depth)
     {
-        WriteMethodAndTarget(w, Method, Target, codecs, depth, UsedFields);
+        // The outermost function's filter covers the closure delegates it reaches (ClosureFields.UsedBy),
+        // which may share closure objects with it: nested writes keep it rather than narrowing to their own.
+        var outermost = !w.ClosureFilterActive;
+        if (outermost)
+        {
+            w.ClosureFilter = UsedFields;
+            w.ClosureFilterActive = true;
+        }
+
+        try
+        {
+            WriteMethodAndTarget(w, Method, Target, codecs, depth, w.ClosureFilter);
+        }
+        finally
+        {
+            if (outermost)
+            {
+                w.ClosureFilter = null;
+                w.ClosureFilterActive = false;
+            }
+        }
+
         w.WriteVarInt32(DependencyKeys.Count);
         foreach (var key in DependencyKeys) w.WriteString(key);
     }

@@ -18,6 +18,15 @@ internal sealed class ValueWriter : IBufferWriter<byte>
 
     public List<Segment> OutOfBand { get; } = new();
 
+    /// <summary>
+    /// While a function is written: the closure fields it (and every closure delegate it reaches)
+    /// uses, applied to every closure object in this write, since nested delegates may share them.
+    /// </summary>
+    public IReadOnlySet<(System.Reflection.Module, int)>? ClosureFilter { get; set; }
+
+    /// <summary>True while a function's write has set <see cref="ClosureFilter"/>.</summary>
+    public bool ClosureFilterActive { get; set; }
+
     /// <summary>Bytes of array payload referenced out of band (for Nbytes).</summary>
     public long OutOfBandBytes { get; set; }
 

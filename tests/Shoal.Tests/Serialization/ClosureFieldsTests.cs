@@ -81,3 +81,25 @@ public sealed class ClosureFieldsTests
         KeyTokenizer.Key("lambda", task, []).ShouldNotBe(key);
     }
 }
+
+public sealed class ClosureFieldsLoopTests
+{
+    [Fact]
+    public async Task Loop_scopes_with_an_outer_scope_and_a_captured_lambda_keep_every_used_capture()
+    {
+        var factor = 3;
+        var label = "item";
+        var results = new List<object?>();
+        for (var i = 0; i < 3; i++)
+        {
+            var inner = i;
+            Func<int, int> scale = x => x * factor;
+            Func<string> task = () => $"{label}{scale(inner)}";
+            var spec = TaskRunSpec.Create(task, []);
+            var back = TaskRunSpec.Deserialize([.. spec.Serialize()]);
+            results.Add(await back.InvokeAsync(_ => null));
+        }
+
+        results.ShouldBe(["item0", "item3", "item6"]);
+    }
+}
