@@ -40,12 +40,20 @@ public sealed class ThroughputBenchmark : IBenchmark
         var chain = a.Int("chain", 5000);
         var reps = a.Int("reps", 3);
         var only = a.List("only", "map", "tree", "chain", "fchain").ToHashSet(StringComparer.Ordinal);
+        // --tls: the same cluster over tls:// with per-cluster certificates (mutual authentication), to compare with tcp://.
+        var tls = a.Has("tls");
 
         var start = Stopwatch.StartNew();
-        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = workers, ThreadsPerWorker = threads }, cancellationToken);
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
+        {
+            Processes = true,
+            Workers = workers,
+            ThreadsPerWorker = threads,
+            Security = tls ? SecurityOptions.Temporary() : null,
+        }, cancellationToken);
         await using var client = await Client.ConnectAsync(cluster, cancellationToken: cancellationToken);
         await client.WaitForWorkersAsync(workers, cancellationToken);
-        Console.Error.WriteLine($"throughput: cluster of {workers} worker processes x {threads} threads ready in {start.Elapsed.TotalSeconds:0.000} s");
+        Console.Error.WriteLine($"throughput: cluster of {workers} worker processes x {threads} threads at {cluster.SchedulerAddress} ready in {start.Elapsed.TotalSeconds:0.000} s");
 
         var cpu = new CpuMeter(cluster.WorkerProcessIds);
 

@@ -74,7 +74,7 @@ internal sealed class TcpConnection : IConnection
         _sendPipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
             pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
         _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 16 * 1024, useSynchronizationContext: false));
+            pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
         _decoder = new FrameDecoder(options.MaxFrameSize);
         _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(MaxQueuedFrames)
         {
@@ -351,7 +351,7 @@ internal sealed class TcpConnection : IConnection
         {
             while (true)
             {
-                var memory = writer.GetMemory(16 * 1024);
+                var memory = writer.GetMemory(64 * 1024);
                 var n = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (n == 0) break;
                 BytesReceived += n;
