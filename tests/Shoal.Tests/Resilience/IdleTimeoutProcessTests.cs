@@ -3,6 +3,8 @@ using Xunit.Abstractions;
 
 namespace Shoal.Tests.Resilience;
 
+/// <summary>A real `shoal scheduler` process; its client finds the token file by address, so it runs with the other real-process tests.</summary>
+[Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
 public class IdleTimeoutProcessTests(ITestOutputHelper output)
 {
     [Fact]

@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 
 namespace Shoal.Tests.Resilience;
 
+[Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
 public class LostWorkerTests(ITestOutputHelper output)
 {
     [Fact]

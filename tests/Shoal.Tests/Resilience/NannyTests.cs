@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 
 namespace Shoal.Tests.Resilience;
 
+[Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
 public class NannyTests(ITestOutputHelper output)
 {
     [Fact]

@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 
 namespace Shoal.Tests.Resilience;
 
+[Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
 public class SpillTests(ITestOutputHelper output)
 {
     [Fact]
