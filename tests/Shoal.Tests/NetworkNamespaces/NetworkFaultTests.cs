@@ -131,7 +131,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         try
         {
             await cluster.StartSchedulerAsync();
-            cluster.StartWorker("w1", "--nthreads", "1", "--death-timeout", "40s");
+            var worker1 = cluster.StartWorker("w1", "--nthreads", "1", "--death-timeout", "40s");
             cluster.StartWorker("w2", "--nthreads", "1", "--death-timeout", "40s");
             await using var client = await cluster.ConnectAsync();
             await client.WaitForWorkersAsync(2).WaitAsync(Step);
@@ -174,6 +174,14 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
 
             output.WriteLine($"link of w1 down for {cut.Elapsed.TotalSeconds:0.0} s");
             var back = Stopwatch.StartNew();
+            if (seconds > 10)
+            {
+                // Past the worker's 10 s scheduler-silence limit: it drops the connection and registers again, keeping its results.
+                var again = await worker1.WaitForLineAsync(l => l.Contains("registered again", StringComparison.Ordinal), Step);
+                again.ShouldContain($"keeping {n} results");
+                output.WriteLine($"{again} ({back.Elapsed.TotalSeconds:0.00} s after the link came back)");
+            }
+
             await Eventually.HoldsAsync(async () => await ReachableAsync(w1.Address) && (await WorkerNamesAsync(client)).SequenceEqual(["w1", "w2"]), Step, "w1 listed again and reachable");
             output.WriteLine($"w1 listed and reachable {back.Elapsed.TotalSeconds:0.00} s after the link came back");
             cluster.PidsOf("w1").ShouldNotBeEmpty();
@@ -190,7 +198,10 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             runs.Count.ShouldBe(n);
             runs.Values.ShouldAllBe(r => r.Count == 1 && r[0] == "w1");
             (await WorkerNamesAsync(client)).ShouldBe(["w1", "w2"]);
+            if (seconds <= 10) worker1.Output.ShouldNotContain("Lost the scheduler", customMessage: "a short cut should not drop the connection");
             output.WriteLine($"done in {clock.Elapsed.TotalSeconds:0.0} s");
+            output.WriteLine("w1:" + Environment.NewLine + worker1.Output);
+            output.WriteLine("scheduler:" + Environment.NewLine + cluster.Scheduler.Output);
         }
         finally
         {
