@@ -110,8 +110,11 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             var again = runs.Where(r => r.Value.Count > 1).ToList();
             // Only a task whose earlier execution was on the dead worker runs again.
             foreach (var (task, workers) in again) workers.ShouldContain("w1", $"{task} ran {workers.Count} times: {string.Join(",", workers)}");
+            // The surviving worker lost nothing, so it never ran a task twice.
+            runs.ShouldAllBe(r => r.Value.Count(w => w == "w2") <= 1);
             output.WriteLine($"{runs.Values.Sum(r => r.Count)} executions for {2 * n} tasks; {again.Count} ran more than once");
             await Eventually.HoldsAsync(async () => (await WorkerNamesAsync(client)).SequenceEqual(["w2"]), Step, "the scheduler lists only w2");
+            output.WriteLine("scheduler:" + Environment.NewLine + cluster.Scheduler.Output);
         }
         finally
         {
