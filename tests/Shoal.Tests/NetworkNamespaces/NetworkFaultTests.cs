@@ -240,8 +240,13 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         }
 
         // The cluster goes on with w2.
+        var restored = Stopwatch.StartNew();
+        output.WriteLine($"workers listed when the link came back: {string.Join(",", await WorkerNamesAsync(client))}");
         var after = client.Submit(static (int v) => $"{v}@{WorkerContext.Name}", 5);
         (await after.ResultAsync().WaitAsync(Step)).ShouldBe("5@w2");
-        output.WriteLine($"done in {clock.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"a new task done {restored.Elapsed.TotalSeconds:0.00} s after the link came back");
+        await Eventually.HoldsAsync(async () => (await WorkerNamesAsync(client)).SequenceEqual(["w2"]), Step, "the scheduler lists only w2");
+        output.WriteLine($"only w2 listed {restored.Elapsed.TotalSeconds:0.00} s after the link came back; done in {clock.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine("scheduler:" + Environment.NewLine + cluster.Scheduler.Output);
     }
 }
