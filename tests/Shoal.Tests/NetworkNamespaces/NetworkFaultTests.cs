@@ -9,25 +9,23 @@ namespace Shoal.Tests.NetworkNamespaces;
 /// <summary>
 /// Faults on real hosts: the scheduler and two workers each in a network namespace of their own,
 /// the client in the root namespace. Every execution of a task leaves a file in a directory under
-/// /tmp (shared by the namespaces), named after the task and holding the worker that ran it.
+/// /tmp (shared by the namespaces), named after the task and the worker that ran it.
 /// </summary>
 [Collection(RealProcessesCollection.Name)]
 public sealed class NetworkFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Step = E2E.Timeout;
 
-    /// <summary>Executions so far, by task name (the part of each file name before the first dot).</summary>
+    /// <summary>The workers that ran each task so far, by task name.</summary>
     private static Dictionary<string, List<string>> Executions(string dir)
     {
         var runs = new Dictionary<string, List<string>>();
         foreach (var file in Directory.EnumerateFiles(dir))
         {
-            var name = Path.GetFileName(file);
-            var task = name[..name.IndexOf('.', StringComparison.Ordinal)];
-            if (!runs.TryGetValue(task, out var list)) runs[task] = list = [];
-            string worker;
-            try { worker = File.ReadAllText(file); } catch (IOException) { worker = "?"; }
-            list.Add(worker);
+            // TASK.WORKER.GUID: the name says it all, so a worker killed at any moment leaves no half-written record.
+            var parts = Path.GetFileName(file).Split('.');
+            if (!runs.TryGetValue(parts[0], out var list)) runs[parts[0]] = list = [];
+            list.Add(parts[1]);
         }
 
         return runs;
@@ -75,7 +73,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             {
                 leaves[i] = client.Submit(static (int i, string dir) =>
                 {
-                    File.WriteAllText(Path.Combine(dir, $"a{i}.{Guid.NewGuid():N}"), WorkerContext.Name);
+                    File.Create(Path.Combine(dir, $"a{i}.{WorkerContext.Name}.{Guid.NewGuid():N}")).Dispose();
                     Thread.Sleep(3);
                     return (3 * i) + 1;
                 }, i, dir);
@@ -86,7 +84,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             {
                 pairs[i] = client.Submit(static (int x, int y, string dir) =>
                 {
-                    File.WriteAllText(Path.Combine(dir, $"b{x}-{y}.{Guid.NewGuid():N}"), WorkerContext.Name);
+                    File.Create(Path.Combine(dir, $"b{x}-{y}.{WorkerContext.Name}.{Guid.NewGuid():N}")).Dispose();
                     Thread.Sleep(3);
                     return x + y;
                 }, (Arg<int>)leaves[i], (Arg<int>)leaves[(i + 1) % n], (Arg<string>)dir);
@@ -145,7 +143,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             {
                 held[i] = client.Submit(static (int i, string dir) =>
                 {
-                    File.WriteAllText(Path.Combine(dir, $"h{i}.{Guid.NewGuid():N}"), WorkerContext.Name);
+                    File.Create(Path.Combine(dir, $"h{i}.{WorkerContext.Name}.{Guid.NewGuid():N}")).Dispose();
                     return i * 10;
                 }, i, dir, new SubmitOptions { Workers = ["w1"], AllowOtherWorkers = false });
             }
