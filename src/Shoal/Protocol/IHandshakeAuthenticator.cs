@@ -34,6 +34,14 @@ public interface IHandshakeAuthenticator
 
     /// <summary>Accepting side: checks the proof. Returns null to accept, or the reason to refuse.</summary>
     ValueTask<string?> VerifyProofAsync(Hello hello, Welcome welcome, AuthProof proof, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Connecting side, on the listener's final Welcome: <paramref name="challenged"/> says whether
+    /// the listener asked for (and proved itself with) a challenge. Returns null to go on, or why
+    /// this end will not talk to that listener (a method that proves both ways refuses one that
+    /// skipped the challenge: it cannot have known the secret).
+    /// </summary>
+    string? CheckListener(Hello hello, Welcome welcome, bool challenged) => null;
 }
 
 /// <summary>No authentication: every peer is accepted with the role it claims.</summary>

@@ -83,13 +83,14 @@ internal sealed class ClusterToken
     }
 
     /// <summary>
-    /// The proof of a key over one handshake: it binds the server's challenge, the client's nonce
-    /// and what the Hello announced, so it cannot be replayed on another connection or role.
+    /// The proof of a key over one handshake: it binds the direction (who proves to whom), the
+    /// listener's challenge, the connecting side's nonce and what the Hello announced, so it can be
+    /// neither replayed on another connection or role nor reflected back to the side that made it.
     /// </summary>
-    public static byte[] Proof(byte[] key, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> nonce, Hello hello)
+    public static byte[] Proof(byte[] key, ProofDirection direction, ReadOnlySpan<byte> challenge, ReadOnlySpan<byte> nonce, Hello hello)
     {
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        hmac.AppendData("shoal-auth-v1\0"u8);
+        hmac.AppendData(direction == ProofDirection.ConnectingSide ? "shoal-auth-v2 connecting side\0"u8 : "shoal-auth-v2 listening side\0"u8);
         AppendField(hmac, challenge);
         AppendField(hmac, nonce);
         AppendField(hmac, Encoding.UTF8.GetBytes(RoleNames.Of(hello.Role)));
@@ -117,4 +118,14 @@ internal sealed class ClusterToken
 
     /// <summary>Never prints the secret.</summary>
     public override string ToString() => $"Shoal {RoleNames.Of(Role)} token";
+}
+
+/// <summary>Which side of a handshake a token proof comes from (each side's proof is labelled, so neither can stand for the other).</summary>
+internal enum ProofDirection
+{
+    /// <summary>The side that dialled proves it to the listener (<c>AuthProof.proof</c>).</summary>
+    ConnectingSide,
+
+    /// <summary>The listener proves it to the side that dialled (<c>Welcome.listener_proof</c>).</summary>
+    ListeningSide,
 }

@@ -46,21 +46,22 @@ public class TokenTests
     }
 
     [Fact]
-    public void Proof_is_bound_to_challenge_nonce_role_and_name()
+    public void Proof_is_bound_to_direction_challenge_nonce_role_and_name()
     {
         var key = ClusterToken.CreateClusterSecret().KeyFor(Role.Client)!;
         var hello = new Hello { Role = Role.Client, Name = "a" };
         hello.Claims["role"] = "client";
         byte[] challenge = [.. Enumerable.Range(0, 32).Select(i => (byte)i)];
         byte[] nonce = [.. Enumerable.Range(0, 32).Select(i => (byte)(i * 3))];
-        var proof = ClusterToken.Proof(key, challenge, nonce, hello);
-        ClusterToken.Proof(key, challenge, nonce, hello).ShouldBe(proof);
-        ClusterToken.Proof(key, nonce, challenge, hello).ShouldNotBe(proof);
+        var proof = ClusterToken.Proof(key, ProofDirection.ConnectingSide, challenge, nonce, hello);
+        ClusterToken.Proof(key, ProofDirection.ConnectingSide, challenge, nonce, hello).ShouldBe(proof);
+        ClusterToken.Proof(key, ProofDirection.ConnectingSide, nonce, challenge, hello).ShouldNotBe(proof);
+        ClusterToken.Proof(key, ProofDirection.ListeningSide, challenge, nonce, hello).ShouldNotBe(proof);
         var renamed = hello.Clone();
         renamed.Name = "b";
-        ClusterToken.Proof(key, challenge, nonce, renamed).ShouldNotBe(proof);
+        ClusterToken.Proof(key, ProofDirection.ConnectingSide, challenge, nonce, renamed).ShouldNotBe(proof);
         var otherRole = hello.Clone();
         otherRole.Role = Role.Worker;
-        ClusterToken.Proof(key, challenge, nonce, otherRole).ShouldNotBe(proof);
+        ClusterToken.Proof(key, ProofDirection.ConnectingSide, challenge, nonce, otherRole).ShouldNotBe(proof);
     }
 }

@@ -73,7 +73,21 @@ internal static class Handshake
         if (refusal is not null) return new Decision(null, CreateRefusal(refusal, options));
         var final = challenged.Clone();
         final.Challenge = Google.Protobuf.ByteString.Empty;
+        final.ListenerProof = Google.Protobuf.ByteString.Empty;
         return new Decision(final, null);
+    }
+
+    /// <summary>Connecting side: answers a challenge; a listener that did not prove itself is named in the error (and gets nothing).</summary>
+    public static async ValueTask<AuthProof> AnswerChallengeAsync(string address, Hello hello, Welcome challenged, ConnectionOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await options.Authenticator.AnswerChallengeAsync(hello, challenged, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Security.Authentication.AuthenticationException ex)
+        {
+            throw new System.Security.Authentication.AuthenticationException($"{address} {ex.Message}", ex);
+        }
     }
 
     /// <summary>What the accepting side knows about the connecting side.</summary>
@@ -92,9 +106,14 @@ internal static class Handshake
     public static HandshakeRefusedException RefusedPeer(string remote, Hello hello, Refusal refusal) =>
         new($"refused {RoleNames.Of(hello.Role)} '{hello.Name}' from {remote}: {refusal.Reason} (its Shoal {hello.ShoalVersion}, ours {refusal.ShoalVersion})", refusal);
 
-    /// <summary>Checks a Welcome's protocol against what we offered.</summary>
-    public static void CheckWelcome(string address, Welcome welcome, ConnectionOptions options)
+    /// <summary>
+    /// Checks a final Welcome: the listener proved itself as our authenticator requires
+    /// (<paramref name="challenged"/>: it went through a challenge), and chose a protocol we offered.
+    /// </summary>
+    public static void CheckWelcome(string address, Hello hello, Welcome welcome, bool challenged, ConnectionOptions options)
     {
+        if (options.Authenticator.CheckListener(hello, welcome, challenged) is { } refused)
+            throw new System.Security.Authentication.AuthenticationException($"{address} {refused}");
         if (welcome.Protocol < options.MinProtocol || welcome.Protocol > options.MaxProtocol)
             throw new ProtocolException(
                 $"{address} chose protocol version {welcome.Protocol}, which is outside the {ProtocolVersion.FormatRange(options.MinProtocol, options.MaxProtocol)} we offered");

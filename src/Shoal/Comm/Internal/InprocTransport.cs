@@ -26,9 +26,11 @@ internal sealed class InprocTransport : ITransport
         var id = Interlocked.Increment(ref _nextId);
         var clientAddress = $"inproc://{address.Host}.client-{id}";
         var decision = await Handshake.DecideAsync(hello, listener.Options, cancellationToken).ConfigureAwait(false);
+        var wasChallenged = false;
         if (decision.Welcome is { Challenge.IsEmpty: false } challenged)
         {
-            var proof = await options.Authenticator.AnswerChallengeAsync(hello, challenged, cancellationToken).ConfigureAwait(false);
+            wasChallenged = true;
+            var proof = await Handshake.AnswerChallengeAsync(text, hello, challenged, options, cancellationToken).ConfigureAwait(false);
             decision = await Handshake.VerifyAsync(hello, challenged, proof, listener.Options, cancellationToken).ConfigureAwait(false);
         }
         if (decision.Refusal is { } refusal)
@@ -37,7 +39,7 @@ internal sealed class InprocTransport : ITransport
             throw Handshake.Refused(text, refusal, options);
         }
         var welcome = decision.Welcome!;
-        Handshake.CheckWelcome(text, welcome, options);
+        Handshake.CheckWelcome(text, hello, welcome, wasChallenged, options);
         var (client, server) = InprocConnection.CreatePair(clientAddress, text, Handshake.PeerOf(welcome), Handshake.PeerOf(hello, welcome));
         if (!listener.Offer(server))
         {

@@ -17,9 +17,11 @@ internal static class TcpHandshake
         var hello = await Handshake.CreateHelloAsync(options, cancellationToken).ConfigureAwait(false);
         await SendAsync(socket, HandshakeKind.Hello, hello, withPreamble: true, cancellationToken).ConfigureAwait(false);
         var (kind, message) = await ReceiveAsync(socket, withPreamble: true, cancellationToken).ConfigureAwait(false);
+        var wasChallenged = false;
         if (message is Welcome { Challenge.IsEmpty: false } challenged)
         {
-            var proof = await options.Authenticator.AnswerChallengeAsync(hello, challenged, cancellationToken).ConfigureAwait(false);
+            wasChallenged = true;
+            var proof = await Handshake.AnswerChallengeAsync(address, hello, challenged, options, cancellationToken).ConfigureAwait(false);
             await SendAsync(socket, HandshakeKind.AuthProof, proof, withPreamble: false, cancellationToken).ConfigureAwait(false);
             (kind, message) = await ReceiveAsync(socket, withPreamble: false, cancellationToken).ConfigureAwait(false);
             if (message is Welcome { Challenge.IsEmpty: false })
@@ -28,7 +30,7 @@ internal static class TcpHandshake
         switch (message)
         {
             case Welcome welcome:
-                Handshake.CheckWelcome(address, welcome, options);
+                Handshake.CheckWelcome(address, hello, welcome, wasChallenged, options);
                 return Handshake.PeerOf(welcome);
             case Refusal refusal:
                 throw Handshake.Refused(address, refusal, options);
