@@ -5,7 +5,8 @@ internal sealed record CliContext(TextWriter Stdout, TextWriter Stderr, HostEntr
 {
     /// <summary>
     /// Runs a host and turns how it ended into an exit code: its own code when it returns,
-    /// 0 when it stopped because we asked it to (Ctrl-C / SIGTERM), 1 with one line on stderr
+    /// 0 when it stopped because we asked it to (Ctrl-C / SIGTERM), 2 (a usage error) when it
+    /// refused to listen in clear off loopback, 1 with one line on stderr
     /// when it failed (plus the stack trace when SHOAL_CLI_STACKTRACE=1).
     /// </summary>
     public async Task<int> RunHostAsync(string commandName, Func<Task<int>> run, CancellationToken cancellationToken)
@@ -17,6 +18,12 @@ internal sealed record CliContext(TextWriter Stdout, TextWriter Stderr, HostEntr
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return 0;
+        }
+        catch (Shoal.Security.InsecureListenerException ex)
+        {
+            // A listener in clear off loopback: the flags are what is wrong (it says which to pass), as with any usage error.
+            await Stderr.WriteLineAsync($"{commandName}: {OneLine(ex.Message)}").ConfigureAwait(false);
+            return ShoalCommand.UsageError;
         }
         catch (Exception ex)
         {

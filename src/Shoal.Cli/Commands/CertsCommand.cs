@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Shoal.Cli.Parsing;
 using Shoal.Protocol.Messages;
 using Shoal.Security;
 
@@ -14,7 +15,8 @@ internal sealed class CertsCommand
         HelpName = "HOSTS",
         AllowMultipleArgumentsPerToken = true,
     };
-    private readonly Option<int> days = new("--days") { Description = "Days the certificates are valid", HelpName = "N", DefaultValueFactory = _ => 365 };
+    // Parsed with its minimum (a command validator sees 0 for an option left out, not its default, and refused every bare `certs create`).
+    private readonly Option<int> days = CliOptions.Count("--days", "Days the certificates are valid", 1, () => 365);
 
     public CertsCommand(CliContext context)
     {
@@ -22,10 +24,6 @@ internal sealed class CertsCommand
         {
             outDir, hosts, days,
         };
-        create.Validators.Add(result =>
-        {
-            if (result.GetValue(days) < 1) result.AddError("invalid --days: must be at least 1");
-        });
         create.SetAction((parse, ct) => context.RunHostAsync("shoal certs create", () => CreateAsync(parse, context.Stdout), ct));
         Command = new Command("certs", "Manage TLS certificates for a cluster") { create };
     }

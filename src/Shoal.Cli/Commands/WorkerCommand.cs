@@ -21,13 +21,14 @@ internal sealed class WorkerCommand
     private readonly Option<double> memoryPause = CliOptions.Fraction("--memory-pause-fraction", "Start no new tasks past this fraction of the memory limit in process memory (0: never)", WorkerHostOptions.Defaults.MemoryPauseFraction);
     private readonly Option<double> memoryTerminate = CliOptions.Fraction("--memory-terminate-fraction", "The nanny restarts the worker past this fraction of the memory limit (0: never)", WorkerHostOptions.Defaults.MemoryTerminateFraction);
     private readonly Option<bool> noNanny = new("--no-nanny") { Description = "Run the worker directly, without a nanny process that restarts it when it dies" };
+    private readonly Option<bool> insecure = new("--insecure") { Description = "Serve data to peers and clients without TLS on a non-loopback --host (anyone who reaches the port reads results)" };
 
     public WorkerCommand(CliContext context)
     {
         Command = new Command("worker", "Run workers that join a scheduler")
         {
             address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost, localDirectory,
-            memoryTarget, memoryPause, memoryTerminate, noNanny,
+            memoryTarget, memoryPause, memoryTerminate, noNanny, insecure,
         };
         foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
@@ -53,5 +54,6 @@ internal sealed class WorkerCommand
         MemoryTargetFraction = parse.GetValue(memoryTarget),
         MemoryPauseFraction = parse.GetValue(memoryPause),
         MemoryTerminateFraction = parse.GetValue(memoryTerminate),
+        Insecure = parse.GetValue(insecure),
     };
 }

@@ -8,7 +8,7 @@ namespace Shoal;
 internal sealed record WorkerProcessSpec(string SchedulerAddress, string Name, int NThreads, long MemoryLimit,
     IReadOnlyDictionary<string, double>? Resources, string Host, string? WorkerCommand)
 {
-    /// <summary>The worker's credentials (a secret): passed in its environment, never on its command line.</summary>
+    /// <summary>The worker's credentials (a secret): passed on its standard input pipe, never in its environment or on its command line.</summary>
     public string? Credentials { get; init; }
 
     /// <summary>Never prints the credentials.</summary>
@@ -92,12 +92,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         foreach (var arg in spec.ExtraArguments) info.ArgumentList.Add(arg);
         info.Environment[ParentWatchVariable] = "1";
-        if (spec.Credentials is { Length: > 0 } credentials) info.Environment[Security.LocalCredentials.EnvironmentVariable] = credentials;
+        var credentials = spec.Credentials is { Length: > 0 } bundle ? bundle : null;
+        Security.ParentPipeCredentials.Announce(info, credentials);
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process, spec.Name, logger);
         process.OutputDataReceived += (_, e) => worker.OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => worker.OnOutput(e.Data);
         if (!process.Start()) throw new InvalidOperationException($"Could not start the worker process '{file}'.");
+        Security.ParentPipeCredentials.Send(process.StandardInput, credentials);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return worker;

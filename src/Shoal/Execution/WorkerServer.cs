@@ -79,7 +79,11 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         _listener = await Dial.ListenAsync(_options.ListenAddress, Role.Worker, _options.Name,
-            new ListenOptions { LoggerFactory = _options.LoggerFactory, AcceptedRoles = [Role.Peer], Security = _security },
+            new ListenOptions
+            {
+                LoggerFactory = _options.LoggerFactory, AcceptedRoles = [Role.Peer], Security = _security,
+                RequireTlsOffLoopback = true, Insecure = _options.Insecure,
+            },
             ServePeerAsync, cancellationToken).ConfigureAwait(false);
         _state = NewState();
         _code = new WorkerCode(() => _scheduler, _options.CodeDirectory);

@@ -57,4 +57,10 @@ internal sealed record WorkerServerOptions
 
     /// <summary>Credentials for the scheduler and peers; null: those this process knows for the scheduler's address.</summary>
     public SecurityOptions? Security { get; init; }
+
+    /// <summary>
+    /// Serve the data plane in clear on a non-loopback <see cref="ListenAddress"/> (warned about at
+    /// start and on each connection); without it such a listener needs TLS credentials.
+    /// </summary>
+    public bool Insecure { get; init; }
 }

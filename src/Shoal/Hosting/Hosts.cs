@@ -63,6 +63,10 @@ public static class WorkerHost
         var count = Math.Max(1, options.NWorkers);
         var baseName = options.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var host = HostLogging.FormatHost(options.ListenHost ?? "127.0.0.1");
+        // Before any nanny or worker starts: a data plane in clear off loopback needs --insecure spelled out.
+        if (!options.Insecure && Security.ListenerPolicy.IsPlaintextOffLoopback($"tcp://{host}:0",
+                options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress)))
+            throw Security.ListenerPolicy.Refuse($"tcp://{host}", Protocol.Messages.Role.Worker);
         if (options.Nanny)
         {
             // Each worker in its own process, restarted by its nanny (this process) when it dies.
@@ -108,6 +112,7 @@ public static class WorkerHost
                     MemoryPauseFraction = options.MemoryPauseFraction,
                     LoggerFactory = loggers,
                     Security = options.Security,
+                    Insecure = options.Insecure,
                 }, stop.Token).ConfigureAwait(false));
             }
 
@@ -214,11 +219,14 @@ internal static class HostLogging
             return started.Task;
         }
 
+        var stdin = new StreamReader(Console.OpenStandardInput());
+        // Credentials come first on the pipe, before this process dials anyone.
+        Security.ParentPipeCredentials.Receive(stdin);
         var thread = new Thread(() =>
         {
             try
             {
-                using var stdin = new StreamReader(Console.OpenStandardInput());
+                using var _ = stdin;
                 while (stdin.ReadLine() is { } line)
                 {
                     // The parent writes only "start" (to a standby worker); the rest waits for end-of-file.

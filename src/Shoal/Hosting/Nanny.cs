@@ -271,11 +271,17 @@ internal sealed class Nanny
             info.ArgumentList.Add(directory);
         }
 
+        if (o.Insecure) info.ArgumentList.Add("--insecure");
+        // The worker's credentials (the nanny's own, from its flags or its parent) go down the stdin pipe.
+        var credentials = Security.ParentPipeCredentials.BundleFor(o.Security ?? Security.LocalCredentials.Find(o.SchedulerAddress));
+        Security.ParentPipeCredentials.Announce(info, credentials);
+
         // The worker exits when our pipe on its stdin closes: it never outlives its nanny.
         info.Environment[WorkerProcess.ParentWatchVariable] = "1";
         info.Environment[NannyVariable] = "1";
         if (standby) info.Environment[StandbyVariable] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker process '{file}'.");
+        Security.ParentPipeCredentials.Send(process.StandardInput, credentials);
         return process;
     }
 

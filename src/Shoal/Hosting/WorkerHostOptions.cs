@@ -73,6 +73,12 @@ public sealed record WorkerHostOptions
     public SecurityOptions? Security { get; init; }
 
     /// <summary>
+    /// Serve the workers' data plane in clear on a non-loopback <see cref="ListenHost"/> (warned
+    /// about at start and on each connection); without it such a host needs TLS credentials.
+    /// </summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>
     /// The memory limit each worker gets: <see cref="MemoryLimit"/> when set, otherwise the
     /// memory available to this process (the container limit if there is one) divided by
     /// <see cref="NWorkers"/>. 0 means no limit.

@@ -5,8 +5,8 @@ using Shoal.Protocol.Messages;
 namespace Shoal.Security;
 
 /// <summary>
-/// One role's credentials as text, to hand to a child process through its environment or a 0600
-/// file: an optional <c>token: ...</c> line, then the CA certificate, the certificate and its key in PEM.
+/// One role's credentials as text, to hand to a child process through a pipe
+/// (<see cref="ParentPipeCredentials"/>): an optional <c>token: ...</c> line, then the CA certificate, the certificate and its key in PEM.
 /// </summary>
 internal static class CredentialBundle
 {
@@ -20,7 +20,10 @@ internal static class CredentialBundle
         {
             text.Append(mine.CaCertificate!.ExportCertificatePem()).Append('\n');
             text.Append(certificate.ExportCertificatePem()).Append('\n');
-            var key = certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("only ECDSA certificate keys can be handed to child processes");
+            using var ecdsa = certificate.GetECDsaPrivateKey();
+            using var rsa = ecdsa is null ? certificate.GetRSAPrivateKey() : null;
+            var key = (System.Security.Cryptography.AsymmetricAlgorithm?)ecdsa ?? rsa
+                ?? throw new InvalidOperationException("only ECDSA and RSA certificate keys can be handed to child processes");
             text.Append(key.ExportPkcs8PrivateKeyPem()).Append('\n');
         }
         return text.ToString();

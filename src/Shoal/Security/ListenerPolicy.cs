@@ -1,5 +1,6 @@
 using System.Net;
 using Shoal.Comm;
+using Shoal.Protocol.Messages;
 
 namespace Shoal.Security;
 
@@ -15,16 +16,29 @@ internal static class ListenerPolicy
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return false;
         return !(IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
     }
+
+    /// <summary>What whoever reaches a plaintext listener of <paramref name="role"/> could do (for errors and warnings).</summary>
+    public static string RiskOf(Role role) => role == Role.Worker
+        ? "could read this worker's results and hand it false ones"
+        : "could run code on every worker";
+
+    /// <summary>The error for a listener that would run in clear off loopback.</summary>
+    public static InsecureListenerException Refuse(string address, Role role) => new(address, RiskOf(role));
 }
 
-/// <summary>Thrown when a scheduler would listen in clear where others can reach it.</summary>
+/// <summary>Thrown when a scheduler or a worker would listen in clear where others can reach it.</summary>
 public sealed class InsecureListenerException : InvalidOperationException
 {
-    /// <summary>Creates the exception for <paramref name="address"/>.</summary>
+    /// <summary>Creates the exception for a scheduler listening on <paramref name="address"/>.</summary>
     public InsecureListenerException(string address)
-        : base($"refusing to listen on {address} without TLS: anyone who reaches it could run code on every worker. "
+        : this(address, ListenerPolicy.RiskOf(Role.Scheduler))
+    {
+    }
+
+    internal InsecureListenerException(string address, string risk)
+        : base($"refusing to listen on {address} without TLS: anyone who reaches it {risk}. "
             + "Pass --tls-ca-file, --tls-cert and --tls-key (create them with `shoal certs create --out DIR`), "
-            + "listen on 127.0.0.1, or pass --insecure to run unencrypted and unauthenticated anyway")
+            + "listen on 127.0.0.1 (--host 127.0.0.1), or pass --insecure to run in clear anyway")
     {
     }
 }

@@ -8,18 +8,14 @@ namespace Shoal.Security;
 /// Where a process finds credentials nobody passed explicitly, by the scheduler's address:
 /// <list type="number">
 /// <item>clusters started in this process (<see cref="LocalCluster"/> registers its own);</item>
-/// <item>credentials handed down by a parent process in <see cref="EnvironmentVariable"/> (read
-/// once, then removed from the environment so tasks and their children never see it);</item>
+/// <item>credentials handed down by a parent process on a pipe (<see cref="ParentPipeCredentials"/>);</item>
 /// <item>a token file a scheduler on this machine wrote under <c>~/.shoal/clusters/</c>, as Jupyter does.</item>
 /// </list>
 /// </summary>
 internal static class LocalCredentials
 {
-    /// <summary>Environment variable carrying a credential bundle from a parent process (never the command line).</summary>
-    public const string EnvironmentVariable = "SHOAL_CREDENTIALS";
-
     private static readonly ConcurrentDictionary<string, SecurityOptions> InProcess = new(StringComparer.OrdinalIgnoreCase);
-    private static readonly Lazy<SecurityOptions?> Inherited = new(ReadInherited);
+    private static SecurityOptions? _inherited;
 
     /// <summary>Directory of the per-cluster token files (mode 0700).</summary>
     public static string Directory { get; set; } =
@@ -31,7 +27,7 @@ internal static class LocalCredentials
         var key = Key(address);
         if (key is null) return null;
         if (InProcess.TryGetValue(key, out var registered)) return registered;
-        if (Inherited.Value is { } inherited) return inherited;
+        if (Volatile.Read(ref _inherited) is { } inherited) return inherited;
         var file = TokenFilePath(key);
         if (file is null || !File.Exists(file)) return null;
         try
@@ -106,13 +102,8 @@ internal static class LocalCredentials
         return ShoalAddress.Tcp(host, parsed.Port).ToString();
     }
 
-    private static SecurityOptions? ReadInherited()
-    {
-        var bundle = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrEmpty(bundle)) return null;
-        Environment.SetEnvironmentVariable(EnvironmentVariable, null);
-        return CredentialBundle.Read(bundle);
-    }
+    /// <summary>Makes the credentials a parent process handed down what this process dials its scheduler with.</summary>
+    public static void Inherit(SecurityOptions? security) => Volatile.Write(ref _inherited, security);
 
     private sealed class Forget(Action action) : IDisposable
     {

@@ -103,7 +103,7 @@ public sealed class NetnsCluster : IAsyncDisposable
 
     /// <summary>Starts <c>shoal worker</c> (with its nanny) on a worker host, listening on that host's address.</summary>
     public NetnsProcess StartWorker(string host, params string[] extraArgs) =>
-        Start(host, ["worker", SchedulerAddress, "--host", Ip(host), "--name", host, .. extraArgs]);
+        Start(host, ["worker", SchedulerAddress, "--host", Ip(host), "--insecure", "--name", host, .. extraArgs]);
 
     public NetnsProcess Start(string host, IEnumerable<string> args)
     {

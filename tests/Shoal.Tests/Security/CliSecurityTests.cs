@@ -61,7 +61,7 @@ public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        (await RunAsync(["scheduler", "--host", "0.0.0.0", "--port", "0"], stdout, stderr)).ShouldBe(1);
+        (await RunAsync(["scheduler", "--host", "0.0.0.0", "--port", "0"], stdout, stderr)).ShouldBe(ShoalCommand.UsageError);
         var line = stderr.ToString().Trim();
         line.ShouldNotContain('\n');
         line.ShouldContain("--tls-ca-file");

@@ -5,7 +5,7 @@ using Shoal.Tests.Comm;
 
 namespace Shoal.Tests.Security;
 
-/// <summary>LocalCluster is authenticated with no set-up, and its secrets stay off command lines.</summary>
+/// <summary>LocalCluster is authenticated with no set-up, and its secrets stay off its children's command lines and environments.</summary>
 public class LocalClusterSecurityTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -40,6 +40,11 @@ public class LocalClusterSecurityTests
             var cmdline = await File.ReadAllTextAsync($"/proc/{pid}/cmdline");
             cmdline.ShouldContain("worker");
             foreach (var piece in secret) cmdline.ShouldNotContain(piece);
+            // Handed down the stdin pipe: not in the environment either (the same user could read it there).
+            var environ = await File.ReadAllTextAsync($"/proc/{pid}/environ");
+            environ.ShouldContain(Shoal.Security.ParentPipeCredentials.Variable + "=1");
+            environ.ShouldNotContain("token:");
+            foreach (var piece in secret) environ.ShouldNotContain(piece);
         }
         foreach (var (_, message) in logs.Entries)
             foreach (var piece in secret) message.ShouldNotContain(piece);
@@ -55,6 +60,15 @@ public class LocalClusterSecurityTests
         cluster.SchedulerAddress.ShouldStartWith("tls://");
         await using var client = await Client.ConnectAsync(cluster);
         (await client.GatherAsync(client.Map(static (int x) => x * 3, Enumerable.Range(0, 20)))).Sum().ShouldBe(570);
+        foreach (var pid in cluster.WorkerProcessIds)
+        {
+            foreach (var file in new[] { "environ", "cmdline" })
+            {
+                var text = await File.ReadAllTextAsync($"/proc/{pid}/{file}");
+                text.ShouldNotContain("PRIVATE KEY");
+                text.ShouldNotContain("BEGIN CERTIFICATE");
+            }
+        }
         var plain = cluster.SchedulerAddress.Replace("tls://", "tcp://");
         var error = await Should.ThrowAsync<HandshakeRefusedException>(() =>
             Transports.ConnectAsync(plain, new ConnectionOptions { Role = Role.Client, Name = "intruder" }));

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Comm.Rpc;
@@ -27,7 +28,8 @@ internal sealed record ListenOptions
 
     /// <summary>
     /// Refuse to listen on a non-loopback address without TLS, unless <see cref="Insecure"/>
-    /// (the scheduler sets this: whoever reaches it runs code on every worker).
+    /// (schedulers and workers set this: whoever reaches a scheduler runs code on every worker,
+    /// whoever reaches a worker's data plane reads its results and can hand it false ones).
     /// </summary>
     public bool RequireTlsOffLoopback { get; init; }
 
@@ -83,15 +85,17 @@ internal static class Dial
         if (options.LoggerFactory is { } loggers) listenerOptions.LoggerFactory = loggers;
         var plaintextOffLoopback = Security.ListenerPolicy.IsPlaintextOffLoopback(address, options.Security);
         if (plaintextOffLoopback && options.RequireTlsOffLoopback && !options.Insecure)
-            throw new Security.InsecureListenerException(address);
+            throw Security.ListenerPolicy.Refuse(address, role);
         var listener = await Transports.ListenAsync(address, listenerOptions, cancellationToken).ConfigureAwait(false);
         var logger = listenerOptions.LoggerFactory.CreateLogger("Shoal.Security");
         var warnEachClient = plaintextOffLoopback && options.RequireTlsOffLoopback;
-        if (warnEachClient) Security.SecurityLog.InsecureListener(logger, listener.Address);
+        if (warnEachClient) Security.SecurityLog.InsecureListener(logger, listener.Address, Security.ListenerPolicy.RiskOf(role));
         return new ListenerHandle(listener, options.AcceptedRoles, warnEachClient
             ? connection =>
             {
-                if (connection.Peer.Role == Role.Client) Security.SecurityLog.InsecureClient(logger, connection.Peer.Name, connection.RemoteAddress);
+                // Clients of a scheduler, and clients and peer workers fetching from a worker.
+                if (connection.Peer.Role is Role.Client or Role.Peer)
+                    Security.SecurityLog.InsecureClient(logger, RoleNames.Of(connection.Peer.Role), connection.Peer.Name, connection.RemoteAddress);
                 return onConnection(connection);
             }
             : onConnection);
