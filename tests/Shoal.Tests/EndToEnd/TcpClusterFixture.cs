@@ -12,9 +12,23 @@ public sealed class RealProcessesCollection
 /// two <c>shoal worker ADDRESS --nthreads 1</c>, which have never seen the test assembly. Shared
 /// by the tests of one class.
 /// </summary>
-public sealed class TcpClusterFixture : IAsyncLifetime
+public class TcpClusterFixture : IAsyncLifetime
 {
     private readonly List<ShoalProcess> _processes = [];
+
+    /// <summary>More arguments for the scheduler (credentials, in the TLS variant).</summary>
+    protected virtual IReadOnlyList<string> SchedulerArguments => [];
+
+    /// <summary>More arguments every worker of this cluster needs (credentials, in the TLS variant).</summary>
+    public virtual IReadOnlyList<string> WorkerArguments => [];
+
+    /// <summary>Runs before the scheduler starts.</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
+    /// <summary>Runs once the scheduler's address is known, before any worker or client connects.</summary>
+    protected virtual void OnSchedulerAddress(string address)
+    {
+    }
 
     public string SchedulerAddress { get; private set; } = "";
 
@@ -24,8 +38,10 @@ public sealed class TcpClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Scheduler = Track(ShoalProcess.Start(["scheduler", "--port", "0"]));
+        await BeforeStartAsync();
+        Scheduler = Track(ShoalProcess.Start(["scheduler", "--port", "0", .. SchedulerArguments]));
         SchedulerAddress = await Scheduler.WaitForSchedulerAddressAsync(E2E.Timeout);
+        OnSchedulerAddress(SchedulerAddress);
         foreach (var name in WorkerNames) StartWorker(name);
         await using var client = await Client.ConnectAsync(SchedulerAddress).WaitAsync(E2E.Timeout);
         await client.WaitForWorkersAsync(WorkerNames.Count).WaitAsync(E2E.Timeout);
@@ -33,7 +49,7 @@ public sealed class TcpClusterFixture : IAsyncLifetime
 
     /// <summary>Starts one more <c>shoal worker</c> process on this cluster; it is killed with the fixture, or earlier if disposed.</summary>
     public ShoalProcess StartWorker(string name, params string[] extraArgs) =>
-        Track(ShoalProcess.Start(["worker", SchedulerAddress, "--nthreads", "1", "--name", name, .. extraArgs]));
+        Track(ShoalProcess.Start(["worker", SchedulerAddress, "--nthreads", "1", "--name", name, .. WorkerArguments, .. extraArgs]));
 
     public Task<Client> ConnectAsync() => Client.ConnectAsync(SchedulerAddress).WaitAsync(E2E.Timeout);
 
@@ -43,7 +59,7 @@ public sealed class TcpClusterFixture : IAsyncLifetime
         return process;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         ShoalProcess[] all;
         lock (_processes) all = [.. _processes];

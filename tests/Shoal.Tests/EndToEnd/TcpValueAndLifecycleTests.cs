@@ -14,11 +14,14 @@ public sealed class SensorException(string message) : Exception(message);
 /// values, several clients, futures released by the garbage collector, and a scheduler that dies.
 /// </summary>
 [Collection(RealProcessesCollection.Name)]
-public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
+public sealed class TcpValueAndLifecycleTests(TcpClusterFixture cluster) : TcpValueAndLifecycleScenarios(cluster), IClassFixture<TcpClusterFixture>;
+
+/// <summary>The scenarios of <see cref="TcpValueAndLifecycleTests"/>, for any cluster of real processes (plain TCP, or TLS).</summary>
+public abstract class TcpValueAndLifecycleScenarios
 {
     private readonly TcpClusterFixture _cluster;
 
-    public TcpValueAndLifecycleTests(TcpClusterFixture cluster) => _cluster = cluster;
+    protected TcpValueAndLifecycleScenarios(TcpClusterFixture cluster) => _cluster = cluster;
 
     [Fact]
     public async Task User_types_travel_as_arguments_results_and_exceptions()
@@ -124,7 +127,7 @@ public sealed class TcpValueAndLifecycleTests : IClassFixture<TcpClusterFixture>
     {
         const string gpuWorker = "e2e-tcp-gpu";
         await using var client = await _cluster.ConnectAsync();
-        var worker = ShoalProcess.Start(["worker", _cluster.SchedulerAddress, "--nthreads", "3", "--name", gpuWorker, "--resources", "GPU=1"]);
+        var worker = ShoalProcess.Start(["worker", _cluster.SchedulerAddress, "--nthreads", "3", "--name", gpuWorker, "--resources", "GPU=1", .. _cluster.WorkerArguments]);
         try
         {
             (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Workers.Any(w => w.Name == gpuWorker), E2E.Timeout)).ShouldBeTrue();
