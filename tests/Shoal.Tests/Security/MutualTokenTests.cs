@@ -130,28 +130,6 @@ public class MutualTokenTests
         error.Message.ShouldContain(inproc.Address + " did not prove that it knows the cluster token");
     }
 
-    /// <summary>Reads and writes handshake messages by hand.</summary>
-    private static class RawHandshake
-    {
-        public static async Task WriteAsync(Stream stream, HandshakeKind kind, IMessage message, bool withPreamble)
-        {
-            var buffer = new ArrayBufferWriter<byte>();
-            HandshakeCodec.WriteMessage(buffer, kind, message, withPreamble);
-            await stream.WriteAsync(buffer.WrittenMemory);
-        }
-
-        public static async Task<IMessage> ReadAsync(Stream stream, bool withPreamble)
-        {
-            using var timeout = new CancellationTokenSource(Patience);
-            if (withPreamble) await stream.ReadExactlyAsync(new byte[HandshakeCodec.PreambleSize], timeout.Token);
-            var header = new byte[HandshakeCodec.MessageHeaderSize];
-            await stream.ReadExactlyAsync(header, timeout.Token);
-            var payload = new byte[HandshakeCodec.ReadMessageHeader(header, out var kind)];
-            await stream.ReadExactlyAsync(payload, timeout.Token);
-            return HandshakeCodec.Parse(kind, payload);
-        }
-    }
-
     /// <summary>A listener that answers one Hello with a Welcome of the test's making, then counts what it receives.</summary>
     private sealed class RawListener : IAsyncDisposable
     {
