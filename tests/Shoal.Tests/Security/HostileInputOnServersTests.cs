@@ -31,11 +31,9 @@ public class HostileInputOnServersTests
     [MemberData(nameof(Inputs))]
     public async Task The_scheduler_closes_only_that_connection_and_keeps_serving(string input)
     {
-        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0", Security = Token });
-        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
-        {
-            SchedulerAddress = scheduler.Address, Name = "steady", NThreads = 1, Security = Token.ForRole(Role.Worker),
-        });
+        var (scheduler, worker) = await StartAsync();
+        await using var _ = scheduler;
+        await using var __ = worker;
         await SendHostileAsync(scheduler.Address, Role.Client, Token.ForRole(Role.Client), input);
 
         scheduler.WorkerCount.ShouldBe(1);
@@ -47,17 +45,25 @@ public class HostileInputOnServersTests
     [MemberData(nameof(Inputs))]
     public async Task A_worker_data_plane_closes_only_that_connection_and_keeps_serving(string input)
     {
-        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0", Security = Token });
-        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
-        {
-            SchedulerAddress = scheduler.Address, Name = "steady", NThreads = 1, Security = Token.ForRole(Role.Worker),
-        });
+        var (scheduler, worker) = await StartAsync();
+        await using var _ = scheduler;
+        await using var __ = worker;
         await SendHostileAsync(worker.Address, Role.Peer, Token.ForRole(Role.Client), input);
 
         await using var peer = await Transports.ConnectAsync(worker.Address, new ConnectionOptions { Role = Role.Peer, Name = "good-peer", Security = Token.ForRole(Role.Worker) });
         peer.Send(CommTestHelpers.Ping(11));
         (await peer.ReceiveOneAsync()).Message.Pong.RequestId.ShouldBe(11UL);
         scheduler.WorkerCount.ShouldBe(1);
+    }
+
+    private static async Task<(SchedulerServer Scheduler, WorkerServer Worker)> StartAsync()
+    {
+        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0", Security = Token });
+        var worker = await WorkerServer.StartAsync(new WorkerServerOptions
+        {
+            SchedulerAddress = scheduler.Address, Name = "steady", NThreads = 1, Security = Token.ForRole(Role.Worker),
+        });
+        return (scheduler, worker);
     }
 
     /// <summary>Sends one hostile input on a fresh connection and waits until the server has closed it.</summary>
