@@ -193,6 +193,8 @@ internal static class WireFuzzer
             Name = new string('n', random.Next(0, 40)),
             AuthMethod = random.Next(4) switch { 0 => "none", 1 => "tls", _ => "token" },
             Nonce = ByteString.CopyFrom(RandomBytes(random, random.Next(3) == 0 ? random.Next(0, 64) : 32)),
+            // Mostly the revision this build speaks, so the token proof path is reached; sometimes any other.
+            AuthVersion = (uint)(random.Next(4) == 0 ? random.Next(0, 4) : 2),
         };
         if (random.Next(4) != 0) hello.Claims["role"] = random.Next(5) switch { 0 => "scheduler", 1 => "worker", 2 => "peer", 3 => "bogus", _ => "client" };
         var output = new ArrayBufferWriter<byte>();
