@@ -150,6 +150,9 @@ public static class LocalHost
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _ = HostLogging.ExitWithParentIfAsked(stop);
+        // Its own token is for this machine's processes; off loopback that would be a plaintext scheduler.
+        var listen = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}";
+        if (Security.ListenerPolicy.IsPlaintextOffLoopback(listen, null)) throw Security.ListenerPolicy.RefuseLocalCluster(listen);
         var security = SecurityOptions.TemporaryToken();
         IDisposable? tokenFile = null;
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions

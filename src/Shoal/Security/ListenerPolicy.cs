@@ -24,6 +24,12 @@ internal static class ListenerPolicy
 
     /// <summary>The error for a listener that would run in clear off loopback.</summary>
     public static InsecureListenerException Refuse(string address, Role role) => new(address, RiskOf(role));
+
+    /// <summary>The error for <c>shoal local</c> off loopback: it has no TLS flags, its credentials are for this machine only.</summary>
+    public static InsecureListenerException RefuseLocalCluster(string address) => new(
+        $"refusing to listen on {address}: `shoal local` makes credentials for this machine only, and without TLS anyone who "
+        + $"reaches it {RiskOf(Role.Scheduler)}. Listen on 127.0.0.1 (--host 127.0.0.1), or serve other machines with "
+        + "`shoal scheduler` and `shoal worker` and --tls-ca-file, --tls-cert and --tls-key (create them with `shoal certs create --out DIR`)", (Exception?)null);
 }
 
 /// <summary>Thrown when a scheduler or a worker would listen in clear where others can reach it.</summary>
@@ -36,9 +42,15 @@ public sealed class InsecureListenerException : InvalidOperationException
     }
 
     internal InsecureListenerException(string address, string risk)
-        : base($"refusing to listen on {address} without TLS: anyone who reaches it {risk}. "
+        : this($"refusing to listen on {address} without TLS: anyone who reaches it {risk}. "
             + "Pass --tls-ca-file, --tls-cert and --tls-key (create them with `shoal certs create --out DIR`), "
-            + "listen on 127.0.0.1 (--host 127.0.0.1), or pass --insecure to run in clear anyway")
+            + "listen on 127.0.0.1 (--host 127.0.0.1), or pass --insecure to run in clear anyway", (Exception?)null)
+    {
+    }
+
+    /// <summary>An exception with its whole message given (for hosts whose remedies differ).</summary>
+    internal InsecureListenerException(string message, Exception? inner)
+        : base(message, inner)
     {
     }
 }

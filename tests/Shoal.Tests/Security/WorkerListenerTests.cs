@@ -41,6 +41,21 @@ public class WorkerListenerTests : IClassFixture<TokenDirectoryFixture>
     }
 
     [Fact]
+    public async Task Shoal_local_off_loopback_refuses_and_names_what_works_instead()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        (await RunAsync(["local", "--host", "0.0.0.0", "--port", "0", "--workers", "1"], stdout, stderr).WaitAsync(Patience)).ShouldBe(ShoalCommand.UsageError);
+        var line = stderr.ToString().Trim();
+        line.ShouldNotContain('\n');
+        line.ShouldStartWith("shoal local: refusing to listen on tcp://0.0.0.0:0");
+        line.ShouldContain("--host 127.0.0.1");
+        line.ShouldContain("`shoal scheduler` and `shoal worker`");
+        line.ShouldNotContain("--insecure"); // shoal local has no such flag
+        stdout.ToString().ShouldNotContain("Scheduler at");
+    }
+
+    [Fact]
     public async Task A_token_without_tls_is_not_enough_off_loopback()
     {
         var file = Path.Join(Path.GetTempPath(), "shoal-token-" + Guid.NewGuid().ToString("N"));
