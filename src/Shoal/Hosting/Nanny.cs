@@ -220,8 +220,8 @@ internal sealed class Nanny
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await using var connection = await Dial.ConnectAsync(_spec.Options.SchedulerAddress, Role.Client, "nanny-" + _spec.Name,
-                new DialOptions { ConnectTimeout = TimeSpan.FromSeconds(5) }, timeout.Token).ConfigureAwait(false);
+            await using var connection = await Dial.ConnectAsync(_spec.Options.SchedulerAddress, Role.Nanny, "nanny-" + _spec.Name,
+                new DialOptions { ConnectTimeout = TimeSpan.FromSeconds(5), Security = _spec.Options.Security }, timeout.Token).ConfigureAwait(false);
             connection.Send(new Envelope { WorkerDied = new WorkerDied { Name = _spec.Name, Cause = cause } });
             connection.Send(new Envelope { CloseClient = new CloseClient() });
             await connection.FlushAsync().ConfigureAwait(false);

@@ -11,10 +11,11 @@ internal sealed partial class SchedulerServer
     private static bool RoleMayStateThis(Role role, Body body) => role switch
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
-            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
-            or Body.WorkerDied,
+            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping,
+        // A nanny holds its worker's credential: it may say why the worker died, nothing else.
+        Role.Nanny => body is Body.WorkerDied or Body.CloseClient or Body.Ping,
         _ => false,
     };
 

@@ -63,7 +63,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         server._listener = await Dial.ListenAsync(options.ListenAddress, Role.Scheduler, options.Id,
             new ListenOptions
             {
-                LoggerFactory = options.LoggerFactory, AcceptedRoles = [Role.Client, Role.Worker],
+                LoggerFactory = options.LoggerFactory, AcceptedRoles = [Role.Client, Role.Worker, Role.Nanny],
                 Security = options.Security, RequireTlsOffLoopback = true, Insecure = options.Insecure,
             },
             server.OnConnectionAsync, cancellationToken).ConfigureAwait(false);

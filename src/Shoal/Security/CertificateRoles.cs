@@ -39,6 +39,7 @@ internal static class CertificateRoles
             "worker" => Role.Worker,
             "client" => Role.Client,
             "peer" => Role.Peer,
+            "nanny" => Role.Nanny,
             _ => Role.Unspecified,
         };
         return role != Role.Unspecified;
@@ -46,10 +47,11 @@ internal static class CertificateRoles
 
     /// <summary>
     /// Whether a peer that proved <paramref name="proved"/> may announce <paramref name="claimed"/>:
-    /// the same role, or "peer" (worker-to-worker data connections) for a worker or client.
+    /// the same role, "peer" (worker-to-worker data connections) for a worker or client, or
+    /// "nanny" for a worker (a nanny holds its worker's credential, to report its death).
     /// </summary>
     public static bool MayClaim(Role proved, Role claimed) =>
-        proved == claimed || (claimed == Role.Peer && proved is Role.Worker or Role.Client);
+        proved == claimed || (claimed == Role.Peer && proved is Role.Worker or Role.Client) || (claimed == Role.Nanny && proved == Role.Worker);
 
     private static IEnumerable<string> SanUris(byte[] raw)
     {

@@ -146,12 +146,13 @@ public sealed class SecurityOptions
     /// <summary>The token text for <paramref name="role"/> (needs the cluster secret); a secret: never log it.</summary>
     public string? TokenFor(Role role) => Token is null ? null : Token.IsClusterSecret ? Token.For(role).Encode() : Token.Encode();
 
-    /// <summary>The certificate this end shows when it acts as <paramref name="role"/> (a peer connection uses the worker's or client's).</summary>
+    /// <summary>The certificate this end shows when it acts as <paramref name="role"/> (a peer connection uses the worker's or client's, a nanny the worker's).</summary>
     internal X509Certificate2? CertificateFor(Role role)
     {
         if (_certificates.TryGetValue(role, out var certificate)) return certificate;
         if (role == Role.Peer)
             return _certificates.GetValueOrDefault(Role.Worker) ?? _certificates.GetValueOrDefault(Role.Client);
+        if (role == Role.Nanny) return _certificates.GetValueOrDefault(Role.Worker);
         return _certificates.Count == 1 ? _certificates.Values.First() : null;
     }
 

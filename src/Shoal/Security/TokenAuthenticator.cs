@@ -94,11 +94,11 @@ internal sealed class TokenAuthenticator : IHandshakeAuthenticator
 
     private static string ListenerNoun(Hello hello) => hello.Role == Role.Peer ? "worker" : "scheduler";
 
-    // Peer connections prove the peer key; others the key of the role they claim.
+    // Peer connections prove the peer key; others the key of the role their token claims (a nanny: its worker's).
     private byte[]? KeyOf(Hello hello)
     {
         if (hello.Role == Role.Peer) return _token.KeyFor(Role.Peer);
-        return CertificateRoles.TryParse(hello.Claims.GetValueOrDefault("role"), out var role) && role == hello.Role
+        return CertificateRoles.TryParse(hello.Claims.GetValueOrDefault("role"), out var role) && CertificateRoles.MayClaim(role, hello.Role)
             ? _token.KeyFor(role)
             : null;
     }

@@ -94,4 +94,28 @@ public class DataPlaneRoleTests
         await client.Closed.WaitAsync(Patience);
         scheduler.WorkerCount.ShouldBe(0);
     }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_nanny_proves_its_workers_credential_and_may_only_report_deaths(string kind)
+    {
+        var (scheduler, worker) = await StartAsync(kind);
+        await using var _ = scheduler;
+        await using var __ = worker;
+        await using (var nanny = await Transports.ConnectAsync(scheduler.Address, As(Role.Nanny, ClusterOf(kind).ForRole(Role.Worker))))
+        {
+            nanny.Send(CommTestHelpers.Ping(8));
+            (await nanny.ReceiveOneAsync()).Message.Pong.RequestId.ShouldBe(8UL);
+            nanny.Send(new Envelope { UpdateGraph = new UpdateGraph() });
+            await nanny.Closed.WaitAsync(Patience);
+        }
+        // A client's credential is not a worker's: it cannot act as a nanny, and its client session cannot report deaths.
+        var refused = await Shoal.Tests.EndToEnd.E2E.CatchAsync(() => Transports.ConnectAsync(scheduler.Address, As(Role.Nanny, ClusterOf(kind).ForRole(Role.Client))));
+        if (kind == "tls") refused.ShouldBeOfType<InvalidOperationException>().Message.ShouldContain("no certificate to connect as nanny");
+        else refused.ShouldBeOfType<HandshakeRefusedException>().Message.ShouldContain("a client credential may not connect as nanny");
+        await using var client = await Transports.ConnectAsync(scheduler.Address, As(Role.Client, ClusterOf(kind).ForRole(Role.Client)));
+        client.Send(new Envelope { WorkerDied = new WorkerDied { Name = worker.Name, Cause = "made up" } });
+        await client.Closed.WaitAsync(Patience);
+        scheduler.WorkerCount.ShouldBe(1);
+    }
 }

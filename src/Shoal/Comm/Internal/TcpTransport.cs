@@ -42,7 +42,7 @@ internal sealed class TcpTransport : ITransport
                 var tls = await TlsByteChannel.ConnectAsync(channel, security, options.Role, address.Host, text, timeout.Token).ConfigureAwait(false);
                 channel = tls;
                 var expected = options.Role == Role.Peer ? Role.Worker : Role.Scheduler;
-                if (tls.PeerRole != expected && options.Role is Role.Peer or Role.Worker or Role.Client)
+                if (tls.PeerRole != expected && options.Role is Role.Peer or Role.Worker or Role.Client or Role.Nanny)
                     throw new System.Security.Authentication.AuthenticationException(
                         $"{text} presented a {RoleNames.Of(tls.PeerRole)} certificate where a {RoleNames.Of(expected)} was expected");
             }
