@@ -58,7 +58,16 @@ internal static class TcpHandshake
         {
             await SendAsync(socket, HandshakeKind.Welcome, challenged, withPreamble: true, cancellationToken).ConfigureAwait(false);
             preambleSent = true;
-            (kind, message) = await ReceiveAsync(socket, withPreamble: false, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                (kind, message) = await ReceiveAsync(socket, withPreamble: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProtocolException ex) when (ex.Message.Contains("closed the connection", StringComparison.Ordinal))
+            {
+                // With a mutual proof, this is how a peer holding another token (or none that matches ours) leaves.
+                throw new ProtocolException($"{ex.Message}, after our challenge and proof: it probably holds a different cluster's token, "
+                    + $"so our proof did not convince it ({RoleNames.Of(hello.Role)} '{hello.Name}')", ex);
+            }
             if (message is not AuthProof proof)
                 throw new ProtocolException($"expected an authentication proof, got a {kind} message");
             decision = await Handshake.VerifyAsync(hello, challenged, proof, options, cancellationToken).ConfigureAwait(false);
