@@ -6,11 +6,35 @@ namespace Shoal.Comm.Internal;
 /// A <see cref="ByteChannel"/> seen as a <see cref="Stream"/>, so that <c>SslStream</c> can sit on
 /// top of it. Keeps the first bytes it read: when a TLS handshake fails they tell what the peer
 /// actually sent (a plaintext Shoal hello, for instance).
+/// <para>
+/// SslStream reads and writes one TLS record (at most 16 KiB) at a time. One socket call per
+/// record costs more than the cryptography on loopback (4× the TCP segments, a wake-up of the
+/// peer per record), so this stream batches both ways:
+/// </para>
+/// <list type="bullet">
+/// <item>between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/> the encrypted records
+/// are gathered into one buffer of up to <see cref="BatchSize"/> and sent with one call;</item>
+/// <item>while the peer streams (the previous read filled SslStream's buffer), reads go through
+/// a staging buffer of <see cref="BatchSize"/>, so one receive serves many records.</item>
+/// </list>
+/// Both buffers are rented only while busy: an idle connection holds none.
 /// </summary>
 internal sealed class ByteChannelStream : Stream
 {
+    /// <summary>Bytes gathered per socket write, and read per socket read while streaming.</summary>
+    internal const int BatchSize = 256 * 1024;
+
     private readonly ByteChannel _channel;
     private readonly byte[] _head = new byte[8];
+
+    private bool _batching;
+    private byte[]? _writeBuffer;
+    private int _writeFilled;
+
+    private byte[]? _readBuffer;
+    private int _readStart;
+    private int _readEnd;
+    private bool _streaming;
 
     public ByteChannelStream(ByteChannel channel) => _channel = channel;
 
@@ -19,13 +43,60 @@ internal sealed class ByteChannelStream : Stream
 
     public int HeadLength { get; private set; }
 
+    /// <summary>Socket writes so far (tests check that records are gathered).</summary>
+    internal long ChannelWrites { get; private set; }
+
+    /// <summary>Socket reads so far.</summary>
+    internal long ChannelReads { get; private set; }
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    // ------------------------------------------------------------------ reading
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_readStart < _readEnd) return new ValueTask<int>(TakeStaged(buffer.Span));
+        return ReadFromChannelAsync(buffer, cancellationToken);
+    }
+
+    private int TakeStaged(Span<byte> destination)
+    {
+        var n = Math.Min(destination.Length, _readEnd - _readStart);
+        _readBuffer.AsSpan(_readStart, n).CopyTo(destination);
+        _readStart += n;
+        if (_readStart == _readEnd) ReleaseReadBufferIfIdle();
+        return n;
+    }
+
+    private async ValueTask<int> ReadFromChannelAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (!_streaming || buffer.Length >= BatchSize)
+        {
+            // Idle or a large read: straight into the caller's buffer. A read that fills it
+            // says the peer is streaming: the next reads go through the staging buffer.
+            var n = await ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _streaming = n == buffer.Length;
+            return n;
+        }
+        _readBuffer ??= ArrayPool<byte>.Shared.Rent(BatchSize);
+        var received = await ReceiveAsync(_readBuffer.AsMemory(0, BatchSize), cancellationToken).ConfigureAwait(false);
+        if (received == 0)
+        {
+            ReleaseReadBuffer();
+            return 0;
+        }
+        _readStart = 0;
+        _readEnd = received;
+        // Less than half a staging buffer: the burst is over, go back to direct reads.
+        _streaming = received >= BatchSize / 2;
+        return TakeStaged(buffer.Span);
+    }
+
+    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         int n;
         try
@@ -36,6 +107,7 @@ internal sealed class ByteChannelStream : Stream
         {
             throw new IOException(ex.Message, ex);
         }
+        ChannelReads++;
         if (HeadLength < _head.Length && n > 0)
         {
             var take = Math.Min(n, _head.Length - HeadLength);
@@ -45,11 +117,89 @@ internal sealed class ByteChannelStream : Stream
         return n;
     }
 
+    private void ReleaseReadBufferIfIdle()
+    {
+        if (!_streaming) ReleaseReadBuffer();
+    }
+
+    private void ReleaseReadBuffer()
+    {
+        if (_readBuffer is { } buffer)
+        {
+            _readBuffer = null;
+            _readStart = _readEnd = 0;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    // ------------------------------------------------------------------ writing
+
+    /// <summary>
+    /// From now until <see cref="EndBatchAsync"/>, writes are gathered and sent in calls of up to
+    /// <see cref="BatchSize"/>. Only for a caller that writes application data through SslStream
+    /// (SslStream serializes its writes, so nothing else writes meanwhile).
+    /// </summary>
+    public void BeginBatch() => _batching = true;
+
+    /// <summary>Sends what the batch gathered and goes back to writing through.</summary>
+    public async ValueTask EndBatchAsync(CancellationToken cancellationToken)
     {
+        _batching = false;
+        try
+        {
+            await SendGatheredAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_writeBuffer is { } buffer)
+            {
+                _writeBuffer = null;
+                _writeFilled = 0;
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (!_batching || buffer.Length >= BatchSize) return WriteThroughAsync(buffer, cancellationToken);
+        if (_writeBuffer is not null && _writeFilled + buffer.Length <= _writeBuffer.Length)
+        {
+            buffer.Span.CopyTo(_writeBuffer.AsSpan(_writeFilled));
+            _writeFilled += buffer.Length;
+            return ValueTask.CompletedTask;
+        }
+        return GatherSlowAsync(buffer, cancellationToken);
+    }
+
+    private async ValueTask GatherSlowAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await SendGatheredAsync(cancellationToken).ConfigureAwait(false);
+        _writeBuffer ??= ArrayPool<byte>.Shared.Rent(BatchSize);
+        buffer.Span.CopyTo(_writeBuffer.AsSpan(_writeFilled));
+        _writeFilled += buffer.Length;
+    }
+
+    private async ValueTask WriteThroughAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await SendGatheredAsync(cancellationToken).ConfigureAwait(false);
+        await SendAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask SendGatheredAsync(CancellationToken cancellationToken)
+    {
+        if (_writeFilled == 0) return ValueTask.CompletedTask;
+        var filled = _writeFilled;
+        _writeFilled = 0;
+        return SendAsync(_writeBuffer.AsMemory(0, filled), cancellationToken);
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        ChannelWrites++;
         try
         {
             await _channel.SendAsync(new ReadOnlySequence<byte>(buffer), cancellationToken).ConfigureAwait(false);
@@ -77,6 +227,8 @@ internal sealed class ByteChannelStream : Stream
 
     protected override void Dispose(bool disposing)
     {
+        // The pooled buffers are not returned here: a read or a batch may still be running on
+        // another thread when the connection is dropped; the GC takes them back.
         if (disposing) _channel.Dispose();
         base.Dispose(disposing);
     }
