@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Shoal.Comm.Internal;
 
@@ -49,6 +50,9 @@ internal sealed class ByteChannelStream : Stream
     /// <summary>Socket reads so far.</summary>
     internal long ChannelReads { get; private set; }
 
+    /// <summary>True while a staging or gathering buffer is rented (tests check that an idle stream holds none).</summary>
+    internal bool HoldsBuffers => _readBuffer is not null || _writeBuffer is not null;
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
@@ -72,36 +76,22 @@ internal sealed class ByteChannelStream : Stream
         return n;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadFromChannelAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (!_streaming || buffer.Length >= BatchSize)
+        // Idle or a large read: straight into the caller's buffer; a read that fills it says the
+        // peer is streaming, and the next reads go through the staging buffer.
+        var direct = !_streaming || buffer.Length >= BatchSize;
+        var target = buffer;
+        if (!direct)
         {
-            // Idle or a large read: straight into the caller's buffer. A read that fills it
-            // says the peer is streaming: the next reads go through the staging buffer.
-            var n = await ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
-            _streaming = n == buffer.Length;
-            return n;
+            _readBuffer ??= ArrayPool<byte>.Shared.Rent(BatchSize);
+            target = _readBuffer.AsMemory(0, BatchSize);
         }
-        _readBuffer ??= ArrayPool<byte>.Shared.Rent(BatchSize);
-        var received = await ReceiveAsync(_readBuffer.AsMemory(0, BatchSize), cancellationToken).ConfigureAwait(false);
-        if (received == 0)
-        {
-            ReleaseReadBuffer();
-            return 0;
-        }
-        _readStart = 0;
-        _readEnd = received;
-        // Less than half a staging buffer: the burst is over, go back to direct reads.
-        _streaming = received >= BatchSize / 2;
-        return TakeStaged(buffer.Span);
-    }
-
-    private async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
         int n;
         try
         {
-            n = await _channel.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+            n = await _channel.ReceiveAsync(target, cancellationToken).ConfigureAwait(false);
         }
         catch (System.Net.Sockets.SocketException ex)
         {
@@ -111,10 +101,24 @@ internal sealed class ByteChannelStream : Stream
         if (HeadLength < _head.Length && n > 0)
         {
             var take = Math.Min(n, _head.Length - HeadLength);
-            buffer.Span[..take].CopyTo(_head.AsSpan(HeadLength));
+            target.Span[..take].CopyTo(_head.AsSpan(HeadLength));
             HeadLength += take;
         }
-        return n;
+        if (direct)
+        {
+            _streaming = n == buffer.Length;
+            return n;
+        }
+        if (n == 0)
+        {
+            ReleaseReadBuffer();
+            return 0;
+        }
+        _readStart = 0;
+        _readEnd = n;
+        // Less than half a staging buffer: the burst is over, go back to direct reads.
+        _streaming = n >= BatchSize / 2;
+        return TakeStaged(buffer.Span);
     }
 
     private void ReleaseReadBufferIfIdle()
@@ -197,6 +201,7 @@ internal sealed class ByteChannelStream : Stream
         return SendAsync(_writeBuffer.AsMemory(0, filled), cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         ChannelWrites++;
