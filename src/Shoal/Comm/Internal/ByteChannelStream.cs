@@ -158,12 +158,24 @@ internal sealed class ByteChannelStream : Stream
         }
         finally
         {
-            if (_writeBuffer is { } buffer)
-            {
-                _writeBuffer = null;
-                _writeFilled = 0;
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            ReturnWriteBuffer();
+        }
+    }
+
+    /// <summary>Drops what the batch gathered (a write failed: the connection is going down).</summary>
+    public void AbandonBatch()
+    {
+        _batching = false;
+        ReturnWriteBuffer();
+    }
+
+    private void ReturnWriteBuffer()
+    {
+        _writeFilled = 0;
+        if (_writeBuffer is { } buffer)
+        {
+            _writeBuffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

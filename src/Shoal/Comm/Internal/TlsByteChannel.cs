@@ -124,10 +124,12 @@ internal sealed class TlsByteChannel : ByteChannel
             if (data.IsSingleSegment) await _ssl.WriteAsync(data.First, cancellationToken).ConfigureAwait(false);
             else await WriteGatheredAsync(data, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            await _stream.EndBatchAsync(cancellationToken).ConfigureAwait(false);
+            _stream.AbandonBatch();
+            throw;
         }
+        await _stream.EndBatchAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask WriteGatheredAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
