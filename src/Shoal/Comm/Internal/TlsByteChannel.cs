@@ -111,10 +111,10 @@ internal sealed class TlsByteChannel : ByteChannel
         _ssl.ReadAsync(buffer, cancellationToken);
 
     /// <summary>
-    /// Encrypts <paramref name="data"/> and sends it: small buffers are gathered into records of
-    /// up to 64 KiB of plaintext (one record per small buffer would cost a seal each), big ones go
-    /// to SslStream as they are; the encrypted records of the whole call leave in socket writes of
-    /// up to <see cref="ByteChannelStream.BatchSize"/> (see <see cref="ByteChannelStream"/>).
+    /// Encrypts <paramref name="data"/> and sends it: small buffers are gathered into SslStream
+    /// writes of up to 64 KiB (each write of a small buffer would cost a TLS record and a seal of
+    /// its own), big ones go to SslStream as they are; the encrypted records of the whole call
+    /// leave in socket writes of up to <see cref="ByteChannelStream.BatchSize"/>.
     /// </summary>
     public override async ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
     {
