@@ -17,6 +17,7 @@ internal sealed class TlsByteChannel : ByteChannel
 {
     private const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
     private const int CoalesceSize = 64 * 1024;
+    private const int MaxRecordPlaintext = 16 * 1024; // TLS: at most 2^14 bytes of plaintext per record
 
     private readonly ByteChannel _inner;
     private readonly ByteChannelStream _stream;
@@ -118,6 +119,12 @@ internal sealed class TlsByteChannel : ByteChannel
     /// </summary>
     public override async ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
     {
+        if (data.IsSingleSegment && data.Length <= MaxRecordPlaintext)
+        {
+            // One record: nothing to gather, it goes out as SslStream writes it.
+            await _ssl.WriteAsync(data.First, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         _stream.BeginBatch();
         try
         {
