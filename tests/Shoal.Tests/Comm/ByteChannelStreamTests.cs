@@ -107,12 +107,13 @@ public class ByteChannelStreamTests
     }
 
     [Fact]
-    public async Task A_burst_that_ends_returns_the_staging_buffer_and_end_of_stream_reads_zero()
+    public async Task A_read_that_waits_holds_no_staging_buffer_and_end_of_stream_reads_zero()
     {
         var channel = new ScriptedChannel();
         using var stream = new ByteChannelStream(channel);
-        var burst = Bytes(2 * Record + 100, seed: 1);
-        channel.Feed(burst, chunk: Record);        // full reads: the stream starts staging
+        // A full direct read, then a full staged read: the stream ends the burst still "streaming".
+        var burst = Bytes(Record + ByteChannelStream.BatchSize, seed: 1);
+        channel.Feed(burst, chunk: burst.Length);
         var received = new List<byte>();
         var buffer = new byte[Record];
         while (received.Count < burst.Length)
@@ -121,10 +122,13 @@ public class ByteChannelStreamTests
             received.AddRange(buffer.AsSpan(0, n).ToArray());
         }
         received.ToArray().ShouldBe(burst);
-        stream.HoldsBuffers.ShouldBeFalse();       // the last staged read was short: released
+        stream.ChannelReads.ShouldBe(2);
 
+        // Still "streaming" (the last read filled its buffer), but nothing is queued: the next
+        // read waits on the socket without a staging buffer.
         var reading = stream.ReadAsync(buffer).AsTask();
         reading.IsCompleted.ShouldBeFalse();
+        stream.HoldsBuffers.ShouldBeFalse();
         channel.Complete();
         (await reading.WaitAsync(CommTestHelpers.Patience)).ShouldBe(0);
         stream.HoldsBuffers.ShouldBeFalse();
@@ -162,8 +166,14 @@ public class ByteChannelStreamTests
 
         public override string RemoteAddress => "tcp://127.0.0.1:2";
 
+        private int _pending;
+
+        /// <summary>Bytes fed and not received yet (a socket's FIONREAD).</summary>
+        public override int Available => Volatile.Read(ref _pending);
+
         public void Feed(byte[] bytes, int chunk)
         {
+            Interlocked.Add(ref _pending, bytes.Length);
             for (var i = 0; i < bytes.Length; i += chunk)
                 _inbound.Writer.TryWrite(bytes.AsSpan(i, Math.Min(chunk, bytes.Length - i)).ToArray());
         }
@@ -183,6 +193,7 @@ public class ByteChannelStreamTests
             var n = Math.Min(buffer.Length, _current.Length - _offset);
             _current.AsSpan(_offset, n).CopyTo(buffer.Span);
             _offset += n;
+            Interlocked.Add(ref _pending, -n);
             return n;
         }
 

@@ -130,6 +130,8 @@ public class TlsStreamingTests
 
         public override string RemoteAddress => inner.RemoteAddress;
 
+        public override int Available => inner.Available;
+
         public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
         {
             int limit;
@@ -163,6 +165,8 @@ public class TlsStreamingTests
         public override string LocalAddress => inner.LocalAddress;
 
         public override string RemoteAddress => inner.RemoteAddress;
+
+        public override int Available => inner.Available;
 
         public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReceiveAsync(buffer, cancellationToken);
 

@@ -15,10 +15,11 @@ namespace Shoal.Comm.Internal;
 /// <list type="bullet">
 /// <item>between <see cref="BeginBatch"/> and <see cref="EndBatchAsync"/> the encrypted records
 /// are gathered into one buffer of up to <see cref="BatchSize"/> and sent with one call;</item>
-/// <item>while the peer streams (the previous read filled SslStream's buffer), reads go through
-/// a staging buffer of <see cref="BatchSize"/>, so one receive serves many records.</item>
+/// <item>while the peer streams (the previous read filled its buffer) and the socket holds more
+/// than SslStream asks for, reads go through a staging buffer of <see cref="BatchSize"/>, so one
+/// receive serves many records.</item>
 /// </list>
-/// Both buffers are rented only while busy: an idle connection holds none.
+/// Both buffers are rented only while they hold bytes: an idle or waiting connection holds none.
 /// </summary>
 internal sealed class ByteChannelStream : Stream
 {
@@ -35,7 +36,7 @@ internal sealed class ByteChannelStream : Stream
     private byte[]? _readBuffer;
     private int _readStart;
     private int _readEnd;
-    private bool _streaming;
+    private bool _streaming; // the last socket read filled its buffer
 
     public ByteChannelStream(ByteChannel channel) => _channel = channel;
 
@@ -72,20 +73,22 @@ internal sealed class ByteChannelStream : Stream
         var n = Math.Min(destination.Length, _readEnd - _readStart);
         _readBuffer.AsSpan(_readStart, n).CopyTo(destination);
         _readStart += n;
-        if (_readStart == _readEnd) ReleaseReadBufferIfIdle();
+        if (_readStart == _readEnd) ReleaseReadBuffer();
         return n;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadFromChannelAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        // Idle or a large read: straight into the caller's buffer; a read that fills it says the
-        // peer is streaming, and the next reads go through the staging buffer.
-        var direct = !_streaming || buffer.Length >= BatchSize;
+        // Staged only while the peer streams (the last read filled its buffer) and the socket
+        // already holds more than the caller asked for: such a read completes at once, so the
+        // staging buffer is never held by a read that waits. Otherwise straight into the
+        // caller's buffer (asking the socket what it holds costs a system call: only when streaming).
+        var staged = _streaming && buffer.Length < BatchSize && _channel.Available > buffer.Length;
         var target = buffer;
-        if (!direct)
+        if (staged)
         {
-            _readBuffer ??= ArrayPool<byte>.Shared.Rent(BatchSize);
+            _readBuffer = ArrayPool<byte>.Shared.Rent(BatchSize);
             target = _readBuffer.AsMemory(0, BatchSize);
         }
         int n;
@@ -95,20 +98,23 @@ internal sealed class ByteChannelStream : Stream
         }
         catch (System.Net.Sockets.SocketException ex)
         {
+            ReleaseReadBuffer();
             throw new IOException(ex.Message, ex);
         }
+        catch
+        {
+            ReleaseReadBuffer();
+            throw;
+        }
         ChannelReads++;
+        _streaming = n == target.Length;
         if (HeadLength < _head.Length && n > 0)
         {
             var take = Math.Min(n, _head.Length - HeadLength);
             target.Span[..take].CopyTo(_head.AsSpan(HeadLength));
             HeadLength += take;
         }
-        if (direct)
-        {
-            _streaming = n == buffer.Length;
-            return n;
-        }
+        if (!staged) return n;
         if (n == 0)
         {
             ReleaseReadBuffer();
@@ -116,14 +122,7 @@ internal sealed class ByteChannelStream : Stream
         }
         _readStart = 0;
         _readEnd = n;
-        // Less than half a staging buffer: the burst is over, go back to direct reads.
-        _streaming = n >= BatchSize / 2;
         return TakeStaged(buffer.Span);
-    }
-
-    private void ReleaseReadBufferIfIdle()
-    {
-        if (!_streaming) ReleaseReadBuffer();
     }
 
     private void ReleaseReadBuffer()
