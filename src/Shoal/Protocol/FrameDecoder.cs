@@ -89,6 +89,33 @@ internal sealed class FrameDecoder
         }
     }
 
+    /// <summary>
+    /// When the decoder waits for the rest of a segment with at least <paramref name="minLength"/>
+    /// bytes missing, gives the part of that segment's array still to fill, so that the caller can
+    /// receive into it directly (one copy less than going through its input buffer); then call
+    /// <see cref="SegmentReceived"/> and <see cref="TryDecode"/> (with an empty buffer if nothing
+    /// else arrived) to finish the frame.
+    /// </summary>
+    public bool TryGetSegmentTarget(int minLength, out Memory<byte> target)
+    {
+        target = default;
+        if (_state != State.Segments || _segmentIndex >= _segmentLengths.Length) return false;
+        var missing = _segmentLengths[_segmentIndex] - _segmentFilled;
+        if (missing < minLength || missing <= 0) return false;
+        target = ArrayOf(_segmentIndex).AsMemory(_segmentOffsets[_segmentIndex] + _segmentFilled, missing);
+        return true;
+    }
+
+    /// <summary>Records <paramref name="count"/> bytes received straight into the target of <see cref="TryGetSegmentTarget"/>.</summary>
+    public void SegmentReceived(int count)
+    {
+        var missing = _segmentLengths[_segmentIndex] - _segmentFilled;
+        if (_state != State.Segments || count < 0 || count > missing)
+            throw new InvalidOperationException($"{count} bytes received into a segment that misses {missing}");
+        _segmentFilled += count;
+        _received += count;
+    }
+
     private void ReadHeader(ReadOnlySequence<byte> header)
     {
         Span<byte> bytes = stackalloc byte[WireFormat.FrameHeaderSize];

@@ -70,6 +70,25 @@ public class TcpErrorTests
     }
 
     [Fact]
+    public async Task Close_in_the_middle_of_a_big_segment_received_directly_is_an_error_with_the_progress()
+    {
+        var segment = new byte[1024 * 1024];
+        new Random(5).NextBytes(segment);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        FrameEncoder.WriteFrame(output, [new OutgoingMessage(Ping(1), 0, 1)], [new Segment(segment)]);
+        var frame = output.WrittenSpan.ToArray();
+        var sent = frame.Length - segment.Length + 300_000;
+        var message = await ServerErrorAfterAsync(async raw =>
+        {
+            // Header and batch first, so that the rest of the segment is received straight into its array.
+            await raw.SendAsync(frame[..(frame.Length - segment.Length + 10)]);
+            await raw.SendAsync(frame[(frame.Length - segment.Length + 10)..sent]);
+            raw.Socket.Shutdown(SocketShutdown.Send);
+        });
+        message.ShouldContain($"in the middle of a frame (after {sent} of {frame.Length} bytes");
+    }
+
+    [Fact]
     public async Task Truncated_frame_then_close_is_an_error_not_a_clean_close()
     {
         var frame = RawPeer.Frame(Ping(1), Ping(2));

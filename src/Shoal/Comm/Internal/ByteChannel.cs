@@ -21,6 +21,9 @@ internal abstract class ByteChannel : IDisposable
     /// <summary>Writes all of <paramref name="data"/>.</summary>
     public abstract ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken);
 
+    /// <summary>Bytes received and not read yet (0 when unknown); lets a reader decide whether a big read would wait.</summary>
+    public virtual int Available => 0;
+
     /// <summary>Ends our direction (the peer reads end of stream after what we sent).</summary>
     public abstract void ShutdownSend();
 

@@ -46,6 +46,16 @@ internal sealed class SocketByteChannel : ByteChannel
         _ => "tcp://" + endPoint,
     };
 
+    public override int Available
+    {
+        get
+        {
+            try { return _socket.Available; }
+            catch (SocketException) { return 0; }
+            catch (ObjectDisposedException) { return 0; }
+        }
+    }
+
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 

@@ -8,15 +8,15 @@ using Shoal.Protocol.Messages;
 namespace Shoal.Comm.Internal;
 
 /// <summary>
-/// A connection over a byte stream, after its handshake. Four loops, Kestrel style:
+/// A connection over a byte stream, after its handshake. Three loops, Kestrel style:
 /// <list type="bullet">
 /// <item>the send loop drains every queued message into frames written to the send pipe;</item>
 /// <item>the socket sender reads the send pipe and writes to the socket (gather writes);</item>
-/// <item>the socket receiver reads the socket into the receive pipe;</item>
-/// <item>the frame reader decodes frames from the receive pipe into a bounded frame queue.</item>
+/// <item>the receive loop reads the socket into the receive pipe and decodes frames from it into
+/// a bounded frame queue; the body of a big segment it receives straight into its array.</item>
 /// </list>
 /// Back-pressure: the send pipe pauses the send loop when the socket is slow; the bounded frame
-/// queue and the receive pipe stop reading the socket when the application does not receive.
+/// queue stops the receive loop, and so the socket reads, when the application does not receive.
 /// <see cref="Send"/> never blocks: its queue is unbounded (the caller is responsible for not
 /// queueing more than it can afford; <see cref="FlushAsync"/> lets it wait).
 /// </summary>
@@ -28,6 +28,9 @@ internal sealed class TcpConnection : IConnection
     // Decoded frames waiting for ReceiveAsync; beyond this the socket is no longer read. Frames
     // are cut at about TargetFrameSize, so this bounds the unread backlog to about 16 MiB.
     private const int MaxQueuedFrames = 16;
+
+    // A segment missing at least this much is received straight into its array.
+    private const int DirectReceiveThreshold = 64 * 1024;
 
     private readonly ByteChannel _socket;
     private readonly ILogger _logger;
@@ -73,8 +76,10 @@ internal sealed class TcpConnection : IConnection
         // frame reader on the socket receiver's flush, saving a thread-pool hop each way.
         _sendPipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
             pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
-        _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: 1024 * 1024, resumeWriterThreshold: 512 * 1024, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
+        // The receive loop both writes and reads this pipe: no pause threshold (back-pressure is
+        // the bounded frame queue, which stops the loop and so the socket reads).
+        _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
+            pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
         _decoder = new FrameDecoder(options.MaxFrameSize);
         _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(MaxQueuedFrames)
         {
@@ -112,8 +117,7 @@ internal sealed class TcpConnection : IConnection
     {
         _ = SendLoopAsync();
         _ = SocketSendLoopAsync();
-        _ = SocketReceiveLoopAsync();
-        _ = FrameReadLoopAsync();
+        _ = ReceiveLoopAsync();
     }
 
     private string Describe() => Peer.Name.Length > 0
@@ -344,75 +348,59 @@ internal sealed class TcpConnection : IConnection
 
     // ------------------------------------------------------------------ receiving
 
-    private async Task SocketReceiveLoopAsync()
+    /// <summary>
+    /// Reads the socket and decodes frames. Bytes go through the receive pipe, except the body of
+    /// a big segment, which is received straight into the array the application will get (one
+    /// copy less; over TLS also one pipe round per record less).
+    /// </summary>
+    private async Task ReceiveLoopAsync()
     {
         var writer = _receivePipe.Writer;
+        var reader = _receivePipe.Reader;
+        long leftOver = 0;
         try
         {
             while (true)
             {
+                int n;
+                if (leftOver == 0 && _decoder.TryGetSegmentTarget(DirectReceiveThreshold, out var target))
+                {
+                    n = await _socket.ReceiveAsync(target, CancellationToken.None).ConfigureAwait(false);
+                    if (n == 0) break;
+                    BytesReceived += n;
+                    _decoder.SegmentReceived(n);
+                    var none = ReadOnlySequence<byte>.Empty;
+                    await DecodeAsync(none).ConfigureAwait(false);
+                    continue;
+                }
                 var memory = writer.GetMemory(64 * 1024);
-                var n = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
+                n = await _socket.ReceiveAsync(memory, CancellationToken.None).ConfigureAwait(false);
                 if (n == 0) break;
                 BytesReceived += n;
                 writer.Advance(n);
-                var result = await writer.FlushAsync().ConfigureAwait(false);
-                if (result.IsCompleted) break;
-            }
-            await writer.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            await writer.CompleteAsync(ex).ConfigureAwait(false);
-        }
-    }
-
-    private async Task FrameReadLoopAsync()
-    {
-        var reader = _receivePipe.Reader;
-        try
-        {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
+                await writer.FlushAsync().ConfigureAwait(false); // no pause threshold: completes at once
+                if (!reader.TryRead(out var result)) throw new InvalidOperationException("the receive pipe lost what was just written");
                 var buffer = result.Buffer;
-                long leftOver;
                 try
                 {
-                    while (_decoder.TryDecode(ref buffer, out var frame))
-                    {
-                        FramesReceived++;
-                        if (_discardIncoming || frame!.Messages.Count == 0) continue;
-                        if (_frames.Writer.TryWrite(frame)) continue;
-                        try
-                        {
-                            await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
-                        }
-                        catch (ChannelClosedException)
-                        {
-                            // Closed locally while waiting for the application: drop the frame, keep
-                            // reading until the peer's end-of-stream.
-                        }
-                    }
+                    buffer = await DecodeAsync(buffer).ConfigureAwait(false);
                 }
                 finally
                 {
                     leftOver = buffer.Length;
                     reader.AdvanceTo(buffer.Start, buffer.End);
                 }
-                if (result.IsCompleted)
-                {
-                    if (_decoder.InFrame || leftOver > 0)
-                        throw new ProtocolException($"the peer closed the connection in the middle of a frame (after {_decoder.Progress(leftOver)})");
-                    break;
-                }
             }
+            if (_decoder.InFrame || leftOver > 0)
+                throw new ProtocolException($"the peer closed the connection in the middle of a frame (after {_decoder.Progress(leftOver)})");
+            await writer.CompleteAsync().ConfigureAwait(false);
             await reader.CompleteAsync().ConfigureAwait(false);
             _receiveDone.TrySetResult();
             OnPeerClosed();
         }
         catch (Exception ex)
         {
+            await writer.CompleteAsync(ex).ConfigureAwait(false);
             await reader.CompleteAsync(ex).ConfigureAwait(false);
             _receiveDone.TrySetResult();
             var reason = ex switch
@@ -423,6 +411,27 @@ internal sealed class TcpConnection : IConnection
             };
             Abort(reason, ex);
         }
+    }
+
+    /// <summary>Decodes every complete frame in <paramref name="buffer"/> and queues it; returns what is left.</summary>
+    private async ValueTask<ReadOnlySequence<byte>> DecodeAsync(ReadOnlySequence<byte> buffer)
+    {
+        while (_decoder.TryDecode(ref buffer, out var frame))
+        {
+            FramesReceived++;
+            if (_discardIncoming || frame!.Messages.Count == 0) continue;
+            if (_frames.Writer.TryWrite(frame)) continue;
+            try
+            {
+                await _frames.Writer.WriteAsync(frame).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                // Closed locally while waiting for the application: drop the frame, keep
+                // reading until the peer's end-of-stream.
+            }
+        }
+        return buffer;
     }
 
     public ValueTask<IncomingMessage?> ReceiveAsync(CancellationToken cancellationToken = default)

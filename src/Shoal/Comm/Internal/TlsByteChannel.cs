@@ -17,15 +17,18 @@ internal sealed class TlsByteChannel : ByteChannel
 {
     private const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
     private const int CoalesceSize = 64 * 1024;
+    private const int MaxRecordPlaintext = 16 * 1024; // TLS: at most 2^14 bytes of plaintext per record
 
     private readonly ByteChannel _inner;
+    private readonly ByteChannelStream _stream;
     private readonly SslStream _ssl;
     private byte[]? _coalesce;
     private int _disposed;
 
-    private TlsByteChannel(ByteChannel inner, SslStream ssl, Role peerRole)
+    private TlsByteChannel(ByteChannel inner, ByteChannelStream stream, SslStream ssl, Role peerRole)
     {
         _inner = inner;
+        _stream = stream;
         _ssl = ssl;
         PeerRole = peerRole;
     }
@@ -63,7 +66,7 @@ internal sealed class TlsByteChannel : ByteChannel
             if (check.Error is { } error) throw new AuthenticationException($"{address}: {error}", ex);
             throw new IOException($"{address}: the TLS handshake failed ({ex.Message}). Is the peer listening with TLS (a plaintext tcp:// scheduler closes TLS connections), and does it trust our cluster CA?", ex);
         }
-        return new TlsByteChannel(inner, ssl, check.Role);
+        return new TlsByteChannel(inner, stream, ssl, check.Role);
     }
 
     /// <summary>Accepting side: runs the TLS handshake, requiring a client certificate from the cluster CA.</summary>
@@ -102,20 +105,42 @@ internal sealed class TlsByteChannel : ByteChannel
             if (head.Length == 0) throw new ProtocolException("the peer closed the connection before the TLS handshake", ex);
             throw new ProtocolException($"TLS handshake failed: {ex.Message}", ex);
         }
-        return new TlsByteChannel(inner, ssl, check.Role);
+        return new TlsByteChannel(inner, stream, ssl, check.Role);
     }
 
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _ssl.ReadAsync(buffer, cancellationToken);
 
+    /// <summary>
+    /// Encrypts <paramref name="data"/> and sends it: small buffers are gathered into SslStream
+    /// writes of up to 64 KiB (each write of a small buffer would cost a TLS record and a seal of
+    /// its own), big ones go to SslStream as they are; the encrypted records of the whole call
+    /// leave in socket writes of up to <see cref="ByteChannelStream.BatchSize"/>.
+    /// </summary>
     public override async ValueTask SendAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
     {
-        if (data.IsSingleSegment)
+        if (data.IsSingleSegment && data.Length <= MaxRecordPlaintext)
         {
+            // One record: nothing to gather, it goes out as SslStream writes it.
             await _ssl.WriteAsync(data.First, cancellationToken).ConfigureAwait(false);
             return;
         }
-        // Many small buffers would become many small TLS records: gather them into records of up to 64 KiB.
+        _stream.BeginBatch();
+        try
+        {
+            if (data.IsSingleSegment) await _ssl.WriteAsync(data.First, cancellationToken).ConfigureAwait(false);
+            else await WriteGatheredAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _stream.AbandonBatch();
+            throw;
+        }
+        await _stream.EndBatchAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask WriteGatheredAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
+    {
         _coalesce ??= new byte[CoalesceSize];
         var filled = 0;
         foreach (var memory in data)
