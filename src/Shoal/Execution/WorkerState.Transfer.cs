@@ -56,7 +56,7 @@ public sealed partial class WorkerState
                         ts.Start = ts.Stop = now;
                         ts.PendingRequest = null;
                         PutInMemory(ts, nbytes);
-                        Emit(new TaskDoneMsg(ts.Key, nbytes, now, now));
+                        Emit(new TaskDoneMsg(ts.Key, nbytes, now, now, ts.RunId));
                         break;
                     default: // Cancelled
                         Emit(new ReleaseData(ts.Key));

@@ -12,9 +12,12 @@ public sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<strin
 /// <param name="Priority">Smaller runs first; equal priorities run in arrival order.</param>
 /// <param name="Dependencies">Inputs of the task.</param>
 /// <param name="Resources">Abstract resources the task holds while executing, or null.</param>
+/// <param name="RunId">The scheduler's id of this assignment; the answers about the task (done, failed, rescheduled)
+/// carry the run id of the latest request, so the scheduler can ignore answers about a run it ended.</param>
 public sealed record ComputeRequest(
     string Key,
     object? RunSpec,
     long Priority,
     IReadOnlyList<DependencySpec> Dependencies,
-    IReadOnlyDictionary<string, double>? Resources);
+    IReadOnlyDictionary<string, double>? Resources,
+    long RunId = 0);

@@ -27,4 +27,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 207, Level = LogLevel.Debug, Message = "No message for scheduler command {Kind}")]
     public static partial void UnknownCommand(ILogger logger, string kind);
+
+    [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "Ignored a stale {Kind} for {Key} from worker {Worker}: run {RunId}, the current run is {CurrentRunId}")]
+    public static partial void StaleAnswer(ILogger logger, string kind, string key, string worker, ulong runId, long currentRunId);
 }

@@ -25,7 +25,7 @@ internal sealed partial class SchedulerServer
                     free.Keys.Add(_state.KeyOf(command.Task));
                     break;
                 case SchedulerCommandKind.StealRequest:
-                    SendToWorker(command.Target, new Envelope { StealRequest = new StealRequest { Key = _state.KeyOf(command.Task) } });
+                    SendToWorker(command.Target, new Envelope { StealRequest = new StealRequest { Key = _state.KeyOf(command.Task), RunId = (ulong)_state.RunIdOf(command.Task) } });
                     break;
                 case SchedulerCommandKind.KeyInMemory:
                     var memory = new KeyInMemory { Key = _state.KeyOf(command.Task), Nbytes = (ulong)Math.Max(0, _state.NbytesOf(command.Task)) };
@@ -72,6 +72,7 @@ internal sealed partial class SchedulerServer
             Priority = -_state.RunOrderOf(task),
             RunFirstSegment = 0,
             RunSegmentCount = (uint)payload.Run.Length,
+            RunId = (ulong)_state.RunIdOf(task),
         };
         foreach (var dependency in _state.DependenciesOf(task))
         {

@@ -96,10 +96,17 @@ internal sealed partial class SchedulerServer
             throw new InvalidOperationException($"a worker must register before sending {message.BodyCase}");
         }
 
+        var stale = _state.StaleAnswers;
+        HandleMessage(session, e.Incoming, message, now);
+        if (_state.StaleAnswers != stale) LogStaleAnswer(session, message);
+    }
+
+    private void HandleMessage(Session session, IncomingMessage incoming, Envelope message, double now)
+    {
         switch (message.BodyCase)
         {
             case Body.UpdateGraph:
-                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, e.Incoming.Segments), now);
+                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, incoming.Segments), now);
                 break;
             case Body.ReleaseKeys:
                 _state.ReleaseKeys(session.Id, message.ReleaseKeys.Keys, now);
@@ -137,13 +144,13 @@ internal sealed partial class SchedulerServer
             case Body.TaskDone:
                 var done = message.TaskDone;
                 Interlocked.Increment(ref _tasksDone);
-                _state.TaskFinished(session.Id, done.Key, (long)done.Nbytes, done.Start, done.Stop, now);
+                _state.TaskFinished(session.Id, done.Key, (long)done.RunId, (long)done.Nbytes, done.Start, done.Stop, now);
                 break;
             case Body.TaskFailed:
                 var failed = message.TaskFailed;
-                var original = RemoteErrors.OriginalOf(failed.Error, e.Incoming.Segments.Span);
+                var original = RemoteErrors.OriginalOf(failed.Error, incoming.Segments.Span);
                 failed.Error.Segment = -1;
-                _state.TaskErred(session.Id, failed.Key, new TaskErrorPayload(failed.Error, original), now);
+                _state.TaskErred(session.Id, failed.Key, (long)failed.RunId, new TaskErrorPayload(failed.Error, original), now);
                 break;
             case Body.Heartbeat:
                 var beat = message.Heartbeat;
@@ -158,17 +165,33 @@ internal sealed partial class SchedulerServer
                 _state.MissingData(session.Id, missing.Key, _workerByAddress.GetValueOrDefault(missing.Worker, -1), now);
                 break;
             case Body.StealResponse:
-                _state.StealResponse(session.Id, message.StealResponse.Key, message.StealResponse.Accepted, now);
+                _state.StealResponse(session.Id, message.StealResponse.Key, (long)message.StealResponse.RunId, message.StealResponse.Accepted, now);
                 break;
             case Body.AddKeys:
                 _state.AddKeys(session.Id, message.AddKeys.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray(), now);
                 break;
             case Body.Reschedule:
-                _state.Reschedule(session.Id, message.Reschedule.Key, now);
+                _state.Reschedule(session.Id, message.Reschedule.Key, (long)message.Reschedule.RunId, now);
                 break;
             default:
                 throw new InvalidOperationException($"unexpected message {message.BodyCase}");
         }
+    }
+
+    /// <summary>A worker's answer named a run the state no longer counts on (see SchedulerState.RunIdOf): logged, not acted on.</summary>
+    private void LogStaleAnswer(Session session, Envelope message)
+    {
+        var (key, runId) = message.BodyCase switch
+        {
+            Body.TaskDone => (message.TaskDone.Key, message.TaskDone.RunId),
+            Body.TaskFailed => (message.TaskFailed.Key, message.TaskFailed.RunId),
+            Body.StealResponse => (message.StealResponse.Key, message.StealResponse.RunId),
+            Body.Reschedule => (message.Reschedule.Key, message.Reschedule.RunId),
+            _ => ("", 0UL),
+        };
+        var task = _state.TaskIdOf(key);
+        SchedulerLog.StaleAnswer(_logger, message.BodyCase.ToString(), key, session.Registration?.Name ?? session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            runId, task < 0 ? 0 : _state.RunIdOf(task));
     }
 
     private static List<TaskSpecification> ToSpecifications(UpdateGraph update, ReadOnlyMemory<Segment> segments)
