@@ -69,6 +69,7 @@ internal sealed partial class WorkerServer
             Pid = Environment.ProcessId,
             Host = Environment.MachineName,
             Nanny = _options.Nanny,
+            InstanceId = InstanceId,
         };
         foreach (var pair in _options.Resources) registration.Resources.Add(pair.Key, pair.Value);
         foreach (var pair in held) registration.Keys.Add(new KeyNbytes { Key = pair.Key, Nbytes = (ulong)Math.Max(0, pair.Value) });

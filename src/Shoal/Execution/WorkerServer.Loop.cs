@@ -108,7 +108,8 @@ internal sealed partial class WorkerServer
                 for (var i = 0; i < dependencies.Length; i++)
                 {
                     var d = compute.Dependencies[i];
-                    dependencies[i] = new DependencySpec(d.Key, (long)d.Nbytes, d.Workers.Count == 0 ? [] : [.. d.Workers]);
+                    dependencies[i] = new DependencySpec(d.Key, (long)d.Nbytes, d.Workers.Count == 0 ? [] : [.. d.Workers],
+                        d.WorkerInstances.Count == 0 ? null : [.. d.WorkerInstances]);
                 }
 
                 var request = new ComputeRequest(compute.Key, new TaskPayload(run, compute.Code.Count == 0 ? TaskPayload.NoCode : [.. compute.Code]),
@@ -154,7 +155,7 @@ internal sealed partial class WorkerServer
                     SendFailure(failed);
                     break;
                 case MissingDataMsg missing:
-                    SendToScheduler(new Envelope { MissingData = new MissingData { Key = missing.Key, Worker = missing.Peer } });
+                    SendToScheduler(new Envelope { MissingData = new MissingData { Key = missing.Key, Worker = missing.Peer, WorkerInstance = missing.PeerInstance ?? "" } });
                     break;
                 case StealResponseMsg steal:
                     SendToScheduler(new Envelope { StealResponse = new StealResponse { Key = steal.Key, Accepted = steal.Accepted, RunId = (ulong)steal.RunId } });

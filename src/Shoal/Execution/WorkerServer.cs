@@ -51,6 +51,12 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     /// <summary>Where peers and clients fetch this worker's data.</summary>
     public string Address => _listener.Address;
 
+    /// <summary>
+    /// Random per worker server (kept across reconnections, new for a restarted worker even on the
+    /// same address): sent in RegisterWorker, and named by peers' MissingData reports about it.
+    /// </summary>
+    public string InstanceId { get; } = Guid.NewGuid().ToString("N");
+
     /// <summary>Completes when the worker stopped (scheduler gone, told to close, or disposed); carries the reason.</summary>
     public Task<string> Stopped => _stopped.Task.ContinueWith(_ => _stopReason, TaskScheduler.Default);
 

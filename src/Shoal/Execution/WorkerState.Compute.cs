@@ -10,6 +10,7 @@ public sealed partial class WorkerState
     public IReadOnlyList<WorkerInstruction> ComputeTask(ComputeRequest request, double now)
     {
         ArgumentNullException.ThrowIfNull(request);
+        for (int i = 0; i < request.Dependencies.Count; i++) LearnInstances(request.Dependencies[i]);
         var ts = GetOrCreate(request.Key, out bool created);
         if (created)
         {
@@ -255,6 +256,18 @@ public sealed partial class WorkerState
             default: // Flight, Resumed, or a local compute task (Waiting/Ready/Constrained/Executing/Error)
                 AddHolders(dep, spec.Holders);
                 return true;
+        }
+    }
+
+    /// <summary>Remembers which worker process each holder address names now (forgets it where the scheduler did not say).</summary>
+    private void LearnInstances(DependencySpec spec)
+    {
+        var instances = spec.HolderInstances;
+        for (int i = 0; i < spec.Holders.Count; i++)
+        {
+            var instance = instances is not null && i < instances.Count ? instances[i] : null;
+            if (string.IsNullOrEmpty(instance)) _peerInstances.Remove(spec.Holders[i]);
+            else _peerInstances[spec.Holders[i]] = instance;
         }
     }
 

@@ -52,7 +52,9 @@ public sealed record TaskFailedMsg(string Key, object Error, double Start, doubl
 /// <summary>Tell the scheduler that no known holder could provide a key; <paramref name="Peer"/> was the last one tried.</summary>
 /// <param name="Key">The missing key.</param>
 /// <param name="Peer">The peer that did not deliver it.</param>
-public sealed record MissingDataMsg(string Key, string Peer) : WorkerInstruction;
+/// <param name="PeerInstance">The instance id the peer had when the gather started (null: unknown), so the scheduler
+/// does not hold a failure of a dead worker against a new one on the same address.</param>
+public sealed record MissingDataMsg(string Key, string Peer, string? PeerInstance = null) : WorkerInstruction;
 
 /// <summary>Answer the scheduler's steal request.</summary>
 /// <param name="Key">Key the scheduler wanted to move.</param>

@@ -30,4 +30,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "Ignored a stale {Kind} for {Key} from worker {Worker}: run {RunId}, the current run is {CurrentRunId}")]
     public static partial void StaleAnswer(ILogger logger, string kind, string key, string worker, ulong runId, long currentRunId);
+
+    [LoggerMessage(EventId = 221, Level = LogLevel.Debug, Message = "Ignored missing-data for {Key} at {Address} from {Reporter}: it names a previous worker process at that address")]
+    public static partial void MissingDataAboutPredecessor(ILogger logger, string key, string address, string reporter);
 }

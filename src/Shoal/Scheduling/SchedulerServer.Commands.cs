@@ -77,7 +77,13 @@ internal sealed partial class SchedulerServer
         foreach (var dependency in _state.DependenciesOf(task))
         {
             var d = new Dependency { Key = _state.KeyOf(dependency), Nbytes = (ulong)Math.Max(0, _state.NbytesOf(dependency)) };
-            foreach (var holder in _state.WhoHas(dependency)) d.Workers.Add(AddressOf(holder));
+            foreach (var holder in _state.WhoHas(dependency))
+            {
+                var registration = RegistrationOf(holder);
+                d.Workers.Add(registration?.Address ?? "");
+                d.WorkerInstances.Add(registration?.InstanceId ?? "");
+            }
+
             compute.Dependencies.Add(d);
         }
 

@@ -161,8 +161,7 @@ internal sealed partial class SchedulerServer
                 _state.Heartbeat(session.Id, new WorkerLoad((int)beat.Executing, (int)beat.Ready, (long)beat.ManagedBytes, (long)beat.SpilledBytes, (long)beat.ProcessMemory), now);
                 break;
             case Body.MissingData:
-                var missing = message.MissingData;
-                _state.MissingData(session.Id, missing.Key, _workerByAddress.GetValueOrDefault(missing.Worker, -1), now);
+                MissingData(session, message.MissingData, now);
                 break;
             case Body.StealResponse:
                 _state.StealResponse(session.Id, message.StealResponse.Key, (long)message.StealResponse.RunId, message.StealResponse.Accepted, now);
@@ -342,8 +341,28 @@ internal sealed partial class SchedulerServer
         session.Connection.Send(new Envelope { IdentityReply = reply });
     }
 
-    private string AddressOf(int worker)
+    /// <summary>
+    /// A worker could not get a key from a peer. A report naming another process than the one now
+    /// registered at that address is about a dead predecessor (a worker restarted on the same
+    /// address): the live one may hold the key, so the report is ignored.
+    /// </summary>
+    private void MissingData(Session session, MissingData missing, double now)
     {
-        lock (_workers) return _workers.TryGetValue(worker, out var s) ? s.Registration!.Address : "";
+        var holder = _workerByAddress.GetValueOrDefault(missing.Worker, -1);
+        var instance = holder >= 0 ? RegistrationOf(holder)?.InstanceId ?? "" : "";
+        if (missing.WorkerInstance.Length > 0 && instance.Length > 0 && missing.WorkerInstance != instance)
+        {
+            SchedulerLog.MissingDataAboutPredecessor(_logger, missing.Key, missing.Worker, session.Registration?.Name ?? "");
+            return;
+        }
+
+        _state.MissingData(session.Id, missing.Key, holder, now);
+    }
+
+    private string AddressOf(int worker) => RegistrationOf(worker)?.Address ?? "";
+
+    private RegisterWorker? RegistrationOf(int worker)
+    {
+        lock (_workers) return _workers.TryGetValue(worker, out var s) ? s.Registration : null;
     }
 }

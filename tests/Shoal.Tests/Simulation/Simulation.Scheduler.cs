@@ -115,7 +115,10 @@ internal sealed partial class Simulation
         string key = _scheduler.KeyOf(t);
         var deps = new List<DependencySpec>();
         foreach (int d in _scheduler.DependenciesOf(t))
-            deps.Add(new DependencySpec(_scheduler.KeyOf(d), Math.Max(0, _scheduler.NbytesOf(d)), _scheduler.WhoHas(d).ToArray().Select(AddressOf).ToArray()));
+        {
+            var holders = _scheduler.WhoHas(d).ToArray();
+            deps.Add(new DependencySpec(_scheduler.KeyOf(d), Math.Max(0, _scheduler.NbytesOf(d)), holders.Select(AddressOf).ToArray(), holders.Select(InstanceOf).ToArray()));
+        }
         var request = new ComputeRequest(key, key, -_scheduler.RunOrderOf(t), deps, _scheduler.ResourcesOf(t), _scheduler.RunIdOf(t));
         Trace($"S -> {w} compute {key} run {request.RunId} deps [{string.Join(", ", deps.Select(d => d.Key + "@" + string.Join("|", d.Holders)))}]");
         Bump(_computesSent, (w.Id, key));
@@ -183,6 +186,8 @@ internal sealed partial class Simulation
 
     private string AddressOf(int worker) => _registered.TryGetValue(worker, out var w) ? w.Address : "";
 
+    private string InstanceOf(int worker) => _registered.TryGetValue(worker, out var w) ? w.Instance : "";
+
     // ------------------------------------------------------------------ worker sessions
 
     /// <summary>The worker registered: the server maps its address and adds it to the state.</summary>
@@ -225,10 +230,17 @@ internal sealed partial class Simulation
                 });
                 break;
             case MissingDataMsg missing:
-                SendToScheduler(w.ToScheduler, $"{w} missing-data {missing.Key} from {missing.Peer}", () =>
+                SendToScheduler(w.ToScheduler, $"{w} missing-data {missing.Key} from {missing.Peer} ({missing.PeerInstance ?? "?"})", () =>
                 {
-                    if (_registered.ContainsKey(w.Id))
-                        _scheduler.MissingData(w.Id, missing.Key, _workerByAddress.GetValueOrDefault(missing.Peer, -1), now());
+                    if (!_registered.ContainsKey(w.Id)) return;
+                    int holder = _workerByAddress.GetValueOrDefault(missing.Peer, -1);
+                    // As SchedulerServer.MissingData: a report about a previous process at that address is ignored.
+                    if (missing.PeerInstance is { Length: > 0 } reported && holder >= 0 && reported != InstanceOf(holder))
+                    {
+                        Count("missing-data-about-predecessor");
+                        return;
+                    }
+                    _scheduler.MissingData(w.Id, missing.Key, holder, now());
                 });
                 break;
             case StealResponseMsg steal:

@@ -54,13 +54,6 @@ internal sealed partial class Simulation
     private int _executions;
     private bool _finished;
 
-    /// <summary>
-    /// Lets a restarted worker listen on its predecessor's address (a fixed port). Off by default:
-    /// a gather that failed against the dead incarnation is then reported as missing data of the
-    /// live one, and the scheduler drops a holder that has the value (seed 7364).
-    /// </summary>
-    public bool AllowAddressReuse { get; init; }
-
     public Simulation(int seed)
     {
         _seed = seed;

@@ -64,7 +64,7 @@ public class SimulationTests(ITestOutputHelper output)
         output.WriteLine(string.Join(", ", totals.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
         foreach (var kind in new[] { "kill", "drop-connection", "restart", "task-failure", "reschedule", "slow-execution", "steal-request",
                      "steal-accepted", "key-lost", "gather-failure", "cancel", "cancelled", "release", "client-disconnect", "erred", "killed-worker-error",
-                     "stale-answer-ignored" })
+                     "stale-answer-ignored", "missing-data-about-predecessor" })
             totals.GetValueOrDefault(kind).ShouldBeGreaterThan(0, kind);
         results.Count(r => r.Executions > 0).ShouldBe(results.Count);
     }
@@ -78,22 +78,11 @@ public class SimulationTests(ITestOutputHelper output)
     [InlineData(619)]
     [InlineData(5311)]
     [InlineData(9891)]
+    [InlineData(7364)]
     public void Seeds_that_found_bugs_pass(int seed)
     {
         var result = Replay(seed);
         result.Failure.ShouldBeNull();
-    }
-
-    /// <summary>
-    /// A worker restarted on its predecessor's address: a peer's gather that failed against the
-    /// dead incarnation strips that address from every key queued for it and reports them missing;
-    /// the scheduler maps the address to the live incarnation and drops it as a holder of a value
-    /// it has (the result is recomputed, or at best confirmed, for nothing).
-    /// </summary>
-    [Fact(Skip = "Addresses reused across worker incarnations: a failure against the dead one is taken as missing data of the live one (seed 7364). Needs the incarnation (worker id) in MissingData, or not stripping keys merely queued for the peer (WorkerStateTransferTests asserts Dask's stripping).")]
-    public void Seed_7364_with_restarted_workers_on_the_same_address()
-    {
-        new Simulation(7364) { AllowAddressReuse = true }.Run().Failure.ShouldBeNull();
     }
 
     private static int EnvInt(string name, int fallback) =>
