@@ -356,7 +356,13 @@ internal sealed partial class SchedulerServer
             return;
         }
 
+        var task = _state.TaskIdOf(missing.Key);
+        var wasInMemory = task >= 0 && _state.StateOf(missing.Key) == TaskState.Memory;
         _state.MissingData(session.Id, missing.Key, holder, now);
+        if (wasInMemory && _state.StateOf(missing.Key) != TaskState.Memory)
+        {
+            SchedulerLog.ResultLost(_logger, missing.Key, session.Registration?.Name ?? "", missing.Worker);
+        }
     }
 
     private string AddressOf(int worker) => RegistrationOf(worker)?.Address ?? "";
