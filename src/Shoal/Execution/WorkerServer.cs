@@ -151,7 +151,14 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         try { await _loop.ConfigureAwait(false); } catch (Exception) { /* logged */ }
         try { await _heartbeats.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
         try { await _memoryMonitor.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
-        if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
+        if (_scheduler is not null)
+        {
+            // A connection lost already (silent, or closed) needs no graceful end: waiting for a FIN from a scheduler
+            // out of reach would only hold the stop back by the linger timeout.
+            if (_connected) await _scheduler.DisposeAsync().ConfigureAwait(false);
+            else _ = _scheduler.DisposeAsync().AsTask();
+        }
+
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();

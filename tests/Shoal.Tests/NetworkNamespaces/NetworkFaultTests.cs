@@ -272,10 +272,16 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         var cut = Stopwatch.StartNew();
         try
         {
-            await Eventually.HoldsAsync(() => cluster.PidsOf("w1").Length == 0, Step, "every process on w1 exits by itself");
+            // A cut closes nothing: the worker notices the silence, at its death timeout (shorter than the 10 s
+            // silence limit), and exits then, while the link is still down.
+            await Eventually.HoldsAsync(() => cluster.PidsOf("w1").Length == 0, TimeSpan.FromSeconds(8), "every process on w1 exits by itself within 8 s of the cut");
             output.WriteLine($"w1's processes all gone {cut.Elapsed.TotalSeconds:0.0} s after its link was cut (death-timeout 3 s)");
             await w1.WaitForExitAsync(TimeSpan.FromSeconds(10));
             output.WriteLine(w1.Output);
+            w1.Output.ShouldContain("Lost the scheduler");
+            w1.Output.ShouldContain("no message from the scheduler for");
+            w1.Output.ShouldNotContain("closed the connection");
+            w1.Output.ShouldContain("(death-timeout)");
         }
         finally
         {
