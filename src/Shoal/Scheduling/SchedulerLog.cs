@@ -37,9 +37,6 @@ internal static partial class SchedulerLog
     [LoggerMessage(EventId = 222, Level = LogLevel.Debug, Message = "Worker {Name} left holding {Count} results no other worker has: {Keys}")]
     public static partial void LeftHolding(ILogger logger, string name, int count, string keys);
 
-    [LoggerMessage(EventId = 223, Level = LogLevel.Debug, Message = "Worker {Name} left with {Count} tasks processing, placed again: {Keys}")]
-    public static partial void LeftProcessing(ILogger logger, string name, int count, string keys);
-
     [LoggerMessage(EventId = 224, Level = LogLevel.Debug, Message = "Result {Key} lost: {Reporter} could not get it from {Address}, its last holder")]
     public static partial void ResultLost(ILogger logger, string key, string reporter, string address);
 }

@@ -195,13 +195,11 @@ internal sealed partial class SchedulerServer
         SchedulerLog.WorkerLeft(_logger, name, session.Registration.Address, cause);
     }
 
-    /// <summary>Which results go with a departing worker and which of its tasks are placed again (diagnostics, tests).</summary>
+    /// <summary>Which results go with a departing worker (diagnostics, tests).</summary>
     private void LogDeparture(int worker, string name, int lost)
     {
         var unique = _state.HasWhat(worker).Where(t => _state.WhoHas(t).Length == 1).Select(_state.KeyOf);
         SchedulerLog.LeftHolding(_logger, name, lost, string.Join(' ', unique));
-        var processing = _state.ProcessingOn(worker).Select(_state.KeyOf).ToList();
-        SchedulerLog.LeftProcessing(_logger, name, processing.Count, string.Join(' ', processing));
     }
 
     private void StartRetirement(RetireRequest request, double now)

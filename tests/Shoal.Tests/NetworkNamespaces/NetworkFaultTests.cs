@@ -53,26 +53,37 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         [.. (await client.GetClusterInfoAsync().WaitAsync(Step)).Workers.Select(w => w.Name).Order(StringComparer.Ordinal)];
 
     /// <summary>
-    /// The scheduler's debug log names the results a departed worker took with it (held nowhere
-    /// else) and the tasks it was processing; and each result lost earlier, when a peer could not
-    /// get it from its last holder.
+    /// The results a worker took with it, as the scheduler's debug log names them: those it held
+    /// when it was removed that no other worker had, and those lost before, when a peer could not
+    /// get them from it, their last holder.
     /// </summary>
-    private static (HashSet<string> Lost, HashSet<string> Processing) DepartureOf(string schedulerLog, string worker, string address)
+    private static HashSet<string> LostWith(string schedulerLog, string worker, string address)
     {
         static IEnumerable<string> KeysAfter(string line, string marker) =>
             line[(line.IndexOf(marker, StringComparison.Ordinal) + marker.Length)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
         var lost = new HashSet<string>(StringComparer.Ordinal);
-        var processing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in schedulerLog.Split(Environment.NewLine))
         {
             if (line.Contains($"Worker {worker} left holding ", StringComparison.Ordinal)) lost.UnionWith(KeysAfter(line, "no other worker has: "));
-            else if (line.Contains($"Worker {worker} left with ", StringComparison.Ordinal)) processing.UnionWith(KeysAfter(line, "placed again: "));
             else if (line.Contains("Result ", StringComparison.Ordinal) && line.EndsWith($"could not get it from {address}, its last holder", StringComparison.Ordinal))
                 lost.Add(KeysAfter(line, "Result ").First());
         }
 
-        return (lost, processing);
+        return lost;
+    }
+
+    /// <summary>
+    /// Holds a task that starts on w1 once the control directory has a "freeze" file (it never
+    /// finishes: w1 is killed), leaving a "blocked" file there; so the test can kill w1 when none
+    /// of its threads can complete a task the scheduler would not hear of.
+    /// </summary>
+    private static void BlockOnW1IfFrozen(string dir)
+    {
+        var control = dir + ".control";
+        if (WorkerContext.Name != "w1" || !File.Exists(Path.Combine(control, "freeze"))) return;
+        File.Create(Path.Combine(control, $"blocked.{Guid.NewGuid():N}")).Dispose();
+        Thread.Sleep(Timeout.Infinite);
     }
 
     [Fact]
@@ -80,6 +91,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         var dir = Directory.CreateTempSubdirectory("shoal-netns-kill-").FullName;
+        var control = Directory.CreateDirectory(dir + ".control").FullName;
         await using var cluster = NetnsCluster.Create();
         try
         {
@@ -99,6 +111,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             {
                 leaves[i] = client.Submit(static (int i, string dir) =>
                 {
+                    BlockOnW1IfFrozen(dir);
                     Thread.Sleep(1);
                     File.Create(Path.Combine(dir, $"a{i}.{WorkerContext.Name}.{Guid.NewGuid():N}")).Dispose();
                     return (3 * i) + 1;
@@ -110,6 +123,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             {
                 pairs[i] = client.Submit(static (int x, int y, int i, string dir) =>
                 {
+                    BlockOnW1IfFrozen(dir);
                     Thread.Sleep(1);
                     File.Create(Path.Combine(dir, $"b{i}.{WorkerContext.Name}.{Guid.NewGuid():N}")).Dispose();
                     return x + y;
@@ -118,13 +132,21 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
 
             output.WriteLine($"10,000 tasks submitted at {clock.Elapsed.TotalSeconds:0.0} s");
             var names = new Dictionary<string, string>(StringComparer.Ordinal);
+            var futures = new Dictionary<string, Future<int>>(StringComparer.Ordinal);
             for (var i = 0; i < n; i++)
             {
                 names[leaves[i].Key] = $"a{i}";
                 names[pairs[i].Key] = $"b{i}";
+                futures[$"a{i}"] = leaves[i];
+                futures[$"b{i}"] = pairs[i];
             }
 
             await Eventually.HoldsAsync(() => CountFiles(dir) >= 3500, Step, "3,500 of the 10,000 tasks ran");
+            // Kill w1 when it has told the scheduler of every task it completed (its two threads held at the start of
+            // their next task): a result it computed but could not report would be lost without the scheduler knowing.
+            File.Create(Path.Combine(control, "freeze")).Dispose();
+            await Eventually.HoldsAsync(() => Directory.GetFiles(control, "blocked.*").Length == 2, Step, "both of w1's threads held");
+            await Eventually.HoldsAsync(() => Executions(dir).Where(r => r.Value.Contains("w1")).All(r => futures[r.Key].IsDone), Step, "the scheduler knows every result w1 computed");
             var before = CountFiles(dir);
             var pids = cluster.PidsOf("w1");
             pids.ShouldNotBeEmpty();
@@ -141,17 +163,12 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
 
             var runs = Executions(dir);
             runs.Count.ShouldBe(2 * n);
-            var (lostKeys, processingKeys) = DepartureOf(cluster.Scheduler.Output, "w1", w1Address);
-            var lost = lostKeys.Select(k => names[k]).ToHashSet();
-            // Results w1 computed but could not report before it died are lost too: the scheduler placed those tasks again.
-            var unreported = processingKeys.Select(k => names[k]).Where(t => runs[t].Contains("w1")).ToHashSet();
+            var lost = LostWith(cluster.Scheduler.Output, "w1", w1Address).Select(k => names[k]).ToHashSet();
             var again = runs.Where(r => r.Value.Count > 1).Select(r => r.Key).ToHashSet();
-            output.WriteLine($"{runs.Values.Sum(r => r.Count)} executions for {2 * n} tasks; {lost.Count} results lost with w1 " +
-                $"(+{unreported.Count} computed there but not reported); {again.Count} tasks executed again; " +
-                $"{runs.Values.Sum(r => r.Count(w => w == "w1"))} executions on w1");
+            output.WriteLine($"{runs.Values.Sum(r => r.Count)} executions for {2 * n} tasks; {lost.Count} results lost with w1; " +
+                $"{again.Count} tasks executed again; {runs.Values.Sum(r => r.Count(w => w == "w1"))} executions on w1");
             lost.Count.ShouldBeGreaterThan(0);
-            again.Order(StringComparer.Ordinal).ShouldBe(lost.Union(unreported).Order(StringComparer.Ordinal),
-                "the tasks executed again are exactly those whose results were lost");
+            again.Order(StringComparer.Ordinal).ShouldBe(lost.Order(StringComparer.Ordinal), "the tasks executed again are exactly those whose results were lost");
             foreach (var task in again) runs[task].Order(StringComparer.Ordinal).ToArray().ShouldBe(["w1", "w2"], customMessage: task);
         }
         catch
@@ -163,6 +180,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         {
             await cluster.DisposeAsync();
             Directory.Delete(dir, recursive: true);
+            Directory.Delete(control, recursive: true);
         }
     }
 
