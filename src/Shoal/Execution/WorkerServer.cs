@@ -141,6 +141,9 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         }
     }
 
+    /// <summary>How long a stopping worker waits for its scheduler to close their connection too.</summary>
+    private static readonly TimeSpan SchedulerGoodbye = TimeSpan.FromSeconds(1);
+
     /// <summary>Stops the worker: no new work, connections closed, the loop ended.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -153,10 +156,17 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         try { await _memoryMonitor.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
         if (_scheduler is not null)
         {
-            // A connection lost already (silent, or closed) needs no graceful end: waiting for a FIN from a scheduler
-            // out of reach would only hold the stop back by the linger timeout.
-            if (_connected) await _scheduler.DisposeAsync().ConfigureAwait(false);
-            else _ = _scheduler.DisposeAsync().AsTask();
+            // What is queued drains at once; the scheduler's own close may never come (a cut link, a frozen or busy
+            // scheduler) and would hold the stop back by the connection's linger (5 s): it is waited for briefly, and
+            // not at all on a connection already lost. The socket goes when the linger ends, or with the process.
+            var closing = _scheduler.DisposeAsync().AsTask();
+            try
+            {
+                await closing.WaitAsync(_connected ? SchedulerGoodbye : TimeSpan.Zero).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
 
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
