@@ -116,7 +116,7 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
         var paused = process.TotalProcessorTime - cpuPause;
 
         // Instant completions: every Compute is answered by TaskFinished before the next batch.
-        var finished = new List<(int Worker, string Key)>(4096);
+        var finished = new List<(int Worker, string Key, long RunId)>(4096);
         double now = 0;
         long computed = 0, inMemory = 0;
         while (true)
@@ -126,13 +126,13 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
             finished.Clear();
             foreach (var c in commands)
             {
-                if (c.Kind == SchedulerCommandKind.Compute) finished.Add((c.Target, state.KeyOf(c.Task)));
+                if (c.Kind == SchedulerCommandKind.Compute) finished.Add((c.Target, state.KeyOf(c.Task), state.RunIdOf(c.Task)));
                 else if (c.Kind == SchedulerCommandKind.KeyInMemory) inMemory++;
             }
             state.ClearCommands();
-            foreach (var (worker, key) in finished)
+            foreach (var (worker, key, runId) in finished)
             {
-                state.TaskFinished(worker, key, 8, now, now + 10e-6, now + 10e-6);
+                state.TaskFinished(worker, key, runId, 8, now, now + 10e-6, now + 10e-6);
                 now += 10e-6;
             }
             computed += finished.Count;

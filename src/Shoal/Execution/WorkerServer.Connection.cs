@@ -69,6 +69,7 @@ internal sealed partial class WorkerServer
             Pid = Environment.ProcessId,
             Host = Environment.MachineName,
             Nanny = _options.Nanny,
+            InstanceId = InstanceId,
         };
         foreach (var pair in _options.Resources) registration.Resources.Add(pair.Key, pair.Value);
         foreach (var pair in held) registration.Keys.Add(new KeyNbytes { Key = pair.Key, Nbytes = (ulong)Math.Max(0, pair.Value) });
@@ -93,10 +94,18 @@ internal sealed partial class WorkerServer
         }
     }
 
-    /// <summary>Tells the loop when this connection ends.</summary>
+    // Why this worker closed a scheduler connection itself (silence): the connection reports only that it closed.
+    private (RpcConnection Connection, string Reason)? _closedHere;
+
+    /// <summary>Tells the loop when this connection ends, and why.</summary>
     private void WatchScheduler(RpcConnection scheduler, int generation) =>
         _ = scheduler.Completion.ContinueWith(
-            _ => _events.Writer.TryWrite(WorkerEvent.SchedulerLost(scheduler.CloseReason?.Message ?? "the scheduler closed the connection") with { Generation = generation }),
+            _ =>
+            {
+                var reason = scheduler.CloseReason?.Message
+                    ?? (_closedHere is { } here && here.Connection == scheduler ? here.Reason : "the scheduler closed the connection");
+                _events.Writer.TryWrite(WorkerEvent.SchedulerLost(reason) with { Generation = generation });
+            },
             TaskScheduler.Default);
 
     /// <summary>On the loop: the scheduler connection ended.</summary>
@@ -154,7 +163,10 @@ internal sealed partial class WorkerServer
 
             try
             {
-                var (scheduler, _) = await ConnectAndRegisterAsync(held, _stopping.Token).ConfigureAwait(false);
+                // An attempt may take no longer than what is left of the death timeout.
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                if (_options.DeathTimeout is { } limit) attempt.CancelAfter(TimeSpan.FromSeconds(Math.Max(0.05, limit.TotalSeconds - (Now - LastHeard))));
+                var (scheduler, _) = await ConnectAndRegisterAsync(held, attempt.Token).ConfigureAwait(false);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.Reconnected) { Generation = generation, Payload = scheduler });
                 return;
             }
@@ -200,9 +212,13 @@ internal sealed partial class WorkerServer
     {
         if (!_connected) return;
         var silent = Now - LastHeard;
-        if (silent > _options.SchedulerSilenceTimeout.TotalSeconds)
+        var limit = _options.SchedulerSilenceLimit.TotalSeconds;
+        if (silent > limit)
         {
-            _ = _scheduler.Connection.CloseAsync($"no message from the scheduler for {silent:0.#} s").AsTask();
+            var scheduler = _scheduler;
+            var reason = $"no message from the scheduler for {silent:0.#} s (the limit is {limit:0.###} s)";
+            _closedHere = (scheduler, reason);
+            _ = scheduler.Connection.CloseAsync(reason).AsTask();
             return;
         }
 

@@ -108,18 +108,19 @@ internal sealed partial class WorkerServer
                 for (var i = 0; i < dependencies.Length; i++)
                 {
                     var d = compute.Dependencies[i];
-                    dependencies[i] = new DependencySpec(d.Key, (long)d.Nbytes, d.Workers.Count == 0 ? [] : [.. d.Workers]);
+                    dependencies[i] = new DependencySpec(d.Key, (long)d.Nbytes, d.Workers.Count == 0 ? [] : [.. d.Workers],
+                        d.WorkerInstances.Count == 0 ? null : [.. d.WorkerInstances]);
                 }
 
                 var request = new ComputeRequest(compute.Key, new TaskPayload(run, compute.Code.Count == 0 ? TaskPayload.NoCode : [.. compute.Code]),
-                    compute.Priority, dependencies, compute.Resources.Count == 0 ? null : new Dictionary<string, double>(compute.Resources));
+                    compute.Priority, dependencies, compute.Resources.Count == 0 ? null : new Dictionary<string, double>(compute.Resources), (long)compute.RunId);
                 Apply(_state.ComputeTask(request, now));
                 break;
             case Body.FreeKeys:
                 Apply(_state.FreeKeys(message.FreeKeys.Keys, now));
                 break;
             case Body.StealRequest:
-                Apply(_state.StealRequest(message.StealRequest.Key, now));
+                Apply(_state.StealRequest(message.StealRequest.Key, (long)message.StealRequest.RunId, now));
                 break;
             case Body.CloseWorker:
                 Stop("the scheduler closed this worker: " + message.CloseWorker.Reason);
@@ -148,22 +149,22 @@ internal sealed partial class WorkerServer
                     StartGather(gather.Peer, [.. gather.Keys]);
                     break;
                 case TaskDoneMsg done:
-                    SendToScheduler(new Envelope { TaskDone = new TaskDone { Key = done.Key, Nbytes = (ulong)Math.Max(0, done.Nbytes), Start = done.Start, Stop = done.Stop } });
+                    SendToScheduler(new Envelope { TaskDone = new TaskDone { Key = done.Key, Nbytes = (ulong)Math.Max(0, done.Nbytes), Start = done.Start, Stop = done.Stop, RunId = (ulong)done.RunId } });
                     break;
                 case TaskFailedMsg failed:
                     SendFailure(failed);
                     break;
                 case MissingDataMsg missing:
-                    SendToScheduler(new Envelope { MissingData = new MissingData { Key = missing.Key, Worker = missing.Peer } });
+                    SendToScheduler(new Envelope { MissingData = new MissingData { Key = missing.Key, Worker = missing.Peer, WorkerInstance = missing.PeerInstance ?? "" } });
                     break;
                 case StealResponseMsg steal:
-                    SendToScheduler(new Envelope { StealResponse = new StealResponse { Key = steal.Key, Accepted = steal.Accepted } });
+                    SendToScheduler(new Envelope { StealResponse = new StealResponse { Key = steal.Key, Accepted = steal.Accepted, RunId = (ulong)steal.RunId } });
                     break;
                 case ReleaseData release:
                     _store.Remove(release.Key);
                     break;
                 case RescheduleMsg reschedule:
-                    SendToScheduler(new Envelope { Reschedule = new Reschedule { Key = reschedule.Key } });
+                    SendToScheduler(new Envelope { Reschedule = new Reschedule { Key = reschedule.Key, RunId = (ulong)reschedule.RunId } });
                     break;
                 case AddKeysMsg add:
                     var message = new AddKeys();
@@ -218,7 +219,7 @@ internal sealed partial class WorkerServer
             segments = [Segment.FromObject(original)];
         }
 
-        SendToScheduler(new Envelope { TaskFailed = new TaskFailed { Key = failed.Key, Error = error, Start = failed.Start, Stop = failed.Stop } }, segments);
+        SendToScheduler(new Envelope { TaskFailed = new TaskFailed { Key = failed.Key, Error = error, Start = failed.Start, Stop = failed.Stop, RunId = (ulong)failed.RunId } }, segments);
     }
 
     private void SendToScheduler(Envelope message, ReadOnlySpan<Segment> segments = default)

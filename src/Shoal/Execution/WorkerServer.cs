@@ -51,6 +51,12 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     /// <summary>Where peers and clients fetch this worker's data.</summary>
     public string Address => _listener.Address;
 
+    /// <summary>
+    /// Random per worker server (kept across reconnections, new for a restarted worker even on the
+    /// same address): sent in RegisterWorker, and named by peers' MissingData reports about it.
+    /// </summary>
+    public string InstanceId { get; } = Guid.NewGuid().ToString("N");
+
     /// <summary>Completes when the worker stopped (scheduler gone, told to close, or disposed); carries the reason.</summary>
     public Task<string> Stopped => _stopped.Task.ContinueWith(_ => _stopReason, TaskScheduler.Default);
 
@@ -139,6 +145,9 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         }
     }
 
+    /// <summary>How long a stopping worker waits for its scheduler to close their connection too.</summary>
+    private static readonly TimeSpan SchedulerGoodbye = TimeSpan.FromSeconds(1);
+
     /// <summary>Stops the worker: no new work, connections closed, the loop ended.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -149,7 +158,21 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         try { await _loop.ConfigureAwait(false); } catch (Exception) { /* logged */ }
         try { await _heartbeats.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
         try { await _memoryMonitor.ConfigureAwait(false); } catch (Exception) { /* stopping */ }
-        if (_scheduler is not null) await _scheduler.DisposeAsync().ConfigureAwait(false);
+        if (_scheduler is not null)
+        {
+            // What is queued drains at once; the scheduler's own close may never come (a cut link, a frozen or busy
+            // scheduler) and would hold the stop back by the connection's linger (5 s): it is waited for briefly, and
+            // not at all on a connection already lost. The socket goes when the linger ends, or with the process.
+            var closing = _scheduler.DisposeAsync().AsTask();
+            try
+            {
+                await closing.WaitAsync(_connected ? SchedulerGoodbye : TimeSpan.Zero).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();

@@ -37,9 +37,18 @@ internal sealed record WorkerServerOptions
 
     /// <summary>
     /// The scheduler connection counts as lost after this long without any message from the
-    /// scheduler (the worker pings it every heartbeat), even if TCP has not noticed.
+    /// scheduler (the worker pings it every heartbeat), even if TCP has not noticed. A shorter
+    /// <see cref="DeathTimeout"/> shortens it (see <see cref="SchedulerSilenceLimit"/>).
     /// </summary>
     public TimeSpan SchedulerSilenceTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The silence that counts as a lost scheduler: <see cref="SchedulerSilenceTimeout"/>, or the
+    /// death timeout when that is shorter, so that a worker cut off for its death timeout stops
+    /// then, not only once the longer silence limit noticed the cut (a cut link closes nothing).
+    /// </summary>
+    public TimeSpan SchedulerSilenceLimit =>
+        DeathTimeout is { } death && death > TimeSpan.Zero && death < SchedulerSilenceTimeout ? death : SchedulerSilenceTimeout;
 
     /// <summary>True when a nanny runs this worker (the scheduler then waits briefly for the nanny's word on a death).</summary>
     public bool Nanny { get; init; }

@@ -10,17 +10,20 @@ public sealed partial class WorkerState
     public IReadOnlyList<WorkerInstruction> ComputeTask(ComputeRequest request, double now)
     {
         ArgumentNullException.ThrowIfNull(request);
+        for (int i = 0; i < request.Dependencies.Count; i++) LearnInstances(request.Dependencies[i]);
         var ts = GetOrCreate(request.Key, out bool created);
         if (created)
         {
             ApplyCompute(ts, request);
             return Finish();
         }
+        // Whatever runs or arrives under this key now answers the latest request.
+        ts.RunId = request.RunId;
         switch (ts.State)
         {
             case WorkerTaskState.Memory:
                 ts.WantedByScheduler = true;
-                Emit(new TaskDoneMsg(ts.Key, ts.Nbytes, ts.Start, ts.Stop));
+                Emit(new TaskDoneMsg(ts.Key, ts.Nbytes, ts.Start, ts.Stop, ts.RunId));
                 break;
             case WorkerTaskState.Waiting or WorkerTaskState.Ready or WorkerTaskState.Constrained or WorkerTaskState.Executing:
                 ts.WantedByScheduler = true;
@@ -71,7 +74,7 @@ public sealed partial class WorkerState
         {
             case WorkerTaskState.Executing:
                 PutInMemory(ts, nbytes);
-                if (ts.WantedByScheduler) Emit(new TaskDoneMsg(key, nbytes, start, stop));
+                if (ts.WantedByScheduler) Emit(new TaskDoneMsg(key, nbytes, start, stop, ts.RunId));
                 DetachDependencies(ts);
                 MaybeRelease(ts);
                 break;
@@ -106,7 +109,7 @@ public sealed partial class WorkerState
                 ts.Error = error;
                 ts.Start = start;
                 ts.Stop = stop;
-                if (ts.WantedByScheduler) Emit(new TaskFailedMsg(key, error, start, stop));
+                if (ts.WantedByScheduler) Emit(new TaskFailedMsg(key, error, start, stop, ts.RunId));
                 // The scheduler drops its reference on a failure (it sends no free-keys for it): the task stays
                 // only while a local task still needs it.
                 ts.WantedByScheduler = false;
@@ -133,7 +136,7 @@ public sealed partial class WorkerState
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();
         if (ts.PutNbytes >= 0) return ExecuteSuccess(key, ts.PutNbytes, now, now); // a scattered value stands
         StopRunning(ts);
-        if (ts.State == WorkerTaskState.Executing) Emit(new RescheduleMsg(key));
+        if (ts.State == WorkerTaskState.Executing) Emit(new RescheduleMsg(key, ts.RunId));
         bool neededHere = ts.HasDependents;
         DetachDependencies(ts);
         ts.WantedByScheduler = false;
@@ -152,8 +155,9 @@ public sealed partial class WorkerState
     /// <summary>The scheduler wants to move a task elsewhere. Accepted (and the task forgotten here) while it has not
     /// started and no other local task needs it; otherwise rejected.</summary>
     /// <param name="key">Key of the task.</param>
+    /// <param name="runId">Run id of the assignment to take back, echoed in the answer.</param>
     /// <param name="now">Current time.</param>
-    public IReadOnlyList<WorkerInstruction> StealRequest(string key, double now)
+    public IReadOnlyList<WorkerInstruction> StealRequest(string key, long runId, double now)
     {
         bool accepted = false;
         if (_tasks.TryGetValue(key, out var ts)
@@ -163,7 +167,7 @@ public sealed partial class WorkerState
             accepted = true;
             ts.WantedByScheduler = false;
         }
-        Emit(new StealResponseMsg(key, accepted));
+        Emit(new StealResponseMsg(key, accepted, runId));
         if (accepted) Forget(ts!);
         return Finish();
     }
@@ -174,6 +178,7 @@ public sealed partial class WorkerState
         ts.HasCompute = true;
         ts.WantedByScheduler = true;
         ts.RunSpec = request.RunSpec;
+        ts.RunId = request.RunId;
         ts.Priority = request.Priority;
         ts.Sequence = ++_sequence;
         ts.Resources = request.Resources is { Count: > 0 } ? request.Resources : null;
@@ -251,6 +256,18 @@ public sealed partial class WorkerState
             default: // Flight, Resumed, or a local compute task (Waiting/Ready/Constrained/Executing/Error)
                 AddHolders(dep, spec.Holders);
                 return true;
+        }
+    }
+
+    /// <summary>Remembers which worker process each holder address names now (forgets it where the scheduler did not say).</summary>
+    private void LearnInstances(DependencySpec spec)
+    {
+        var instances = spec.HolderInstances;
+        for (int i = 0; i < spec.Holders.Count; i++)
+        {
+            var instance = instances is not null && i < instances.Count ? instances[i] : null;
+            if (string.IsNullOrEmpty(instance)) _peerInstances.Remove(spec.Holders[i]);
+            else _peerInstances[spec.Holders[i]] = instance;
         }
     }
 

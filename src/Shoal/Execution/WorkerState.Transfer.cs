@@ -19,6 +19,7 @@ public sealed partial class WorkerState
         string peer, IReadOnlyList<KeyValuePair<string, long>> received, IReadOnlyList<string> missing, double now)
     {
         ArgumentNullException.ThrowIfNull(received);
+        _inFlightInstances.Remove(peer, out var instance);
         if (!_inFlight.Remove(peer, out var batch))
         {
             for (int i = 0; i < received.Count; i++)
@@ -56,7 +57,7 @@ public sealed partial class WorkerState
                         ts.Start = ts.Stop = now;
                         ts.PendingRequest = null;
                         PutInMemory(ts, nbytes);
-                        Emit(new TaskDoneMsg(ts.Key, nbytes, now, now));
+                        Emit(new TaskDoneMsg(ts.Key, nbytes, now, now, ts.RunId));
                         break;
                     default: // Cancelled
                         Emit(new ReleaseData(ts.Key));
@@ -66,7 +67,7 @@ public sealed partial class WorkerState
             }
             else
             {
-                NotDelivered(ts, peer);
+                NotDelivered(ts, peer, instance);
             }
         }
         got.Clear();
@@ -77,22 +78,28 @@ public sealed partial class WorkerState
     /// <summary>A gather failed (connection refused, dropped, timed out). The peer is presumed gone: it is removed as a
     /// holder of the keys in that gather and of every key queued for it; those keys go to other holders or, with none
     /// left, to <see cref="WorkerTaskState.Missing"/> with a <see cref="MissingDataMsg"/>. (Keys in flight from other
-    /// peers still list it until their own gather ends.)</summary>
+    /// peers still list it until their own gather ends.) If the scheduler named a new worker process at that address
+    /// since the gather started (a restart on the same address), only the dead predecessor failed: the keys stay with
+    /// the address, to be fetched from its new process, and nothing is reported missing.</summary>
     /// <param name="peer">The peer gathered from.</param>
     /// <param name="keys">Keys of the failed gather (informational: the state machine remembers them).</param>
     /// <param name="reason">Why it failed (informational).</param>
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> GatherFailure(string peer, IReadOnlyList<string> keys, string reason, double now)
     {
+        _inFlightInstances.Remove(peer, out var instance);
+        bool replaced = instance is not null && _peerInstances.TryGetValue(peer, out var current) && current != instance;
         if (_inFlight.Remove(peer, out var batch))
         {
             foreach (var ts in batch)
             {
                 if (!IsInFlightFrom(ts, peer)) continue;
                 ts.CopingFrom = null;
-                NotDelivered(ts, peer);
+                if (replaced && ts.State == WorkerTaskState.Flight) ToFetchOrMissing(ts, lastPeer: null); // from the new process
+                else NotDelivered(ts, peer, instance);
             }
         }
+        if (replaced) return Finish();
         if (_dataNeeded.Remove(peer, out var queued))
         {
             foreach (var ts in queued)
@@ -102,7 +109,7 @@ public sealed partial class WorkerState
                 {
                     ts.State = WorkerTaskState.Missing;
                     _missing.Add(ts);
-                    Emit(new MissingDataMsg(ts.Key, peer));
+                    Emit(new MissingDataMsg(ts.Key, peer, instance));
                 }
             }
         }
@@ -116,6 +123,7 @@ public sealed partial class WorkerState
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> GatherBusy(string peer, IReadOnlyList<string> keys, double now)
     {
+        _inFlightInstances.Remove(peer);
         if (_inFlight.Remove(peer, out var batch))
         {
             foreach (var ts in batch)
@@ -164,13 +172,15 @@ public sealed partial class WorkerState
         return Finish();
     }
 
-    /// <summary>The scheduler tells where a key is (replacing what this worker knew).</summary>
+    /// <summary>The scheduler tells where a key is (replacing what this worker knew). It does not say which process
+    /// each address is, so those addresses' instances become unknown.</summary>
     /// <param name="key">The key.</param>
     /// <param name="holders">Workers holding it.</param>
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> UpdateWhoHas(string key, IReadOnlyList<string> holders, double now)
     {
         ArgumentNullException.ThrowIfNull(holders);
+        for (int i = 0; i < holders.Count; i++) _peerInstances.Remove(holders[i]);
         if (!_tasks.TryGetValue(key, out var ts)) return Finish();
         switch (ts.State)
         {
@@ -256,14 +266,14 @@ public sealed partial class WorkerState
         && (ts.State == WorkerTaskState.Flight
             || (ts.State is WorkerTaskState.Cancelled or WorkerTaskState.Resumed && ts.Previous == WorkerTaskState.Flight));
 
-    /// <summary>A key in flight did not arrive from <paramref name="peer"/>.</summary>
-    private void NotDelivered(WorkerTask ts, string peer)
+    /// <summary>A key in flight did not arrive from <paramref name="peer"/> (the process <paramref name="instance"/>, if known).</summary>
+    private void NotDelivered(WorkerTask ts, string peer, string? instance)
     {
         ts.Holders?.Remove(peer);
         switch (ts.State)
         {
             case WorkerTaskState.Flight:
-                ToFetchOrMissing(ts, peer);
+                ToFetchOrMissing(ts, peer, instance);
                 break;
             case WorkerTaskState.Resumed: // compute it after all
                 ApplyCompute(ts, ts.PendingRequest!);
@@ -275,7 +285,7 @@ public sealed partial class WorkerState
     }
 
     /// <summary>Queues a dependency for gathering, or marks it missing (telling the scheduler when a peer just failed).</summary>
-    private void ToFetchOrMissing(WorkerTask ts, string? lastPeer)
+    private void ToFetchOrMissing(WorkerTask ts, string? lastPeer, string? lastPeerInstance = null)
     {
         if (ts.Holders is { Count: > 0 })
         {
@@ -286,7 +296,7 @@ public sealed partial class WorkerState
         {
             ts.State = WorkerTaskState.Missing;
             _missing.Add(ts);
-            if (lastPeer is not null) Emit(new MissingDataMsg(ts.Key, lastPeer));
+            if (lastPeer is not null) Emit(new MissingDataMsg(ts.Key, lastPeer, lastPeerInstance));
         }
     }
 
@@ -366,6 +376,7 @@ public sealed partial class WorkerState
                 keys[i] = ts.Key;
             }
             _inFlight.Add(bestPeer, batch);
+            _inFlightInstances[bestPeer] = _peerInstances.GetValueOrDefault(bestPeer);
             Emit(new GatherDep(bestPeer, keys, total));
         }
     }

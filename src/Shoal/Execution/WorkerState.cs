@@ -32,6 +32,10 @@ public sealed partial class WorkerState
     // Transfers: fetch tasks per holder, ordered by priority; gathers in flight per peer.
     private readonly Dictionary<string, SortedSet<WorkerTask>> _dataNeeded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<WorkerTask>> _inFlight = new(StringComparer.Ordinal);
+    // The instance id each peer address had as far as the scheduler last told (see DependencySpec.HolderInstances),
+    // and the one each gather in flight was aimed at.
+    private readonly Dictionary<string, string> _peerInstances = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _inFlightInstances = new(StringComparer.Ordinal);
     private readonly HashSet<WorkerTask> _missing = new();
 
     private long _managedBytes;

@@ -38,24 +38,29 @@ public sealed record GatherDep(string Peer, IReadOnlyList<string> Keys, long Tot
 /// <param name="Nbytes">Size of the value.</param>
 /// <param name="Start">When execution started (worker clock, seconds).</param>
 /// <param name="Stop">When execution stopped.</param>
-public sealed record TaskDoneMsg(string Key, long Nbytes, double Start, double Stop) : WorkerInstruction;
+/// <param name="RunId">Run id of the latest compute request for the key (see <see cref="ComputeRequest.RunId"/>).</param>
+public sealed record TaskDoneMsg(string Key, long Nbytes, double Start, double Stop, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Tell the scheduler a task failed.</summary>
 /// <param name="Key">Key of the task.</param>
 /// <param name="Error">The error as the executor reported it.</param>
 /// <param name="Start">When execution started.</param>
 /// <param name="Stop">When execution stopped.</param>
-public sealed record TaskFailedMsg(string Key, object Error, double Start, double Stop) : WorkerInstruction;
+/// <param name="RunId">Run id of the latest compute request for the key.</param>
+public sealed record TaskFailedMsg(string Key, object Error, double Start, double Stop, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Tell the scheduler that no known holder could provide a key; <paramref name="Peer"/> was the last one tried.</summary>
 /// <param name="Key">The missing key.</param>
 /// <param name="Peer">The peer that did not deliver it.</param>
-public sealed record MissingDataMsg(string Key, string Peer) : WorkerInstruction;
+/// <param name="PeerInstance">The instance id the peer had when the gather started (null: unknown), so the scheduler
+/// does not hold a failure of a dead worker against a new one on the same address.</param>
+public sealed record MissingDataMsg(string Key, string Peer, string? PeerInstance = null) : WorkerInstruction;
 
 /// <summary>Answer the scheduler's steal request.</summary>
 /// <param name="Key">Key the scheduler wanted to move.</param>
 /// <param name="Accepted">True when the task was given up here.</param>
-public sealed record StealResponseMsg(string Key, bool Accepted) : WorkerInstruction;
+/// <param name="RunId">Run id of the steal request answered.</param>
+public sealed record StealResponseMsg(string Key, bool Accepted, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Drop the value of this key from the local store.</summary>
 /// <param name="Key">Key to drop.</param>
@@ -63,7 +68,8 @@ public sealed record ReleaseData(string Key) : WorkerInstruction;
 
 /// <summary>Tell the scheduler to place this task again (the task asked to be rescheduled).</summary>
 /// <param name="Key">Key of the task.</param>
-public sealed record RescheduleMsg(string Key) : WorkerInstruction;
+/// <param name="RunId">Run id of the latest compute request for the key.</param>
+public sealed record RescheduleMsg(string Key, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Tell the scheduler this worker now also holds these keys (replicas gathered from peers).</summary>
 /// <param name="Keys">Keys and their sizes.</param>

@@ -4,7 +4,10 @@ namespace Shoal.Execution;
 /// <param name="Key">Key of the dependency.</param>
 /// <param name="Nbytes">Estimated size in bytes (used to batch gathers).</param>
 /// <param name="Holders">Addresses of the workers that hold the value.</param>
-public sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<string> Holders);
+/// <param name="HolderInstances">The instance id (one per worker process) of each holder, in the same order; null or
+/// empty entries when unknown. A worker restarted on the same address has a new one, which tells a failure against
+/// its dead predecessor apart from one against it.</param>
+public sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<string> Holders, IReadOnlyList<string>? HolderInstances = null);
 
 /// <summary>The scheduler's request to compute one task on this worker.</summary>
 /// <param name="Key">Key of the task.</param>
@@ -12,9 +15,12 @@ public sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<strin
 /// <param name="Priority">Smaller runs first; equal priorities run in arrival order.</param>
 /// <param name="Dependencies">Inputs of the task.</param>
 /// <param name="Resources">Abstract resources the task holds while executing, or null.</param>
+/// <param name="RunId">The scheduler's id of this assignment; the answers about the task (done, failed, rescheduled)
+/// carry the run id of the latest request, so the scheduler can ignore answers about a run it ended.</param>
 public sealed record ComputeRequest(
     string Key,
     object? RunSpec,
     long Priority,
     IReadOnlyList<DependencySpec> Dependencies,
-    IReadOnlyDictionary<string, double>? Resources);
+    IReadOnlyDictionary<string, double>? Resources,
+    long RunId = 0);

@@ -29,6 +29,9 @@ internal sealed class WorkerTask
     /// <summary>Opaque run spec of a compute task.</summary>
     public object? RunSpec;
 
+    /// <summary>Run id of the latest compute request for this key; echoed in the answers about it.</summary>
+    public long RunId;
+
     /// <summary>Smaller first. For a dependency, the smallest priority of the tasks that wanted it.</summary>
     public long Priority;
 

@@ -27,4 +27,16 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 207, Level = LogLevel.Debug, Message = "No message for scheduler command {Kind}")]
     public static partial void UnknownCommand(ILogger logger, string kind);
+
+    [LoggerMessage(EventId = 220, Level = LogLevel.Debug, Message = "Ignored a stale {Kind} for {Key} from worker {Worker}: run {RunId}, the current run is {CurrentRunId}")]
+    public static partial void StaleAnswer(ILogger logger, string kind, string key, string worker, ulong runId, long currentRunId);
+
+    [LoggerMessage(EventId = 221, Level = LogLevel.Debug, Message = "Ignored missing-data for {Key} at {Address} from {Reporter}: it names a previous worker process at that address")]
+    public static partial void MissingDataAboutPredecessor(ILogger logger, string key, string address, string reporter);
+
+    [LoggerMessage(EventId = 222, Level = LogLevel.Debug, Message = "Worker {Name} left holding {Count} results no other worker has: {Keys}")]
+    public static partial void LeftHolding(ILogger logger, string name, int count, string keys);
+
+    [LoggerMessage(EventId = 224, Level = LogLevel.Debug, Message = "Result {Key} lost: {Reporter} could not get it from {Address}, its last holder")]
+    public static partial void ResultLost(ILogger logger, string key, string reporter, string address);
 }

@@ -25,7 +25,7 @@ internal sealed partial class SchedulerServer
                     free.Keys.Add(_state.KeyOf(command.Task));
                     break;
                 case SchedulerCommandKind.StealRequest:
-                    SendToWorker(command.Target, new Envelope { StealRequest = new StealRequest { Key = _state.KeyOf(command.Task) } });
+                    SendToWorker(command.Target, new Envelope { StealRequest = new StealRequest { Key = _state.KeyOf(command.Task), RunId = (ulong)_state.RunIdOf(command.Task) } });
                     break;
                 case SchedulerCommandKind.KeyInMemory:
                     var memory = new KeyInMemory { Key = _state.KeyOf(command.Task), Nbytes = (ulong)Math.Max(0, _state.NbytesOf(command.Task)) };
@@ -72,11 +72,18 @@ internal sealed partial class SchedulerServer
             Priority = -_state.RunOrderOf(task),
             RunFirstSegment = 0,
             RunSegmentCount = (uint)payload.Run.Length,
+            RunId = (ulong)_state.RunIdOf(task),
         };
         foreach (var dependency in _state.DependenciesOf(task))
         {
             var d = new Dependency { Key = _state.KeyOf(dependency), Nbytes = (ulong)Math.Max(0, _state.NbytesOf(dependency)) };
-            foreach (var holder in _state.WhoHas(dependency)) d.Workers.Add(AddressOf(holder));
+            foreach (var holder in _state.WhoHas(dependency))
+            {
+                var registration = RegistrationOf(holder);
+                d.Workers.Add(registration?.Address ?? "");
+                d.WorkerInstances.Add(registration?.InstanceId ?? "");
+            }
+
             compute.Dependencies.Add(d);
         }
 

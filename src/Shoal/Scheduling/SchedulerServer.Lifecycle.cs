@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
 
@@ -186,10 +187,19 @@ internal sealed partial class SchedulerServer
             if (_state.WhoHas(task).Length == 1) lost++;
         }
 
+        if (_logger.IsEnabled(LogLevel.Debug)) LogDeparture(session.Id, name, lost);
+
         _state.RemoveWorker(session.Id, cause, now, expected);
         lock (_departures) _departures.Add((name, cause, now, lost));
         if (_retiring.Remove(session.Id, out var retirement)) retirement.Finish(name);
         SchedulerLog.WorkerLeft(_logger, name, session.Registration.Address, cause);
+    }
+
+    /// <summary>Which results go with a departing worker (diagnostics, tests).</summary>
+    private void LogDeparture(int worker, string name, int lost)
+    {
+        var unique = _state.HasWhat(worker).Where(t => _state.WhoHas(t).Length == 1).Select(_state.KeyOf);
+        SchedulerLog.LeftHolding(_logger, name, lost, string.Join(' ', unique));
     }
 
     private void StartRetirement(RetireRequest request, double now)

@@ -97,10 +97,17 @@ internal sealed partial class SchedulerServer
             throw new InvalidOperationException($"a worker must register before sending {message.BodyCase}");
         }
 
+        var stale = _state.StaleAnswers;
+        HandleMessage(session, e.Incoming, message, now);
+        if (_state.StaleAnswers != stale) LogStaleAnswer(session, message);
+    }
+
+    private void HandleMessage(Session session, IncomingMessage incoming, Envelope message, double now)
+    {
         switch (message.BodyCase)
         {
             case Body.UpdateGraph:
-                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, e.Incoming.Segments), now);
+                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, incoming.Segments), now);
                 break;
             case Body.ReleaseKeys:
                 _state.ReleaseKeys(session.Id, message.ReleaseKeys.Keys, now);
@@ -138,13 +145,13 @@ internal sealed partial class SchedulerServer
             case Body.TaskDone:
                 var done = message.TaskDone;
                 Interlocked.Increment(ref _tasksDone);
-                _state.TaskFinished(session.Id, done.Key, (long)done.Nbytes, done.Start, done.Stop, now);
+                _state.TaskFinished(session.Id, done.Key, (long)done.RunId, (long)done.Nbytes, done.Start, done.Stop, now);
                 break;
             case Body.TaskFailed:
                 var failed = message.TaskFailed;
-                var original = RemoteErrors.OriginalOf(failed.Error, e.Incoming.Segments.Span);
+                var original = RemoteErrors.OriginalOf(failed.Error, incoming.Segments.Span);
                 failed.Error.Segment = -1;
-                _state.TaskErred(session.Id, failed.Key, new TaskErrorPayload(failed.Error, original), now);
+                _state.TaskErred(session.Id, failed.Key, (long)failed.RunId, new TaskErrorPayload(failed.Error, original), now);
                 break;
             case Body.Heartbeat:
                 var beat = message.Heartbeat;
@@ -155,21 +162,36 @@ internal sealed partial class SchedulerServer
                 _state.Heartbeat(session.Id, new WorkerLoad((int)beat.Executing, (int)beat.Ready, (long)beat.ManagedBytes, (long)beat.SpilledBytes, (long)beat.ProcessMemory), now);
                 break;
             case Body.MissingData:
-                var missing = message.MissingData;
-                _state.MissingData(session.Id, missing.Key, _workerByAddress.GetValueOrDefault(missing.Worker, -1), now);
+                MissingData(session, message.MissingData, now);
                 break;
             case Body.StealResponse:
-                _state.StealResponse(session.Id, message.StealResponse.Key, message.StealResponse.Accepted, now);
+                _state.StealResponse(session.Id, message.StealResponse.Key, (long)message.StealResponse.RunId, message.StealResponse.Accepted, now);
                 break;
             case Body.AddKeys:
                 _state.AddKeys(session.Id, message.AddKeys.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray(), now);
                 break;
             case Body.Reschedule:
-                _state.Reschedule(session.Id, message.Reschedule.Key, now);
+                _state.Reschedule(session.Id, message.Reschedule.Key, (long)message.Reschedule.RunId, now);
                 break;
             default:
                 throw new InvalidOperationException($"unexpected message {message.BodyCase}");
         }
+    }
+
+    /// <summary>A worker's answer named a run the state no longer counts on (see SchedulerState.RunIdOf): logged, not acted on.</summary>
+    private void LogStaleAnswer(Session session, Envelope message)
+    {
+        var (key, runId) = message.BodyCase switch
+        {
+            Body.TaskDone => (message.TaskDone.Key, message.TaskDone.RunId),
+            Body.TaskFailed => (message.TaskFailed.Key, message.TaskFailed.RunId),
+            Body.StealResponse => (message.StealResponse.Key, message.StealResponse.RunId),
+            Body.Reschedule => (message.Reschedule.Key, message.Reschedule.RunId),
+            _ => ("", 0UL),
+        };
+        var task = _state.TaskIdOf(key);
+        SchedulerLog.StaleAnswer(_logger, message.BodyCase.ToString(), key, session.Registration?.Name ?? session.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            runId, task < 0 ? 0 : _state.RunIdOf(task));
     }
 
     private static List<TaskSpecification> ToSpecifications(UpdateGraph update, ReadOnlyMemory<Segment> segments)
@@ -320,8 +342,34 @@ internal sealed partial class SchedulerServer
         session.Connection.Send(new Envelope { IdentityReply = reply });
     }
 
-    private string AddressOf(int worker)
+    /// <summary>
+    /// A worker could not get a key from a peer. A report naming another process than the one now
+    /// registered at that address is about a dead predecessor (a worker restarted on the same
+    /// address): the live one may hold the key, so the report is ignored.
+    /// </summary>
+    private void MissingData(Session session, MissingData missing, double now)
     {
-        lock (_workers) return _workers.TryGetValue(worker, out var s) ? s.Registration!.Address : "";
+        var holder = _workerByAddress.GetValueOrDefault(missing.Worker, -1);
+        var instance = holder >= 0 ? RegistrationOf(holder)?.InstanceId ?? "" : "";
+        if (missing.WorkerInstance.Length > 0 && instance.Length > 0 && missing.WorkerInstance != instance)
+        {
+            SchedulerLog.MissingDataAboutPredecessor(_logger, missing.Key, missing.Worker, session.Registration?.Name ?? "");
+            return;
+        }
+
+        var task = _state.TaskIdOf(missing.Key);
+        var wasInMemory = task >= 0 && _state.StateOf(missing.Key) == TaskState.Memory;
+        _state.MissingData(session.Id, missing.Key, holder, now);
+        if (wasInMemory && _state.StateOf(missing.Key) != TaskState.Memory)
+        {
+            SchedulerLog.ResultLost(_logger, missing.Key, session.Registration?.Name ?? "", missing.Worker);
+        }
+    }
+
+    private string AddressOf(int worker) => RegistrationOf(worker)?.Address ?? "";
+
+    private RegisterWorker? RegistrationOf(int worker)
+    {
+        lock (_workers) return _workers.TryGetValue(worker, out var s) ? s.Registration : null;
     }
 }

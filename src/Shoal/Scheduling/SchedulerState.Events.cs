@@ -94,13 +94,18 @@ public sealed partial class SchedulerState
         Settle();
     }
 
-    /// <summary>A worker finished a task; its result (nbytes) is in the worker's memory.</summary>
-    public void TaskFinished(int worker, string key, long nbytes, double start, double stop, double now)
+    /// <summary>
+    /// A worker finished run <paramref name="runId"/> of a task (see <see cref="RunIdOf"/>); its result
+    /// (nbytes) is in the worker's memory. A report of another run is ignored: it crossed a FreeKeys
+    /// (the worker drops that value) and maybe a new Compute of the same key.
+    /// </summary>
+    public void TaskFinished(int worker, string key, long runId, long nbytes, double start, double stop, double now)
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         var w = WorkerOrNull(worker);
         if (w is null) return; // removed meanwhile: its tasks were rescheduled
         ref var r = ref _tasks[t];
+        if (IsStale(t, runId)) return;
         switch (r.State)
         {
             case TaskState.Processing when r.ProcessingOn == worker:
@@ -109,9 +114,8 @@ public sealed partial class SchedulerState
                 ToMemory(t, worker, nbytes);
                 break;
             case TaskState.Processing or TaskState.Memory or TaskState.Waiting or TaskState.Queued or TaskState.NoWorker:
-                // It left processing on this worker with a FreeKeys (lost input, released, done elsewhere), which the
-                // worker gets after it sent this: it drops the value, so counting it as a holder would lose it. A
-                // report from a run the scheduler no longer counted on (a stale reschedule moved it) is freed too.
+                // This run left processing on this worker with a FreeKeys (lost input, released, done elsewhere), which
+                // the worker gets after it sent this: it drops the value, so counting it as a holder would lose it.
                 if (!SetContains(r.HolderCount, r.Holder0, r.MoreHolders, worker)) Emit(SchedulerCommandKind.FreeKeys, worker, t);
                 break;
             default: // released or erred: nobody needs it
@@ -121,13 +125,13 @@ public sealed partial class SchedulerState
         Settle();
     }
 
-    /// <summary>A task raised an error on a worker: retried while retries remain, else erred with its dependents.</summary>
-    public void TaskErred(int worker, string key, object error, double now)
+    /// <summary>Run <paramref name="runId"/> of a task raised an error on a worker: retried while retries remain, else erred with its dependents.</summary>
+    public void TaskErred(int worker, string key, long runId, object error, double now)
     {
         error ??= "unknown error"; // an erred task always has an error object
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
-        if (DoesNotHoldAfterAll(t, worker)) return;
+        if (IsStale(t, runId)) return;
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         RemoveFromProcessing(t);
         if (r.Retries > 0)
@@ -153,11 +157,16 @@ public sealed partial class SchedulerState
         Settle();
     }
 
-    /// <summary>The victim of a steal answered: accepted (it had not started) moves the task to the thief.</summary>
-    public void StealResponse(int worker, string key, bool accepted, double now)
+    /// <summary>
+    /// The victim of a steal of run <paramref name="runId"/> answered: accepted (it had not started)
+    /// moves the task to the thief. An answer about an earlier run is ignored (the worker dropped that
+    /// run; the current one, sent after it, is not affected).
+    /// </summary>
+    public void StealResponse(int worker, string key, long runId, bool accepted, double now)
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
+        if (IsStale(t, runId)) return;
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         int thief = r.StealThief;
         CancelSteal(t);
@@ -172,15 +181,15 @@ public sealed partial class SchedulerState
     }
 
     /// <summary>
-    /// A worker that we count as holding a result ran it (and failed or gave it back): its task-done was stale
-    /// (sent before a FreeKeys reached it, then taken for the answer to a new compute), so it does not hold it.
-    /// Drops it as a holder, recomputing the result when nobody else has it.
+    /// Whether a worker's answer names a run other than the task's current one. Such an answer was
+    /// sent before the worker got the FreeKeys (or steal) that ended that run, and may arrive after a
+    /// new Compute of the same key: taken for the new run's answer, it would count a holder that is
+    /// only recomputing the value, or move a task that runs. Counted in <see cref="StaleAnswers"/>.
     /// </summary>
-    private bool DoesNotHoldAfterAll(int t, int worker)
+    private bool IsStale(int t, long runId)
     {
-        if (_tasks[t].State != TaskState.Memory || !RemoveHolder(t, worker)) return false;
-        if (_tasks[t].HolderCount == 0) LoseData(t);
-        Settle();
+        if (runId == _tasks[t].RunId) return false;
+        _staleAnswers++;
         return true;
     }
 
@@ -243,11 +252,11 @@ public sealed partial class SchedulerState
         Settle();
     }
 
-    /// <summary>A worker gives a task back (it asked to be rescheduled): placed again.</summary>
-    public void Reschedule(int worker, string key, double now)
+    /// <summary>A worker gives run <paramref name="runId"/> of a task back (it asked to be rescheduled): placed again.</summary>
+    public void Reschedule(int worker, string key, long runId, double now)
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
-        if (DoesNotHoldAfterAll(t, worker)) return;
+        if (IsStale(t, runId)) return;
         ref var r = ref _tasks[t];
         if (r.State != TaskState.Processing || r.ProcessingOn != worker) return;
         RemoveFromProcessing(t);

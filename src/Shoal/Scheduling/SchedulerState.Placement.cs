@@ -173,6 +173,7 @@ public sealed partial class SchedulerState
     {
         var w = _workers[worker]!;
         ref var r = ref _tasks[task];
+        r.RunId = ++_lastRunId;
         r.ProcessingOn = worker;
         r.StealThief = -1;
         r.ProcNext = -1;

@@ -38,6 +38,8 @@ public sealed partial class SchedulerState
     private readonly Dictionary<string, int> _keyIndex = new(StringComparer.Ordinal);
     private readonly int[] _stateCounts = new int[8];
     private long _nextSequence;
+    private long _lastRunId;
+    private long _staleAnswers;
 
     // Task groups (key prefix before the last '-').
     private readonly Dictionary<string, int> _groupIndex = new(StringComparer.Ordinal);
@@ -131,6 +133,16 @@ public sealed partial class SchedulerState
 
     /// <summary>The user priority of a task (higher first).</summary>
     public long PriorityOf(int task) => _tasks[task].UserPriority;
+
+    /// <summary>
+    /// Id of a task's latest assignment to a worker (unique and increasing across all tasks; 0
+    /// when never assigned). Compute and StealRequest carry it; the worker's answers (task done,
+    /// failed, rescheduled, steal response) echo it, and answers naming another run are ignored.
+    /// </summary>
+    public long RunIdOf(int task) => _tasks[task].RunId;
+
+    /// <summary>Answers ignored because they named a run that is not the task's current one.</summary>
+    public long StaleAnswers => _staleAnswers;
 
     /// <summary>Submission order of a task (lower first among equal user priorities).</summary>
     public long SequenceOf(int task) => _tasks[task].Sequence;

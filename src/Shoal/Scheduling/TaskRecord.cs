@@ -26,6 +26,8 @@ internal struct TaskRecord
     public long Sequence;
     /// <summary>Result size in bytes, -1 unknown.</summary>
     public long Nbytes;
+    /// <summary>Id of its latest assignment to a worker (0: never assigned); answers naming another run are stale.</summary>
+    public long RunId;
 
     public int Group;
     public int Retries;

@@ -174,7 +174,7 @@ public class WorkerStateComputeTests
         var ws = NewState();
         ws.ComputeTask(Task("a"), 0);
         ws.ComputeTask(Task("b"), 0);
-        ws.StealRequest("b", 1).ShouldBeInstructions(new StealResponseMsg("b", true));
+        ws.StealRequest("b", 0, 1).ShouldBeInstructions(new StealResponseMsg("b", true));
         ws.StateOf("b").ShouldBeNull();
         ws.ReadyCount.ShouldBe(0);
         ws.ExecuteSuccess("a", 1, 0, 1).ShouldBeInstructions(new TaskDoneMsg("a", 1, 0, 1));
@@ -187,7 +187,7 @@ public class WorkerStateComputeTests
         ws.ComputeTask(Task("a"), 0);
         ws.ComputeTask(Task("b", 0, Dep("x", 10, "p1"), Dep("y", 10, "p1")), 0);
         // one gather for both, y queued behind nothing else: all in flight
-        ws.StealRequest("b", 1).ShouldBeInstructions(new StealResponseMsg("b", true));
+        ws.StealRequest("b", 0, 1).ShouldBeInstructions(new StealResponseMsg("b", true));
         ws.StateOf("x").ShouldBe(WorkerTaskState.Cancelled);
         ws.GatherSuccess("p1", Received(("x", 10), ("y", 10)), None, 2)
             .ShouldBeInstructions(new ReleaseData("x"), new ReleaseData("y"));
@@ -199,11 +199,11 @@ public class WorkerStateComputeTests
     {
         var ws = NewState();
         ws.ComputeTask(Task("a"), 0);
-        ws.StealRequest("a", 1).ShouldBeInstructions(new StealResponseMsg("a", false));
+        ws.StealRequest("a", 0, 1).ShouldBeInstructions(new StealResponseMsg("a", false));
         ws.StateOf("a").ShouldBe(WorkerTaskState.Executing);
         ws.ExecuteSuccess("a", 1, 0, 1);
-        ws.StealRequest("a", 1).ShouldBeInstructions(new StealResponseMsg("a", false));
-        ws.StealRequest("nope", 1).ShouldBeInstructions(new StealResponseMsg("nope", false));
+        ws.StealRequest("a", 0, 1).ShouldBeInstructions(new StealResponseMsg("a", false));
+        ws.StealRequest("nope", 0, 1).ShouldBeInstructions(new StealResponseMsg("nope", false));
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public class WorkerStateComputeTests
         ws.ComputeTask(Task("blocker"), 0);
         ws.ComputeTask(Task("a"), 0);
         ws.ComputeTask(Task("b", 0, Dep("a", 1)), 0);
-        ws.StealRequest("a", 1).ShouldBeInstructions(new StealResponseMsg("a", false));
+        ws.StealRequest("a", 0, 1).ShouldBeInstructions(new StealResponseMsg("a", false));
     }
 
     [Fact]

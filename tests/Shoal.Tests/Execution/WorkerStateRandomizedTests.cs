@@ -66,7 +66,7 @@ public class WorkerStateRandomizedTests
                 else if (roll < 50 && _executing.Count > 0) FinishExecution();
                 else if (roll < 65 && _gathers.Count > 0) FinishGather();
                 else if (roll < 75 && _keys.Count > 0) Free();
-                else if (roll < 80 && _keys.Count > 0) Apply(_ws.StealRequest(Pick(_keys), _now));
+                else if (roll < 80 && _keys.Count > 0) Apply(_ws.StealRequest(Pick(_keys), 0, _now));
                 else if (roll < 86) AnswerMissing();
                 else if (roll < 90) Put();
                 else if (roll < 92) Apply((_paused = !_paused) ? _ws.Pause() : _ws.Unpause());

@@ -93,10 +93,10 @@ public sealed class NetnsCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>shoal scheduler --insecure</c> on the scheduler host's address.</summary>
-    public async Task StartSchedulerAsync()
+    /// <summary>Starts <c>shoal scheduler --insecure</c> on the scheduler host's address (<paramref name="logLevel"/>: SHOAL_LOG_LEVEL).</summary>
+    public async Task StartSchedulerAsync(string? logLevel = null)
     {
-        Scheduler = Start("s", ["scheduler", "--host", Ip("s"), "--port", "0", "--insecure"]);
+        Scheduler = Start("s", ["scheduler", "--host", Ip("s"), "--port", "0", "--insecure"], logLevel is null ? null : new() { ["SHOAL_LOG_LEVEL"] = logLevel });
         SchedulerAddress = await Scheduler.WaitForSchedulerAddressAsync(E2E.Timeout);
         SchedulerAddress.ShouldContain(Ip("s"));
     }
@@ -105,9 +105,9 @@ public sealed class NetnsCluster : IAsyncDisposable
     public NetnsProcess StartWorker(string host, params string[] extraArgs) =>
         Start(host, ["worker", SchedulerAddress, "--host", Ip(host), "--insecure", "--name", host, .. extraArgs]);
 
-    public NetnsProcess Start(string host, IEnumerable<string> args)
+    public NetnsProcess Start(string host, IEnumerable<string> args, Dictionary<string, string>? environment = null)
     {
-        var process = NetnsProcess.Start(Namespace(host), args);
+        var process = NetnsProcess.Start(Namespace(host), args, environment);
         lock (_processes) _processes.Add(process);
         return process;
     }
@@ -201,7 +201,7 @@ public sealed class NetnsProcess : IAsyncDisposable
         get { lock (_all) return string.Join(Environment.NewLine, _all); }
     }
 
-    public static NetnsProcess Start(string ns, IEnumerable<string> args)
+    public static NetnsProcess Start(string ns, IEnumerable<string> args, Dictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("ip")
         {
@@ -214,6 +214,7 @@ public sealed class NetnsProcess : IAsyncDisposable
         foreach (var arg in args) info.ArgumentList.Add(arg);
         // The children exit when their standard input closes, should the test process die.
         info.Environment[WorkerProcess.ParentWatchVariable] = "1";
+        foreach (var (name, value) in environment ?? []) info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var started = new NetnsProcess(process);
         process.OutputDataReceived += (_, e) => started.OnLine(e.Data);

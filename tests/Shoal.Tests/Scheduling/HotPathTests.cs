@@ -13,7 +13,7 @@ public class HotPathTests
         state.AddWorker(0, new WorkerSpec("w0", "a0", 1, 0, none, []), 0);
         state.AddWorker(1, new WorkerSpec("w1", "a1", 1, 0, none, []), 0);
         const int n = 20_000;
-        var work = new (int Worker, string Key)[4096];
+        var work = new (int Worker, string Key, long RunId)[4096];
         var release = new string[1];
 
         // Round 1 grows every buffer to its working size; round 2 (fresh keys) is measured.
@@ -33,11 +33,11 @@ public class HotPathTests
             {
                 int count = 0;
                 foreach (var c in state.Commands)
-                    if (c.Kind == SchedulerCommandKind.Compute) work[count++] = (c.Target, state.KeyOf(c.Task));
+                    if (c.Kind == SchedulerCommandKind.Compute) work[count++] = (c.Target, state.KeyOf(c.Task), state.RunIdOf(c.Task));
                 state.ClearCommands();
                 for (int i = 0; i < count; i++)
                 {
-                    state.TaskFinished(work[i].Worker, work[i].Key, 8, 0, 1e-5, 0);
+                    state.TaskFinished(work[i].Worker, work[i].Key, work[i].RunId, 8, 0, 1e-5, 0);
                     release[0] = work[i].Key;
                     state.ReleaseKeys(1, release, 0); // as a client that gathered it
                     done++;

@@ -49,18 +49,21 @@ internal sealed class SchedulerHarness
     public List<string> RemoveWorker(int id, string cause = "died") { State.RemoveWorker(id, cause, Now); return Done(); }
     public List<string> Submit(int client, params TaskSpecification[] tasks) { State.UpdateGraph(client, tasks, Now); return Done(); }
     public List<string> Submit(params TaskSpecification[] tasks) => Submit(1, tasks);
-    public List<string> Finish(int worker, string key, long nbytes = 8, double duration = 0.01)
+    /// <summary>The current run id of a key (0 when unknown): what a worker answering the latest Compute echoes.</summary>
+    public long RunOf(string key) => State.TaskIdOf(key) is var t and >= 0 ? State.RunIdOf(t) : 0;
+
+    public List<string> Finish(int worker, string key, long nbytes = 8, double duration = 0.01, long? run = null)
     {
-        State.TaskFinished(worker, key, nbytes, Now, Now + duration, Now + duration);
+        State.TaskFinished(worker, key, run ?? RunOf(key), nbytes, Now, Now + duration, Now + duration);
         return Done();
     }
-    public List<string> Err(int worker, string key, object error) { State.TaskErred(worker, key, error, Now); return Done(); }
+    public List<string> Err(int worker, string key, object error, long? run = null) { State.TaskErred(worker, key, run ?? RunOf(key), error, Now); return Done(); }
     public List<string> Release(int client, params string[] keys) { State.ReleaseKeys(client, keys, Now); return Done(); }
     public List<string> Cancel(int client, params string[] keys) { State.CancelKeys(client, keys, Now); return Done(); }
     public List<string> Missing(int worker, string key, int holder) { State.MissingData(worker, key, holder, Now); return Done(); }
-    public List<string> StealResponse(int worker, string key, bool accepted) { State.StealResponse(worker, key, accepted, Now); return Done(); }
+    public List<string> StealResponse(int worker, string key, bool accepted, long? run = null) { State.StealResponse(worker, key, run ?? RunOf(key), accepted, Now); return Done(); }
     public List<string> Tick() { State.Tick(Now); return Done(); }
-    public List<string> Reschedule(int worker, string key) { State.Reschedule(worker, key, Now); return Done(); }
+    public List<string> Reschedule(int worker, string key, long? run = null) { State.Reschedule(worker, key, run ?? RunOf(key), Now); return Done(); }
     public List<string> RemoveClient(int client) { State.RemoveClient(client); return Done(); }
     public List<string> AddKeys(int worker, params (string Key, long Nbytes)[] keys)
     {

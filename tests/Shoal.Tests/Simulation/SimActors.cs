@@ -10,6 +10,10 @@ internal sealed class SimWorker(int id, int incarnation, SimWorkerSpec spec, str
     public SimWorkerSpec Spec { get; } = spec;
     public string Name => Spec.Name;
     public string Address { get; } = address;
+
+    /// <summary>The process's instance id (RegisterWorker.instance_id): new for every incarnation, even on a reused address.</summary>
+    public string Instance => $"i{Id}";
+
     public WorkerState State { get; } = state;
 
     /// <summary>The data store the server would keep (values by key).</summary>

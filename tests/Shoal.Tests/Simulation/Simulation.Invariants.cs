@@ -52,7 +52,6 @@ internal sealed partial class Simulation
             if (state is not (TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing)) continue;
             foreach (int h in holders)
             {
-                if (_staleHolders.Contains((h, k))) continue;
                 if (_registered.TryGetValue(h, out var w) && w.Alive && w.State.StateOf(k) == WorkerTaskState.Memory)
                     throw new SimInvariantException($"{k} is recomputed ({state}) though {w} still holds it");
             }

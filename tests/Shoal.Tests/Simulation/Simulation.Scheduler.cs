@@ -14,8 +14,6 @@ internal sealed partial class Simulation
     private readonly Dictionary<(int Worker, string Key), int> _releasesInFlight = new();
     private readonly Dictionary<(int, string), int> _computesSent = new();
     private readonly Dictionary<(int, string), int> _computesReceived = new();
-    private readonly HashSet<(int Worker, string Key)> _staleHolders = new();
-    private int _staleReports;
 
     /// <summary>Sends a message to the scheduler over a link; it lands in the inbox.</summary>
     private void SendToScheduler(SimLink link, string what, Action handle, bool periodic = false) =>
@@ -78,6 +76,7 @@ internal sealed partial class Simulation
                 case SchedulerCommandKind.StealRequest:
                     if (_registered.TryGetValue(command.Target, out var victim))
                     {
+                        long run = _scheduler.RunIdOf(t);
                         FlushFreeKeysBefore(victim);
                         CountRelease(victim.Id, key, +1);
                         Count("steal-request");
@@ -85,7 +84,7 @@ internal sealed partial class Simulation
                         SendToWorker(victim, $"steal-request {key}", () =>
                         {
                             CountRelease(victim.Id, key, -1);
-                            return victim.State.StealRequest(key, _clock.Now);
+                            return victim.State.StealRequest(key, run, _clock.Now);
                         });
                     }
                     break;
@@ -116,9 +115,12 @@ internal sealed partial class Simulation
         string key = _scheduler.KeyOf(t);
         var deps = new List<DependencySpec>();
         foreach (int d in _scheduler.DependenciesOf(t))
-            deps.Add(new DependencySpec(_scheduler.KeyOf(d), Math.Max(0, _scheduler.NbytesOf(d)), _scheduler.WhoHas(d).ToArray().Select(AddressOf).ToArray()));
-        var request = new ComputeRequest(key, key, -_scheduler.RunOrderOf(t), deps, _scheduler.ResourcesOf(t));
-        Trace($"S -> {w} compute {key} deps [{string.Join(", ", deps.Select(d => d.Key + "@" + string.Join("|", d.Holders)))}]");
+        {
+            var holders = _scheduler.WhoHas(d).ToArray();
+            deps.Add(new DependencySpec(_scheduler.KeyOf(d), Math.Max(0, _scheduler.NbytesOf(d)), holders.Select(AddressOf).ToArray(), holders.Select(InstanceOf).ToArray()));
+        }
+        var request = new ComputeRequest(key, key, -_scheduler.RunOrderOf(t), deps, _scheduler.ResourcesOf(t), _scheduler.RunIdOf(t));
+        Trace($"S -> {w} compute {key} run {request.RunId} deps [{string.Join(", ", deps.Select(d => d.Key + "@" + string.Join("|", d.Holders)))}]");
         Bump(_computesSent, (w.Id, key));
         SendToWorker(w, $"compute {key}", () =>
         {
@@ -171,22 +173,20 @@ internal sealed partial class Simulation
     private static void Bump(Dictionary<(int, string), int> counts, (int, string) at) => counts[at] = counts.GetValueOrDefault(at) + 1;
 
     /// <summary>
-    /// A task-done that answers an older compute than the one the task is now processing for was
-    /// taken as the result, though the worker dropped that value on the FreeKeys between the two:
-    /// the scheduler counts it a holder while it is only recomputing it. Only a run id in
-    /// ComputeTask and TaskDone tells them apart (a protocol change). Counted, and excused in the
-    /// loss check, unless <see cref="StrictAboutStaleReports"/>.
+    /// A task-done that answers an older compute than the one the task is now processing for must
+    /// not be taken as the result: the worker dropped that value on the FreeKeys between the two,
+    /// so the scheduler would count a holder that is only recomputing it. The run id in Compute and
+    /// task-done tells them apart; this checks it by the harness's own count of computes.
     /// </summary>
-    private void StaleReportAccepted(SimWorker w, string key)
-    {
-        Trace($"(stale task-done {key} from {w} taken as the result)");
-        _staleReports++;
-        _staleHolders.Add((w.Id, key));
-        if (StrictAboutStaleReports)
-            throw new SimInvariantException($"a stale task-done for {key} from {w} (answering an earlier compute, its value since freed) was taken as the result of the current one");
-    }
+    private static void StaleReportAccepted(SimWorker w, string key) =>
+        throw new SimInvariantException($"a stale task-done for {key} from {w} (answering an earlier compute, its value since freed) was taken as the result of the current one");
+
+    private bool ProcessingOn(string key, SimWorker w) =>
+        _scheduler.StateOf(key) == TaskState.Processing && _scheduler.ProcessingWorkerOf(_scheduler.TaskIdOf(key)) == w.Id;
 
     private string AddressOf(int worker) => _registered.TryGetValue(worker, out var w) ? w.Address : "";
+
+    private string InstanceOf(int worker) => _registered.TryGetValue(worker, out var w) ? w.Instance : "";
 
     // ------------------------------------------------------------------ worker sessions
 
@@ -215,40 +215,45 @@ internal sealed partial class Simulation
             case TaskDoneMsg done:
                 // Which compute it answers: the scheduler may have sent another one (after a FreeKeys) since.
                 int answers = _computesReceived.GetValueOrDefault((w.Id, done.Key));
-                SendToScheduler(w.ToScheduler, $"{w} task-done {done.Key}", () =>
+                SendToScheduler(w.ToScheduler, $"{w} task-done {done.Key} run {done.RunId}", () =>
                 {
                     if (!_registered.ContainsKey(w.Id)) return;
-                    int t = _scheduler.TaskIdOf(done.Key);
-                    bool stale = answers < _computesSent.GetValueOrDefault((w.Id, done.Key))
-                        && t >= 0 && _scheduler.StateOf(done.Key) == TaskState.Processing && _scheduler.ProcessingWorkerOf(t) == w.Id;
-                    _scheduler.TaskFinished(w.Id, done.Key, done.Nbytes, done.Start, done.Stop, now());
-                    if (stale) StaleReportAccepted(w, done.Key);
+                    bool stale = answers < _computesSent.GetValueOrDefault((w.Id, done.Key)) && ProcessingOn(done.Key, w);
+                    _scheduler.TaskFinished(w.Id, done.Key, done.RunId, done.Nbytes, done.Start, done.Stop, now());
+                    if (stale && !ProcessingOn(done.Key, w)) StaleReportAccepted(w, done.Key);
                 });
                 break;
             case TaskFailedMsg failed:
-                SendToScheduler(w.ToScheduler, $"{w} task-failed {failed.Key}", () =>
+                SendToScheduler(w.ToScheduler, $"{w} task-failed {failed.Key} run {failed.RunId}", () =>
                 {
-                    if (_registered.ContainsKey(w.Id)) _scheduler.TaskErred(w.Id, failed.Key, failed.Error, now());
+                    if (_registered.ContainsKey(w.Id)) _scheduler.TaskErred(w.Id, failed.Key, failed.RunId, failed.Error, now());
                 });
                 break;
             case MissingDataMsg missing:
-                SendToScheduler(w.ToScheduler, $"{w} missing-data {missing.Key} from {missing.Peer}", () =>
+                SendToScheduler(w.ToScheduler, $"{w} missing-data {missing.Key} from {missing.Peer} ({missing.PeerInstance ?? "?"})", () =>
                 {
-                    if (_registered.ContainsKey(w.Id))
-                        _scheduler.MissingData(w.Id, missing.Key, _workerByAddress.GetValueOrDefault(missing.Peer, -1), now());
+                    if (!_registered.ContainsKey(w.Id)) return;
+                    int holder = _workerByAddress.GetValueOrDefault(missing.Peer, -1);
+                    // As SchedulerServer.MissingData: a report about a previous process at that address is ignored.
+                    if (missing.PeerInstance is { Length: > 0 } reported && holder >= 0 && reported != InstanceOf(holder))
+                    {
+                        Count("missing-data-about-predecessor");
+                        return;
+                    }
+                    _scheduler.MissingData(w.Id, missing.Key, holder, now());
                 });
                 break;
             case StealResponseMsg steal:
                 if (steal.Accepted) Count("steal-accepted");
-                SendToScheduler(w.ToScheduler, $"{w} steal-response {steal.Key} {steal.Accepted}", () =>
+                SendToScheduler(w.ToScheduler, $"{w} steal-response {steal.Key} {steal.Accepted} run {steal.RunId}", () =>
                 {
-                    if (_registered.ContainsKey(w.Id)) _scheduler.StealResponse(w.Id, steal.Key, steal.Accepted, now());
+                    if (_registered.ContainsKey(w.Id)) _scheduler.StealResponse(w.Id, steal.Key, steal.RunId, steal.Accepted, now());
                 });
                 break;
             case RescheduleMsg reschedule:
-                SendToScheduler(w.ToScheduler, $"{w} reschedule {reschedule.Key}", () =>
+                SendToScheduler(w.ToScheduler, $"{w} reschedule {reschedule.Key} run {reschedule.RunId}", () =>
                 {
-                    if (_registered.ContainsKey(w.Id)) _scheduler.Reschedule(w.Id, reschedule.Key, now());
+                    if (_registered.ContainsKey(w.Id)) _scheduler.Reschedule(w.Id, reschedule.Key, reschedule.RunId, now());
                 });
                 break;
             case AddKeysMsg add:

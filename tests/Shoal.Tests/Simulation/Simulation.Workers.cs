@@ -244,7 +244,7 @@ internal sealed partial class Simulation
         _clock.After(0.05 + _rng.NextDouble() * 0.5, () =>
         {
             if (_finished) return;
-            StartWorker(w.Spec, AllowAddressReuse && _workload.ReuseAddressOnRestart ? w.Address : null);
+            StartWorker(w.Spec, _workload.ReuseAddressOnRestart ? w.Address : null); // a fixed port: the same address
         });
     }
 }

@@ -54,16 +54,6 @@ internal sealed partial class Simulation
     private int _executions;
     private bool _finished;
 
-    /// <summary>
-    /// Lets a restarted worker listen on its predecessor's address (a fixed port). Off by default:
-    /// a gather that failed against the dead incarnation is then reported as missing data of the
-    /// live one, and the scheduler drops a holder that has the value (seed 7364).
-    /// </summary>
-    public bool AllowAddressReuse { get; init; }
-
-    /// <summary>Fails on a stale task-done taken as a result (see StaleReportAccepted) instead of counting it.</summary>
-    public bool StrictAboutStaleReports { get; init; }
-
     public Simulation(int seed)
     {
         _seed = seed;
@@ -143,7 +133,7 @@ internal sealed partial class Simulation
 
     private Dictionary<string, int> Counts()
     {
-        var all = new Dictionary<string, int>(_counts, StringComparer.Ordinal) { ["stale-task-done"] = _staleReports };
+        var all = new Dictionary<string, int>(_counts, StringComparer.Ordinal) { ["stale-answer-ignored"] = (int)_scheduler.StaleAnswers };
         return all;
     }
 

@@ -63,7 +63,8 @@ public class SimulationTests(ITestOutputHelper output)
         var totals = results.SelectMany(r => r.Counts).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
         output.WriteLine(string.Join(", ", totals.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
         foreach (var kind in new[] { "kill", "drop-connection", "restart", "task-failure", "reschedule", "slow-execution", "steal-request",
-                     "steal-accepted", "key-lost", "gather-failure", "cancel", "cancelled", "release", "client-disconnect", "erred", "killed-worker-error" })
+                     "steal-accepted", "key-lost", "gather-failure", "cancel", "cancelled", "release", "client-disconnect", "erred", "killed-worker-error",
+                     "stale-answer-ignored", "missing-data-about-predecessor" })
             totals.GetValueOrDefault(kind).ShouldBeGreaterThan(0, kind);
         results.Count(r => r.Executions > 0).ShouldBe(results.Count);
     }
@@ -76,34 +77,12 @@ public class SimulationTests(ITestOutputHelper output)
     [InlineData(330)]
     [InlineData(619)]
     [InlineData(5311)]
+    [InlineData(9891)]
+    [InlineData(7364)]
     public void Seeds_that_found_bugs_pass(int seed)
     {
         var result = Replay(seed);
         result.Failure.ShouldBeNull();
-    }
-
-    /// <summary>
-    /// A worker's task-done that crossed the scheduler's FreeKeys and arrives after a new compute of
-    /// the same key on that worker is taken for the new result: the scheduler then counts a holder
-    /// that is only recomputing it (a peer asking it for the value gets "missing", the result is
-    /// recomputed needlessly). The state machines cannot tell the two reports apart.
-    /// </summary>
-    [Fact(Skip = "Needs a run id in ComputeTask/TaskDone (proto + servers): a stale task-done is taken for a newer compute's result (seeds 330, 9891). Counted as stale-task-done; the state only repairs the failure case.")]
-    public void Seed_9891_takes_no_stale_task_done_for_a_result()
-    {
-        new Simulation(9891) { StrictAboutStaleReports = true }.Run().Failure.ShouldBeNull();
-    }
-
-    /// <summary>
-    /// A worker restarted on its predecessor's address: a peer's gather that failed against the
-    /// dead incarnation strips that address from every key queued for it and reports them missing;
-    /// the scheduler maps the address to the live incarnation and drops it as a holder of a value
-    /// it has (the result is recomputed, or at best confirmed, for nothing).
-    /// </summary>
-    [Fact(Skip = "Addresses reused across worker incarnations: a failure against the dead one is taken as missing data of the live one (seed 7364). Needs the incarnation (worker id) in MissingData, or not stripping keys merely queued for the peer (WorkerStateTransferTests asserts Dask's stripping).")]
-    public void Seed_7364_with_restarted_workers_on_the_same_address()
-    {
-        new Simulation(7364) { AllowAddressReuse = true }.Run().Failure.ShouldBeNull();
     }
 
     private static int EnvInt(string name, int fallback) =>
