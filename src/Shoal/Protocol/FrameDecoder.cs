@@ -10,6 +10,8 @@ namespace Shoal.Protocol;
 /// Incremental frame decoder. It reads the header first and rejects a frame longer than the
 /// maximum before buffering any of it; it then parses the Batch, checks it, and copies the
 /// segments out of the input as they arrive (so a 100 MB segment is never buffered twice).
+/// A big segment goes into memory that <see cref="ISegmentTargets"/> chooses when it wants to
+/// (the typed array a value will be), otherwise into a byte array of its own.
 /// Not thread-safe: one decoder per connection.
 /// </summary>
 internal sealed class FrameDecoder
@@ -20,11 +22,13 @@ internal sealed class FrameDecoder
     private const int SharedBlockSize = 256 * 1024;
 
     private readonly long _maxFrameSize;
+    private readonly ISegmentTargets? _targets;
     private State _state = State.Header;
     private long _frameLength;
     private int _batchLength;
     private Batch? _batch;
-    private byte[]?[] _segmentArrays = [];
+    private Memory<byte>[] _segmentMemory = [];
+    private bool[] _segmentAllocated = [];
     private int[] _segmentOffsets = [];
     private int[] _segmentLengths = [];
     private int[] _segmentBlocks = [];
@@ -34,9 +38,13 @@ internal sealed class FrameDecoder
     private int _segmentFilled;
     private long _received;
 
-    /// <summary>Creates a decoder that rejects frames longer than <paramref name="maxFrameSize"/> bytes (after the length field).</summary>
-    public FrameDecoder(long maxFrameSize)
+    /// <summary>
+    /// Creates a decoder that rejects frames longer than <paramref name="maxFrameSize"/> bytes (after
+    /// the length field); <paramref name="targets"/>, if any, may choose where big segments go.
+    /// </summary>
+    public FrameDecoder(long maxFrameSize, ISegmentTargets? targets = null)
     {
+        _targets = targets;
         if (maxFrameSize < 4 || maxFrameSize > int.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(maxFrameSize), maxFrameSize, "the maximum frame size must be between 4 bytes and 2 GiB - 1");
         _maxFrameSize = maxFrameSize;
@@ -102,7 +110,7 @@ internal sealed class FrameDecoder
         if (_state != State.Segments || _segmentIndex >= _segmentLengths.Length) return false;
         var missing = _segmentLengths[_segmentIndex] - _segmentFilled;
         if (missing < minLength || missing <= 0) return false;
-        target = ArrayOf(_segmentIndex).AsMemory(_segmentOffsets[_segmentIndex] + _segmentFilled, missing);
+        target = MemoryOf(_segmentIndex)[_segmentFilled..];
         return true;
     }
 
@@ -164,7 +172,8 @@ internal sealed class FrameDecoder
         // ones get their own array so that a long-lived value does not pin the rest of its frame.
         // Arrays are allocated when their first byte arrives, not when the batch announces them.
         var count = lengths.Count;
-        _segmentArrays = new byte[count][];
+        _segmentMemory = new Memory<byte>[count];
+        _segmentAllocated = new bool[count];
         _segmentOffsets = new int[count];
         _segmentLengths = new int[count];
         _segmentBlocks = new int[count];
@@ -194,17 +203,28 @@ internal sealed class FrameDecoder
         _segmentIndex = 0;
         _segmentFilled = 0;
         _batch = batch;
+        _targets?.FrameStarted();
     }
 
-    private byte[] ArrayOf(int segment)
+    /// <summary>The memory segment <paramref name="segment"/> is received into, made when its first byte arrives.</summary>
+    private Memory<byte> MemoryOf(int segment)
     {
-        if (_segmentArrays[segment] is { } array) return array;
+        if (_segmentAllocated[segment]) return _segmentMemory[segment];
+        var length = _segmentLengths[segment];
         var block = _segmentBlocks[segment];
-        array = block < 0
-            ? GC.AllocateUninitializedArray<byte>(_segmentLengths[segment])
-            : _blocks[block] ??= GC.AllocateUninitializedArray<byte>(_blockSizes[block]);
-        _segmentArrays[segment] = array;
-        return array;
+        Memory<byte> memory;
+        if (block >= 0)
+            memory = (_blocks[block] ??= GC.AllocateUninitializedArray<byte>(_blockSizes[block])).AsMemory(_segmentOffsets[segment], length);
+        else
+        {
+            // Segments arrive in order: the one before is complete (it may describe this one).
+            memory = _targets is null ? default
+                : _targets.TargetFor(segment > 0 ? MemoryOf(segment - 1).Span : default, length, _frameLength + 4 - _received);
+            if (memory.Length != length) memory = GC.AllocateUninitializedArray<byte>(length);
+        }
+        _segmentMemory[segment] = memory;
+        _segmentAllocated[segment] = true;
+        return memory;
     }
 
     private bool CopySegments(ref ReadOnlySequence<byte> buffer)
@@ -216,7 +236,7 @@ internal sealed class FrameDecoder
             {
                 if (buffer.IsEmpty) return false;
                 var n = (int)Math.Min(missing, buffer.Length);
-                buffer.Slice(0, n).CopyTo(ArrayOf(_segmentIndex).AsSpan(_segmentOffsets[_segmentIndex] + _segmentFilled, n));
+                buffer.Slice(0, n).CopyTo(MemoryOf(_segmentIndex).Span.Slice(_segmentFilled, n));
                 buffer = buffer.Slice(n);
                 _segmentFilled += n;
                 _received += n;
@@ -234,10 +254,11 @@ internal sealed class FrameDecoder
         for (var i = 0; i < segments.Length; i++)
             segments[i] = _segmentLengths[i] == 0
                 ? new Segment(ReadOnlyMemory<byte>.Empty)
-                : new Segment(new ReadOnlyMemory<byte>(_segmentArrays[i], _segmentOffsets[i], _segmentLengths[i]));
+                : new Segment(MemoryOf(i));
         var frame = new DecodedFrame(_batch!.Messages, segments, _frameLength + 4);
         _batch = null;
-        _segmentArrays = [];
+        _segmentMemory = [];
+        _segmentAllocated = [];
         _blocks = [];
         _state = State.Header;
         _received = 0;

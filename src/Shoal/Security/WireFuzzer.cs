@@ -37,7 +37,7 @@ internal static class WireFuzzer
         for (long i = 0; i < cases; i++)
         {
             var input = random.Next(10) == 0 ? RandomBytes(random, random.Next(0, 256)) : Mutate(random, ValidFrames(random));
-            var decoder = new FrameDecoder(maxFrameSize);
+            var decoder = new FrameDecoder(maxFrameSize, new Serialization.ReceivedArrays());
             try
             {
                 var pending = new List<byte>();

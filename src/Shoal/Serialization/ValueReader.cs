@@ -25,6 +25,9 @@ internal ref struct ValueReader
 
     public readonly int SegmentsConsumed => _nextSegment;
 
+    /// <summary>Out-of-band segments not read yet.</summary>
+    public readonly int SegmentsRemaining => _segments.Length - _nextSegment;
+
     public byte ReadByte()
     {
         if (_position >= _inline.Length) throw Truncated();

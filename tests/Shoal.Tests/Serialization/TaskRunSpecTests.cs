@@ -214,8 +214,8 @@ public class TaskRunSpecTests
     {
         var data = new double[100_000];
         var segments = TaskRunSpec.Create(static (double[] d) => d.Length, [data]).Serialize();
-        segments.Count.ShouldBe(3);
-        segments[2].Length.ShouldBe(800_000);
+        segments.Count.ShouldBe(4); // function and arguments, the array's descriptor, the array
+        segments[3].Length.ShouldBe(800_000);
         var back = TaskRunSpec.Deserialize([.. segments]);
         ((double[])back.Args[0]!).Length.ShouldBe(100_000);
     }

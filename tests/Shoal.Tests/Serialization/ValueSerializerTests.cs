@@ -129,9 +129,10 @@ public class ValueSerializerTests
 
         serialized.Nbytes.ShouldBe(80_000_000L);
         serialized.TypeName.ShouldBe("System.Double[]");
-        serialized.Segments.Length.ShouldBe(2);
+        serialized.Segments.Length.ShouldBe(3); // inline header, array descriptor, payload
         serialized.Segments[0].Length.ShouldBeLessThan(32);
-        var payload = serialized.Segments[1].Bytes;
+        serialized.Segments[1].Length.ShouldBe(UnmanagedArrayFormat.DescriptorSize);
+        var payload = serialized.Segments[2].Bytes;
         payload.Length.ShouldBe(80_000_000);
         // The segment is the array's own memory: same address, and a write to the array shows through.
         Unsafe.AreSame(ref MemoryMarshal.GetReference(payload.Span), ref Unsafe.As<double, byte>(ref values[0])).ShouldBeTrue();

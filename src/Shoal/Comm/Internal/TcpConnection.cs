@@ -80,7 +80,7 @@ internal sealed class TcpConnection : IConnection
         // the bounded frame queue, which stops the loop and so the socket reads).
         _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
-        _decoder = new FrameDecoder(options.MaxFrameSize);
+        _decoder = new FrameDecoder(options.MaxFrameSize, new Serialization.ReceivedArrays());
         _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(MaxQueuedFrames)
         {
             SingleReader = true,
