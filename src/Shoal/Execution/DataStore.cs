@@ -83,15 +83,18 @@ internal sealed class DataStore : IDisposable
 
     public bool Contains(string key) => _values.ContainsKey(key);
 
-    public void Remove(string key)
+    /// <summary>Forgets <paramref name="key"/>; returns the bytes it held in memory (0 if absent or spilled).</summary>
+    public long Remove(string key)
     {
-        if (!_values.TryRemove(key, out var stored)) return;
+        if (!_values.TryRemove(key, out var stored)) return 0;
+        long released = 0;
         lock (_lru)
         {
             if (stored.Node.List is not null)
             {
                 _inMemory.Remove(stored.Node);
                 _memoryBytes -= stored.Nbytes;
+                released = stored.Nbytes;
             }
 
             if (stored.SpillFile is { } file)
@@ -101,6 +104,7 @@ internal sealed class DataStore : IDisposable
                 _spill?.Delete(file);
             }
         }
+        return released;
     }
 
     /// <summary>The value of <paramref name="key"/>, for a task that depends on it (read back from disk if spilled).</summary>

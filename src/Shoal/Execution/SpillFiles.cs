@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Shoal.Serialization;
 using Shoal.Transfer;
 
 namespace Shoal.Execution;
@@ -49,19 +50,37 @@ internal sealed class SpillFiles : IDisposable
         return path;
     }
 
-    /// <summary>Reads a value's segments back.</summary>
+    /// <summary>
+    /// Reads a value's segments back. The body of a big array is read straight into the array the
+    /// value will be (after its descriptor, as a received frame is: <see cref="ReceivedArrays"/>),
+    /// so reading back a spilled 1 GB array does not make a gigabyte of bytes to copy from.
+    /// </summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        var count = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var left = file.Length;
+        if (left < 4) throw new InvalidDataException($"spill file {path} is corrupt: {left} bytes");
+        Span<byte> header = stackalloc byte[8];
+        file.ReadExactly(header[..4]);
+        left -= 4;
+        var count = BinaryPrimitives.ReadInt32LittleEndian(header);
+        if (count < 0 || count > left / 8) throw new InvalidDataException($"spill file {path} is corrupt: {count} segments");
         var segments = new ReadOnlyMemory<byte>[count];
-        var offset = 4;
+        var targets = new ReceivedArrays();
+        targets.FrameStarted();
         for (var i = 0; i < count; i++)
         {
-            var length = (int)BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset));
-            offset += 8;
-            segments[i] = bytes.AsMemory(offset, length);
-            offset += length;
+            file.ReadExactly(header);
+            left -= 8;
+            var length = BinaryPrimitives.ReadInt64LittleEndian(header);
+            if (length < 0 || length > left || length > Array.MaxLength) throw new InvalidDataException($"spill file {path} is corrupt: a segment of {length} bytes");
+            var memory = i > 0 && length >= UnmanagedArrayFormat.DescribedThreshold
+                ? targets.TargetFor(segments[i - 1].Span, (int)length, left)
+                : Memory<byte>.Empty;
+            if (memory.Length != length) memory = GC.AllocateUninitializedArray<byte>((int)length);
+            file.ReadExactly(memory.Span);
+            left -= length;
+            segments[i] = memory;
         }
 
         return segments;

@@ -161,7 +161,8 @@ internal sealed partial class WorkerServer
                     SendToScheduler(new Envelope { StealResponse = new StealResponse { Key = steal.Key, Accepted = steal.Accepted, RunId = (ulong)steal.RunId } });
                     break;
                 case ReleaseData release:
-                    _store.Remove(release.Key);
+                    if (_released.Add(_store.Remove(release.Key)))
+                        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
                     break;
                 case RescheduleMsg reschedule:
                     SendToScheduler(new Envelope { Reschedule = new Reschedule { Key = reschedule.Key, RunId = (ulong)reschedule.RunId } });

@@ -23,6 +23,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DataStore _store;
+    private readonly ReleasedMemory _released = new(ReleasedMemory.DefaultThreshold);
     private readonly ConnectionPool _peers;
     private WorkerState _state = null!;
     private volatile RpcConnection _scheduler = null!;

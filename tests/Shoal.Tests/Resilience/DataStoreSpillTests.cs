@@ -71,4 +71,52 @@ public class DataStoreSpillTests : IDisposable
         store.SpilledBytes.ShouldBe(5000);
         ((byte[])store.ValueOf("k3", TypeResolver.Default)!).ShouldBe(Block(3));
     }
+
+    [Fact]
+    public void A_spilled_big_array_is_read_back_straight_into_the_array_the_task_gets()
+    {
+        var spill = new SpillFiles(_root, "w");
+        using var store = new DataStore(1_000_000, spill);
+        var values = new double[200_000];
+        var random = new Random(3);
+        for (var i = 0; i < values.Length; i++) values[i] = random.NextDouble();
+        store.PutObject("big", values, values.Length * 8L);
+        store.SpillAll();
+        store.SpilledBytes.ShouldBe(values.Length * 8L);
+
+        // A peer's copy is read from the file into a typed array (not taken: the value stays spilled).
+        store.TryGetForPeer("big", byReference: false, out var forPeer).ShouldBeTrue();
+        System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(forPeer.Segments[^1].Bytes, out ArrayMemoryManager? peerManager).ShouldBeTrue();
+        peerManager!.Array.ShouldBeOfType<double[]>();
+
+        var back = (double[])store.ValueOf("big", TypeResolver.Default)!;
+        back.ShouldBe(values);
+        back.ShouldNotBeSameAs(values);
+        store.TryGetForPeer("big", byReference: false, out var encoded).ShouldBeTrue();
+        System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(encoded.Segments[^1].Bytes, out ArrayMemoryManager? manager).ShouldBeTrue();
+        manager!.Array.ShouldBeSameAs(back); // the bytes read back are the value's own memory: no copy was made
+    }
+
+    [Fact]
+    public void A_truncated_spill_file_is_an_error_not_a_value()
+    {
+        var spill = new SpillFiles(_root, "w");
+        var path = spill.Write(Shoal.Transfer.Payloads.Encode(new double[100_000], byReference: false));
+        using (var file = new FileStream(path, FileMode.Open)) file.SetLength(file.Length - 1000);
+        Should.Throw<InvalidDataException>(() => spill.Read(path)).Message.ShouldContain("corrupt");
+        using (var file = new FileStream(path, FileMode.Open)) file.SetLength(2);
+        Should.Throw<InvalidDataException>(() => spill.Read(path)).Message.ShouldContain("corrupt");
+    }
+
+    [Fact]
+    public void Released_memory_asks_for_a_collection_once_per_threshold()
+    {
+        var released = new ReleasedMemory(1000);
+        released.Add(0).ShouldBeFalse();
+        released.Add(600).ShouldBeFalse();
+        released.Add(500).ShouldBeTrue();
+        released.Add(999).ShouldBeFalse();
+        released.Add(5000).ShouldBeTrue();
+        released.Add(-5).ShouldBeFalse();
+    }
 }
