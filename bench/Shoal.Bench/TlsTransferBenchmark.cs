@@ -10,8 +10,11 @@ namespace Shoal.Bench;
 /// per repetition a task on worker A makes an array of random doubles (untimed), then a task on
 /// worker B takes its length (timed: scheduling, the A -> B transfer, deserialization on B). A
 /// tiny (8 byte) array gives the fixed latency, which <c>net_MB_per_s</c> subtracts.
-/// The two clusters run one after the other, repetitions alternate between them.
-/// Args: <c>--sizes 1e9</c> (bytes, default 1e8 1e9), <c>--reps 3</c>, <c>--schemes tcp tls</c>.
+/// The two clusters run one after the other, repetitions alternate between them. Per size, each
+/// scheme first runs <c>--warmup</c> untimed-in-the-median repetitions (a fresh worker process
+/// runs its receive path at tier-0 JIT the first time: that repetition is reported on its own as
+/// <c>warmup_s</c>), then <c>--reps</c> timed ones; medians are over the timed ones only.
+/// Args: <c>--sizes 1e9</c> (bytes, default 1e8 1e9), <c>--reps 3</c> (at least 3), <c>--warmup 1</c>, <c>--schemes tcp tls</c>.
 /// </summary>
 public sealed class TlsTransferBenchmark : IBenchmark
 {
@@ -26,11 +29,13 @@ public sealed class TlsTransferBenchmark : IBenchmark
     {
         var a = new BenchArgs(args);
         var sizes = a.List("sizes", "1e8", "1e9").Select(BenchArgs.ParseLong).ToArray();
-        var reps = a.Int("reps", 3);
+        var reps = Math.Max(3, a.Int("reps", 3));
+        var warmup = Math.Max(0, a.Int("warmup", 1));
         var schemes = a.List("schemes", "tcp", "tls").SelectMany(s => s.Split(',')).ToArray();
 
         var clusters = new List<(string Scheme, LocalCluster Cluster, Client Client, string A, string B)>();
-        var results = new Dictionary<string, object> { ["bench"] = "tls-transfer", ["shoal"] = BenchStats.ShoalVersion, ["workers"] = 2, ["threads"] = 1, ["reps"] = reps };
+        var results = new Dictionary<string, object> { ["bench"] = "tls-transfer", ["shoal"] = BenchStats.ShoalVersion, ["workers"] = 2, ["threads"] = 1, ["reps"] = reps, ["warmup_reps"] = warmup,
+            ["note"] = $"per size and scheme: {warmup} warm-up repetition(s) first (reported as warmup_s, not in the medians), then {reps} timed ones (s_all); medians over the timed ones" };
         try
         {
             foreach (var scheme in schemes)
@@ -61,13 +66,15 @@ public sealed class TlsTransferBenchmark : IBenchmark
             foreach (var bytes in sizes)
             {
                 var seconds = clusters.ToDictionary(c => c.Scheme, _ => new List<double>());
-                for (var rep = 0; rep < reps; rep++)
+                var warm = clusters.ToDictionary(c => c.Scheme, _ => new List<double>());
+                for (var rep = -warmup; rep < reps; rep++)
                 {
                     foreach (var (scheme, _, client, workerA, workerB) in clusters)
                     {
                         var s = await TransferAsync(client, workerA, workerB, (int)(bytes / 8), cancellationToken);
-                        seconds[scheme].Add(s);
-                        Console.Error.WriteLine($"{scheme} {bytes / 1e6:0} MB rep {rep}: A->B {s:0.000}s = {bytes / 1e6 / s:0} MB/s");
+                        (rep < 0 ? warm : seconds)[scheme].Add(s);
+                        var label = rep < 0 ? $"warm-up {rep + warmup}" : $"rep {rep}";
+                        Console.Error.WriteLine($"{scheme} {bytes / 1e6:0} MB {label}: A->B {s:0.000}s = {bytes / 1e6 / s:0} MB/s");
                     }
                 }
                 foreach (var (scheme, list) in seconds)
@@ -84,7 +91,11 @@ public sealed class TlsTransferBenchmark : IBenchmark
                         ["MB_per_s_max"] = Math.Round(bytes / 1e6 / list.Min()),
                         ["net_MB_per_s_median"] = Math.Round(bytes / 1e6 / Math.Max(median - latency, 1e-9)),
                         ["s_all"] = list.Select(x => Math.Round(x, 4)).ToArray(),
+                        ["MB_per_s_all"] = list.Select(x => Math.Round(bytes / 1e6 / x)).ToArray(),
+                        ["warmup_s"] = warm[scheme].Select(x => Math.Round(x, 4)).ToArray(),
                     };
+                    Console.Error.WriteLine($"{scheme} {bytes / 1e6:0} MB: median {bytes / 1e6 / median:0} MB/s over {list.Count} timed reps " +
+                        $"({string.Join(", ", list.Select(x => $"{bytes / 1e6 / x:0}"))}); warm-up excluded: {string.Join(", ", warm[scheme].Select(x => $"{bytes / 1e6 / x:0}"))} MB/s");
                 }
             }
         }

@@ -11,7 +11,9 @@ namespace Shoal.Comm.Internal;
 /// A connection over a byte stream, after its handshake. Three loops, Kestrel style:
 /// <list type="bullet">
 /// <item>the send loop drains every queued message into frames written to the send pipe;</item>
-/// <item>the socket sender reads the send pipe and writes to the socket (gather writes);</item>
+/// <item>the socket sender reads the send pipe and writes to the socket (gather writes); a segment
+/// of at least 1 MiB is not copied into the pipe: once the pipe is drained, the socket sender
+/// writes it from the value's own memory;</item>
 /// <item>the receive loop reads the socket into the receive pipe and decodes frames from it into
 /// a bounded frame queue; the body of a big segment it receives straight into its array.</item>
 /// </list>
@@ -32,6 +34,9 @@ internal sealed class TcpConnection : IConnection
     // A segment missing at least this much is received straight into its array.
     private const int DirectReceiveThreshold = 64 * 1024;
 
+    // A segment at least this big is sent from its own memory rather than copied into the send pipe.
+    private const int DirectSendThreshold = 1024 * 1024;
+
     private readonly ByteChannel _socket;
     private readonly ILogger _logger;
     private readonly long _maxFrameSize;
@@ -44,6 +49,9 @@ internal sealed class TcpConnection : IConnection
     private readonly TaskCompletionSource _receiveDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _sendDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _sendSignal = new(0);
+
+    // A big segment handed from the send loop to the socket sender (see SendDirectAsync).
+    private DirectSend? _direct;
 
     // Send queue, guarded by _gate; swapped with the spares by the send loop.
     private readonly Lock _gate = new();
@@ -295,11 +303,18 @@ internal sealed class TcpConnection : IConnection
         }
         FramesSent++;
         // Segments: small ones are copied into the pipe; between big ones the pipe is flushed so
-        // that a 100 MB value streams out instead of sitting in pipe memory.
+        // that a 100 MB value streams out instead of sitting in pipe memory; a very big one is
+        // not copied at all.
         long sinceFlush = 0;
         for (var s = firstSegment; s < endSegment; s++)
         {
             var bytes = segmentList[s].Bytes;
+            if (bytes.Length >= DirectSendThreshold)
+            {
+                await SendDirectAsync(writer, bytes).ConfigureAwait(false);
+                sinceFlush = 0;
+                continue;
+            }
             while (!bytes.IsEmpty)
             {
                 var chunk = bytes[..Math.Min(bytes.Length, 256 * 1024)];
@@ -317,6 +332,26 @@ internal sealed class TcpConnection : IConnection
         return segmentBytes + 64;
     }
 
+    /// <summary>A segment the socket sender writes from its own memory, and the send loop waiting for it.</summary>
+    private sealed record DirectSend(ReadOnlyMemory<byte> Bytes, TaskCompletionSource Done);
+
+    /// <summary>
+    /// Sends <paramref name="bytes"/> without copying them into the pipe: flushes what precedes
+    /// them, hands them to the socket sender (waking it with a cancelled read), which writes them
+    /// once the pipe is empty, and waits until they are sent; nothing else is written meanwhile.
+    /// </summary>
+    private async ValueTask SendDirectAsync(PipeWriter writer, ReadOnlyMemory<byte> bytes)
+    {
+        var flushed = await writer.FlushAsync().ConfigureAwait(false);
+        if (flushed.IsCompleted) throw new IOException("the socket sender stopped");
+        var direct = new DirectSend(bytes, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        Volatile.Write(ref _direct, direct);
+        _sendPipe.Reader.CancelPendingRead();
+        if (await Task.WhenAny(direct.Done.Task, _sendDone.Task).ConfigureAwait(false) != direct.Done.Task)
+            throw new IOException("the socket sender stopped");
+        await direct.Done.Task.ConfigureAwait(false);
+    }
+
     private async Task SocketSendLoopAsync()
     {
         var reader = _sendPipe.Reader;
@@ -332,7 +367,30 @@ internal sealed class TcpConnection : IConnection
                     BytesSent += buffer.Length;
                 }
                 reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted || result.IsCanceled) break;
+                if (result.IsCompleted) break;
+                if (Volatile.Read(ref _direct) is not { } direct) continue;
+                // A big segment waits: first whatever the send loop flushed before handing it over.
+                if (reader.TryRead(out var rest))
+                {
+                    if (!rest.Buffer.IsEmpty || rest.IsCompleted)
+                    {
+                        reader.AdvanceTo(rest.Buffer.Start);
+                        continue;
+                    }
+                    reader.AdvanceTo(rest.Buffer.End);
+                }
+                Volatile.Write(ref _direct, null);
+                try
+                {
+                    await _socket.SendAsync(new ReadOnlySequence<byte>(direct.Bytes), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    direct.Done.TrySetException(ex);
+                    throw;
+                }
+                BytesSent += direct.Bytes.Length;
+                direct.Done.TrySetResult();
             }
             await reader.CompleteAsync().ConfigureAwait(false);
             _socket.ShutdownSend();
