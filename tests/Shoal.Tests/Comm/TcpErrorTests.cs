@@ -89,6 +89,23 @@ public class TcpErrorTests
     }
 
     [Fact]
+    public async Task Close_in_the_middle_of_an_array_received_into_its_typed_array_is_an_error_with_the_progress()
+    {
+        // A serialized double[]: inline header, descriptor, body; the body goes into a double[] on receipt.
+        var segments = Shoal.Serialization.ValueSerializer.Default.Serialize(new double[200_000]).Segments;
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        FrameEncoder.WriteFrame(output, [new OutgoingMessage(Ping(1), 0, segments.Length)], segments);
+        var frame = output.WrittenSpan.ToArray();
+        var sent = frame.Length - 1_000_000;
+        var message = await ServerErrorAfterAsync(async raw =>
+        {
+            await raw.SendAsync(frame[..sent]);
+            raw.Socket.Shutdown(SocketShutdown.Send);
+        });
+        message.ShouldContain($"in the middle of a frame (after {sent} of {frame.Length} bytes");
+    }
+
+    [Fact]
     public async Task Truncated_frame_then_close_is_an_error_not_a_clean_close()
     {
         var frame = RawPeer.Frame(Ping(1), Ping(2));
