@@ -39,4 +39,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 224, Level = LogLevel.Debug, Message = "Result {Key} lost: {Reporter} could not get it from {Address}, its last holder")]
     public static partial void ResultLost(ILogger logger, string key, string reporter, string address);
+
+    [LoggerMessage(EventId = 230, Level = LogLevel.Information, Message = "Nanny of {Name} reports that its worker process {Pid} died ({Cause}); no live registration of that process")]
+    public static partial void WorkerDeathReported(ILogger logger, string name, int pid, string cause);
 }
