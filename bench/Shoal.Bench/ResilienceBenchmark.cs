@@ -13,7 +13,7 @@ namespace Shoal.Bench;
 /// the results the dead worker held are lost and recomputed); and the gather already under way
 /// when the worker dies (<c>kill_streaming</c>: results reach the client as they finish, and those
 /// it holds are put back on a worker instead of recomputed). Executions are counted for real:
-/// every task appends a line to a file when it finishes its sleep. <c>back_s</c>: from the kill
+/// every task writes a file of its own when it finishes its sleep. <c>back_s</c>: from the kill
 /// until the client sees the nanny's replacement registered (polled over the client's scheduler
 /// connection every 5 ms, as resilience.py polls every 20 ms).
 /// </summary>
@@ -52,7 +52,7 @@ public sealed class ResilienceBenchmark : IBenchmark
             await using var client = await Client.ConnectAsync(cluster, cancellationToken: cancellationToken);
             await client.WaitForWorkersAsync(workers, cancellationToken);
             // Warm-up, as resilience.py: code uploaded and loaded on every worker.
-            var warmLog = Path.Combine(logDir.FullName, "warmup");
+            var warmLog = Directory.CreateDirectory(Path.Combine(logDir.FullName, "warmup")).FullName;
             await GatherAsync(client, Submit(client, "warmup", 10, 0, warmLog), cancellationToken);
             await ThroughputBenchmark.DrainAsync(client, cancellationToken);
 
@@ -117,8 +117,9 @@ public sealed class ResilienceBenchmark : IBenchmark
         return client.Map((int x) =>
         {
             Thread.Sleep(delay);
-            // One line per execution that finished its work, whatever became of its result.
-            File.AppendAllText(log, "x\n");
+            // One file per execution that finished its work, whatever became of its result (appends to one
+            // file from two processes could overwrite each other: .NET's append mode is a seek, not O_APPEND).
+            File.WriteAllBytes(Path.Combine(log, $"{x}-{Guid.NewGuid():N}"), []);
             return x + 1;
         }, Enumerable.Range(0, tasks), new SubmitOptions { Key = "slow_inc-" + tag });
     }
@@ -137,6 +138,7 @@ public sealed class ResilienceBenchmark : IBenchmark
 
     private static async Task<Run> RunOnceAsync(Client client, LocalCluster cluster, int workers, int tasks, double sleep, string tag, string log, Kind kind, CancellationToken cancellationToken)
     {
+        Directory.CreateDirectory(log);
         var reportedBefore = cluster.Scheduler.TasksDone;
         var clock = Stopwatch.StartNew();
         var futures = Submit(client, tag, tasks, sleep, log);
@@ -163,7 +165,7 @@ public sealed class ResilienceBenchmark : IBenchmark
         var results = await (gather ?? GatherAsync(client, futures, cancellationToken));
         var seconds = clock.Elapsed.TotalSeconds;
         var ok = results.SequenceEqual(Enumerable.Range(1, tasks));
-        var executions = File.Exists(log) ? File.ReadAllLines(log).Length : 0;
+        var executions = Directory.GetFiles(log).Length;
         return new Run(seconds, ok, executions, cluster.Scheduler.TasksDone - reportedBefore, killAt, back);
     }
 }

@@ -42,4 +42,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 230, Level = LogLevel.Information, Message = "Nanny of {Name} reports that its worker process {Pid} died ({Cause}); no live registration of that process")]
     public static partial void WorkerDeathReported(ILogger logger, string name, int pid, string cause);
+
+    [LoggerMessage(EventId = 231, Level = LogLevel.Information, Message = "{Count} lost results are held by a client: it puts them back on {Worker} rather than them being computed again")]
+    public static partial void AskedClientToRestore(ILogger logger, int count, string worker);
 }
