@@ -10,7 +10,12 @@ public sealed partial class Client
     private const int MaxKeysPerFetch = 4096;
 
 
-    /// <summary>Waits for all <paramref name="futures"/> and returns their results in order, fetching them from the workers in a few batched requests.</summary>
+    /// <summary>
+    /// Waits for all <paramref name="futures"/> and returns their results in order. Results are
+    /// fetched from the workers as they finish, in batches (whatever finished while the previous
+    /// batch was fetched), so the client holds them early: should a worker die meanwhile, what the
+    /// client already holds is put back rather than computed again.
+    /// </summary>
     /// <typeparam name="T">Result type.</typeparam>
     /// <param name="futures">The futures.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
@@ -24,8 +29,7 @@ public sealed partial class Client
             entries[i] = list[i].Entry ?? throw new InvalidOperationException($"Future '{list[i].Key}' does not belong to a client.");
         }
 
-        await WaitAllAsync(entries, cancellationToken).ConfigureAwait(false);
-        await FetchAsync(entries, cancellationToken).ConfigureAwait(false);
+        await FetchAsTheyFinishAsync(entries, cancellationToken).ConfigureAwait(false);
         var results = new T[entries.Length];
         for (var i = 0; i < results.Length; i++) results[i] = (T)entries[i].Value!;
         return results;
@@ -48,6 +52,42 @@ public sealed partial class Client
         }
 
         return entry.Value;
+    }
+
+    /// <summary>Fetches each result once its task finished, batching those that finish while a fetch is under way.</summary>
+    private async Task FetchAsTheyFinishAsync(ClientKeyEntry[] entries, CancellationToken cancellationToken)
+    {
+        var finished = System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true });
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var done = entries[i].Done;
+            if (done.IsCompleted)
+            {
+                finished.Writer.TryWrite(i);
+                continue;
+            }
+
+            var index = i;
+            done.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(() => finished.Writer.TryWrite(index));
+        }
+
+        var batch = new List<ClientKeyEntry>();
+        for (var remaining = entries.Length; remaining > 0;)
+        {
+            await finished.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            batch.Clear();
+            var failed = false;
+            while (finished.Reader.TryRead(out var i))
+            {
+                remaining--;
+                batch.Add(entries[i]);
+                failed |= entries[i].Status is not FutureStatus.Finished and not FutureStatus.Pending;
+            }
+
+            // A failure throws the first failed task's exception in order, as waiting for each in turn would.
+            if (failed) await WaitAllAsync(entries, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task WaitAllAsync(ClientKeyEntry[] entries, CancellationToken cancellationToken)
@@ -117,11 +157,15 @@ public sealed partial class Client
         }
 
         var segments = incoming.Segments.Span;
+        var held = new List<string>(reply.Values.Count);
         foreach (var value in reply.Values)
         {
             if (!byKey.TryGetValue(value.Key, out var entry)) continue;
             entry.SetValue(Payloads.Decode(segments.Slice((int)value.FirstSegment, (int)value.SegmentCount), entry.ValueType));
+            held.Add(value.Key);
         }
+
+        ReportHeld(held);
 
         if (reply.Missing.Count > 0)
         {

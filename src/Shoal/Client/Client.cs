@@ -133,6 +133,9 @@ public sealed partial class Client : IAsyncDisposable
             case Envelope.BodyOneofCase.KeyLost:
                 Find(message.KeyLost.Key)?.SetLost();
                 break;
+            case Envelope.BodyOneofCase.RestoreKeys:
+                _ = RestoreAsync(message.RestoreKeys);
+                break;
             case Envelope.BodyOneofCase.KeyCancelled:
                 Find(message.KeyCancelled.Key)?.SetCancelled(message.KeyCancelled.Reason);
                 break;

@@ -12,4 +12,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Sending to the scheduler failed: {Reason}")]
     public static partial void SendFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Could not put {Count} results back on {Worker} ({Reason}): the scheduler computes them again")]
+    public static partial void RestoreFailed(ILogger logger, int count, string worker, string reason);
 }

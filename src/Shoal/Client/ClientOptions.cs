@@ -20,6 +20,13 @@ public sealed record ClientOptions
     /// </summary>
     public SecurityOptions? Security { get; init; }
 
+    /// <summary>
+    /// True (the default): results this client fetched and still holds are reported to the
+    /// scheduler, which asks the client to put them back on a worker should every worker holding
+    /// them die, rather than computing them again. False: such results are recomputed.
+    /// </summary>
+    public bool HoldResultsForRecovery { get; init; } = true;
+
     /// <summary>A captured value larger than this draws a warning that suggests <see cref="Client.ScatterAsync{T}(T, bool, CancellationToken)"/>.</summary>
     public long LargeCaptureWarningBytes { get; init; } = 4 * 1024 * 1024;
 }

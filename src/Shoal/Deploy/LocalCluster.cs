@@ -59,7 +59,7 @@ public sealed class LocalCluster : ICluster
         get { lock (_workers) return _workers.Select(NameOf).ToArray(); }
     }
 
-    /// <summary>Process ids of the worker processes (empty in-process).</summary>
+    /// <summary>Process ids of the worker processes (empty in-process; with <see cref="LocalClusterOptions.Nanny"/>, the nannies').</summary>
     public IReadOnlyList<int> WorkerProcessIds
     {
         get { lock (_workers) return _workers.OfType<WorkerProcess>().Select(w => w.ProcessId).ToArray(); }
@@ -172,6 +172,7 @@ public sealed class LocalCluster : ICluster
             Credentials = Security.CredentialBundle.Write(_security, Protocol.Messages.Role.Worker),
             ExtraArguments = _options.ExtraWorkerArguments,
             SpillDirectory = _options.SpillDirectory,
+            Nanny = _options.Nanny,
         }, _logger);
     }
 

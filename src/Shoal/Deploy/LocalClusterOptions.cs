@@ -12,6 +12,13 @@ public sealed record LocalClusterOptions
     /// </summary>
     public bool Processes { get; init; }
 
+    /// <summary>
+    /// With <see cref="Processes"/>: run each worker process under a nanny, as <c>shoal worker</c>
+    /// does by default, which restarts a worker that dies (from a warm spare process) and tells the
+    /// scheduler why it died. False (the default): the cluster watches plain worker processes.
+    /// </summary>
+    public bool Nanny { get; init; }
+
     /// <summary>Number of workers. Default: 1 in-process; with processes, one per core up to 4, then fewer with more threads each.</summary>
     public int? Workers { get; init; }
 

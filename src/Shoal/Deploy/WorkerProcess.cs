@@ -18,6 +18,9 @@ internal sealed record WorkerProcessSpec(string SchedulerAddress, string Name, i
 
     /// <summary>The worker's spill directory (null: its default).</summary>
     public string? SpillDirectory { get; init; }
+
+    /// <summary>Run the worker under a nanny (the child is the nanny; the worker is its child).</summary>
+    public bool Nanny { get; init; }
 }
 
 /// <summary>
@@ -68,8 +71,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
         foreach (var arg in prefix) info.ArgumentList.Add(arg);
         info.ArgumentList.Add("worker");
         info.ArgumentList.Add(spec.SchedulerAddress);
-        // The cluster itself watches its worker processes.
-        info.ArgumentList.Add("--no-nanny");
+        // Without a nanny the cluster itself watches its worker processes.
+        if (!spec.Nanny) info.ArgumentList.Add("--no-nanny");
         info.ArgumentList.Add("--nthreads");
         info.ArgumentList.Add(spec.NThreads.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add("--name");

@@ -29,7 +29,13 @@ internal sealed class Nanny
     /// <summary>Set in a spare worker's environment: started ahead, it joins when its nanny writes "start".</summary>
     public const string StandbyVariable = "SHOAL_STANDBY";
 
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MemoryPollInterval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// A new spare starts this long after a restart, not at once: on a small machine its start-up
+    /// would take the CPU from the replacement registering and from the surviving workers.
+    /// </summary>
+    private static readonly TimeSpan SpareDelayAfterRestart = TimeSpan.FromSeconds(1);
     private readonly NannySpec _spec;
     private readonly ILogger _logger;
     private readonly TextWriter _stdout;
@@ -50,7 +56,8 @@ internal sealed class Nanny
         var deathTimeout = _spec.Options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout;
         var lastHealthy = Stopwatch.StartNew();
         var backoff = TimeSpan.Zero;
-        Process? spare = null;
+        Task<Process>? spare = null;
+        _ = WarmUpReportAsync(cancellationToken);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -58,7 +65,7 @@ internal sealed class Nanny
                 using var process = TakeSpare(ref spare) ?? StartWorker(standby: false);
                 Starts++;
                 // The next one warms up while this one works: a restart then costs no process start.
-                if (_spec.Standby) spare = StartWorker(standby: true);
+                if (_spec.Standby && spare is null) spare = StartSpareAsync(Starts == 1 ? TimeSpan.Zero : SpareDelayAfterRestart, cancellationToken);
                 var code = await SuperviseAsync(process, lastHealthy, deathTimeout, backoff, cancellationToken).ConfigureAwait(false);
                 if (code is { } exit) return exit;
                 backoff = _backoff;
@@ -70,20 +77,36 @@ internal sealed class Nanny
         {
             if (spare is not null)
             {
-                await StopAsync(spare).ConfigureAwait(false);
-                spare.Dispose();
+                try
+                {
+                    using var left = await spare.ConfigureAwait(false);
+                    await StopAsync(left).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped before it was started.
+                }
             }
         }
     }
 
     private TimeSpan _backoff;
 
-    /// <summary>The spare, told to join; null when there is none (or it died).</summary>
-    private static Process? TakeSpare(ref Process? spare)
+    /// <summary>Whether the current worker's death was reported already (before a memory kill).</summary>
+    private bool _reported;
+
+    private async Task<Process> StartSpareAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
-        var taken = spare;
+        if (delay > TimeSpan.Zero) await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        return StartWorker(standby: true);
+    }
+
+    /// <summary>The spare, told to join; null when there is none ready (not started yet, or died).</summary>
+    private static Process? TakeSpare(ref Task<Process>? spare)
+    {
+        if (spare is not { IsCompletedSuccessfully: true } ready) return null;
         spare = null;
-        if (taken is null) return null;
+        var taken = ready.Result;
         try
         {
             if (!taken.HasExited)
@@ -107,6 +130,7 @@ internal sealed class Nanny
     {
         {
             var running = Stopwatch.StartNew();
+            _reported = false;
             var cause = await WatchAsync(process, cancellationToken).ConfigureAwait(false);
             _backoff = TimeSpan.Zero;
             if (cause is null) return 0; // cancelled: the worker was asked to stop
@@ -118,7 +142,9 @@ internal sealed class Nanny
             }
 
             NannyLog.Restarting(_logger, _spec.Name, cause.Value.Text);
-            await ReportAsync(cause.Value.Text, cancellationToken).ConfigureAwait(false);
+            // Reported before the replacement starts, so that the scheduler charges the lost tasks with the cause
+            // (a warm report is a few milliseconds: see WarmUpReportAsync).
+            if (!_reported) await ReportAsync(cause.Value.Text, process.Id, cancellationToken).ConfigureAwait(false);
             if (lastHealthy.Elapsed > deathTimeout)
             {
                 await _stdout.WriteLineAsync($"Nanny of {_spec.Name}: the worker keeps failing ({cause.Value.Text}); giving up after {deathTimeout.TotalSeconds:0.###} s").ConfigureAwait(false);
@@ -141,27 +167,41 @@ internal sealed class Nanny
     {
         var limit = _spec.Options.GetMemoryLimitPerWorker();
         var terminate = limit > 0 && _spec.TerminateFraction > 0 ? (long)(limit * _spec.TerminateFraction) : 0;
-        using var timer = new PeriodicTimer(PollInterval);
+        // The exit is an event (SIGCHLD), not polled: the replacement starts the moment the worker dies.
+        var exited = process.WaitForExitAsync(cancellationToken);
+        using var timer = new PeriodicTimer(MemoryPollInterval);
         try
         {
             while (true)
             {
-                if (process.HasExited) return Describe(process.ExitCode);
-                if (terminate > 0)
+                if (terminate <= 0)
                 {
-                    var rss = ResidentBytes(process);
-                    if (rss > terminate)
-                    {
-                        var text = $"memory: {rss / 1e6:0} MB passed the terminate threshold of {terminate / 1e6:0} MB ({_spec.TerminateFraction:P0} of {limit / 1e6:0} MB); restarted by its nanny";
-                        // Said first, so the scheduler charges the task with the cause, then done.
-                        await ReportAsync(text, cancellationToken).ConfigureAwait(false);
-                        process.Kill(entireProcessTree: true);
-                        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-                        return (false, text);
-                    }
+                    await exited.ConfigureAwait(false);
+                }
+                else
+                {
+                    var tick = timer.WaitForNextTickAsync(cancellationToken).AsTask();
+                    await Task.WhenAny(exited, tick).ConfigureAwait(false);
                 }
 
-                await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+                if (exited.IsCompleted)
+                {
+                    await exited.ConfigureAwait(false); // throws when cancelled
+                    return Describe(process.ExitCode);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                var rss = ResidentBytes(process);
+                if (rss > terminate)
+                {
+                    var text = $"memory: {rss / 1e6:0} MB passed the terminate threshold of {terminate / 1e6:0} MB ({_spec.TerminateFraction:P0} of {limit / 1e6:0} MB); restarted by its nanny";
+                    // Said first, so the scheduler charges the task with the cause, then done.
+                    await ReportAsync(text, process.Id, cancellationToken).ConfigureAwait(false);
+                    _reported = true;
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                    return (false, text);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -213,8 +253,27 @@ internal sealed class Nanny
         }
     }
 
-    /// <summary>Tells the scheduler why the worker died (best effort: the scheduler may be gone).</summary>
-    private async Task ReportAsync(string cause, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the report path once at start (connect, handshake, close) so that the code it needs is
+    /// compiled before a worker dies: the first real report then takes milliseconds, not a JIT.
+    /// </summary>
+    private async Task WarmUpReportAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await Dial.ConnectAsync(_spec.Options.SchedulerAddress, Role.Nanny, "nanny-" + _spec.Name,
+                new DialOptions { ConnectTimeout = TimeSpan.FromSeconds(5), Security = _spec.Options.Security }, cancellationToken).ConfigureAwait(false);
+            connection.Send(new Envelope { CloseClient = new CloseClient() });
+            await connection.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            NannyLog.ReportFailed(_logger, _spec.Name, e.Message);
+        }
+    }
+
+    /// <summary>Tells the scheduler why the worker (process <paramref name="pid"/>) died (best effort: the scheduler may be gone).</summary>
+    private async Task ReportAsync(string cause, int pid, CancellationToken cancellationToken)
     {
         try
         {
@@ -222,7 +281,7 @@ internal sealed class Nanny
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             await using var connection = await Dial.ConnectAsync(_spec.Options.SchedulerAddress, Role.Nanny, "nanny-" + _spec.Name,
                 new DialOptions { ConnectTimeout = TimeSpan.FromSeconds(5), Security = _spec.Options.Security }, timeout.Token).ConfigureAwait(false);
-            connection.Send(new Envelope { WorkerDied = new WorkerDied { Name = _spec.Name, Cause = cause } });
+            connection.Send(new Envelope { WorkerDied = new WorkerDied { Name = _spec.Name, Cause = cause, Pid = pid } });
             connection.Send(new Envelope { CloseClient = new CloseClient() });
             await connection.FlushAsync().ConfigureAwait(false);
         }

@@ -17,6 +17,8 @@ public enum SchedulerCommandKind : byte
     KeyCancelled,
     /// <summary>Target = client: Task's result was lost and is being recomputed (informational).</summary>
     KeyLost,
+    /// <summary>Target = client: put Task's result, which it holds, back on worker <see cref="SchedulerState.RestoreTargetOf"/>; answered by <see cref="SchedulerState.RestoreFinished"/>.</summary>
+    RestoreKeys,
 }
 
 /// <summary>One instruction for the server. Task ids stay valid for the lookups until <see cref="SchedulerState.ClearCommands"/>.</summary>

@@ -39,4 +39,10 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 224, Level = LogLevel.Debug, Message = "Result {Key} lost: {Reporter} could not get it from {Address}, its last holder")]
     public static partial void ResultLost(ILogger logger, string key, string reporter, string address);
+
+    [LoggerMessage(EventId = 230, Level = LogLevel.Information, Message = "Nanny of {Name} reports that its worker process {Pid} died ({Cause}); no live registration of that process")]
+    public static partial void WorkerDeathReported(ILogger logger, string name, int pid, string cause);
+
+    [LoggerMessage(EventId = 231, Level = LogLevel.Information, Message = "{Count} lost results are held by a client: it puts them back on {Worker} rather than them being computed again")]
+    public static partial void AskedClientToRestore(ILogger logger, int count, string worker);
 }

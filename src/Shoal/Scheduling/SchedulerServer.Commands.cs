@@ -41,12 +41,16 @@ internal sealed partial class SchedulerServer
                 case SchedulerCommandKind.KeyLost:
                     SendToClient(command.Target, new Envelope { KeyLost = new KeyLost { Key = _state.KeyOf(command.Task) } });
                     break;
+                case SchedulerCommandKind.RestoreKeys:
+                    AddRestore(command.Target, command.Task);
+                    break;
                 default:
                     EmitOther(command);
                     break;
             }
         }
 
+        FlushRestores();
         _state.ClearCommands();
         FlushFreeKeys();
     }

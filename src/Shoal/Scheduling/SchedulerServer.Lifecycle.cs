@@ -134,11 +134,20 @@ internal sealed partial class SchedulerServer
     /// <summary>A nanny reports why its worker died (or is about to be restarted).</summary>
     private void WorkerDied(WorkerDied died, double now)
     {
-        Session? session;
-        lock (_workers) session = _workers.Values.FirstOrDefault(s => s.Registration!.Name == died.Name);
+        Session? session, sameName;
+        lock (_workers)
+        {
+            sameName = _workers.Values.FirstOrDefault(s => s.Registration!.Name == died.Name);
+            // With a pid, only that process's registration: the replacement may have registered already.
+            session = sameName is not null && (died.Pid == 0 || sameName.Registration!.Pid == died.Pid) ? sameName : null;
+        }
+
         if (session is null)
         {
-            _nannyCauses[died.Name] = (died.Cause, now); // the scheduler has not seen it die yet, or it never registered
+            // The scheduler has not seen it die yet, or it never registered; or (another pid registered under
+            // the name) it was replaced already, and the cause is only for the log.
+            if (sameName is null) _nannyCauses[died.Name] = (died.Cause, now);
+            SchedulerLog.WorkerDeathReported(_logger, died.Name, died.Pid, died.Cause);
             return;
         }
 

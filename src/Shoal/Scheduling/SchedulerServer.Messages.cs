@@ -11,7 +11,8 @@ internal sealed partial class SchedulerServer
     private static bool RoleMayStateThis(Role role, Body body) => role switch
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
-            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping,
+            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
+            or Body.HeldByClient or Body.RestoreReply,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping,
         // A nanny holds its worker's credential: it may say why the worker died, nothing else.
@@ -135,6 +136,12 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.WorkerDied:
                 WorkerDied(message.WorkerDied, now);
+                break;
+            case Body.HeldByClient:
+                _state.ClientHolds(session.Id, message.HeldByClient.Keys, now);
+                break;
+            case Body.RestoreReply:
+                RestoreReply(session, message.RestoreReply, now);
                 break;
             case Body.CloseClient:
                 // The connection closing next does the work.

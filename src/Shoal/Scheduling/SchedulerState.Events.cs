@@ -225,7 +225,7 @@ public sealed partial class SchedulerState
                 RemoveFromProcessing(t);
                 ToMemory(t, worker, nbytes);
                 break;
-            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing:
+            case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing or TaskState.Restoring:
             case TaskState.Released when reportedHeld:
                 // A copy of a result being recomputed (its other holders died): use it rather than free it.
                 ToMemory(t, worker, nbytes);

@@ -118,6 +118,7 @@ public sealed partial class SchedulerState
         r.Nbytes = -1;
         r.Group = GroupIdOf(key);
         r.ProcessingOn = -1;
+        r.ClientHolder = -1;
         r.ProcPrev = r.ProcNext = -1;
         r.HeapIndex = -1;
         r.StealThief = -1;

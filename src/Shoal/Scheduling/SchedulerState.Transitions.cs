@@ -16,6 +16,7 @@ public sealed partial class SchedulerState
         _stateCounts[(int)old]--;
         _stateCounts[(int)state]++;
         r.State = state;
+        if (old == TaskState.Restoring) _restoring.Remove(task);
         bool was = NeedsInputs(old), now = NeedsInputs(state);
         if (was == now) return;
         var deps = r.Dependencies;
@@ -158,7 +159,11 @@ public sealed partial class SchedulerState
                     break;
             }
         }
-        if (IsNeeded(task) && _tasks[task].IsScattered)
+        if (TryRestoreFromClient(task))
+        {
+            // A client that wants it holds the value: it puts it back; nothing is recomputed.
+        }
+        else if (IsNeeded(task) && _tasks[task].IsScattered)
         {
             MarkErred(task, new DataLostError(_tasks[task].Key)); // nothing to recompute it from
         }
@@ -207,7 +212,7 @@ public sealed partial class SchedulerState
                     FreeEverywhere(t);
                     SetState(t, TaskState.Released);
                     break;
-                case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing:
+                case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing or TaskState.Restoring:
                     Unqueue(t, freeOnWorker: true);
                     SetState(t, TaskState.Released);
                     break;

@@ -6,7 +6,7 @@ public sealed partial class SchedulerState
     /// <summary>Throws <see cref="InvalidOperationException"/> naming the first broken invariant.</summary>
     internal void Validate()
     {
-        var counts = new int[8];
+        var counts = new int[_stateCounts.Length];
         int live = 0;
         for (int t = 0; t < _taskHighWater; t++)
         {
@@ -38,6 +38,11 @@ public sealed partial class SchedulerState
             foreach (int w in WhoHas(t))
                 Check(WorkerOrNull(w)?.HasWhat.Contains(t) == true, $"{k}: holder {w} does not list it");
 
+            // A client holder wants it; a restore is on record exactly while restoring, by a client that wants it.
+            if (r.ClientHolder >= 0) Check(Wants(t, r.ClientHolder), $"{k}: held by client {r.ClientHolder}, which does not want it");
+            Check((r.State == TaskState.Restoring) == _restoring.ContainsKey(t), $"{k}: {r.State}, restore on record: {_restoring.ContainsKey(t)}");
+            if (_restoring.TryGetValue(t, out var restore)) Check(Wants(t, restore.Client), $"{k}: restored by client {restore.Client}, which does not want it");
+
             // Wanting clients are connected.
             for (int i = 0; i < r.WanterCount; i++)
             {
@@ -61,7 +66,7 @@ public sealed partial class SchedulerState
                 case TaskState.Waiting:
                     Check(r.WaitingOn == CountMissingInputs(t) && r.WaitingOn > 0, $"{k}: waiting on {r.WaitingOn}, missing {CountMissingInputs(t)}");
                     foreach (int d in r.Dependencies) // liveness: every missing input is on its way
-                        Check(_tasks[d].State == TaskState.Memory || NeedsInputs(_tasks[d].State), $"{k}: waits for {_tasks[d].Key}, which is {_tasks[d].State}");
+                        Check(_tasks[d].State is TaskState.Memory or TaskState.Restoring || NeedsInputs(_tasks[d].State), $"{k}: waits for {_tasks[d].Key}, which is {_tasks[d].State}");
                     break;
                 case TaskState.Queued:
                     Check(CountMissingInputs(t) == 0, $"{k}: queued with missing inputs");
@@ -83,7 +88,7 @@ public sealed partial class SchedulerState
             if (r.StealThief >= 0) Check(WorkerOrNull(r.StealThief) is not null, $"{k}: steal towards dead worker");
         }
         Check(live == _keyIndex.Count, $"{live} live tasks, {_keyIndex.Count} keys");
-        for (int s = 0; s < 8; s++) Check(counts[s] == _stateCounts[s], $"state {(TaskState)s}: {_stateCounts[s]} counted {counts[s]}");
+        for (int s = 0; s < _stateCounts.Length; s++) Check(counts[s] == _stateCounts[s], $"state {(TaskState)s}: {_stateCounts[s]} counted {counts[s]}");
         Check(_noWorker.Count == counts[(int)TaskState.NoWorker], "no-worker set size");
         Check(_heapCount + _resourceWaiting.Count == counts[(int)TaskState.Queued], "queue sizes");
         for (int i = 1; i < _heapCount; i++)

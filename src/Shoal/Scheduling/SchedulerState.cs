@@ -36,7 +36,7 @@ public sealed partial class SchedulerState
     private int _freeSlotCount;
     private readonly List<int> _slotsFreedThisRound = new();
     private readonly Dictionary<string, int> _keyIndex = new(StringComparer.Ordinal);
-    private readonly int[] _stateCounts = new int[8];
+    private readonly int[] _stateCounts = new int[9];
     private long _nextSequence;
     private long _lastRunId;
     private long _staleAnswers;
@@ -381,7 +381,9 @@ public sealed partial class SchedulerState
     private bool RemoveWanter(int task, int client)
     {
         ref var r = ref _tasks[task];
-        return RemoveFromSet(ref r.WanterCount, ref r.Wanter0, ref r.MoreWanters, client);
+        if (!RemoveFromSet(ref r.WanterCount, ref r.Wanter0, ref r.MoreWanters, client)) return false;
+        if (r.ClientHolder == client) ClientStopsHolding(task);
+        return true;
     }
 
     private bool Wants(int task, int client)

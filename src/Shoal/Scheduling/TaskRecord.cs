@@ -49,6 +49,8 @@ internal struct TaskRecord
     public int HeapIndex;
     /// <summary>Thief of a pending steal, -1 when none.</summary>
     public int StealThief;
+    /// <summary>A client that fetched the result and still wants it (holder of last resort), -1 when none.</summary>
+    public int ClientHolder;
     /// <summary>Number of workers that died while it was processing on them.</summary>
     public int Suspicious;
     /// <summary>Occupancy (seconds) added to its worker when assigned, subtracted exactly when it leaves.</summary>

@@ -19,4 +19,6 @@ public enum TaskState : byte
     Erred,
     /// <summary>Gone; the scheduler no longer knows it.</summary>
     Forgotten,
+    /// <summary>Every worker holding its result died, but a client that wants it holds the value: the client is putting it back on a worker.</summary>
+    Restoring,
 }

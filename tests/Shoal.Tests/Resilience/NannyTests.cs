@@ -66,10 +66,15 @@ public class NannyTests(ITestOutputHelper output)
             var first = scheduler.WorkerProcesses.ShouldHaveSingleItem();
             first.Pid.ShouldNotBe(nanny.Id, "the worker runs in a child of the nanny");
 
+            // The spare: a second worker process, started ahead and waiting for its nanny's word.
+            await Eventually.HoldsAsync(() => ChildrenOf(nanny.Id).Except([first.Pid]).Any(), TimeSpan.FromSeconds(60), "the nanny starts a spare");
+            var spares = ChildrenOf(nanny.Id).Except([first.Pid]).ToArray();
+
             var clock = Stopwatch.StartNew();
             Process.GetProcessById(first.Pid).Kill();
             await Eventually.HoldsAsync(() => scheduler.WorkerProcesses is [var w] && w.Pid != first.Pid, TimeSpan.FromSeconds(60), "the restarted worker registers");
             output.WriteLine($"restarted worker registered {clock.Elapsed.TotalMilliseconds:0} ms after the kill");
+            scheduler.WorkerProcesses.ShouldHaveSingleItem().Pid.ShouldBeOneOf(spares, "the spare started before the kill took over");
 
             scheduler.WorkerProcesses.ShouldHaveSingleItem().Worker.ShouldBe(name);
             var departure = scheduler.Departures.ShouldHaveSingleItem();
@@ -80,6 +85,25 @@ public class NannyTests(ITestOutputHelper output)
         {
             await StopAsync(nanny);
         }
+    }
+
+    /// <summary>The live child processes of <paramref name="pid"/> (Linux: every thread's children list).</summary>
+    private static int[] ChildrenOf(int pid)
+    {
+        var children = new List<int>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                children.AddRange(File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse));
+            }
+            catch (IOException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
+
+        return [.. children];
     }
 
     /// <summary>Starts <c>shoal worker</c> (with its nanny, the default) as a child of the test.</summary>

@@ -32,7 +32,8 @@ internal sealed class SchedulerHarness
             string target = c.Kind is SchedulerCommandKind.Compute or SchedulerCommandKind.FreeKeys or SchedulerCommandKind.StealRequest
                 ? "w" + c.Target
                 : "c" + c.Target;
-            list.Add($"{c.Kind} {target} {State.KeyOf(c.Task)}");
+            var restoreTo = c.Kind == SchedulerCommandKind.RestoreKeys ? $" to w{State.RestoreTargetOf(c.Task)}" : "";
+            list.Add($"{c.Kind} {target} {State.KeyOf(c.Task)}{restoreTo}");
         }
         State.ClearCommands();
         return list;
@@ -73,6 +74,13 @@ internal sealed class SchedulerHarness
     public List<string> Scatter(int client, int[] workers, bool wanted, params (string Key, long Nbytes)[] keys)
     {
         State.ScatterData(client, keys.Select(k => new KeyValuePair<string, long>(k.Key, k.Nbytes)).ToArray(), workers, wanted, Now);
+        return Done();
+    }
+
+    public List<string> ClientHolds(int client, params string[] keys) { State.ClientHolds(client, keys, Now); return Done(); }
+    public List<string> RestoreFinished(int client, int worker, (string Key, long Nbytes)[] restored, params string[] missing)
+    {
+        State.RestoreFinished(client, worker, restored.Select(k => new KeyValuePair<string, long>(k.Key, k.Nbytes)).ToArray(), missing, Now);
         return Done();
     }
 

@@ -63,6 +63,8 @@ internal sealed class SimClient(int id, SimClientPlan plan)
     public SimClientPlan Plan { get; } = plan;
     public Dictionary<string, SimKeyStatus> Keys { get; } = new(StringComparer.Ordinal);
     public HashSet<string> CancelRequested { get; } = new(StringComparer.Ordinal);
+    /// <summary>Values the client fetched and keeps (and told the scheduler so): it puts them back when asked.</summary>
+    public Dictionary<string, long> Held { get; } = new(StringComparer.Ordinal);
     public int GraphsSubmitted { get; set; }
     public bool Left { get; set; }
     public required SimLink ToScheduler { get; init; }

@@ -58,7 +58,11 @@ internal sealed partial class Simulation
         {
             var chosen = Choose(c.Keys.Keys.ToList(), fraction);
             if (chosen.Length == 0) return;
-            foreach (var k in chosen) c.Keys.Remove(k);
+            foreach (var k in chosen)
+            {
+                c.Keys.Remove(k);
+                c.Held.Remove(k);
+            }
             Count("release");
             Trace($"client {c.Id} releases [{string.Join(", ", chosen)}]");
             SendToScheduler(c.ToScheduler, $"client {c.Id} release [{string.Join(", ", chosen)}]", () => _scheduler.ReleaseKeys(c.Id, chosen, _clock.Now));
@@ -90,13 +94,53 @@ internal sealed partial class Simulation
         if (!c.Keys.ContainsKey(key)) return; // released meanwhile
         if (holders.Length == 0 || holders.Any(h => h.Length == 0)) throw new SimInvariantException($"client {c.Id}: {key} in memory on [{string.Join(", ", holders)}]");
         // Fetch it as the client would: from a holder still alive (the stores check every value they take).
+        long? fetched = null;
         foreach (var h in holders)
         {
             var w = _workers.FirstOrDefault(x => x.Alive && x.Address == h);
-            if (w is not null && w.Store.TryGetValue(key, out long v) && v != _workload.Expected(key))
-                throw new SimInvariantException($"client {c.Id} got {key} = {v} from {w}, expected {_workload.Expected(key)}");
+            if (w is not null && w.Store.TryGetValue(key, out long v))
+            {
+                if (v != _workload.Expected(key)) throw new SimInvariantException($"client {c.Id} got {key} = {v} from {w}, expected {_workload.Expected(key)}");
+                fetched = v;
+            }
         }
         c.Keys[key] = SimKeyStatus.Memory;
+        // For a third of the keys it keeps the value, as a gather does, and says so: it is then the holder of last resort.
+        // (Chosen by the key, not drawn: the seeds' random streams stay as they were.)
+        if (fetched is { } value && !c.Held.ContainsKey(key) && (key[^1] + c.Id) % 3 == 0)
+        {
+            c.Held[key] = value;
+            SendToScheduler(c.ToScheduler, $"client {c.Id} holds {key}", () => _scheduler.ClientHolds(c.Id, [key], _clock.Now));
+        }
+    }
+
+    /// <summary>
+    /// The scheduler lost a result this client holds: the client puts it on the worker named (if it
+    /// is still alive when the value gets there) and answers what it restored and what not.
+    /// </summary>
+    private void ClientRestore(SimClient c, string key, int worker)
+    {
+        if (!c.Held.TryGetValue(key, out long value))
+        {
+            SendToScheduler(c.ToScheduler, $"client {c.Id} restore-reply missing [{key}]", () => _scheduler.RestoreFinished(c.Id, worker, [], [key], _clock.Now));
+            return;
+        }
+        _clock.After(_rng.NextDouble() * 0.002, () =>
+        {
+            if (c.Left) return;
+            bool put = _registered.TryGetValue(worker, out var w) && w.Alive;
+            if (put)
+            {
+                Count("restored-by-client");
+                PutInStore(w!, key, value); // the server stores the value before the state hears of it
+                long nbytes = _workload.Tasks[key].Nbytes;
+                OnWorker(w!, $"data-put {key}", () => w!.State.DataPut([new(key, nbytes)], _clock.Now));
+            }
+            KeyValuePair<string, long>[] restored = put ? [new(key, _workload.Tasks[key].Nbytes)] : [];
+            string[] missing = put ? [] : [key];
+            SendToScheduler(c.ToScheduler, $"client {c.Id} restore-reply {(put ? "restored" : "missing")} [{key}]",
+                () => _scheduler.RestoreFinished(c.Id, worker, restored, missing, _clock.Now));
+        });
     }
 
     private void ClientKeyErred(SimClient c, string key, object? error)

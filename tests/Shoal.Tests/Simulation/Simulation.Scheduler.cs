@@ -103,6 +103,11 @@ internal sealed partial class Simulation
                     Count("key-lost");
                     ToClient(command.Target, $"lost {key}", _ => { });
                     break;
+                case SchedulerCommandKind.RestoreKeys:
+                    Count("restore-request");
+                    int target = _scheduler.RestoreTargetOf(t);
+                    ToClient(command.Target, $"restore {key} to w{target}", c => ClientRestore(c, key, target));
+                    break;
             }
         }
         _scheduler.ClearCommands();

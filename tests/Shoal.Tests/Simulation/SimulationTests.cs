@@ -58,13 +58,13 @@ public class SimulationTests(ITestOutputHelper output)
     {
         // A harness whose faults never fire would pass vacuously: over the first seeds every kind
         // of fault and notable event must happen, and often.
-        var results = Enumerable.Range(1, 300).Select(Simulation.Run).ToList();
+        var results = Enumerable.Range(1, 600).Select(Simulation.Run).ToList();
         results.ShouldAllBe(r => r.Failure == null);
         var totals = results.SelectMany(r => r.Counts).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
         output.WriteLine(string.Join(", ", totals.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
         foreach (var kind in new[] { "kill", "drop-connection", "restart", "task-failure", "reschedule", "slow-execution", "steal-request",
                      "steal-accepted", "key-lost", "gather-failure", "cancel", "cancelled", "release", "client-disconnect", "erred", "killed-worker-error",
-                     "stale-answer-ignored", "missing-data-about-predecessor" })
+                     "stale-answer-ignored", "missing-data-about-predecessor", "restore-request", "restored-by-client" })
             totals.GetValueOrDefault(kind).ShouldBeGreaterThan(0, kind);
         results.Count(r => r.Executions > 0).ShouldBe(results.Count);
     }
