@@ -62,11 +62,14 @@ public static class WorkerHost
         var started = HostLogging.ExitWithParentIfAsked(stop);
         var count = Math.Max(1, options.NWorkers);
         var baseName = options.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
-        var host = HostLogging.FormatHost(options.ListenHost ?? "127.0.0.1");
+        // Without --host: the local address of the route to the scheduler, which its other peers can reach too.
+        var host = HostLogging.FormatHost(options.ListenHost ?? WorkerListenAddress.Choose(options.SchedulerAddress));
         // Before any nanny or worker starts: a data plane in clear off loopback needs --insecure spelled out.
         if (!options.Insecure && Security.ListenerPolicy.IsPlaintextOffLoopback($"tcp://{host}:0",
                 options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress)))
-            throw Security.ListenerPolicy.Refuse($"tcp://{host}", Protocol.Messages.Role.Worker);
+            throw Security.ListenerPolicy.Refuse(
+                options.ListenHost is null ? $"tcp://{host} (the address that reaches the scheduler: no --host was given)" : $"tcp://{host}",
+                Protocol.Messages.Role.Worker);
         if (options.Nanny)
         {
             // Each worker in its own process, restarted by its nanny (this process) when it dies.

@@ -101,9 +101,12 @@ public sealed class NetnsCluster : IAsyncDisposable
         SchedulerAddress.ShouldContain(Ip("s"));
     }
 
-    /// <summary>Starts <c>shoal worker</c> (with its nanny) on a worker host, listening on that host's address.</summary>
+    /// <summary>
+    /// Starts <c>shoal worker</c> (with its nanny) on a worker host. No --host: the worker listens on
+    /// the address that routes to the scheduler, which is that host's own (<see cref="Ip"/>).
+    /// </summary>
     public NetnsProcess StartWorker(string host, params string[] extraArgs) =>
-        Start(host, ["worker", SchedulerAddress, "--host", Ip(host), "--insecure", "--name", host, .. extraArgs]);
+        Start(host, ["worker", SchedulerAddress, "--insecure", "--name", host, .. extraArgs]);
 
     public NetnsProcess Start(string host, IEnumerable<string> args, Dictionary<string, string>? environment = null)
     {
@@ -195,6 +198,9 @@ public sealed class NetnsProcess : IAsyncDisposable
     private NetnsProcess(Process process) => _process = process;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code, once it has exited.</summary>
+    public int ExitCode => _process.ExitCode;
 
     public string Output
     {
