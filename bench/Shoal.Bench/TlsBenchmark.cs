@@ -72,9 +72,10 @@ public sealed class TlsBenchmark : IBenchmark
                     }
                     if (only.Contains("trips"))
                     {
-                        var trips = await RoundTripsAsync(client, server, TimeSpan.FromSeconds(seconds), cancellationToken);
+                        var (trips, cpuPerTrip) = await RoundTripsAsync(client, server, TimeSpan.FromSeconds(seconds), cancellationToken);
                         Add($"{scheme}_round_trips_per_s", trips);
-                        line += $" {trips:N0} round trips/s,";
+                        Add($"{scheme}_round_trip_cpu_us", cpuPerTrip);
+                        line += $" {trips:N0} round trips/s ({cpuPerTrip:N1} CPU µs each),";
                     }
                     if (only.Contains("bulk"))
                     {
@@ -151,8 +152,11 @@ public sealed class TlsBenchmark : IBenchmark
         return count / stopwatch.Elapsed.TotalSeconds;
     }
 
-    private static async Task<double> RoundTripsAsync(IConnection client, IConnection server, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>Sequential ping/pong for <paramref name="duration"/>: round trips/s and the process's CPU µs per round trip (both ends).</summary>
+    private static async Task<(double PerSecond, double CpuMicroseconds)> RoundTripsAsync(IConnection client, IConnection server, TimeSpan duration, CancellationToken cancellationToken)
     {
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
         var echoing = Task.Run(async () =>
         {
             while (await server.ReceiveAsync(cancellationToken) is { } request)
@@ -170,9 +174,11 @@ public sealed class TlsBenchmark : IBenchmark
             trips++;
         }
         var elapsed = stopwatch.Elapsed.TotalSeconds;
+        process.Refresh();
+        var used = (process.TotalProcessorTime - cpu).TotalSeconds;
         client.Send(new Envelope { Ping = new Ping { RequestId = ulong.MaxValue } });
         await echoing;
-        return trips / elapsed;
+        return (trips / elapsed, used / trips * 1e6);
     }
 
     /// <summary>Sends <paramref name="bytes"/> as 16 MiB segments (as a worker-to-worker transfer does); returns bytes and seconds.</summary>

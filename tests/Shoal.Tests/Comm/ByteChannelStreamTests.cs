@@ -135,6 +135,28 @@ public class ByteChannelStreamTests
     }
 
     [Fact]
+    public async Task Zero_byte_reads_between_small_records_do_not_ask_the_socket_what_it_holds()
+    {
+        var channel = new ScriptedChannel();
+        using var stream = new ByteChannelStream(channel);
+        var sent = Bytes(100 * 300, seed: 4);
+        channel.Feed(sent, chunk: 300);
+        var received = new List<byte>();
+        var buffer = new byte[Record];
+        while (received.Count < sent.Length)
+        {
+            // SslStream waits for its next record with a zero-byte read, then reads into its buffer.
+            (await stream.ReadAsync(Memory<byte>.Empty)).ShouldBe(0);
+            var n = await stream.ReadAsync(buffer);
+            received.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+        received.ToArray().ShouldBe(sent);
+        // Small records never fill a read: the stream is not streaming, so no FIONREAD per record.
+        channel.AvailableQueries.ShouldBe(0);
+        stream.HoldsBuffers.ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task The_first_bytes_are_kept_whichever_way_they_were_read()
     {
         var channel = new ScriptedChannel();
@@ -169,7 +191,17 @@ public class ByteChannelStreamTests
         private int _pending;
 
         /// <summary>Bytes fed and not received yet (a socket's FIONREAD).</summary>
-        public override int Available => Volatile.Read(ref _pending);
+        public override int Available
+        {
+            get
+            {
+                AvailableQueries++;
+                return Volatile.Read(ref _pending);
+            }
+        }
+
+        /// <summary>How often <see cref="Available"/> was asked (each is a system call on a socket).</summary>
+        public int AvailableQueries { get; private set; }
 
         public void Feed(byte[] bytes, int chunk)
         {

@@ -107,7 +107,9 @@ internal sealed class ByteChannelStream : Stream
             throw;
         }
         ChannelReads++;
-        _streaming = n == target.Length;
+        // A zero-byte read (SslStream waiting for the next record without holding a buffer) says
+        // nothing about streaming; counting it as a full read would cost a FIONREAD per wake-up.
+        if (!target.IsEmpty) _streaming = n == target.Length;
         if (HeadLength < _head.Length && n > 0)
         {
             var take = Math.Min(n, _head.Length - HeadLength);
