@@ -14,6 +14,8 @@ namespace Shoal.Bench;
 /// scheme first runs <c>--warmup</c> untimed-in-the-median repetitions (a fresh worker process
 /// runs its receive path at tier-0 JIT the first time: that repetition is reported on its own as
 /// <c>warmup_s</c>), then <c>--reps</c> timed ones; medians are over the timed ones only.
+/// The CPU time of worker A (sending) and worker B (receiving) during the timed part is reported
+/// per GB: load disturbs it less than MB/s, and it bounds what a free core per worker would reach.
 /// Args: <c>--sizes 1e9</c> (bytes, default 1e8 1e9), <c>--reps 3</c> (at least 3), <c>--warmup 1</c>, <c>--schemes tcp tls</c>.
 /// </summary>
 public sealed class TlsTransferBenchmark : IBenchmark
@@ -33,7 +35,7 @@ public sealed class TlsTransferBenchmark : IBenchmark
         var warmup = Math.Max(0, a.Int("warmup", 1));
         var schemes = a.List("schemes", "tcp", "tls").SelectMany(s => s.Split(',')).ToArray();
 
-        var clusters = new List<(string Scheme, LocalCluster Cluster, Client Client, string A, string B)>();
+        var clusters = new List<(string Scheme, LocalCluster Cluster, Client Client, Worker A, Worker B)>();
         var results = new Dictionary<string, object> { ["bench"] = "tls-transfer", ["shoal"] = BenchStats.ShoalVersion, ["workers"] = 2, ["threads"] = 1, ["reps"] = reps, ["warmup_reps"] = warmup,
             ["note"] = $"per size and scheme: {warmup} warm-up repetition(s) first (reported as warmup_s, not in the medians), then {reps} timed ones (s_all); medians over the timed ones" };
         try
@@ -50,15 +52,21 @@ public sealed class TlsTransferBenchmark : IBenchmark
                 var client = await Client.ConnectAsync(cluster, cancellationToken: cancellationToken);
                 await client.WaitForWorkersAsync(2, cancellationToken);
                 var names = (await client.GetClusterInfoAsync(cancellationToken)).Workers.Select(w => w.Name).Order(StringComparer.Ordinal).ToArray();
-                clusters.Add((scheme, cluster, client, names[0], names[1]));
+                var workers = new List<Worker>();
+                foreach (var name in names)
+                {
+                    var pid = await client.Submit(static () => Environment.ProcessId, new SubmitOptions { Workers = [name], AllowOtherWorkers = false, Pure = false }).ResultAsync(cancellationToken);
+                    workers.Add(new Worker(name, Process.GetProcessById(pid)));
+                }
+                clusters.Add((scheme, cluster, client, workers[0], workers[1]));
                 Console.Error.WriteLine($"{scheme}: cluster at {cluster.SchedulerAddress}, workers {names[0]} and {names[1]}");
-                await TransferAsync(client, names[0], names[1], 1000, cancellationToken); // warm-up: code loaded, A -> B connection open
+                await TransferAsync(client, workers[0], workers[1], 1000, cancellationToken); // warm-up: code loaded, A -> B connection open
             }
 
             foreach (var (scheme, _, client, workerA, workerB) in clusters)
             {
                 var tiny = new List<double>();
-                for (var i = 0; i < Math.Max(reps, 5); i++) tiny.Add(await TransferAsync(client, workerA, workerB, 1, cancellationToken));
+                for (var i = 0; i < Math.Max(reps, 5); i++) tiny.Add((await TransferAsync(client, workerA, workerB, 1, cancellationToken)).Seconds);
                 results[$"{scheme}_tiny_8B"] = Summary(tiny);
                 Console.Error.WriteLine($"{scheme}: tiny transfer latency median {BenchStats.Median(tiny) * 1e3:0.00} ms");
             }
@@ -66,15 +74,22 @@ public sealed class TlsTransferBenchmark : IBenchmark
             foreach (var bytes in sizes)
             {
                 var seconds = clusters.ToDictionary(c => c.Scheme, _ => new List<double>());
+                var cpuA = clusters.ToDictionary(c => c.Scheme, _ => new List<double>());
+                var cpuB = clusters.ToDictionary(c => c.Scheme, _ => new List<double>());
                 var warm = clusters.ToDictionary(c => c.Scheme, _ => new List<double>());
                 for (var rep = -warmup; rep < reps; rep++)
                 {
                     foreach (var (scheme, _, client, workerA, workerB) in clusters)
                     {
-                        var s = await TransferAsync(client, workerA, workerB, (int)(bytes / 8), cancellationToken);
+                        var (s, sendCpu, receiveCpu) = await TransferAsync(client, workerA, workerB, (int)(bytes / 8), cancellationToken);
                         (rep < 0 ? warm : seconds)[scheme].Add(s);
+                        if (rep >= 0)
+                        {
+                            cpuA[scheme].Add(sendCpu / (bytes / 1e9));
+                            cpuB[scheme].Add(receiveCpu / (bytes / 1e9));
+                        }
                         var label = rep < 0 ? $"warm-up {rep + warmup}" : $"rep {rep}";
-                        Console.Error.WriteLine($"{scheme} {bytes / 1e6:0} MB {label}: A->B {s:0.000}s = {bytes / 1e6 / s:0} MB/s");
+                        Console.Error.WriteLine($"{scheme} {bytes / 1e6:0} MB {label}: A->B {s:0.000}s = {bytes / 1e6 / s:0} MB/s; CPU s: A (sends) {sendCpu:0.00}, B (receives) {receiveCpu:0.00}");
                     }
                 }
                 foreach (var (scheme, list) in seconds)
@@ -93,9 +108,12 @@ public sealed class TlsTransferBenchmark : IBenchmark
                         ["s_all"] = list.Select(x => Math.Round(x, 4)).ToArray(),
                         ["MB_per_s_all"] = list.Select(x => Math.Round(bytes / 1e6 / x)).ToArray(),
                         ["warmup_s"] = warm[scheme].Select(x => Math.Round(x, 4)).ToArray(),
+                        ["cpu_s_per_GB_A_median"] = Math.Round(BenchStats.Median(cpuA[scheme]), 3),
+                        ["cpu_s_per_GB_B_median"] = Math.Round(BenchStats.Median(cpuB[scheme]), 3),
                     };
                     Console.Error.WriteLine($"{scheme} {bytes / 1e6:0} MB: median {bytes / 1e6 / median:0} MB/s over {list.Count} timed reps " +
-                        $"({string.Join(", ", list.Select(x => $"{bytes / 1e6 / x:0}"))}); warm-up excluded: {string.Join(", ", warm[scheme].Select(x => $"{bytes / 1e6 / x:0}"))} MB/s");
+                        $"({string.Join(", ", list.Select(x => $"{bytes / 1e6 / x:0}"))}); warm-up excluded: {string.Join(", ", warm[scheme].Select(x => $"{bytes / 1e6 / x:0}"))} MB/s; " +
+                        $"CPU s per GB, medians: A {BenchStats.Median(cpuA[scheme]):0.00}, B {BenchStats.Median(cpuB[scheme]):0.00}");
                 }
             }
         }
@@ -119,9 +137,22 @@ public sealed class TlsTransferBenchmark : IBenchmark
         ["all"] = seconds.ToArray(),
     };
 
-    /// <summary>Makes <paramref name="count"/> doubles on worker A (untimed), then times a task on B that takes their length.</summary>
-    private static async Task<double> TransferAsync(Client client, string workerA, string workerB, int count, CancellationToken cancellationToken)
+    private sealed record Worker(string Name, Process Process)
     {
+        public double CpuSeconds()
+        {
+            Process.Refresh();
+            return Process.TotalProcessorTime.TotalSeconds;
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="count"/> doubles on worker A (untimed), then times a task on B that
+    /// takes their length; also the CPU seconds A and B spent meanwhile.
+    /// </summary>
+    private static async Task<(double Seconds, double CpuA, double CpuB)> TransferAsync(Client client, Worker a, Worker b, int count, CancellationToken cancellationToken)
+    {
+        var (workerA, workerB) = (a.Name, b.Name);
         var made = client.Submit(static (int n) =>
         {
             var values = GC.AllocateUninitializedArray<double>(n);
@@ -130,15 +161,17 @@ public sealed class TlsTransferBenchmark : IBenchmark
             return values;
         }, count, new SubmitOptions { Workers = [workerA], AllowOtherWorkers = false, Pure = false });
         await WaitDoneAsync(made, cancellationToken);
+        var (cpuA, cpuB) = (a.CpuSeconds(), b.CpuSeconds());
         var clock = Stopwatch.StartNew();
         var length = client.Submit(static (double[] values) => values.Length, made, new SubmitOptions { Workers = [workerB], AllowOtherWorkers = false, Pure = false });
         var n = await length.ResultAsync(cancellationToken);
         var elapsed = clock.Elapsed.TotalSeconds;
+        (cpuA, cpuB) = (a.CpuSeconds() - cpuA, b.CpuSeconds() - cpuB);
         if (n != count) throw new InvalidOperationException($"worker B saw {n} doubles, not {count}");
         made.Dispose();
         length.Dispose();
         await ThroughputBenchmark.DrainAsync(client, cancellationToken);
-        return elapsed;
+        return (elapsed, cpuA, cpuB);
     }
 
     /// <summary>Waits until the future is finished, without fetching its value to the client.</summary>

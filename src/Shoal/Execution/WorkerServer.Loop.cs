@@ -161,8 +161,9 @@ internal sealed partial class WorkerServer
                     SendToScheduler(new Envelope { StealResponse = new StealResponse { Key = steal.Key, Accepted = steal.Accepted, RunId = (ulong)steal.RunId } });
                     break;
                 case ReleaseData release:
+                    // A background collection: the loop goes on while it frees the released arrays.
                     if (_released.Add(_store.Remove(release.Key)))
-                        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                        GC.Collect(2, GCCollectionMode.Forced, blocking: false, compacting: false);
                     break;
                 case RescheduleMsg reschedule:
                     SendToScheduler(new Envelope { Reschedule = new Reschedule { Key = reschedule.Key, RunId = (ulong)reschedule.RunId } });
