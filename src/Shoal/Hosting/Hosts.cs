@@ -85,7 +85,8 @@ public static class WorkerHost
         if (!started.IsCompleted)
         {
             // A standby: do ahead what the first registration would pay for, then wait for the nanny's word.
-            StandbyWarmup.Run();
+            // (Told to start meanwhile, it joins at once; the throwaway cluster winds down in the background.)
+            await Task.WhenAny(StandbyWarmup.RunAsync(started, stop.Token), started).ConfigureAwait(false);
             try
             {
                 await started.WaitAsync(stop.Token).ConfigureAwait(false);

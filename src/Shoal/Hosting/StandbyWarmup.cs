@@ -1,30 +1,57 @@
-using Google.Protobuf;
+using System.Diagnostics;
 using Shoal.Execution;
 using Shoal.Protocol.Messages;
+using Shoal.Scheduling;
 
 namespace Shoal.Hosting;
 
 /// <summary>
-/// What a standby worker does while it waits: loads and compiles the code its registration runs
-/// (protobuf messages, sockets, the worker state), so that joining takes a round trip, not a warm-up.
+/// What a standby worker does while it waits: the whole joining path once, against a throwaway
+/// scheduler of its own on loopback (listen, dial, handshake, register, heartbeat, close), so that
+/// when its nanny says "start" the code is compiled and joining the real scheduler takes a round
+/// trip, not a warm-up. Best effort: a warm-up that fails only leaves the spare colder.
 /// </summary>
 internal static class StandbyWarmup
 {
-    public static void Run()
-    {
-        var envelope = new Envelope
-        {
-            RegisterWorker = new RegisterWorker { Name = "warmup", Address = "tcp://127.0.0.1:1", Nthreads = 1 },
-        };
-        envelope.RegisterWorker.Keys.Add(new KeyNbytes { Key = "k", Nbytes = 1 });
-        _ = Envelope.Parser.ParseFrom(envelope.ToByteArray());
-        _ = Envelope.Parser.ParseFrom(new Envelope { Heartbeat = new Heartbeat() }.ToByteArray());
-        _ = Envelope.Parser.ParseFrom(new Envelope { ComputeTask = new ComputeTask { Key = "k" } }.ToByteArray());
-        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
-        {
-            socket.NoDelay = true;
-        }
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
 
-        _ = new WorkerState(new WorkerStateConfig { Address = "tcp://127.0.0.1:1", NThreads = 1 });
+    /// <summary>Runs the warm-up; it stops early when <paramref name="started"/> completes (the spare is needed now).</summary>
+    public static async Task RunAsync(Task started, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(Limit);
+            _ = started.ContinueWith(static (_, state) => CancelQuietly((CancellationTokenSource)state!), limit,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var security = SecurityOptions.TemporaryToken();
+            await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0", Security = security }, limit.Token).ConfigureAwait(false);
+            await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
+            {
+                SchedulerAddress = scheduler.Address,
+                Name = "standby-warmup",
+                NThreads = 1,
+                DeathTimeout = Limit,
+                Security = security.ForRole(Role.Worker),
+            }, limit.Token).ConfigureAwait(false);
+            var clock = Stopwatch.StartNew();
+            while (scheduler.WorkerCount == 0 && clock.Elapsed < Limit) await Task.Delay(5, limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Only slower to join.
+        }
+    }
+
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The warm-up ended first.
+        }
     }
 }
