@@ -70,6 +70,7 @@ internal sealed partial class WorkerServer
             Host = Environment.MachineName,
             Nanny = _options.Nanny,
             InstanceId = InstanceId,
+            NannyId = _options.NannyId ?? "",
         };
         foreach (var pair in _options.Resources) registration.Resources.Add(pair.Key, pair.Value);
         foreach (var pair in held) registration.Keys.Add(new KeyNbytes { Key = pair.Key, Nbytes = (ulong)Math.Max(0, pair.Value) });

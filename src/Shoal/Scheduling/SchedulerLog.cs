@@ -39,4 +39,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 224, Level = LogLevel.Debug, Message = "Result {Key} lost: {Reporter} could not get it from {Address}, its last holder")]
     public static partial void ResultLost(ILogger logger, string key, string reporter, string address);
+
+    [LoggerMessage(EventId = 225, Level = LogLevel.Warning, Message = "Refused a nanny report from {Peer}: {Reason}")]
+    public static partial void NannyReportRefused(ILogger logger, string peer, string reason);
 }

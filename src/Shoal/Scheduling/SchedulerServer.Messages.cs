@@ -134,7 +134,7 @@ internal sealed partial class SchedulerServer
                 }), now);
                 break;
             case Body.WorkerDied:
-                WorkerDied(message.WorkerDied, now);
+                WorkerDied(session, message.WorkerDied, now);
                 break;
             case Body.CloseClient:
                 // The connection closing next does the work.
