@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
 using Shoal.Code;
+using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Protocol.Messages;
 using Shoal.Serialization;
@@ -40,13 +41,32 @@ internal sealed class WorkerCode : IDisposable
         return (TaskRunSpec.Deserialize(payload.Run, context), context.Resolver);
     }
 
-    private Task<CodeContext> ContextAsync(ByteString[] code, CancellationToken cancellationToken)
+    internal async Task<CodeContext> ContextAsync(ByteString[] code, CancellationToken cancellationToken)
     {
         var hashes = code.Select(h => CodeHash.ToHex(h.Span)).ToArray();
         var id = CodeSet.IdOf(hashes);
-        var task = _ready.GetOrAdd(id, _ => LoadAsync(code, hashes, cancellationToken));
-        if (task.IsFaulted || task.IsCanceled) _ready.TryRemove(new KeyValuePair<string, Task<CodeContext>>(id, task));
-        return task;
+        for (var attempt = 1; ; attempt++)
+        {
+            var task = _ready.GetOrAdd(id, _ => LoadAsync(code, hashes, cancellationToken));
+            try
+            {
+                return await task.ConfigureAwait(false);
+            }
+            catch (Exception) when (task.IsFaulted || task.IsCanceled)
+            {
+                // A failed load is not kept: the next task that needs this code asks again. (Kept, a
+                // load cut short by a lost scheduler connection failed every task of that code after the reconnection.)
+                _ready.TryRemove(new KeyValuePair<string, Task<CodeContext>>(id, task));
+                // Cut short by a connection since replaced by an open one: ask that one.
+                if (task.Exception?.InnerException is ConnectionClosedException && !_scheduler().IsClosed && attempt < 3
+                    && !cancellationToken.IsCancellationRequested)
+                {
+                    continue;
+                }
+
+                throw;
+            }
+        }
     }
 
     private async Task<CodeContext> LoadAsync(ByteString[] code, string[] hashes, CancellationToken cancellationToken)

@@ -36,4 +36,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "Worker {Name} resumed at {Bytes} bytes of process memory")]
     public static partial void Resumed(ILogger logger, string name, long bytes);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Debug, Message = "No message handled from the scheduler for {Seconds:0.0} s, but its messages wait unread: this process is slow, the scheduler is not silent")]
+    public static partial void SlowNotSilent(ILogger logger, double seconds);
 }

@@ -70,6 +70,7 @@ internal sealed partial class WorkerServer
             Host = Environment.MachineName,
             Nanny = _options.Nanny,
             InstanceId = InstanceId,
+            NannyId = _options.NannyId ?? "",
         };
         foreach (var pair in _options.Resources) registration.Resources.Add(pair.Key, pair.Value);
         foreach (var pair in held) registration.Keys.Add(new KeyNbytes { Key = pair.Key, Nbytes = (ulong)Math.Max(0, pair.Value) });
@@ -213,7 +214,14 @@ internal sealed partial class WorkerServer
         if (!_connected) return;
         var silent = Now - LastHeard;
         var limit = _options.SchedulerSilenceLimit.TotalSeconds;
-        if (silent > limit)
+        if (silent > limit && _scheduler.Connection is Comm.Internal.TcpConnection { HasUnreadInput: true })
+        {
+            // The scheduler did speak: its messages wait for this process, which is slow (a loaded
+            // machine), not cut off. Counting that as silence made a starved worker drop its
+            // connection, and the tasks it was running, again and again.
+            WorkerLog.SlowNotSilent(_logger, silent);
+        }
+        else if (silent > limit)
         {
             var scheduler = _scheduler;
             var reason = $"no message from the scheduler for {silent:0.#} s (the limit is {limit:0.###} s)";

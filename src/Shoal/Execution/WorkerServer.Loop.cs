@@ -42,12 +42,14 @@ internal sealed partial class WorkerServer
                 DropUnlessHeld(e.Kind == WorkerEventKind.ExecuteSuccess ? [e.Key] : e.Received.Select(r => r.Key));
                 break;
             case WorkerEventKind.ExecuteSuccess:
+                CheckMemoryAfterStoring(e.Nbytes);
                 Apply(_state.ExecuteSuccess(e.Key, e.Nbytes, e.Start, e.Stop));
                 break;
             case WorkerEventKind.ExecuteFailure:
                 Apply(_state.ExecuteFailure(e.Key, e.Error!, e.Start, e.Stop));
                 break;
             case WorkerEventKind.GatherSuccess:
+                CheckMemoryAfterStoring(e.Received.Sum(r => r.Value));
                 Apply(_state.GatherSuccess(e.Peer, e.Received, e.Keys, now));
                 break;
             case WorkerEventKind.GatherFailure:

@@ -53,6 +53,9 @@ internal sealed record WorkerServerOptions
     /// <summary>True when a nanny runs this worker (the scheduler then waits briefly for the nanny's word on a death).</summary>
     public bool Nanny { get; init; }
 
+    /// <summary>The id this worker's nanny gave it on their pipe (sent in RegisterWorker: binds the nanny's reports to this worker); null without a nanny.</summary>
+    public string? NannyId { get; init; }
+
     /// <summary>Fraction of <see cref="MemoryLimit"/> past which least-recently-used results spill to disk (Dask's target, 0.6); 0: never.</summary>
     public double MemoryTargetFraction { get; init; } = 0.6;
 

@@ -112,6 +112,7 @@ public static class WorkerHost
                     DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
                     SpillDirectory = options.LocalDirectory,
                     Nanny = underNanny,
+                    NannyId = underNanny ? NannyIdentity.Inherited : null,
                     MemoryTargetFraction = options.MemoryTargetFraction,
                     MemoryPauseFraction = options.MemoryPauseFraction,
                     LoggerFactory = loggers,
@@ -229,6 +230,7 @@ internal static class HostLogging
         var stdin = new StreamReader(Console.OpenStandardInput());
         // Credentials come first on the pipe, before this process dials anyone.
         Security.ParentPipeCredentials.Receive(stdin);
+        NannyIdentity.Receive(stdin);
         var thread = new Thread(() =>
         {
             try

@@ -39,6 +39,8 @@ internal sealed class Nanny
     private readonly NannySpec _spec;
     private readonly ILogger _logger;
     private readonly TextWriter _stdout;
+    // Given to each worker this nanny starts (kept across restarts), and carried by its reports.
+    private readonly string _nannyId = NannyIdentity.NewId();
 
     public Nanny(NannySpec spec, ILogger logger, TextWriter stdout)
     {
@@ -281,7 +283,7 @@ internal sealed class Nanny
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             await using var connection = await Dial.ConnectAsync(_spec.Options.SchedulerAddress, Role.Nanny, "nanny-" + _spec.Name,
                 new DialOptions { ConnectTimeout = TimeSpan.FromSeconds(5), Security = _spec.Options.Security }, timeout.Token).ConfigureAwait(false);
-            connection.Send(new Envelope { WorkerDied = new WorkerDied { Name = _spec.Name, Cause = cause, Pid = pid } });
+            connection.Send(new Envelope { WorkerDied = new WorkerDied { Name = _spec.Name, Cause = cause, Pid = pid, NannyId = _nannyId } });
             connection.Send(new Envelope { CloseClient = new CloseClient() });
             await connection.FlushAsync().ConfigureAwait(false);
         }
@@ -341,6 +343,7 @@ internal sealed class Nanny
         if (standby) info.Environment[StandbyVariable] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker process '{file}'.");
         Security.ParentPipeCredentials.Send(process.StandardInput, credentials);
+        NannyIdentity.Send(process.StandardInput, _nannyId);
         return process;
     }
 

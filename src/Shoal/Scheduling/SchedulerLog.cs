@@ -45,4 +45,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 231, Level = LogLevel.Information, Message = "{Count} lost results are held by a client: it puts them back on {Worker} rather than them being computed again")]
     public static partial void AskedClientToRestore(ILogger logger, int count, string worker);
+
+    [LoggerMessage(EventId = 225, Level = LogLevel.Warning, Message = "Refused a nanny report from {Peer}: {Reason}")]
+    public static partial void NannyReportRefused(ILogger logger, string peer, string reason);
 }

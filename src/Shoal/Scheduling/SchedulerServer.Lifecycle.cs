@@ -12,11 +12,8 @@ internal sealed partial class SchedulerServer
 {
     private readonly Dictionary<int, Retirement> _retiring = new();
     private readonly Dictionary<int, (Session Session, string Reason, double Deadline)> _awaitingNanny = new();
-    // Causes nannies reported before the scheduler noticed the death: name -> (cause, when).
-    private readonly Dictionary<string, (string Cause, double At)> _nannyCauses = new(StringComparer.Ordinal);
-
-    /// <summary>How long a nanny's early report stays applicable to the next departure of that name.</summary>
-    private const double NannyCauseLifetime = 10;
+    // Causes nannies reported before the scheduler noticed the death, bound to their nanny id.
+    private readonly NannyReports _nannyReports = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private double _idleSince = -1;
     private double _nextRetirementCheck;
@@ -121,7 +118,7 @@ internal sealed partial class SchedulerServer
     private void WorkerDisconnected(Session session, string reason, double now)
     {
         var cause = $"connection lost ({reason})";
-        if (session.Registration is { } r && TakeNannyCause(r.Name, now) is { } reported) cause = reported;
+        if (session.Registration is { } r && _nannyReports.Take(r, now) is { } reported) cause = reported;
         else if (session.Registration is { Nanny: true } && !_stopping.IsCancellationRequested && _workers.ContainsKey(session.Id))
         {
             _awaitingNanny[session.Id] = (session, cause, now + _options.NannyReportGrace.TotalSeconds);
@@ -131,22 +128,26 @@ internal sealed partial class SchedulerServer
         RemoveWorkerSession(session, cause, now, expected: false);
     }
 
-    /// <summary>A nanny reports why its worker died (or is about to be restarted).</summary>
-    private void WorkerDied(WorkerDied died, double now)
+    /// <summary>A nanny reports why its worker died (or is about to be restarted): taken only from that worker's own nanny.</summary>
+    private void WorkerDied(Session nanny, WorkerDied died, double now)
     {
-        Session? session, sameName;
-        lock (_workers)
+        Session? sameName;
+        lock (_workers) sameName = _workers.Values.FirstOrDefault(s => s.Registration!.Name == died.Name);
+        if (NannyReports.Refusal(died, sameName?.Registration) is { } refusal)
         {
-            sameName = _workers.Values.FirstOrDefault(s => s.Registration!.Name == died.Name);
-            // With a pid, only that process's registration: the replacement may have registered already.
-            session = sameName is not null && (died.Pid == 0 || sameName.Registration!.Pid == died.Pid) ? sameName : null;
+            SchedulerLog.NannyReportRefused(_logger, nanny.Connection.RemoteAddress, refusal);
+            _ = nanny.Connection.CloseAsync("nanny report refused: " + refusal).AsTask();
+            return;
         }
+
+        // With a pid, only that process's registration: the replacement may have registered already.
+        var session = sameName is not null && (died.Pid == 0 || sameName.Registration!.Pid == died.Pid) ? sameName : null;
 
         if (session is null)
         {
             // The scheduler has not seen it die yet, or it never registered; or (another pid registered under
             // the name) it was replaced already, and the cause is only for the log.
-            if (sameName is null) _nannyCauses[died.Name] = (died.Cause, now);
+            if (sameName is null) _nannyReports.Remember(died, now);
             SchedulerLog.WorkerDeathReported(_logger, died.Name, died.Pid, died.Cause);
             return;
         }
@@ -154,9 +155,6 @@ internal sealed partial class SchedulerServer
         RemoveWorkerSession(session, died.Cause, now, expected: false);
         _ = session.Connection.CloseAsync("reported dead by its nanny: " + died.Cause).AsTask();
     }
-
-    private string? TakeNannyCause(string name, double now) =>
-        _nannyCauses.Remove(name, out var reported) && now - reported.At < NannyCauseLifetime ? reported.Cause : null;
 
     /// <summary>A worker registers under the name of one still registered: the old one is gone.</summary>
     private void ReplacePreviousRegistration(Session session, RegisterWorker registration, double now)
@@ -167,7 +165,7 @@ internal sealed partial class SchedulerServer
         var r = previous.Registration!;
         var sameProcess = r.Pid == registration.Pid && r.Host == registration.Host;
         var cause = sameProcess ? "reconnected"
-            : TakeNannyCause(registration.Name, now) ?? "replaced by a new worker of the same name";
+            : _nannyReports.Take(r, now) ?? "replaced by a new worker of the same name";
         RemoveWorkerSession(previous, cause, now, expected: sameProcess);
         _ = previous.Connection.CloseAsync("replaced by a new registration of " + registration.Name).AsTask();
     }

@@ -135,7 +135,7 @@ internal sealed partial class SchedulerServer
                 }), now);
                 break;
             case Body.WorkerDied:
-                WorkerDied(message.WorkerDied, now);
+                WorkerDied(session, message.WorkerDied, now);
                 break;
             case Body.HeldByClient:
                 _state.ClientHolds(session.Id, message.HeldByClient.Keys, now);

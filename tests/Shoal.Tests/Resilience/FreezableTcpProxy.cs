@@ -45,7 +45,18 @@ internal sealed class FreezableTcpProxy : IAsyncDisposable
             {
                 var inbound = await _listener.AcceptTcpClientAsync(_stop.Token);
                 var outbound = new TcpClient();
-                await outbound.ConnectAsync(_target, _stop.Token);
+                try
+                {
+                    await outbound.ConnectAsync(_target, _stop.Token);
+                }
+                catch (SocketException)
+                {
+                    // The target refused this one: so does the relay, and it keeps relaying the next.
+                    inbound.Dispose();
+                    outbound.Dispose();
+                    continue;
+                }
+
                 lock (_connections) _connections.AddRange([inbound, outbound]);
                 _ = PumpAsync(inbound.GetStream(), outbound.GetStream());
                 _ = PumpAsync(outbound.GetStream(), inbound.GetStream());

@@ -14,6 +14,9 @@ public class NannyReportTests
 {
     private static readonly SecurityOptions Cluster = SecurityOptions.TemporaryToken();
 
+    // The id a nanny would have handed this worker on its pipe; the reports carry it (see NannyReportBindingTests).
+    private const string NannyId = "nanny-of-reported";
+
     [Fact]
     public async Task A_report_naming_another_process_leaves_the_registered_worker_and_one_naming_it_removes_it_with_the_cause()
     {
@@ -21,14 +24,14 @@ public class NannyReportTests
         await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions
         {
             SchedulerAddress = scheduler.Address, ListenAddress = "tcp://127.0.0.1:0", Name = "reported", NThreads = 1,
-            Security = Cluster.ForRole(Role.Worker),
+            Security = Cluster.ForRole(Role.Worker), NannyId = NannyId,
         });
         await Eventually.HoldsAsync(() => scheduler.WorkerCount == 1, TimeSpan.FromSeconds(30), "the worker registers");
         var pid = scheduler.WorkerProcesses.ShouldHaveSingleItem().Pid;
 
         // The pong comes after the report was queued for the scheduler's loop: the second report is handled after the first.
-        await ReportAsync(scheduler.Address, new WorkerDied { Name = "reported", Cause = "about a predecessor", Pid = pid + 1 });
-        await ReportAsync(scheduler.Address, new WorkerDied { Name = "reported", Cause = "killed by signal 9 (SIGKILL) (exit code 137)", Pid = pid });
+        await ReportAsync(scheduler.Address, new WorkerDied { Name = "reported", Cause = "about a predecessor", Pid = pid + 1, NannyId = NannyId });
+        await ReportAsync(scheduler.Address, new WorkerDied { Name = "reported", Cause = "killed by signal 9 (SIGKILL) (exit code 137)", Pid = pid, NannyId = NannyId });
         await Eventually.HoldsAsync(() => scheduler.WorkerCount == 0, TimeSpan.FromSeconds(30), "the reported worker is removed");
         var departure = scheduler.Departures.ShouldHaveSingleItem();
         departure.Worker.ShouldBe("reported");

@@ -89,10 +89,29 @@ public class ReconnectionTests(ITestOutputHelper output)
     [Fact]
     public async Task A_worker_whose_link_goes_silent_reconnects_when_it_is_back_and_nothing_it_held_is_recomputed()
     {
+        // On a failure, the scheduler's and the worker's logs say where it stuck (a CI machine rarely fails twice alike).
+        var logs = new Shoal.Tests.Comm.CapturingLoggerFactory();
+        var clock = Stopwatch.StartNew();
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        logs.Logged += (level, message) => lines.Enqueue($"{clock.Elapsed.TotalSeconds:0.000} {level} {message}");
+        try
+        {
+            await SilentLinkAsync(logs);
+        }
+        catch
+        {
+            foreach (var line in lines) output.WriteLine(line);
+            throw;
+        }
+    }
+
+    private async Task SilentLinkAsync(Microsoft.Extensions.Logging.ILoggerFactory logs)
+    {
         await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
         {
             ListenAddress = "tcp://127.0.0.1:0",
             HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+            LoggerFactory = logs,
         });
         var port = int.Parse(scheduler.Address[(scheduler.Address.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         await using var link = new FreezableTcpProxy(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
@@ -104,6 +123,7 @@ public class ReconnectionTests(ITestOutputHelper output)
             NThreads = 1,
             SchedulerSilenceTimeout = TimeSpan.FromSeconds(1),
             DeathTimeout = TimeSpan.FromSeconds(30),
+            LoggerFactory = logs,
         });
         await using var client = await Client.ConnectAsync(scheduler.Address);
         // Over TCP the task runs in its own code context: executions are counted by the scheduler.

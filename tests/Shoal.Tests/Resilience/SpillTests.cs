@@ -51,8 +51,9 @@ public class SpillTests(ITestOutputHelper output)
             }
 
             foreach (var peak in peaks) output.WriteLine($"worker peak RSS {peak / 1e6:0} MB for a {limit / 1e6:0} MB limit");
-            // Stated margin: a worker's peak RSS stays within 25 % over its limit.
-            peaks.ShouldAllBe(p => p < limit * 5 / 4);
+            // Stated margin: a worker's peak RSS stays within 10 % over its limit (the pause threshold, 80 %, is checked
+            // as each big result is stored; peaks measured 216-228 MB for 256 MB, under load).
+            peaks.ShouldAllBe(p => p < limit * 11 / 10);
             Directory.EnumerateFiles(spillRoot, "*", SearchOption.AllDirectories).ShouldBeEmpty("spill files go when the workers stop");
         }
         finally

@@ -24,6 +24,12 @@ internal abstract class ByteChannel : IDisposable
     /// <summary>Bytes received and not read yet (0 when unknown); lets a reader decide whether a big read would wait.</summary>
     public virtual int Available => 0;
 
+    /// <summary>
+    /// True when the peer's bytes wait in the kernel, not read yet: the peer spoke even if this
+    /// process has not been scheduled to read it (under TLS: encrypted bytes count too).
+    /// </summary>
+    public virtual bool HasUnreadBytes => Available > 0;
+
     /// <summary>Ends our direction (the peer reads end of stream after what we sent).</summary>
     public abstract void ShutdownSend();
 

@@ -120,6 +120,13 @@ internal sealed class TcpConnection : IConnection
     /// <summary>Bytes read from the socket so far.</summary>
     internal long BytesReceived;
 
+    /// <summary>
+    /// True when the peer sent something this process has not handed on yet: decoded frames
+    /// waiting for <see cref="ReceiveAsync"/>, or bytes waiting in the kernel. A starved process
+    /// (busy cores, a long collection) may see no message for a while though its peer is talking.
+    /// </summary>
+    internal bool HasUnreadInput => _frames.Reader.Count > 0 || _socket.HasUnreadBytes;
+
     /// <summary>Starts the loops; called once after the handshake.</summary>
     public void Start()
     {

@@ -111,6 +111,8 @@ internal sealed class TlsByteChannel : ByteChannel
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _ssl.ReadAsync(buffer, cancellationToken);
 
+    public override bool HasUnreadBytes => _inner.HasUnreadBytes;
+
     /// <summary>
     /// Encrypts <paramref name="data"/> and sends it: small buffers are gathered into SslStream
     /// writes of up to 64 KiB (each write of a small buffer would cost a TLS record and a seal of

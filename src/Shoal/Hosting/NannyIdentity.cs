@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+
+namespace Shoal.Hosting;
+
+/// <summary>
+/// The random id that binds a nanny to the worker it runs: the nanny writes it on the worker's
+/// standard input (after the credentials, on the same private pipe: never the environment or the
+/// command line), the worker registers with it, and the nanny's WorkerDied reports carry it. The
+/// scheduler takes a report only for the worker that registered with the same id
+/// (<see cref="Scheduling.NannyReports"/>): every worker shares the cluster's worker credential, so
+/// the credential alone cannot tell one worker's nanny from another's.
+/// </summary>
+internal static class NannyIdentity
+{
+    private const string Prefix = "nanny-id ";
+
+    /// <summary>A new id (128 random bits, hex).</summary>
+    public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The id this process's nanny gave it; null when no nanny runs it (or before <see cref="Receive"/>).</summary>
+    public static string? Inherited { get; private set; }
+
+    /// <summary>Nanny, right after the credentials: writes the id as the next line of the worker's standard input.</summary>
+    public static void Send(StreamWriter stdin, string id)
+    {
+        ArgumentNullException.ThrowIfNull(stdin);
+        stdin.Write(Prefix + id + "\n");
+        stdin.Flush();
+    }
+
+    /// <summary>
+    /// Worker, after the credentials and before it dials anyone: when a nanny runs it
+    /// (<see cref="Nanny.NannyVariable"/>), reads the id line from <paramref name="stdin"/>.
+    /// </summary>
+    public static void Receive(TextReader stdin)
+    {
+        ArgumentNullException.ThrowIfNull(stdin);
+        if (Environment.GetEnvironmentVariable(Nanny.NannyVariable) != "1") return;
+        var line = stdin.ReadLine();
+        if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal) || line.Length == Prefix.Length)
+            throw new InvalidDataException("this worker runs under a nanny (SHOAL_NANNY=1), but its nanny sent no nanny id on standard input");
+        Inherited = line[Prefix.Length..];
+    }
+}
