@@ -114,7 +114,7 @@ public sealed class ThroughputBenchmark : IBenchmark
                     };
                     runs.Add(run);
                     Console.Error.WriteLine($"{name} rep {rep}: {run.Seconds:0.000}s ({run.Tasks / run.Seconds:0} tasks/s); CPU s: client+scheduler {here:0.000}, workers {workersCpu:0.000}; "
-                                            + $"client+scheduler GC: {run.GcPause:0.000}s paused, {GC.CollectionCount(0) - gen0} gen0 / {GC.CollectionCount(2) - gen2} gen2, {run.AllocatedBytes / run.Tasks:N0} B allocated per task, heap {run.HeapAtLastGcBytes / 1e6:N0} MB at the last GC");
+                                            + $"client+scheduler GC: {run.GcPause:0.000}s paused, {GC.CollectionCount(0) - gen0} gen0 / {GC.CollectionCount(2) - gen2} gen2, {run.AllocatedBytes / run.Tasks:N0} B allocated per task, heap {run.HeapAtLastGcBytes / 1e6:N0} MB at the last GC (large objects {GC.GetGCMemoryInfo(GCKind.Any).GenerationInfo[3].SizeAfterBytes / 1e6:N0} MB)");
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
