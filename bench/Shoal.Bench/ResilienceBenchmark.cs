@@ -10,7 +10,8 @@ namespace Shoal.Bench;
 /// Usage: resilience [--workers 2] [--threads 1] [--tasks 200] [--sleep 0.05] [--reps 3]
 /// Per repetition, interleaved: an undisturbed run (<c>no_kill</c>: map + gather); Dask's
 /// structure (<c>kill</c>: map, SIGKILL one worker when half the futures are done, then gather:
-/// the results the dead worker held are lost and recomputed); and the gather already under way
+/// the results the dead worker held are lost and recomputed: <c>lost_with_the_worker</c> counts
+/// them, so executions beyond T can be checked against it); and the gather already under way
 /// when the worker dies (<c>kill_streaming</c>: results reach the client as they finish, and those
 /// it holds are put back on a worker instead of recomputed). Executions are counted for real:
 /// every task writes a file of its own when it finishes its sleep. <c>back_s</c>: from the kill
@@ -27,7 +28,7 @@ public sealed class ResilienceBenchmark : IBenchmark
 
     private enum Kind { NoKill, Kill, KillStreaming }
 
-    private sealed record Run(double Seconds, bool Ok, int Executions, long Reported, double? KillAt, double? BackAfterKill);
+    private sealed record Run(double Seconds, bool Ok, int Executions, long Reported, int? Lost, double? KillAt, double? BackAfterKill);
 
     /// <inheritdoc />
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
@@ -64,7 +65,7 @@ public sealed class ResilienceBenchmark : IBenchmark
                     var tag = $"{kind}{rep}";
                     var run = await RunOnceAsync(client, cluster, workers, tasks, sleep, tag, Path.Combine(logDir.FullName, tag), kind, cancellationToken);
                     runs[kind].Add(run);
-                    Console.Error.WriteLine($"{tag}: {run.Seconds:0.000}s ok={run.Ok} executions={run.Executions} (reported {run.Reported}) kill_at={run.KillAt:0.000} back_after_kill={run.BackAfterKill:0.000}");
+                    Console.Error.WriteLine($"{tag}: {run.Seconds:0.000}s ok={run.Ok} executions={run.Executions} (reported {run.Reported}) lost={run.Lost} kill_at={run.KillAt:0.000} back_after_kill={run.BackAfterKill:0.000}");
                     await ThroughputBenchmark.DrainAsync(client, cancellationToken);
                 }
             }
@@ -81,6 +82,7 @@ public sealed class ResilienceBenchmark : IBenchmark
                     ["all_correct"] = list.All(r => r.Ok),
                     ["executions"] = list.Select(r => r.Executions).ToArray(),
                     ["executions_reported"] = list.Select(r => r.Reported).ToArray(),
+                    ["lost_with_the_worker"] = list.Select(r => r.Lost).ToArray(),
                     ["kill_at_s"] = list.Select(r => r.KillAt is { } k ? Math.Round(k, 3) : (double?)null).ToArray(),
                     ["worker_back_after_kill_s"] = list.Select(r => r.BackAfterKill is { } b ? Math.Round(b, 3) : (double?)null).ToArray(),
                 };
@@ -140,6 +142,7 @@ public sealed class ResilienceBenchmark : IBenchmark
     {
         Directory.CreateDirectory(log);
         var reportedBefore = cluster.Scheduler.TasksDone;
+        var departuresBefore = cluster.Scheduler.Departures.Count;
         var clock = Stopwatch.StartNew();
         var futures = Submit(client, tag, tasks, sleep, log);
         // The natural C# form: the gather is under way while the worker dies.
@@ -166,6 +169,8 @@ public sealed class ResilienceBenchmark : IBenchmark
         var seconds = clock.Elapsed.TotalSeconds;
         var ok = results.SequenceEqual(Enumerable.Range(1, tasks));
         var executions = Directory.GetFiles(log).Length;
-        return new Run(seconds, ok, executions, cluster.Scheduler.TasksDone - reportedBefore, killAt, back);
+        // Results only the killed worker held when the scheduler removed it (the scheduler's count).
+        int? lost = kind == Kind.NoKill ? null : cluster.Scheduler.Departures.Skip(departuresBefore).Sum(d => d.Lost);
+        return new Run(seconds, ok, executions, cluster.Scheduler.TasksDone - reportedBefore, lost, killAt, back);
     }
 }
