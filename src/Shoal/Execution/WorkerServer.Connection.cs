@@ -52,6 +52,10 @@ internal sealed partial class WorkerServer
                     break;
                 case Envelope.BodyOneofCase.Pong:
                     break;
+                case Envelope.BodyOneofCase.Error when !registered.Task.IsCompleted:
+                    // The scheduler refused the registration and says why (e.g. the name is taken).
+                    registered.TrySetException(new InvalidOperationException(incoming.Message.Error.Message));
+                    break;
                 default:
                     _events.Writer.TryWrite(WorkerEvent.FromScheduler(incoming) with { Generation = generation });
                     break;
@@ -80,7 +84,7 @@ internal sealed partial class WorkerServer
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             var first = await Task.WhenAny(registered.Task, rpc.Completion).WaitAsync(timeout.Token).ConfigureAwait(false);
-            if (first != registered.Task)
+            if (first != registered.Task && !registered.Task.IsCompleted)
             {
                 throw new ConnectionClosedException("the scheduler closed the connection during registration: " + (rpc.CloseReason?.Message ?? "no reason given"));
             }

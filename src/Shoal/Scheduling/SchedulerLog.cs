@@ -48,4 +48,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 225, Level = LogLevel.Warning, Message = "Refused a nanny report from {Peer}: {Reason}")]
     public static partial void NannyReportRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 226, Level = LogLevel.Warning, Message = "Refused a worker registration from {Peer}: {Reason}")]
+    public static partial void RegistrationRefused(ILogger logger, string peer, string reason);
 }

@@ -236,6 +236,17 @@ internal sealed partial class SchedulerServer
     {
         if (session.Registered) throw new InvalidOperationException("worker registered twice");
         if (string.IsNullOrEmpty(registration.Address)) throw new InvalidOperationException("a worker must give the address it serves data on");
+        Session? holder;
+        lock (_workers) holder = _workers.Values.FirstOrDefault(s => s.Registration!.Name == registration.Name && !_awaitingNanny.ContainsKey(s.Id));
+        if (WorkerNameClaims.Refusal(registration, holder?.Registration) is { } refusal)
+        {
+            // Said to the worker (it fails with this message), then its connection goes; the live one keeps its name and work.
+            SchedulerLog.RegistrationRefused(_logger, session.Connection.RemoteAddress, refusal);
+            TrySend(session, new Envelope { Error = new ErrorReply { Message = "registration refused: " + refusal } }, default);
+            _ = session.Connection.CloseAsync("registration refused: " + refusal).AsTask();
+            return;
+        }
+
         session.Registration = registration;
         lock (_workers)
         {

@@ -85,7 +85,8 @@ public class NannyReportBindingTests
         await using (var nanny = await Transports.ConnectAsync(scheduler.Address, asNanny))
         {
             nanny.Send(new Envelope { WorkerDied = Report("a", "id-a", "killed by signal 9") });
-            await Eventually.HoldsAsync(() => scheduler.WorkerCount == 1, SecurityTestKit.Patience, "a is removed");
+            // (a is alive here, unlike a worker whose nanny reports it: it may register again at once.)
+            await Eventually.HoldsAsync(() => scheduler.Departures.Count > 0, SecurityTestKit.Patience, "a is removed");
         }
 
         scheduler.Departures.ShouldHaveSingleItem().ShouldSatisfyAllConditions(
