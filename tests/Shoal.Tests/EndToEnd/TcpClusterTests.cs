@@ -153,7 +153,8 @@ public abstract class TcpClusterScenarios
             var info = await client.GetClusterInfoAsync();
             return info.Tasks == 0 && info.Workers.All(w => w.StoredKeys == 0 && w.Executing == 0);
         }, E2E.Timeout);
-        clean.ShouldBeTrue((await client.GetClusterInfoAsync()).ToString());
+        var final = await client.GetClusterInfoAsync();
+        clean.ShouldBeTrue($"tasks {final.Tasks}; " + string.Join("; ", final.Workers.Select(w => $"{w.Name}: {w.StoredKeys} stored, {w.Executing} executing")));
 
         var after = client.Map(static (int x) => x + 1, Enumerable.Range(0, 10));
         (await client.GatherAsync(after).WaitAsync(E2E.Timeout)).Sum().ShouldBe(55);
