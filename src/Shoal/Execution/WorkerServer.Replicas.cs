@@ -47,12 +47,21 @@ internal sealed partial class WorkerServer
         SendToScheduler(new Envelope { AddKeys = add });
     }
 
-    /// <summary>Drops values from the store that the current state does not hold (results of stale work).</summary>
+    /// <summary>
+    /// Drops values of stale work (started before the scheduler connection was lost) from the
+    /// store, unless the current state holds or wants that key. A key the current state runs or
+    /// fetches again is left alone: its new run stores its own value under it, maybe already
+    /// (both runs go on at once), and dropping it then left the new run's result "in memory" with
+    /// no value, which no peer or client could ever fetch.
+    /// </summary>
     private void DropUnlessHeld(IEnumerable<string> keys)
     {
         foreach (var key in keys)
         {
-            if (_state.StateOf(key) != WorkerTaskState.Memory) _store.Remove(key);
+            if (StaleValueMayGo(_state.StateOf(key))) _store.Remove(key);
         }
     }
+
+    /// <summary>Whether a stale run's value may leave the store, given what the current state does with its key.</summary>
+    internal static bool StaleValueMayGo(WorkerTaskState? current) => current is null or WorkerTaskState.Released or WorkerTaskState.Error;
 }
