@@ -19,6 +19,28 @@ public sealed partial class Client
         _outbox.Send(new Envelope { HeldByClient = held });
     }
 
+    private readonly List<Task> _restores = [];
+
+    /// <summary>Starts a restore; <see cref="DisposeAsync"/> lets it finish, so its answer reaches the scheduler before the client leaves.</summary>
+    private void StartRestore(RestoreKeys request)
+    {
+        var restore = RestoreAsync(request);
+        lock (_restores)
+        {
+            _restores.RemoveAll(static t => t.IsCompleted);
+            _restores.Add(restore);
+        }
+    }
+
+    /// <summary>Waits (a few seconds at most) for the restores under way: a value put on a worker whose answer never reached the scheduler would stay there unknown.</summary>
+    private async Task FinishRestoresAsync()
+    {
+        Task[] pending;
+        lock (_restores) pending = [.. _restores];
+        if (pending.Length == 0) return;
+        await Task.WhenAny(Task.WhenAll(pending), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+    }
+
     /// <summary>Puts back on a worker the results the scheduler lost and this client holds; answers what it restored and what not.</summary>
     private async Task RestoreAsync(RestoreKeys request)
     {

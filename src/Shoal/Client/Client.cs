@@ -134,7 +134,7 @@ public sealed partial class Client : IAsyncDisposable
                 Find(message.KeyLost.Key)?.SetLost();
                 break;
             case Envelope.BodyOneofCase.RestoreKeys:
-                _ = RestoreAsync(message.RestoreKeys);
+                StartRestore(message.RestoreKeys);
                 break;
             case Envelope.BodyOneofCase.KeyCancelled:
                 Find(message.KeyCancelled.Key)?.SetCancelled(message.KeyCancelled.Reason);
@@ -196,6 +196,7 @@ public sealed partial class Client : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
+            await FinishRestoresAsync().ConfigureAwait(false);
             await _outbox.DrainAsync().ConfigureAwait(false);
             _scheduler.Send(new Envelope { CloseClient = new CloseClient() });
             await _scheduler.Connection.FlushAsync().ConfigureAwait(false);

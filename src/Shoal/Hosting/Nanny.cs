@@ -84,9 +84,9 @@ internal sealed class Nanny
                     using var left = await spare.ConfigureAwait(false);
                     await StopAsync(left).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or System.ComponentModel.Win32Exception)
                 {
-                    // Stopped before it was started.
+                    // Stopped before it was started, or it could not start: nothing to stop.
                 }
             }
         }
@@ -106,6 +106,7 @@ internal sealed class Nanny
     /// <summary>The spare, told to join; null when there is none ready (not started yet, or died).</summary>
     private static Process? TakeSpare(ref Task<Process>? spare)
     {
+        if (spare is { IsFaulted: true }) spare = null; // it could not start: the next restart starts one afresh
         if (spare is not { IsCompletedSuccessfully: true } ready) return null;
         spare = null;
         var taken = ready.Result;

@@ -43,13 +43,13 @@ public sealed partial class SchedulerState
         {
             var (key, nbytes) = restored[i];
             if (workerAlive) HoldsKey(worker, key, nbytes, reportedHeld: false);
-            else if (_keyIndex.TryGetValue(key, out int t) && IsRestoringBy(t, client)) RestoreFailed(t);
+            else if (_keyIndex.TryGetValue(key, out int t) && IsRestoringBy(t, client)) RestoreFailed(t, freeOnTarget: false);
         }
         for (int i = 0; i < missing.Count; i++)
         {
             if (!_keyIndex.TryGetValue(missing[i], out int t)) continue;
             if (_tasks[t].ClientHolder == client) _tasks[t].ClientHolder = -1; // it has no copy after all
-            if (IsRestoringBy(t, client)) RestoreFailed(t);
+            if (IsRestoringBy(t, client)) RestoreFailed(t, freeOnTarget: false);
         }
         Settle();
     }
@@ -84,9 +84,16 @@ public sealed partial class SchedulerState
         return best;
     }
 
-    /// <summary>A restore did not happen: restoring -> released, and recomputed if still needed (as LoseData would have).</summary>
-    private void RestoreFailed(int task)
+    /// <summary>
+    /// A restore did not happen: restoring -> released, and recomputed if still needed (as LoseData
+    /// would have). <paramref name="freeOnTarget"/>: the client gave up without answering, and may
+    /// have put the value on the target already; the target drops it (a FreeKeys for a key it does
+    /// not have is a no-op), or it would keep a copy nobody knows of.
+    /// </summary>
+    private void RestoreFailed(int task, bool freeOnTarget)
     {
+        if (freeOnTarget && _restoring.TryGetValue(task, out var restore) && WorkerOrNull(restore.Worker) is not null)
+            Emit(SchedulerCommandKind.FreeKeys, restore.Worker, task);
         SetState(task, TaskState.Released);
         if (IsNeeded(task))
         {
@@ -101,6 +108,6 @@ public sealed partial class SchedulerState
     {
         _tasks[task].ClientHolder = -1;
         // A restore it owed is off; whoever else needs the task gets it recomputed.
-        if (_tasks[task].State == TaskState.Restoring) RestoreFailed(task);
+        if (_tasks[task].State == TaskState.Restoring) RestoreFailed(task, freeOnTarget: true);
     }
 }
