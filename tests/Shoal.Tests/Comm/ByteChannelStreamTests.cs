@@ -41,7 +41,8 @@ public class ByteChannelStreamTests
     {
         var channel = new ScriptedChannel();
         using var stream = new ByteChannelStream(channel);
-        var writes = new[] { 100_000, 100_000, 100_000, ByteChannelStream.BatchSize + 5, 7, Record, 0, 3 };
+        var part = ByteChannelStream.BatchSize * 2 / 5; // two fit in the buffer, three do not
+        var writes = new[] { part, part, part, ByteChannelStream.BatchSize + 5, 7, Record, 0, 3 };
         var expected = new List<byte>();
         stream.BeginBatch();
         for (var i = 0; i < writes.Length; i++)
@@ -52,9 +53,9 @@ public class ByteChannelStreamTests
         }
         await stream.EndBatchAsync(CancellationToken.None);
         channel.SentBytes().ShouldBe(expected.ToArray());
-        // 200,000 gathered, then 100,000 more does not fit: one write; the big one passes through
-        // after the 100,000 before it; the rest leaves at the end of the batch.
-        channel.Sent.Select(s => s.Length).ShouldBe([200_000, 100_000, ByteChannelStream.BatchSize + 5, 7 + Record + 3]);
+        // Two parts gathered, the third does not fit: one write; the big one passes through
+        // after the part before it; the rest leaves at the end of the batch.
+        channel.Sent.Select(s => s.Length).ShouldBe([2 * part, part, ByteChannelStream.BatchSize + 5, 7 + Record + 3]);
         stream.ChannelWrites.ShouldBe(4);
     }
 

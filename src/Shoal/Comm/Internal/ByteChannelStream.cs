@@ -23,8 +23,13 @@ namespace Shoal.Comm.Internal;
 /// </summary>
 internal sealed class ByteChannelStream : Stream
 {
-    /// <summary>Bytes gathered per socket write, and read per socket read while streaming.</summary>
-    internal const int BatchSize = 256 * 1024;
+    /// <summary>
+    /// Bytes gathered per socket write, and read per socket read while streaming. 1 MiB rather
+    /// than 256 KiB: a 1 GB transfer makes a quarter of the socket calls and of the sender's
+    /// waits for socket space (each a thread-pool wake-up), which showed as more MB/s and less CPU
+    /// per GB on both workers (bench/RESULTS.md, "TLS bulk receive"). Still rented only while busy.
+    /// </summary>
+    internal const int BatchSize = 1024 * 1024;
 
     private readonly ByteChannel _channel;
     private readonly byte[] _head = new byte[8];
