@@ -34,6 +34,7 @@ internal sealed class ResultJournal : IDisposable
     private readonly object _lock = new();
     private readonly string _path;
     private readonly Action<long>? _capReached;
+    private readonly Action<string>? _failed;
     private readonly HashSet<string> _journaled = new(StringComparer.Ordinal);
     private FileStream _file;
     private long _liveBytes;
@@ -42,8 +43,9 @@ internal sealed class ResultJournal : IDisposable
     private bool _full;
     private bool _disposed;
 
-    private ResultJournal(string path, long maxBytes, long maxValueBytes, Action<long>? capReached)
+    private ResultJournal(string path, long maxBytes, long maxValueBytes, Action<long>? capReached, Action<string>? failed)
     {
+        _failed = failed;
         _path = path;
         MaxBytes = maxBytes;
         MaxValueBytes = maxValueBytes;
@@ -80,15 +82,17 @@ internal sealed class ResultJournal : IDisposable
     /// <summary>
     /// Opens (creating it, mode 0600) the journal at <paramref name="path"/>; what it held before (a
     /// dead predecessor's results) is returned, and the file is compacted to just those.
-    /// <paramref name="capReached"/> is called once, with the cap, when it stops journaling new values.
+    /// <paramref name="capReached"/> is called once, with the cap, when it stops journaling new values;
+    /// <paramref name="failed"/> once, with the reason, if writing fails (e.g. tmpfs full): the journal then
+    /// deletes its file (it could no longer record releases) and does nothing more; the worker goes on.
     /// </summary>
     public static (ResultJournal Journal, IReadOnlyList<KeyValuePair<string, EncodedValue>> Recovered) Open(
-        string path, long maxBytes = DefaultMaxBytes, long maxValueBytes = DefaultMaxValueBytes, Action<long>? capReached = null)
+        string path, long maxBytes = DefaultMaxBytes, long maxValueBytes = DefaultMaxValueBytes, Action<long>? capReached = null, Action<string>? failed = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var live = File.Exists(path) ? ReadLive(path) : new Dictionary<string, EncodedValue>(StringComparer.Ordinal);
         WriteCompacted(path, live);
-        var journal = new ResultJournal(path, maxBytes, maxValueBytes, capReached);
+        var journal = new ResultJournal(path, maxBytes, maxValueBytes, capReached, failed);
         foreach (var (key, value) in live)
         {
             var size = RecordSize(key, value);
@@ -138,6 +142,7 @@ internal sealed class ResultJournal : IDisposable
             if (_disposed) return false;
             if (_length + record.Length > MaxBytes && !MakeRoomLocked(record.Length)) return ForgetLocked(key);
             WriteLocked(record);
+            if (_disposed) return false;
             _journaled.Add(key);
             _liveBytes += record.Length - (_recordBytes.TryGetValue(key, out var old) ? old : 0);
             _recordBytes[key] = record.Length;
@@ -156,8 +161,41 @@ internal sealed class ResultJournal : IDisposable
     {
         lock (_lock)
         {
-            if (!_disposed) _file.Flush(flushToDisk: false);
+            if (_disposed) return;
+            try
+            {
+                _file.Flush(flushToDisk: false);
+            }
+            catch (IOException e)
+            {
+                FailLocked(e);
+            }
         }
+    }
+
+    /// <summary>Writing failed: the file goes (a journal that misses releases must not be read back) and so does the journal.</summary>
+    private void FailLocked(Exception e)
+    {
+        _disposed = true;
+        try
+        {
+            _file.Dispose();
+        }
+        catch (IOException)
+        {
+            // What was buffered cannot be written either.
+        }
+
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (Exception deleting) when (deleting is IOException or UnauthorizedAccessException)
+        {
+            // Its nanny removes its directory anyway.
+        }
+
+        _failed?.Invoke(e.Message);
     }
 
     /// <summary>Closes the file; it stays for whoever comes next (the nanny removes it).</summary>
@@ -167,7 +205,14 @@ internal sealed class ResultJournal : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            _file.Dispose();
+            try
+            {
+                _file.Dispose();
+            }
+            catch (IOException)
+            {
+                // What was buffered could not be written: the next one reads up to the tear.
+            }
         }
     }
 
@@ -186,8 +231,15 @@ internal sealed class ResultJournal : IDisposable
 
     private void WriteLocked(byte[] record)
     {
-        _file.Write(record);
-        _length += record.Length;
+        try
+        {
+            _file.Write(record);
+            _length += record.Length;
+        }
+        catch (IOException e)
+        {
+            FailLocked(e);
+        }
     }
 
     /// <summary>Compacts when that frees enough; otherwise the journal is full from now on (said once).</summary>
@@ -195,12 +247,20 @@ internal sealed class ResultJournal : IDisposable
     {
         if (_liveBytes + needed <= MaxBytes / 2)
         {
-            _file.Flush(flushToDisk: false);
-            _file.Dispose();
-            WriteCompacted(_path, ReadLive(_path));
-            _file = OpenForAppend(_path);
-            _length = _file.Length;
-            return true;
+            try
+            {
+                _file.Flush(flushToDisk: false);
+                _file.Dispose();
+                WriteCompacted(_path, ReadLive(_path));
+                _file = OpenForAppend(_path);
+                _length = _file.Length;
+                return true;
+            }
+            catch (IOException e)
+            {
+                FailLocked(e);
+                return false;
+            }
         }
 
         _full = true;

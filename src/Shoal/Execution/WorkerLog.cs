@@ -48,4 +48,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Worker {Name} could not open its result journal {Path} ({Reason}); it runs without one")]
     public static partial void JournalUnavailable(ILogger logger, string name, string path, string reason);
+
+    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "Worker {Name}: writing its result journal {Path} failed ({Reason}); it goes on without one (its results die with the process)")]
+    public static partial void JournalFailed(ILogger logger, string name, string path, string reason);
 }

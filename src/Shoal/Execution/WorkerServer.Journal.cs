@@ -19,7 +19,8 @@ internal sealed partial class WorkerServer
         try
         {
             (journal, recovered) = ResultJournal.Open(path, ResultJournal.CapFor(_options.MemoryLimit),
-                capReached: cap => WorkerLog.JournalFull(_logger, _options.Name, cap));
+                capReached: cap => WorkerLog.JournalFull(_logger, _options.Name, cap),
+                failed: reason => WorkerLog.JournalFailed(_logger, _options.Name, path, reason));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
