@@ -10,8 +10,11 @@ namespace Shoal.Bench;
 /// Usage: resilience [--workers 2] [--threads 1] [--tasks 200] [--sleep 0.05] [--reps 3]
 /// Per repetition, interleaved: an undisturbed run (<c>no_kill</c>: map + gather); Dask's
 /// structure (<c>kill</c>: map, SIGKILL one worker when half the futures are done, then gather:
-/// the results the dead worker held are lost and recomputed: <c>lost_with_the_worker</c> counts
-/// them, so executions beyond T can be checked against it); and the gather already under way
+/// the results only the dead worker held leave the cluster's memory with it: <c>lost_with_the_worker</c>
+/// counts them (the scheduler's count at the removal); its nanny's replacement takes the small ones
+/// back from the worker's result journal and registers holding them: <c>recovered_from_journal</c>
+/// counts those (the scheduler's count of lost results that came back with a registering worker); the
+/// rest are recomputed, so executions beyond T can be checked against the difference); and the gather already under way
 /// when the worker dies (<c>kill_streaming</c>: results reach the client as they finish, and those
 /// it holds are put back on a worker instead of recomputed). Executions are counted for real:
 /// every task writes a file of its own when it finishes its sleep. <c>back_s</c>: from the kill
@@ -28,7 +31,7 @@ public sealed class ResilienceBenchmark : IBenchmark
 
     private enum Kind { NoKill, Kill, KillStreaming }
 
-    private sealed record Run(double Seconds, bool Ok, int Executions, long Reported, int? Lost, double? KillAt, double? BackAfterKill);
+    private sealed record Run(double Seconds, bool Ok, int Executions, long Reported, int? Lost, long? Recovered, double? KillAt, double? BackAfterKill);
 
     /// <inheritdoc />
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
@@ -65,7 +68,7 @@ public sealed class ResilienceBenchmark : IBenchmark
                     var tag = $"{kind}{rep}";
                     var run = await RunOnceAsync(client, cluster, workers, tasks, sleep, tag, Path.Combine(logDir.FullName, tag), kind, cancellationToken);
                     runs[kind].Add(run);
-                    Console.Error.WriteLine($"{tag}: {run.Seconds:0.000}s ok={run.Ok} executions={run.Executions} (reported {run.Reported}) lost={run.Lost} kill_at={run.KillAt:0.000} back_after_kill={run.BackAfterKill:0.000}");
+                    Console.Error.WriteLine($"{tag}: {run.Seconds:0.000}s ok={run.Ok} executions={run.Executions} (reported {run.Reported}) lost={run.Lost} recovered_from_journal={run.Recovered} kill_at={run.KillAt:0.000} back_after_kill={run.BackAfterKill:0.000}");
                     await ThroughputBenchmark.DrainAsync(client, cancellationToken);
                 }
             }
@@ -83,6 +86,7 @@ public sealed class ResilienceBenchmark : IBenchmark
                     ["executions"] = list.Select(r => r.Executions).ToArray(),
                     ["executions_reported"] = list.Select(r => r.Reported).ToArray(),
                     ["lost_with_the_worker"] = list.Select(r => r.Lost).ToArray(),
+                    ["recovered_from_journal"] = list.Select(r => r.Recovered).ToArray(),
                     ["kill_at_s"] = list.Select(r => r.KillAt is { } k ? Math.Round(k, 3) : (double?)null).ToArray(),
                     ["worker_back_after_kill_s"] = list.Select(r => r.BackAfterKill is { } b ? Math.Round(b, 3) : (double?)null).ToArray(),
                 };
@@ -142,6 +146,7 @@ public sealed class ResilienceBenchmark : IBenchmark
     {
         Directory.CreateDirectory(log);
         var reportedBefore = cluster.Scheduler.TasksDone;
+        var recoveredBefore = cluster.Scheduler.ResultsRecoveredOnRegistration;
         var departuresBefore = cluster.Scheduler.Departures.Count;
         var clock = Stopwatch.StartNew();
         var futures = Submit(client, tag, tasks, sleep, log);
@@ -171,6 +176,8 @@ public sealed class ResilienceBenchmark : IBenchmark
         var executions = Directory.GetFiles(log).Length;
         // Results only the killed worker held when the scheduler removed it (the scheduler's count).
         int? lost = kind == Kind.NoKill ? null : cluster.Scheduler.Departures.Skip(departuresBefore).Sum(d => d.Lost);
-        return new Run(seconds, ok, executions, cluster.Scheduler.TasksDone - reportedBefore, lost, killAt, back);
+        // Of those, the ones the replacement took back from the journal (not recomputed).
+        long? recovered = kind == Kind.NoKill ? null : cluster.Scheduler.ResultsRecoveredOnRegistration - recoveredBefore;
+        return new Run(seconds, ok, executions, cluster.Scheduler.TasksDone - reportedBefore, lost, recovered, killAt, back);
     }
 }

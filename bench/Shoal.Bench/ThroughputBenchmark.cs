@@ -8,7 +8,7 @@ namespace Shoal.Bench;
 /// Scheduler throughput for no-op tasks, end to end over TCP with worker processes: the Shoal
 /// side of ../shared/dask-baseline/throughput.py (same flags, same JSON shape).
 /// Usage: throughput [--workers 2] [--threads 1] [--n 10000 100000] [--chain 5000] [--reps 3]
-///                   [--only map tree chain fchain]
+///                   [--only map tree chain fchain] [--tls] [--nanny]
 /// <list type="bullet">
 /// <item>map: <c>client.Map(inc, range)</c> + <c>GatherAsync</c>, distinct keys per repetition (N tasks);</item>
 /// <item>tree: <c>Delayed.Call</c> tree reduction, N inc leaves summed pairwise, <c>ComputeAsync</c> (2N-1 tasks);</item>
@@ -42,6 +42,9 @@ public sealed class ThroughputBenchmark : IBenchmark
         var only = a.List("only", "map", "tree", "chain", "fchain").ToHashSet(StringComparer.Ordinal);
         // --tls: the same cluster over tls:// with per-cluster certificates (mutual authentication), to compare with tcp://.
         var tls = a.Has("tls");
+        // --nanny: each worker under a nanny (as `shoal worker` runs them), so with its result journal; the
+        // workers' CPU figure then is the nannies' own (their worker children are not counted).
+        var nanny = a.Has("nanny");
 
         var start = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
@@ -50,6 +53,7 @@ public sealed class ThroughputBenchmark : IBenchmark
             Workers = workers,
             ThreadsPerWorker = threads,
             Security = tls ? SecurityOptions.Temporary() : null,
+            Nanny = nanny,
         }, cancellationToken);
         await using var client = await Client.ConnectAsync(cluster, cancellationToken: cancellationToken);
         await client.WaitForWorkersAsync(workers, cancellationToken);
@@ -135,6 +139,7 @@ public sealed class ThroughputBenchmark : IBenchmark
             ["workers"] = workers,
             ["threads"] = threads,
             ["reps"] = reps,
+            ["nanny"] = nanny,
             ["results"] = results,
             ["errors"] = errors,
         }));

@@ -36,6 +36,12 @@ internal sealed class DataStore : IDisposable
 
     public int Count => _values.Count;
 
+    /// <summary>
+    /// Where small values are also written so that they outlive this process (a worker under a
+    /// nanny); null: nowhere, at no cost. Set once, before the first value is stored.
+    /// </summary>
+    public ResultJournal? Journal { get; set; }
+
     /// <summary>The keys stored (a snapshot).</summary>
     public ICollection<string> Keys => _values.Keys;
 
@@ -56,6 +62,9 @@ internal sealed class DataStore : IDisposable
     public void PutObject(string key, object? value, long nbytes) => Put(key, new StoredValue(key, value, nbytes));
 
     public void PutEncoded(string key, EncodedValue encoded) => Put(key, new StoredValue(key, encoded));
+
+    /// <summary>A value read back from the journal (already in it: not journaled again).</summary>
+    public void PutRecovered(string key, EncodedValue encoded) => Put(key, new StoredValue(key, encoded), journal: false);
 
     /// <summary>
     /// The value of <paramref name="key"/> as it travels to a peer (by reference in-process when
@@ -87,6 +96,7 @@ internal sealed class DataStore : IDisposable
     public long Remove(string key)
     {
         if (!_values.TryRemove(key, out var stored)) return 0;
+        Journal?.Remove(key);
         long released = 0;
         lock (_lru)
         {
@@ -130,9 +140,11 @@ internal sealed class DataStore : IDisposable
         }
     }
 
-    private void Put(string key, StoredValue stored)
+    private void Put(string key, StoredValue stored, bool journal = true)
     {
         if (_values.ContainsKey(key)) Remove(key);
+        // Journaled before it is visible: nothing can spill it meanwhile, and its removal comes after.
+        if (journal) Journal?.TryAppend(key, stored.Nbytes, stored.GetEncoded);
         _values[key] = stored;
         lock (_lru)
         {
@@ -202,7 +214,11 @@ internal sealed class DataStore : IDisposable
     }
 
     /// <summary>Deletes the spill directory.</summary>
-    public void Dispose() => _spill?.Dispose();
+    public void Dispose()
+    {
+        _spill?.Dispose();
+        Journal?.Dispose();
+    }
 }
 
 /// <summary>A value in a worker's store: an object, bytes, or both once one was made from the other; or a file when spilled.</summary>

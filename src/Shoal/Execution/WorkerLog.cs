@@ -39,4 +39,16 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Debug, Message = "No message handled from the scheduler for {Seconds:0.0} s, but its messages wait unread: this process is slow, the scheduler is not silent")]
     public static partial void SlowNotSilent(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Worker {Name} took back {Count} results ({Bytes} bytes) from its result journal {Path}")]
+    public static partial void JournalRecovered(ILogger logger, string name, int count, long bytes, string path);
+
+    [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "Worker {Name}: its result journal reached its cap of {Cap} bytes; new results are no longer journaled (they die with the process)")]
+    public static partial void JournalFull(ILogger logger, string name, long cap);
+
+    [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Worker {Name} could not open its result journal {Path} ({Reason}); it runs without one")]
+    public static partial void JournalUnavailable(ILogger logger, string name, string path, string reason);
+
+    [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "Worker {Name}: writing its result journal {Path} failed ({Reason}); it goes on without one (its results die with the process)")]
+    public static partial void JournalFailed(ILogger logger, string name, string path, string reason);
 }

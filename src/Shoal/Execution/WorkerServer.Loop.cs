@@ -24,6 +24,9 @@ internal sealed partial class WorkerServer
                     WorkerLog.EventFailed(_logger, e.Kind.ToString(), ex);
                 }
             }
+
+            // Once per batch of events: what tasks and transfers stored meanwhile reaches the file (tmpfs: no fsync).
+            _store.Journal?.Flush();
         }
     }
 

@@ -94,9 +94,11 @@ internal sealed partial class WorkerServer : IAsyncDisposable
             ServePeerAsync, cancellationToken).ConfigureAwait(false);
         _state = NewState();
         _code = new WorkerCode(() => _scheduler, _options.CodeDirectory);
-        var (scheduler, reply) = await ConnectAndRegisterAsync([], cancellationToken).ConfigureAwait(false);
+        var recovered = OpenJournal();
+        var (scheduler, reply) = await ConnectAndRegisterAsync(recovered, cancellationToken).ConfigureAwait(false);
         _scheduler = scheduler;
         _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
+        Apply(_recoveredInstructions);
         ReservePoolThreads(Math.Max(1, _options.NThreads));
         _loop = Task.Run(RunLoopAsync);
         _heartbeats = Task.Run(() => HeartbeatLoopAsync(_heartbeatInterval));

@@ -56,6 +56,13 @@ internal sealed record WorkerServerOptions
     /// <summary>The id this worker's nanny gave it on their pipe (sent in RegisterWorker: binds the nanny's reports to this worker); null without a nanny.</summary>
     public string? NannyId { get; init; }
 
+    /// <summary>
+    /// The result journal its nanny keeps for it (see <see cref="ResultJournal"/>): small results are
+    /// written there so that they outlive this process, and what a dead predecessor left there is
+    /// taken back at start. Null: no journal, at no cost.
+    /// </summary>
+    public string? JournalPath { get; init; }
+
     /// <summary>Fraction of <see cref="MemoryLimit"/> past which least-recently-used results spill to disk (Dask's target, 0.6); 0: never.</summary>
     public double MemoryTargetFraction { get; init; } = 0.6;
 

@@ -113,6 +113,7 @@ public static class WorkerHost
                     SpillDirectory = options.LocalDirectory,
                     Nanny = underNanny,
                     NannyId = underNanny ? NannyIdentity.Inherited : null,
+                    JournalPath = underNanny && count == 1 ? NannyIdentity.JournalPath : null,
                     MemoryTargetFraction = options.MemoryTargetFraction,
                     MemoryPauseFraction = options.MemoryPauseFraction,
                     LoggerFactory = loggers,

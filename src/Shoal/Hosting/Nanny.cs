@@ -42,6 +42,11 @@ internal sealed class Nanny
     // Given to each worker this nanny starts (kept across restarts), and carried by its reports.
     private readonly string _nannyId = NannyIdentity.NewId();
 
+    // The worker's result journal (Execution.ResultJournal): every worker this nanny starts gets the same one,
+    // so a replacement takes back the small results its dead predecessor held. Null when it cannot be made.
+    private string? _journalDirectory;
+    private string? _journalPath;
+
     public Nanny(NannySpec spec, ILogger logger, TextWriter stdout)
     {
         _spec = spec;
@@ -60,6 +65,7 @@ internal sealed class Nanny
         var backoff = TimeSpan.Zero;
         Task<Process>? spare = null;
         _ = WarmUpReportAsync(cancellationToken);
+        CreateJournalDirectory();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -89,6 +95,42 @@ internal sealed class Nanny
                     // Stopped before it was started, or it could not start: nothing to stop.
                 }
             }
+
+            RemoveJournalDirectory();
+        }
+    }
+
+    /// <summary>
+    /// A directory only this nanny uses (mode 0700), in tmpfs when there is one: the journal is memory
+    /// that outlives the worker process, not a disk write.
+    /// </summary>
+    private void CreateJournalDirectory()
+    {
+        var parent = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        var directory = Path.Combine(parent, "shoal-nanny-" + _nannyId);
+        try
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+            else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            _journalDirectory = directory;
+            _journalPath = Path.Combine(directory, "results.journal");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            NannyLog.NoJournal(_logger, _spec.Name, e.Message); // the worker runs without one: its results die with it
+        }
+    }
+
+    private void RemoveJournalDirectory()
+    {
+        if (_journalDirectory is null) return;
+        try
+        {
+            Directory.Delete(_journalDirectory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a worker still closing it.
         }
     }
 
@@ -344,7 +386,7 @@ internal sealed class Nanny
         if (standby) info.Environment[StandbyVariable] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker process '{file}'.");
         Security.ParentPipeCredentials.Send(process.StandardInput, credentials);
-        NannyIdentity.Send(process.StandardInput, _nannyId);
+        NannyIdentity.Send(process.StandardInput, _nannyId, _journalPath);
         return process;
     }
 
@@ -383,4 +425,7 @@ internal static partial class NannyLog
 
     [LoggerMessage(EventId = 502, Level = LogLevel.Debug, Message = "Nanny of {Name} could not report to the scheduler: {Reason}")]
     public static partial void ReportFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Nanny of {Name} could not make a result journal ({Reason}); the worker's results die with it")]
+    public static partial void NoJournal(ILogger logger, string name, string reason);
 }

@@ -13,6 +13,7 @@ namespace Shoal.Hosting;
 internal static class NannyIdentity
 {
     private const string Prefix = "nanny-id ";
+    private const string JournalPrefix = "journal ";
 
     /// <summary>A new id (128 random bits, hex).</summary>
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -20,11 +21,18 @@ internal static class NannyIdentity
     /// <summary>The id this process's nanny gave it; null when no nanny runs it (or before <see cref="Receive"/>).</summary>
     public static string? Inherited { get; private set; }
 
-    /// <summary>Nanny, right after the credentials: writes the id as the next line of the worker's standard input.</summary>
-    public static void Send(StreamWriter stdin, string id)
+    /// <summary>The result journal this process's nanny keeps for it (<see cref="Execution.ResultJournal"/>); null when none.</summary>
+    public static string? JournalPath { get; private set; }
+
+    /// <summary>
+    /// Nanny, right after the credentials: writes the id as the next line of the worker's standard
+    /// input, then the path of the worker's result journal (empty: none).
+    /// </summary>
+    public static void Send(StreamWriter stdin, string id, string? journalPath = null)
     {
         ArgumentNullException.ThrowIfNull(stdin);
-        stdin.Write(Prefix + id + "\n");
+        if (journalPath is not null && journalPath.Contains('\n', StringComparison.Ordinal)) throw new ArgumentException("a journal path with a line break", nameof(journalPath));
+        stdin.Write(Prefix + id + "\n" + JournalPrefix + journalPath + "\n");
         stdin.Flush();
     }
 
@@ -40,5 +48,9 @@ internal static class NannyIdentity
         if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal) || line.Length == Prefix.Length)
             throw new InvalidDataException("this worker runs under a nanny (SHOAL_NANNY=1), but its nanny sent no nanny id on standard input");
         Inherited = line[Prefix.Length..];
+        var journal = stdin.ReadLine();
+        if (journal is null || !journal.StartsWith(JournalPrefix, StringComparison.Ordinal))
+            throw new InvalidDataException("this worker runs under a nanny (SHOAL_NANNY=1), but its nanny sent no journal line on standard input");
+        JournalPath = journal.Length > JournalPrefix.Length ? journal[JournalPrefix.Length..] : null;
     }
 }

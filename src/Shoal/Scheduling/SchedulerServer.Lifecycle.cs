@@ -45,6 +45,9 @@ internal sealed partial class SchedulerServer
         get { lock (_workers) return _workers.Values.Select(s => (s.Registration!.Name, s.Registration.Pid)).ToArray(); }
     }
 
+    /// <summary>Lost results that came back with a worker registering with them (a replacement's journal; tests and benchmarks).</summary>
+    internal long ResultsRecoveredOnRegistration => _state.ResultsRecoveredOnRegistration;
+
     /// <summary>TaskDone messages received: executions that completed, including repeated ones (tests).</summary>
     internal long TasksDone => Interlocked.Read(ref _tasksDone);
 

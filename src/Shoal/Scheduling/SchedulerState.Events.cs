@@ -19,6 +19,12 @@ public sealed partial class SchedulerState
         Settle();
     }
 
+    /// <summary>
+    /// Results that were lost (held by no live worker) and came back with a worker that registered
+    /// holding them: a reconnecting worker, or a replacement that took them from its result journal.
+    /// </summary>
+    public long ResultsRecoveredOnRegistration { get; private set; }
+
     /// <summary>A worker joined (or reconnected with the keys it still holds); it gets queued work at once.</summary>
     public void AddWorker(int worker, WorkerSpec spec, double now)
     {
@@ -228,6 +234,7 @@ public sealed partial class SchedulerState
             case TaskState.Waiting or TaskState.Queued or TaskState.NoWorker or TaskState.Processing or TaskState.Restoring:
             case TaskState.Released when reportedHeld:
                 // A copy of a result being recomputed (its other holders died): use it rather than free it.
+                if (reportedHeld) ResultsRecoveredOnRegistration++;
                 ToMemory(t, worker, nbytes);
                 break;
             default:

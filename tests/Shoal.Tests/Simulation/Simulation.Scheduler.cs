@@ -196,11 +196,11 @@ internal sealed partial class Simulation
     // ------------------------------------------------------------------ worker sessions
 
     /// <summary>The worker registered: the server maps its address and adds it to the state.</summary>
-    private void RegisterAtScheduler(SimWorker w)
+    private void RegisterAtScheduler(SimWorker w, IReadOnlyList<KeyValuePair<string, long>> held)
     {
         _registered[w.Id] = w;
         _workerByAddress[w.Address] = w.Id;
-        _scheduler.AddWorker(w.Id, new WorkerSpec(w.Name, w.Address, w.Spec.NThreads, 0, w.Spec.Resources, []), _clock.Now);
+        _scheduler.AddWorker(w.Id, new WorkerSpec(w.Name, w.Address, w.Spec.NThreads, 0, w.Spec.Resources, held), _clock.Now);
     }
 
     /// <summary>The worker's connection closed (as the server's OnDisconnected).</summary>

@@ -6,7 +6,8 @@ namespace Shoal.Tests.Simulation;
 // serving data from their stores, deaths, dropped connections and restarts.
 internal sealed partial class Simulation
 {
-    private void StartWorker(SimWorkerSpec spec, string? address)
+    /// <param name="journal">What the nanny's result journal kept of its dead predecessor's store (values by key), or null.</param>
+    private void StartWorker(SimWorkerSpec spec, string? address, IReadOnlyList<KeyValuePair<string, long>>? journal = null)
     {
         int incarnation = _incarnations.GetValueOrDefault(spec.Name) + 1;
         _incarnations[spec.Name] = incarnation;
@@ -28,8 +29,18 @@ internal sealed partial class Simulation
         };
         _workers.Add(w);
         if (incarnation > 1) Count("restart");
-        Trace($"start {w} at {address}");
-        SendToScheduler(w.ToScheduler, $"{w} register", () => RegisterAtScheduler(w));
+        Trace($"start {w} at {address}{(journal is { Count: > 0 } ? $" with a journal of [{string.Join(", ", journal.Select(j => j.Key))}]" : "")}");
+        // A replacement takes back what the journal kept (as WorkerServer.OpenJournal) and registers holding it.
+        var held = new List<KeyValuePair<string, long>>();
+        foreach (var (key, value) in journal ?? [])
+        {
+            PutInStore(w, key, value);
+            held.Add(new(key, _workload.Tasks[key].Nbytes));
+            Count("journal-recovered");
+        }
+
+        if (held.Count > 0) w.State.DataPut(held, _clock.Now).ShouldBeEmpty(); // a fresh state: nothing to do yet
+        SendToScheduler(w.ToScheduler, $"{w} register", () => RegisterAtScheduler(w, held));
         _clock.After(FindMissingInterval * _rng.NextDouble(), () => FindMissing(w), periodic: true);
     }
 
@@ -240,11 +251,14 @@ internal sealed partial class Simulation
                 _clock.After(_clock.NetworkDelay(), () => EndGather(gather, null, "connection reset"));
         }
         w.Gathers.Clear();
+        // Its nanny's result journal: sometimes none, else part of its store (values too big to journal, the
+        // journal's cap, the records not flushed or torn by the kill are the part that is missing).
+        var journal = _rng.Next(2) == 0 ? null : w.Store.Where(_ => _rng.Next(3) != 0).ToList();
         // The nanny restarts it under the same name (maybe on the same address).
         _clock.After(0.05 + _rng.NextDouble() * 0.5, () =>
         {
             if (_finished) return;
-            StartWorker(w.Spec, _workload.ReuseAddressOnRestart ? w.Address : null); // a fixed port: the same address
+            StartWorker(w.Spec, _workload.ReuseAddressOnRestart ? w.Address : null, journal); // a fixed port: the same address
         });
     }
 }

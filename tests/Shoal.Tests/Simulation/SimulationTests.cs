@@ -64,7 +64,7 @@ public class SimulationTests(ITestOutputHelper output)
         output.WriteLine(string.Join(", ", totals.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
         foreach (var kind in new[] { "kill", "drop-connection", "restart", "task-failure", "reschedule", "slow-execution", "steal-request",
                      "steal-accepted", "key-lost", "gather-failure", "cancel", "cancelled", "release", "client-disconnect", "erred", "killed-worker-error",
-                     "stale-answer-ignored", "missing-data-about-predecessor", "restore-request", "restored-by-client" })
+                     "stale-answer-ignored", "missing-data-about-predecessor", "restore-request", "restored-by-client", "journal-recovered" })
             totals.GetValueOrDefault(kind).ShouldBeGreaterThan(0, kind);
         results.Count(r => r.Executions > 0).ShouldBe(results.Count);
     }
