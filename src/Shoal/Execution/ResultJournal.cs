@@ -91,11 +91,10 @@ internal sealed class ResultJournal : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var live = File.Exists(path) ? ReadLive(path) : new Dictionary<string, EncodedValue>(StringComparer.Ordinal);
-        WriteCompacted(path, live);
+        var sizes = WriteCompacted(path, live);
         var journal = new ResultJournal(path, maxBytes, maxValueBytes, capReached, failed);
-        foreach (var (key, value) in live)
+        foreach (var (key, size) in sizes)
         {
-            var size = RecordSize(key, value);
             journal._journaled.Add(key);
             journal._recordBytes[key] = size;
             journal._liveBytes += size;
@@ -278,16 +277,26 @@ internal sealed class ResultJournal : IDisposable
         return options;
     }
 
-    /// <summary>Rewrites <paramref name="path"/> with just <paramref name="live"/> (a new file renamed over it: never half-written).</summary>
-    private static void WriteCompacted(string path, Dictionary<string, EncodedValue> live)
+    /// <summary>
+    /// Rewrites <paramref name="path"/> with just <paramref name="live"/> (a new file renamed over it: never
+    /// half-written); returns each key's record size, so the caller need not encode them again.
+    /// </summary>
+    private static Dictionary<string, int> WriteCompacted(string path, Dictionary<string, EncodedValue> live)
     {
+        var sizes = new Dictionary<string, int>(live.Count, StringComparer.Ordinal);
         var temporary = path + ".compacting";
         using (var file = new FileStream(temporary, OwnerOnly(new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, BufferSize = 1 << 16 })))
         {
-            foreach (var (key, value) in live) file.Write(Encode(key, value));
+            foreach (var (key, value) in live)
+            {
+                var record = Encode(key, value);
+                file.Write(record);
+                sizes[key] = record.Length;
+            }
         }
 
         File.Move(temporary, path, overwrite: true);
+        return sizes;
     }
 
     /// <summary>The values the journal holds: puts in order, a later put or a tombstone replacing an earlier one; stops at a torn or corrupt record.</summary>
@@ -311,8 +320,6 @@ internal sealed class ResultJournal : IDisposable
 
         return live;
     }
-
-    private static int RecordSize(string key, EncodedValue value) => Encode(key, value).Length;
 
     private static byte[] Encode(string key, EncodedValue value)
     {
