@@ -60,9 +60,12 @@ public sealed partial class Client : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
         options ??= new ClientOptions();
-        var dial = new DialOptions { ConnectTimeout = options.ConnectTimeout, LoggerFactory = options.LoggerFactory,
-            Security = options.Security ?? Security.LocalCredentials.Find(address) };
-        var connection = await Dial.ConnectAsync(address, Role.Client, options.Name, dial, cancellationToken).ConfigureAwait(false);
+        DialOptions dial = null!;
+        var connection = await SchedulerWait.ConnectAsync(address, Role.Client, options.Name,
+            () => dial = new DialOptions { ConnectTimeout = options.ConnectTimeout, LoggerFactory = options.LoggerFactory,
+                Security = options.Security ?? Security.LocalCredentials.Find(address) },
+            options.Security is not null, options.WaitForScheduler == Timeout.InfiniteTimeSpan ? null : options.WaitForScheduler,
+            (ILogger?)options.LoggerFactory?.CreateLogger<Client>() ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
         Client? client = null;
         var rpc = new RpcConnection(connection, message =>
         {

@@ -11,6 +11,14 @@ public sealed record ClientOptions
     /// <summary>How long to keep trying to reach the scheduler.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long to wait for a scheduler that is not up yet (nothing listens on its port, its name
+    /// does not resolve yet), retrying with back-off and logging one line per attempt interval.
+    /// Zero (the default): fail at the first such error. <see cref="Timeout.InfiniteTimeSpan"/>:
+    /// wait until cancelled. Past it, <see cref="SchedulerUnreachableException"/>.
+    /// </summary>
+    public TimeSpan WaitForScheduler { get; init; } = TimeSpan.Zero;
+
     /// <summary>Where the client logs; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 

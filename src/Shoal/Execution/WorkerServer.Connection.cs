@@ -30,13 +30,12 @@ internal sealed partial class WorkerServer
         set => Volatile.Write(ref _lastHeard, value);
     }
 
-    /// <summary>Dials the scheduler and registers, offering <paramref name="held"/> as data already here.</summary>
+    /// <summary>Dials the scheduler (or uses <paramref name="opened"/>) and registers, offering <paramref name="held"/> as data already here.</summary>
     private async Task<(RpcConnection Scheduler, RegisterWorkerReply Reply)> ConnectAndRegisterAsync(
-        IReadOnlyList<KeyValuePair<string, long>> held, CancellationToken cancellationToken)
+        IReadOnlyList<KeyValuePair<string, long>> held, CancellationToken cancellationToken, IConnection? opened = null)
     {
         var generation = _generation;
-        var connection = await Dial.ConnectAsync(_options.SchedulerAddress, Role.Worker, _options.Name,
-            new DialOptions { LoggerFactory = _options.LoggerFactory, ConnectTimeout = TimeSpan.FromSeconds(10), Security = _security }, cancellationToken).ConfigureAwait(false);
+        var connection = opened ?? await Dial.ConnectAsync(_options.SchedulerAddress, Role.Worker, _options.Name, SchedulerDialOptions, cancellationToken).ConfigureAwait(false);
         var registered = new TaskCompletionSource<RegisterWorkerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         RpcConnection? rpc = null;
         rpc = new RpcConnection(connection, incoming =>

@@ -24,7 +24,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DataStore _store;
     private readonly ReleasedMemory _released = new(ReleasedMemory.DefaultThreshold);
-    private readonly ConnectionPool _peers;
+    private ConnectionPool _peers = null!;
     private WorkerState _state = null!;
     private volatile RpcConnection _scheduler = null!;
     private TimeSpan _heartbeatInterval = TimeSpan.FromSeconds(1);
@@ -34,7 +34,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private Task _heartbeats = Task.CompletedTask;
     private Task _memoryMonitor = Task.CompletedTask;
     private int _disposed;
-    private readonly SecurityOptions? _security;
+    private SecurityOptions? _security;
 
     private WorkerServer(WorkerServerOptions options)
     {
@@ -43,7 +43,6 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _security = options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress);
         var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
         _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));
-        _peers = new ConnectionPool(Role.Peer, options.Name, new DialOptions { LoggerFactory = options.LoggerFactory, Security = _security });
     }
 
     /// <summary>The worker's name.</summary>
@@ -85,6 +84,22 @@ internal sealed partial class WorkerServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
+        // Started before its scheduler is reachable (pods and containers start in any order): wait for it here.
+        var firstContact = await WaitForSchedulerAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StartServingAsync(firstContact, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await firstContact.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartServingAsync(IConnection firstContact, CancellationToken cancellationToken)
+    {
+        _peers = new ConnectionPool(Role.Peer, _options.Name, new DialOptions { LoggerFactory = _options.LoggerFactory, Security = _security });
         _listener = await Dial.ListenAsync(_options.ListenAddress, Role.Worker, _options.Name,
             new ListenOptions
             {
@@ -95,7 +110,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _state = NewState();
         _code = new WorkerCode(() => _scheduler, _options.CodeDirectory);
         var recovered = OpenJournal();
-        var (scheduler, reply) = await ConnectAndRegisterAsync(recovered, cancellationToken).ConfigureAwait(false);
+        var (scheduler, reply) = await ConnectAndRegisterAsync(recovered, cancellationToken, firstContact).ConfigureAwait(false);
         _scheduler = scheduler;
         _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
         Apply(_recoveredInstructions);
@@ -177,7 +192,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         }
 
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
-        await _peers.DisposeAsync().ConfigureAwait(false);
+        if (_peers is not null) await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();
         _store.Dispose();
         Interlocked.Add(ref _reservedPoolThreads, -_reservedHere);

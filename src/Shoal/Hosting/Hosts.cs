@@ -99,6 +99,21 @@ public static class WorkerHost
         var workers = new List<WorkerServer>();
         try
         {
+            return await ServeAsync(workers).ConfigureAwait(false);
+        }
+        catch (SchedulerUnreachableException e)
+        {
+            // Waited for the scheduler for the whole death timeout: a distinct exit code, which its nanny does not restart.
+            await stdout.WriteLineAsync($"Worker stopping: {e.Message} (death-timeout)").ConfigureAwait(false);
+            return HostExitCodes.SchedulerUnreachable;
+        }
+        finally
+        {
+            foreach (var worker in workers) await worker.DisposeAsync().ConfigureAwait(false);
+        }
+
+        async Task<int> ServeAsync(List<WorkerServer> workers)
+        {
             for (var i = 0; i < count; i++)
             {
                 workers.Add(await WorkerServer.StartAsync(new WorkerServerOptions
@@ -132,11 +147,14 @@ public static class WorkerHost
 
             return 0;
         }
-        finally
-        {
-            foreach (var worker in workers) await worker.DisposeAsync().ConfigureAwait(false);
-        }
     }
+}
+
+/// <summary>Exit codes of the hosts beyond 0 (done), 1 (failed) and 2 (bad command line).</summary>
+internal static class HostExitCodes
+{
+    /// <summary>A worker gave up waiting for its scheduler (its death timeout passed before it ever got through).</summary>
+    public const int SchedulerUnreachable = 3;
 }
 
 /// <summary>Runs a single-node cluster: a scheduler and worker processes (what <c>shoal local</c> runs).</summary>

@@ -180,6 +180,13 @@ internal sealed class Nanny
             _backoff = TimeSpan.Zero;
             if (cause is null) return 0; // cancelled: the worker was asked to stop
             if (running.Elapsed > TimeSpan.FromSeconds(2)) lastHealthy.Restart();
+            if (process.ExitCode == HostExitCodes.SchedulerUnreachable)
+            {
+                // It waited for its scheduler for the whole death timeout: a new process would only wait again.
+                NannyLog.SchedulerUnreachable(_logger, _spec.Name);
+                return HostExitCodes.SchedulerUnreachable;
+            }
+
             if (cause.Value.Normal)
             {
                 NannyLog.WorkerEnded(_logger, _spec.Name);
@@ -425,6 +432,9 @@ internal static partial class NannyLog
 
     [LoggerMessage(EventId = 502, Level = LogLevel.Debug, Message = "Nanny of {Name} could not report to the scheduler: {Reason}")]
     public static partial void ReportFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Warning, Message = "Worker {Name} could not reach its scheduler within its death timeout; its nanny stops")]
+    public static partial void SchedulerUnreachable(ILogger logger, string name);
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Nanny of {Name} could not make a result journal ({Reason}); the worker's results die with it")]
     public static partial void NoJournal(ILogger logger, string name, string reason);

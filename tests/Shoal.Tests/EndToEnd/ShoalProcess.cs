@@ -87,6 +87,13 @@ public sealed class ShoalProcess : IAsyncDisposable
         return line[prefix.Length..].Trim();
     }
 
+    /// <summary>Waits for the process to exit by itself and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     /// <summary>Kills the process (SIGKILL), without touching its children.</summary>
     public void KillAlone() => _process.Kill(entireProcessTree: false);
 

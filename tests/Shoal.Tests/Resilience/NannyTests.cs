@@ -88,7 +88,7 @@ public class NannyTests(ITestOutputHelper output)
     }
 
     /// <summary>The live child processes of <paramref name="pid"/> (Linux: every thread's children list).</summary>
-    private static int[] ChildrenOf(int pid)
+    internal static int[] ChildrenOf(int pid)
     {
         var children = new List<int>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
