@@ -9,7 +9,8 @@ internal sealed class LocalCommand
 {
     private static readonly LocalHostOptions Defaults = new();
 
-    private readonly Option<int> workers = CliOptions.Count("--workers", "Number of worker processes", 1, () => Defaults.Workers);
+    private readonly Option<CliOptions.CountSetting> workers = CliOptions.CountOrAuto("--workers",
+        "Number of worker processes; auto: one per processor (in a container: its CPU limit), each with one thread", 1, Defaults.Workers);
     private readonly Option<int?> threadsPerWorker = CliOptions.OptionalCount("--threads-per-worker", "Threads running tasks in each worker (default: processors / workers)", 1);
     private readonly Option<CliOptions.SizeSetting> memoryPerWorker = CliOptions.Size("--memory-per-worker", "Memory limit per worker, e.g. 4GB; 0: no limit (default: total memory / workers)");
     private readonly Option<string?> host = CliOptions.Host("--host", "Address the scheduler listens on", Defaults.Host);
@@ -30,8 +31,10 @@ internal sealed class LocalCommand
     /// <summary>The options record the parsed command line stands for.</summary>
     public LocalHostOptions ToOptions(ParseResult parse) => new()
     {
-        Workers = parse.GetValue(workers),
-        ThreadsPerWorker = parse.GetValue(threadsPerWorker),
+        // auto: a worker per processor the runtime sees (it honours a container's CPU quota); memory is shared out
+        // of what the GC sees (a container's cgroup limit) by LocalHostOptions as for any count.
+        Workers = parse.GetValue(workers).Count ?? Environment.ProcessorCount,
+        ThreadsPerWorker = parse.GetValue(threadsPerWorker) ?? (parse.GetValue(workers).Count is null ? 1 : null),
         MemoryPerWorker = parse.GetValue(memoryPerWorker).Bytes,
         Host = parse.GetValue(host) ?? Defaults.Host,
         Port = parse.GetValue(port),

@@ -35,6 +35,31 @@ internal static class CliOptions
             }),
         };
 
+    /// <summary>
+    /// A whole number of at least <paramref name="min"/>, or <c>auto</c> (a null count): one per processor this
+    /// process may use, which in a container is its CPU limit (the runtime reads the cgroup quota).
+    /// </summary>
+    public static Option<CountSetting> CountOrAuto(string name, string description, int min, int defaultValue) =>
+        new(name)
+        {
+            Description = description,
+            HelpName = "N|auto",
+            DefaultValueFactory = _ => new CountSetting(defaultValue),
+            CustomParser = result => ParseWith(result, name, new CountSetting(defaultValue), (string text, out CountSetting value, out string? error) =>
+            {
+                value = new CountSetting(null);
+                error = null;
+                if (text.Equals("auto", StringComparison.OrdinalIgnoreCase)) return true;
+                if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)) error = "not a whole number nor 'auto'";
+                else if (parsed < min) error = $"must be at least {min}";
+                else value = new CountSetting(parsed);
+                return error is null;
+            }),
+        };
+
+    /// <summary>A parsed count, null meaning "auto" (a wrapper for the reason <see cref="SizeSetting"/> is one).</summary>
+    public readonly record struct CountSetting(int? Count);
+
     /// <summary>An optional whole number of at least <paramref name="min"/>; absent means null.</summary>
     public static Option<int?> OptionalCount(string name, string description, int min) =>
         new(name)

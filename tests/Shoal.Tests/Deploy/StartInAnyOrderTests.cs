@@ -20,7 +20,7 @@ public sealed class StartInAnyOrderTests
     [Fact]
     public async Task A_worker_started_before_its_scheduler_waits_in_the_same_process_and_registers_when_it_comes()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var address = $"tcp://127.0.0.1:{port}";
         var name = $"early-{Guid.NewGuid().ToString("N")[..6]}";
         await using var nanny = ShoalProcess.Start(["worker", address, "--nthreads", "1", "--name", name, "--death-timeout", "60s"]);
@@ -51,7 +51,7 @@ public sealed class StartInAnyOrderTests
     [Fact]
     public async Task A_worker_whose_scheduler_never_comes_stops_after_its_death_timeout_with_its_own_exit_code_and_is_not_restarted()
     {
-        var address = $"tcp://127.0.0.1:{FreePort()}";
+        var address = $"tcp://127.0.0.1:{Ports.Free()}";
         await using var nanny = ShoalProcess.Start(["worker", address, "--nthreads", "1", "--death-timeout", "2s"]);
         await nanny.WaitForLineAsync(l => l.Contains("Worker stopping: could not reach the scheduler at " + address, StringComparison.Ordinal), Patience);
         var exit = await nanny.WaitForExitAsync(Patience);
@@ -63,7 +63,7 @@ public sealed class StartInAnyOrderTests
     [Fact]
     public async Task A_client_told_to_wait_connects_once_the_scheduler_comes()
     {
-        var address = $"tcp://127.0.0.1:{FreePort()}";
+        var address = $"tcp://127.0.0.1:{Ports.Free()}";
         using var logs = new CapturingLoggerFactory();
         var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         logs.Logged += (_, message) =>
@@ -82,7 +82,7 @@ public sealed class StartInAnyOrderTests
     [Fact]
     public async Task A_client_gives_up_waiting_with_a_clear_error_and_does_not_wait_for_something_that_is_not_a_scheduler()
     {
-        var address = $"tcp://127.0.0.1:{FreePort()}";
+        var address = $"tcp://127.0.0.1:{Ports.Free()}";
         var error = await Should.ThrowAsync<SchedulerUnreachableException>(
             () => Client.ConnectAsync(address, new ClientOptions { WaitForScheduler = TimeSpan.FromMilliseconds(300) }).WaitAsync(Patience));
         error.Message.ShouldContain(address);
@@ -103,12 +103,5 @@ public sealed class StartInAnyOrderTests
         wrong.ShouldNotBeOfType<SchedulerUnreachableException>();
         listener.Stop();
         await serve.WaitAsync(Patience).ContinueWith(_ => { });
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

@@ -44,6 +44,25 @@ public sealed class ShoalProcess : IAsyncDisposable
         foreach (var arg in args) info.ArgumentList.Add(arg);
         if (exitWithParent) info.Environment[WorkerProcess.ParentWatchVariable] = "1";
         else info.Environment.Remove(WorkerProcess.ParentWatchVariable);
+        return Start(info);
+    }
+
+    /// <summary>Starts another program (podman, say) whose output a test waits on line by line.</summary>
+    public static ShoalProcess StartCommand(string file, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Start(info);
+    }
+
+    private static ShoalProcess Start(ProcessStartInfo info)
+    {
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var shoal = new ShoalProcess(process);
         process.OutputDataReceived += (_, e) => shoal.OnLine(e.Data);
