@@ -10,7 +10,7 @@ internal sealed class WorkerCommand
     private readonly Argument<string> address = CliOptions.SchedulerAddress("ADDRESS", "The scheduler to join: tcp://host:port, host:port or tls://host:port");
     private readonly Option<int> nthreads = CliOptions.Count("--nthreads", "Threads running tasks in each worker", 1, () => Environment.ProcessorCount);
     private readonly Option<int> nworkers = CliOptions.Count("--nworkers", "Number of worker processes to start", 1, () => 1);
-    private readonly Option<string?> name = new("--name") { Description = "Name of the worker as the scheduler shows it", HelpName = "NAME" };
+    private readonly Option<string?> name = new("--name") { Description = "Name of the worker as the scheduler shows it (default: $SHOAL_WORKER_NAME, else HOST-PID)", HelpName = "NAME" };
     private readonly Option<CliOptions.SizeSetting> memoryLimit = CliOptions.Size("--memory-limit", "Memory limit per worker, e.g. 6GB or 512MiB; 0: no limit (default: total memory / nworkers)");
     private readonly Option<IReadOnlyDictionary<string, double>> resources = CliOptions.Resources("--resources", "Abstract resources each worker offers, e.g. GPU=1,MEM=8e9");
     private readonly Option<TimeSpan?> deathTimeout = CliOptions.Duration("--death-timeout", "Exit after this long without reaching the scheduler, e.g. 60s (default: never)");
@@ -43,7 +43,8 @@ internal sealed class WorkerCommand
         SchedulerAddress = parse.GetRequiredValue(address),
         NThreads = parse.GetValue(nthreads),
         NWorkers = parse.GetValue(nworkers),
-        Name = parse.GetValue(name),
+        // A pod's name reaches it through the environment (the downward API), which args cannot always expand.
+        Name = parse.GetValue(name) ?? (Environment.GetEnvironmentVariable("SHOAL_WORKER_NAME") is { Length: > 0 } fromEnvironment ? fromEnvironment : null),
         MemoryLimit = parse.GetValue(memoryLimit).Bytes,
         Resources = parse.GetValue(resources) ?? new Dictionary<string, double>(),
         DeathTimeout = parse.GetValue(deathTimeout),

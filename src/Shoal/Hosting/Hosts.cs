@@ -57,13 +57,29 @@ public static class WorkerHost
     /// <returns>The process exit code.</returns>
     public static async Task<int> RunAsync(WorkerHostOptions options, TextWriter stdout, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RunWorkersAsync(options, stdout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SchedulerUnreachableException e)
+        {
+            // Waited for the scheduler for the whole death timeout: a distinct exit code, which its nanny does not restart.
+            await stdout.WriteLineAsync($"Worker stopping: {e.Message} (death-timeout)").ConfigureAwait(false);
+            return HostExitCodes.SchedulerUnreachable;
+        }
+    }
+
+    private static async Task<int> RunWorkersAsync(WorkerHostOptions options, TextWriter stdout, CancellationToken cancellationToken)
+    {
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var started = HostLogging.ExitWithParentIfAsked(stop);
         var count = Math.Max(1, options.NWorkers);
         var baseName = options.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         // Without --host: the local address of the route to the scheduler, which its other peers can reach too.
-        var host = HostLogging.FormatHost(options.ListenHost ?? WorkerListenAddress.Choose(options.SchedulerAddress));
+        // (When the scheduler's name does not resolve yet, as a pod's Service may not, it waits as for the scheduler.)
+        var host = HostLogging.FormatHost(options.ListenHost ?? await WorkerListenAddress.ChooseAsync(options.SchedulerAddress,
+            options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout, loggers.CreateLogger("Shoal.Worker"), stop.Token).ConfigureAwait(false));
         // Before any nanny or worker starts: a data plane in clear off loopback needs --insecure spelled out.
         if (!options.Insecure && Security.ListenerPolicy.IsPlaintextOffLoopback($"tcp://{host}:0",
                 options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress)))
@@ -100,12 +116,6 @@ public static class WorkerHost
         try
         {
             return await ServeAsync(workers).ConfigureAwait(false);
-        }
-        catch (SchedulerUnreachableException e)
-        {
-            // Waited for the scheduler for the whole death timeout: a distinct exit code, which its nanny does not restart.
-            await stdout.WriteLineAsync($"Worker stopping: {e.Message} (death-timeout)").ConfigureAwait(false);
-            return HostExitCodes.SchedulerUnreachable;
         }
         finally
         {

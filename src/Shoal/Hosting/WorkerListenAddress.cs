@@ -43,7 +43,7 @@ internal static class WorkerListenAddress
             }
             catch (SocketException e)
             {
-                throw NoAddress(schedulerAddress, $"its host '{host}' does not resolve ({e.Message})");
+                throw new SchedulerNameUnresolvedException(NoAddress(schedulerAddress, $"its host '{host}' does not resolve ({e.Message})").Message, e);
             }
         }
 
@@ -65,6 +65,15 @@ internal static class WorkerListenAddress
         throw NoAddress(schedulerAddress, failures.Count == 0 ? $"its host '{host}' has no address" : "no route to it (" + string.Join("; ", failures) + ")");
     }
 
+    /// <summary>
+    /// The choice, once the scheduler's name resolves: a worker started before its scheduler (whose
+    /// Service or DNS record may not exist yet) waits for it, as it waits for the scheduler to answer.
+    /// </summary>
+    /// <exception cref="SchedulerUnreachableException">The name did not resolve within <paramref name="limit"/>.</exception>
+    public static Task<string> ChooseAsync(string schedulerAddress, TimeSpan? limit, Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken) =>
+        Comm.Rpc.SchedulerWait.RetryAsync(schedulerAddress, _ => Task.FromResult(Choose(schedulerAddress)),
+            e => e is SchedulerNameUnresolvedException, limit, logger, cancellationToken);
+
     private static InvalidOperationException NoAddress(string schedulerAddress, string why) => new(
         $"cannot choose an address for this worker to listen on from the scheduler at {schedulerAddress}: {why}. "
         + "Pass --host with the address this worker's peers and clients should reach it on");
@@ -77,3 +86,6 @@ internal static class WorkerListenAddress
         return ((IPEndPoint)socket.LocalEndPoint!).Address;
     }
 }
+
+/// <summary>The scheduler's host name does not resolve (yet): a worker waits for it.</summary>
+internal sealed class SchedulerNameUnresolvedException(string message, Exception inner) : InvalidOperationException(message, inner);

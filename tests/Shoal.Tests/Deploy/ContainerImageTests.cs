@@ -25,8 +25,15 @@ public sealed class ShoalImage : IAsyncLifetime
     public async Task DisposeAsync() => await Podman.TryRunAsync("podman", ["rmi", "--force", Tag], TimeSpan.FromMinutes(1));
 }
 
-[Collection(RealProcessesCollection.Name)]
-public sealed class ContainerImageTests(ShoalImage image) : IClassFixture<ShoalImage>
+/// <summary>The tests that run the image share one build of it.</summary>
+[CollectionDefinition(Name)]
+public sealed class ContainerImageCollection : ICollectionFixture<ShoalImage>
+{
+    public const string Name = "Container image";
+}
+
+[Collection(ContainerImageCollection.Name)]
+public sealed class ContainerImageTests(ShoalImage image)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 

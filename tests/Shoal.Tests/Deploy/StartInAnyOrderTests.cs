@@ -61,6 +61,17 @@ public sealed class StartInAnyOrderTests
     }
 
     [Fact]
+    public async Task A_worker_whose_schedulers_name_does_not_resolve_yet_waits_for_it_like_for_the_scheduler()
+    {
+        // A pod's scheduler Service may not exist yet: the name not resolving is one more way of not being up yet.
+        var address = $"tcp://shoal-{Guid.NewGuid().ToString("N")[..6]}.invalid:8786";
+        await using var worker = ShoalProcess.Start(["worker", address, "--no-nanny", "--death-timeout", "2s"]);
+        await worker.WaitForLineAsync(l => l.Contains($"Waiting for the scheduler at {address}", StringComparison.Ordinal) && l.Contains("does not resolve", StringComparison.Ordinal), Patience);
+        (await worker.WaitForExitAsync(Patience)).ShouldBe(3, worker.Output);
+        worker.Output.ShouldContain($"Worker stopping: could not reach the scheduler at {address} within 2 s");
+    }
+
+    [Fact]
     public async Task A_client_told_to_wait_connects_once_the_scheduler_comes()
     {
         var address = $"tcp://127.0.0.1:{Ports.Free()}";

@@ -25,13 +25,11 @@ internal static class SchedulerWait
     /// anew before each attempt, so that credentials found on disk meanwhile are used.
     /// </summary>
     /// <exception cref="Shoal.SchedulerUnreachableException">Past the limit; carries the last failure.</exception>
-    public static async Task<IConnection> ConnectAsync(string address, Role role, string name, Func<DialOptions> dialOptions,
+    public static Task<IConnection> ConnectAsync(string address, Role role, string name, Func<DialOptions> dialOptions,
         bool credentialsGiven, TimeSpan? limit, ILogger logger, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var backoff = FirstBackoff;
-        var lastLog = TimeSpan.MinValue;
-        for (var attempt = 1; ; attempt++)
+        return RetryAsync(address, attempt =>
         {
             var options = dialOptions();
             if (limit is { } total && total > TimeSpan.Zero)
@@ -41,26 +39,37 @@ internal static class SchedulerWait
                 if (left < options.ConnectTimeout) options = options with { ConnectTimeout = left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1) };
             }
 
+            return Dial.ConnectAsync(address, role, name, options, attempt);
+        }, e => IsStartingUp(e, credentialsGiven), limit, logger, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> until it succeeds, waiting with back-off after each failure that
+    /// <paramref name="isStartingUp"/> accepts, until <paramref name="limit"/> (null: never; zero or
+    /// less: a single attempt, whose error is thrown as it is); any other failure is thrown at once.
+    /// </summary>
+    /// <exception cref="Shoal.SchedulerUnreachableException">Past the limit; carries the last failure.</exception>
+    public static async Task<T> RetryAsync<T>(string address, Func<CancellationToken, Task<T>> attempt, Func<Exception, bool> isStartingUp,
+        TimeSpan? limit, ILogger logger, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var backoff = FirstBackoff;
+        var lastLog = TimeSpan.MinValue;
+        for (var attempts = 1; ; attempts++)
+        {
             try
             {
-                return await Dial.ConnectAsync(address, role, name, options, cancellationToken).ConfigureAwait(false);
+                return await attempt(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsStartingUp(e, credentialsGiven) && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (isStartingUp(e) && !cancellationToken.IsCancellationRequested)
             {
                 var elapsed = clock.Elapsed;
-                if (limit is not { } giveUpAfter || giveUpAfter <= TimeSpan.Zero)
-                {
-                    if (limit is not null) throw; // a single attempt was asked for: the error as it is
-                }
-                else if (elapsed + backoff >= giveUpAfter)
-                {
-                    throw new Shoal.SchedulerUnreachableException(address, giveUpAfter, attempt, e);
-                }
-
+                if (limit is { } giveUpAfter && giveUpAfter <= TimeSpan.Zero) throw; // a single attempt was asked for: the error as it is
+                if (limit is { } total && elapsed + backoff >= total) throw new Shoal.SchedulerUnreachableException(address, total, attempts, e);
                 if (lastLog == TimeSpan.MinValue || elapsed - lastLog >= MaxBackoff)
                 {
                     lastLog = elapsed;
-                    SchedulerWaitLog.Waiting(logger, address, OneLine(e.Message), attempt, elapsed.TotalSeconds,
+                    SchedulerWaitLog.Waiting(logger, address, OneLine(e.Message), attempts, elapsed.TotalSeconds,
                         limit is { } l ? $"gives up after {l.TotalSeconds:0.###} s" : "waits for as long as it takes");
                 }
 
