@@ -11,7 +11,7 @@ namespace Shoal;
 /// (tasks and values passed by reference), or as child processes. Disposing it stops everything,
 /// child processes included; children also exit by themselves when this process dies.
 /// </summary>
-public sealed class LocalCluster : ICluster
+public sealed partial class LocalCluster : ICluster
 {
     private readonly LocalClusterOptions _options;
     private readonly SchedulerServer _scheduler;
@@ -103,10 +103,18 @@ public sealed class LocalCluster : ICluster
         return cluster;
     }
 
-    /// <inheritdoc />
+    /// <summary>Starts or retires workers until there are <paramref name="workers"/>; ends adaptive scaling (as Dask's <c>scale</c> does).</summary>
+    /// <param name="workers">The number of workers wanted.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
     public async Task ScaleAsync(int workers, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(workers);
+        await StopAdaptingAsync().ConfigureAwait(false);
+        await ScaleCoreAsync(workers, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ScaleCoreAsync(int workers, CancellationToken cancellationToken)
+    {
         await _scaling.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -177,12 +185,8 @@ public sealed class LocalCluster : ICluster
     }
 
     /// <summary>Waits until the scheduler counts <paramref name="workers"/> workers, or a worker process died.</summary>
-    private async Task WaitForWorkersAsync(int workers, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.StartTimeout);
-        var delay = 1;
-        while (_scheduler.WorkerCount != workers)
+    private Task WaitForWorkersAsync(int workers, CancellationToken cancellationToken) =>
+        _scheduler.WaitForWorkerCountAsync(workers, _options.StartTimeout, () =>
         {
             WorkerProcess[] processes;
             lock (_workers) processes = _workers.OfType<WorkerProcess>().ToArray();
@@ -190,25 +194,13 @@ public sealed class LocalCluster : ICluster
             {
                 if (process.HasExited) throw new InvalidOperationException($"Worker process {process.Name} exited with code {process.ExitCode} before registering: {process.LastOutput}");
             }
-
-            try
-            {
-                // Registration is a message to the scheduler's loop; poll its count with a short back-off.
-                await Task.Delay(delay, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Only {_scheduler.WorkerCount} of {workers} workers registered within {_options.StartTimeout.TotalSeconds:0} s.");
-            }
-
-            delay = Math.Min(50, delay * 2);
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>Stops the workers (child processes included) and the scheduler.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await StopAdaptingAsync().ConfigureAwait(false);
         IAsyncDisposable[] workers;
         lock (_workers)
         {

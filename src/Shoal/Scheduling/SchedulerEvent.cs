@@ -15,6 +15,9 @@ internal readonly record struct SchedulerEvent(SchedulerEventKind Kind, Schedule
 
     /// <summary>An in-process caller (LocalCluster) asks to retire workers.</summary>
     public static SchedulerEvent Retire(SchedulerServer.RetireRequest request) => new(SchedulerEventKind.Retire, null, default, null, request);
+
+    /// <summary>Runs a read of the state on the loop (what cluster managers ask: the adaptive target, say).</summary>
+    public static SchedulerEvent Inspect(Action<SchedulerState> read) => new(SchedulerEventKind.Inspect, null, default, null, read);
 }
 
 /// <summary>Kinds of <see cref="SchedulerEvent"/>.</summary>
@@ -25,4 +28,5 @@ internal enum SchedulerEventKind
     Disconnected,
     Message,
     Retire,
+    Inspect,
 }

@@ -81,6 +81,9 @@ internal sealed partial class SchedulerServer
             case SchedulerEventKind.Retire:
                 StartRetirement((RetireRequest)e.Payload!, now);
                 return;
+            case SchedulerEventKind.Inspect:
+                ((Action<SchedulerState>)e.Payload!)(_state);
+                return;
             case SchedulerEventKind.Connected:
                 lock (_workers) _clients[e.Session!.Id] = e.Session;
                 _state.AddClient(e.Session.Id);

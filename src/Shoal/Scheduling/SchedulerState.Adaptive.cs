@@ -8,7 +8,8 @@ public sealed partial class SchedulerState
     /// How many workers the current load wants (as Dask's adaptive_target): the estimated work
     /// (processing, queued and unplaced tasks) divided by how long the user accepts to wait for
     /// it, but never more workers than there are tasks ready to run in parallel, and at least
-    /// one while any task is unfinished. Not below the workers still holding results.
+    /// one while any task is unfinished; at least what the results in memory need (see
+    /// <see cref="MemoryTarget"/>).
     /// </summary>
     /// <param name="targetDuration">Seconds the backlog should take (Dask's default is 5).</param>
     public int AdaptiveTarget(double targetDuration = 5)
@@ -31,10 +32,36 @@ public sealed partial class SchedulerState
         int target = Math.Min(byWork, parallel);
         if (unfinished > 0) target = Math.Max(target, 1);
 
-        // Workers holding results cannot go without moving them first.
-        int holding = 0;
-        foreach (int id in _liveWorkers) if (_workers[id]!.HasWhat.Count > 0) holding++;
-        return Math.Max(target, Math.Min(holding, _liveWorkers.Count));
+        // No floor for workers that merely hold results: retiring a worker moves its unique results first
+        // (RetireWorkersAsync), so the results bound the target only by the memory they need.
+        return Math.Max(target, MemoryTarget());
+    }
+
+    /// <summary>The name a worker registered with ("" for an unknown id).</summary>
+    public string WorkerNameOf(int worker) => WorkerOrNull(worker)?.Spec.Name ?? "";
+
+    /// <summary>
+    /// The workers the results in memory need: the bytes held over what a worker keeps before it
+    /// spills (<paramref name="fraction"/> of its memory limit, the mean over live workers with a
+    /// limit). 0 when no worker has a limit.
+    /// </summary>
+    public int MemoryTarget(double fraction = 0.6)
+    {
+        long held = 0, limits = 0;
+        int limited = 0;
+        foreach (int id in _liveWorkers)
+        {
+            var w = _workers[id]!;
+            held += w.NbytesHeld;
+            if (w.Spec.MemoryLimit > 0)
+            {
+                limits += w.Spec.MemoryLimit;
+                limited++;
+            }
+        }
+
+        if (limited == 0 || held == 0) return 0;
+        return (int)Math.Ceiling(held / (limits / (double)limited * fraction));
     }
 
     /// <summary>

@@ -1,0 +1,247 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.Scheduling;
+
+namespace Shoal.Deploy;
+
+/// <summary>
+/// A scheduler and workers that an <see cref="IWorkerLauncher"/> starts wherever it starts them:
+/// the cluster keeps the desired number of workers and reconciles the launched ones against it.
+/// <see cref="ScaleAsync"/> sets the number; <see cref="AdaptAsync(AdaptOptions, CancellationToken)"/>
+/// lets the scheduler's adaptive target set it between bounds. Workers go only by retirement: the
+/// scheduler chooses them (idle, fewest bytes), moves the results only they hold, then the launcher
+/// stops exactly those, so a scale-down recomputes nothing.
+/// </summary>
+public sealed class SpecCluster : ICluster
+{
+    private readonly SpecClusterOptions _options;
+    private readonly SchedulerServer _scheduler;
+    private readonly SecurityOptions _security;
+    private readonly IDisposable _registration;
+    private readonly ILogger _logger;
+    private readonly string _prefix;
+    private readonly SemaphoreSlim _scaling = new(1, 1);
+    // Launched and not stopped, oldest first; a name is here from the moment its start begins.
+    private readonly List<string> _launched = [];
+    private readonly Dictionary<string, Task> _starting = [];
+    private readonly List<ScaleEvent> _events = [];
+    private readonly AdaptiveLoop _adaptive;
+    private int _next;
+    private int _disposed;
+
+    private SpecCluster(SpecClusterOptions options, SchedulerServer scheduler, SecurityOptions security)
+    {
+        _options = options;
+        _scheduler = scheduler;
+        _security = security;
+        _registration = Security.LocalCredentials.Register(scheduler.Address, security);
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SpecCluster>();
+        _prefix = options.NamePrefix ?? $"spec-{Guid.NewGuid().ToString("N")[..6]}-";
+        _adaptive = new AdaptiveLoop(scheduler, () => WorkerNames.Count, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
+    }
+
+    /// <inheritdoc />
+    public string SchedulerAddress => _scheduler.Address;
+
+    /// <inheritdoc />
+    public string? DashboardLink => null;
+
+    /// <summary>Names of the workers launched and not stopped (starting ones included), oldest first.</summary>
+    public IReadOnlyList<string> WorkerNames
+    {
+        get { lock (_launched) return [.. _launched]; }
+    }
+
+    /// <summary>Every change of size so far, in order.</summary>
+    public IReadOnlyList<ScaleEvent> ScaleEvents
+    {
+        get { lock (_events) return [.. _events]; }
+    }
+
+    internal SchedulerServer Scheduler => _scheduler;
+
+    /// <summary>Starts the scheduler and the first workers, and waits until they registered.</summary>
+    /// <param name="options">The launcher and the workers' size.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public static async Task<SpecCluster> StartAsync(SpecClusterOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.Launcher);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Workers);
+        var security = options.Security ?? SecurityOptions.TemporaryToken();
+        var listen = options.Launcher.InProcess ? $"inproc://spec-{Guid.NewGuid():N}" : $"tcp://{options.Host}:{options.SchedulerPort}";
+        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
+        {
+            ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security,
+        }, cancellationToken).ConfigureAwait(false);
+        var cluster = new SpecCluster(options, scheduler, security);
+        try
+        {
+            if (options.Workers > 0) await cluster.ScaleAsync(options.Workers, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return cluster;
+    }
+
+    /// <summary>
+    /// Starts or retires workers until there are <paramref name="workers"/>, and waits until the
+    /// scheduler has exactly that many. Ends adaptive scaling (as Dask's <c>scale</c> does).
+    /// </summary>
+    /// <param name="workers">The number of workers wanted.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task ScaleAsync(int workers, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(workers);
+        await _adaptive.StopAsync().ConfigureAwait(false);
+        await ReconcileAsync(workers, adaptive: false, cancellationToken).ConfigureAwait(false);
+        await _scheduler.WaitForWorkerCountAsync(workers, _options.StartTimeout, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sizes the cluster from the scheduler's adaptive target, between <paramref name="minimum"/> and <paramref name="maximum"/> workers.</summary>
+    /// <param name="minimum">Never fewer workers.</param>
+    /// <param name="maximum">Never more workers.</param>
+    /// <param name="cancellationToken">Stops waiting for the first reading.</param>
+    public Task AdaptAsync(int minimum, int maximum, CancellationToken cancellationToken = default) =>
+        AdaptAsync(new AdaptOptions { Minimum = minimum, Maximum = maximum }, cancellationToken);
+
+    /// <summary>
+    /// Sizes the cluster from the scheduler's adaptive target (queued and processing work by
+    /// measured durations per task group, plus the memory the results need) until
+    /// <see cref="ScaleAsync"/> or disposal: up at once, counting workers still starting; down
+    /// only after the target stayed lower for <see cref="AdaptOptions.WaitCount"/> readings, by retirement.
+    /// </summary>
+    /// <param name="options">Bounds and pace.</param>
+    /// <param name="cancellationToken">Stops waiting for the first reading.</param>
+    /// <returns>Completes once the first reading was acted on.</returns>
+    public Task AdaptAsync(AdaptOptions options, CancellationToken cancellationToken = default) => _adaptive.StartAsync(options, cancellationToken);
+
+    /// <summary>Launches or retires workers until <paramref name="wanted"/> are launched. Starts are not awaited: they may take long.</summary>
+    private async Task ReconcileAsync(int wanted, bool adaptive, CancellationToken cancellationToken)
+    {
+        await _scaling.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            int current;
+            lock (_launched) current = _launched.Count;
+            if (current == wanted) return;
+            lock (_events) _events.Add(new ScaleEvent(current, wanted, adaptive));
+            SpecClusterLog.Scaling(_logger, current, wanted, adaptive ? "adaptive" : "asked");
+            if (current < wanted)
+            {
+                for (var i = current; i < wanted; i++) Launch();
+                return;
+            }
+
+            await RetireAsync(current - wanted, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _scaling.Release();
+        }
+    }
+
+    private void Launch()
+    {
+        var name = _prefix + Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var launch = new WorkerLaunch(name, _scheduler.Address, _options.ThreadsPerWorker, _options.MemoryLimitPerWorker,
+            _security.ForRole(Protocol.Messages.Role.Worker));
+        lock (_launched)
+        {
+            _launched.Add(name);
+            // On the pool, so that its end (which takes this lock) comes after this entry is made.
+            _starting[name] = Task.Run(() => StartAsync(launch));
+        }
+    }
+
+    private async Task StartAsync(WorkerLaunch launch)
+    {
+        try
+        {
+            await _options.Launcher.StartAsync(launch).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            SpecClusterLog.StartFailed(_logger, launch.Name, e.Message);
+            lock (_launched) _launched.Remove(launch.Name);
+        }
+        finally
+        {
+            lock (_launched) _starting.Remove(launch.Name);
+        }
+    }
+
+    /// <summary>
+    /// Lets <paramref name="count"/> workers go: first those not registered yet (they hold
+    /// nothing), newest first; then those the scheduler chooses and retires (their unique results
+    /// moved to the others), which the launcher then stops: exactly those.
+    /// </summary>
+    private async Task RetireAsync(int count, CancellationToken cancellationToken)
+    {
+        var reading = await _scheduler.GetAdaptiveTargetAsync(5, cancellationToken).ConfigureAwait(false);
+        var registered = new HashSet<string>(reading.Workers, StringComparer.Ordinal);
+        string[] unregistered;
+        lock (_launched) unregistered = _launched.Where(n => !registered.Contains(n)).Reverse().Take(count).ToArray();
+        foreach (var name in unregistered) await StopAsync(name).ConfigureAwait(false);
+        var left = count - unregistered.Length;
+        if (left <= 0) return;
+        var retired = await _scheduler.RetireWorkersAsync([], left).WaitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var name in retired) await StopAsync(name).ConfigureAwait(false);
+    }
+
+    private async Task StopAsync(string name)
+    {
+        Task? starting;
+        lock (_launched)
+        {
+            _launched.Remove(name);
+            starting = _starting.GetValueOrDefault(name);
+        }
+
+        if (starting is not null) await starting.ConfigureAwait(false); // then stop what it started
+        await _options.Launcher.StopAsync(name).ConfigureAwait(false);
+    }
+
+    /// <summary>Each launched worker's recent log lines, as its launcher keeps them.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetLogsAsync(CancellationToken cancellationToken = default)
+    {
+        var logs = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var name in WorkerNames) logs[name] = await _options.Launcher.GetLogsAsync(name, cancellationToken).ConfigureAwait(false);
+        return logs;
+    }
+
+    /// <summary>Ends adaptive scaling, stops every worker, then the scheduler.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _adaptive.StopAsync().ConfigureAwait(false);
+        await _scaling.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(WorkerNames.Select(StopAsync)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _scaling.Release();
+        }
+
+        await _scheduler.DisposeAsync().ConfigureAwait(false);
+        _registration.Dispose();
+        _scaling.Dispose();
+    }
+}
+
+internal static partial class SpecClusterLog
+{
+    [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "Scaling from {From} to {To} workers ({Why})")]
+    public static partial void Scaling(ILogger logger, int from, int to, string why);
+
+    [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "Worker {Name} could not start: {Reason}")]
+    public static partial void StartFailed(ILogger logger, string name, string reason);
+
+}
