@@ -20,6 +20,18 @@ internal sealed partial class SchedulerServer
         return done.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>On the loop: a client (an autoscaler, a dashboard) asks for the target.</summary>
+    private void AdaptiveTarget(Session session, Protocol.Messages.AdaptiveTargetRequest request)
+    {
+        var reply = new Protocol.Messages.AdaptiveTargetReply
+        {
+            RequestId = request.RequestId,
+            Target = (uint)_state.AdaptiveTarget(request.TargetDuration > 0 ? request.TargetDuration : 5),
+        };
+        foreach (var id in _state.Workers) reply.Workers.Add(_state.WorkerNameOf(id));
+        session.Connection.Send(new Protocol.Messages.Envelope { AdaptiveTargetReply = reply });
+    }
+
     /// <summary>
     /// Waits until exactly <paramref name="workers"/> workers are registered; <paramref name="check"/>
     /// runs between polls (to fail early, say when a worker process died).

@@ -11,7 +11,7 @@ internal sealed partial class SchedulerServer
     private static bool RoleMayStateThis(Role role, Body body) => role switch
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
-            or Body.Identity or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
+            or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
             or Body.HeldByClient or Body.RestoreReply,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping,
@@ -127,6 +127,9 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.Identity:
                 Identity(session, message.Identity);
+                break;
+            case Body.AdaptiveTarget:
+                AdaptiveTarget(session, message.AdaptiveTarget);
                 break;
             case Body.RetireWorkers:
                 var retire = message.RetireWorkers;

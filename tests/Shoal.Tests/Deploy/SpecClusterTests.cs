@@ -148,6 +148,24 @@ public sealed class SpecClusterTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public async Task A_client_reads_the_adaptive_target_from_the_scheduler()
+    {
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1, ThreadsPerWorker = 1 });
+        await using var client = await Client.ConnectAsync(cluster);
+        var idle = await client.GetAdaptiveTargetAsync();
+        idle.Workers.ShouldBe(0);
+        idle.Current.ShouldBe(cluster.WorkerNames);
+
+        var gate = Shoal.Tests.EndToEnd.Gates.NewName("adaptive-target");
+        var blocked = client.Map((int x) => { Shoal.Tests.EndToEnd.Gates.Get(gate).Task.Wait(); return x; }, Enumerable.Range(0, 40)).ToList();
+        // 40 tasks of unknown duration (0.5 s each by default) over 1 s: 20 workers (never more than the 40 tasks).
+        await Eventually.HoldsAsync(async () => (await client.GetAdaptiveTargetAsync(targetDuration: 1)).Workers == 20, Patience, "the target follows the backlog");
+        (await Should.ThrowAsync<ArgumentOutOfRangeException>(() => client.GetAdaptiveTargetAsync(0))).ParamName.ShouldBe("targetDuration");
+        Shoal.Tests.EndToEnd.Gates.Open(gate);
+        await client.GatherAsync(blocked).WaitAsync(Patience);
+    }
+
+    [Fact]
     public async Task Bad_bounds_are_refused_with_a_clear_error()
     {
         await using var cluster = await SpecCluster.StartAsync(new SpecClusterOptions { Launcher = new InProcessWorkerLauncher() });

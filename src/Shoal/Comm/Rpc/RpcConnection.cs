@@ -103,6 +103,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.DataReply => message.DataReply.RequestId,
         Envelope.BodyOneofCase.WhoHasReply => message.WhoHasReply.RequestId,
         Envelope.BodyOneofCase.IdentityReply => message.IdentityReply.RequestId,
+        Envelope.BodyOneofCase.AdaptiveTargetReply => message.AdaptiveTargetReply.RequestId,
         Envelope.BodyOneofCase.HasCodeReply => message.HasCodeReply.RequestId,
         Envelope.BodyOneofCase.RetireWorkersReply => message.RetireWorkersReply.RequestId,
         Envelope.BodyOneofCase.CodeReply => message.CodeReply.RequestId,
