@@ -42,6 +42,8 @@ internal abstract class Node
 
     public long BlockCount => ChunkGrid.BlockCount(Chunks);
 
+    public int NumBlocksOf(int axis) => Chunks[axis].Length;
+
     /// <summary>Where each chunk of an axis starts (and, last, the axis length).</summary>
     public long[] StartsOf(int axis)
     {

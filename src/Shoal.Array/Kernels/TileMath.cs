@@ -231,23 +231,40 @@ internal static class TileMath
     /// <summary>Eight doubles against one value per step; the lane masks narrowed to 0/1 bytes (vpmovqb).</summary>
     private static void CompareScalar512(CompareOp op, ReadOnlySpan<double> x, double y, Span<byte> dst)
     {
+        var i = op switch
+        {
+            CompareOp.Less => CompareScalar512<LessOp>(x, y, dst),
+            CompareOp.LessOrEqual => CompareScalar512<LessOrEqualOp>(x, y, dst),
+            CompareOp.Greater => CompareScalar512<GreaterOp>(x, y, dst),
+            CompareOp.GreaterOrEqual => CompareScalar512<GreaterOrEqualOp>(x, y, dst),
+            CompareOp.Equal => CompareScalar512<EqualOp>(x, y, dst),
+            _ => CompareScalar512<NotEqualOp>(x, y, dst),
+        };
+        CompareGeneric(op, x[i..], [y], true, dst[i..]);
+    }
+
+    private interface IVectorCompare
+    {
+        static abstract Vector512<double> Mask(Vector512<double> a, Vector512<double> b);
+    }
+
+    private struct LessOp : IVectorCompare { public static Vector512<double> Mask(Vector512<double> a, Vector512<double> b) => Vector512.LessThan(a, b); }
+    private struct LessOrEqualOp : IVectorCompare { public static Vector512<double> Mask(Vector512<double> a, Vector512<double> b) => Vector512.LessThanOrEqual(a, b); }
+    private struct GreaterOp : IVectorCompare { public static Vector512<double> Mask(Vector512<double> a, Vector512<double> b) => Vector512.GreaterThan(a, b); }
+    private struct GreaterOrEqualOp : IVectorCompare { public static Vector512<double> Mask(Vector512<double> a, Vector512<double> b) => Vector512.GreaterThanOrEqual(a, b); }
+    private struct EqualOp : IVectorCompare { public static Vector512<double> Mask(Vector512<double> a, Vector512<double> b) => Vector512.Equals(a, b); }
+    private struct NotEqualOp : IVectorCompare { public static Vector512<double> Mask(Vector512<double> a, Vector512<double> b) => ~Vector512.Equals(a, b); }
+
+    /// <summary>Eight doubles against one value per step, the lane mask spread to eight 0/1 bytes; returns how many were done.</summary>
+    private static int CompareScalar512<TOp>(ReadOnlySpan<double> x, double y, Span<byte> dst) where TOp : struct, IVectorCompare
+    {
         var i = 0;
         var s = Vector512.Create(y);
         ref var src = ref MemoryMarshal.GetReference(x);
         ref var d = ref MemoryMarshal.GetReference(dst);
         for (; i <= x.Length - 8; i += 8)
         {
-            var v = Vector512.LoadUnsafe(ref src, (nuint)i);
-            var mask = op switch
-            {
-                CompareOp.Equal => Vector512.Equals(v, s),
-                CompareOp.NotEqual => ~Vector512.Equals(v, s),
-                CompareOp.Less => Vector512.LessThan(v, s),
-                CompareOp.LessOrEqual => Vector512.LessThanOrEqual(v, s),
-                CompareOp.Greater => Vector512.GreaterThan(v, s),
-                _ => Vector512.GreaterThanOrEqual(v, s),
-            };
-            var bits = mask.AsUInt64().ExtractMostSignificantBits();
+            var bits = TOp.Mask(Vector512.LoadUnsafe(ref src, (nuint)i), s).AsUInt64().ExtractMostSignificantBits();
             // Eight mask bits to eight bytes of 0 or 1 (bit k to byte k's low bit).
             var spread = System.Runtime.Intrinsics.X86.Bmi2.X64.IsSupported
                 ? System.Runtime.Intrinsics.X86.Bmi2.X64.ParallelBitDeposit(bits, 0x0101010101010101UL)
@@ -255,7 +272,7 @@ internal static class TileMath
             System.Runtime.CompilerServices.Unsafe.WriteUnaligned(ref System.Runtime.CompilerServices.Unsafe.Add(ref d, i), spread);
         }
 
-        CompareGeneric(op, x[i..], [y], true, dst[i..]);
+        return i;
     }
 
     private static ulong Spread(ulong bits)
@@ -263,6 +280,13 @@ internal static class TileMath
         ulong r = 0;
         for (var k = 0; k < 8; k++) r |= ((bits >> k) & 1) << (8 * k);
         return r;
+    }
+
+    /// <summary>acc += x·x (floating-point), one fused multiply-add pass.</summary>
+    public static void SquareAdd(DType dtype, ReadOnlySpan<byte> x, Span<byte> acc)
+    {
+        if (dtype == DType.Float64) TensorPrimitives.FusedMultiplyAdd(As<double>(x), As<double>(x), As<double>(acc), As<double>(acc));
+        else TensorPrimitives.FusedMultiplyAdd(As<float>(x), As<float>(x), As<float>(acc), As<float>(acc));
     }
 
     public static void Where(DType dtype, ReadOnlySpan<byte> condition, ReadOnlySpan<byte> a, bool scalarA, ReadOnlySpan<byte> b, bool scalarB, Span<byte> dst)
