@@ -48,7 +48,9 @@ public sealed partial class NDArray<T> where T : unmanaged
     public async Task<Dense<T>> ComputeAsync(Client client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var futures = new Lowering(client, [Node]).Blocks(Node);
+        var lowering = new Lowering(client, [Node]);
+        var futures = lowering.Blocks(Node);
+        lowering.ReleaseIntermediates(futures);
         try
         {
             var blocks = await client.GatherAsync(futures, cancellationToken).ConfigureAwait(false);
@@ -56,14 +58,9 @@ public sealed partial class NDArray<T> where T : unmanaged
         }
         finally
         {
-            foreach (var f in futures)
-            {
-                if (!IsStored(f)) f.Dispose();
-            }
+            lowering.ReleaseAll();
         }
     }
-
-    private bool IsStored(Future<Array> f) => Node is StoredNode s && s.Blocks.Contains(f);
 
     /// <summary>Computes the array and returns its elements in row-major order.</summary>
     public async Task<T[]> ToArrayAsync(Client client, CancellationToken cancellationToken = default) =>
@@ -94,7 +91,9 @@ public sealed partial class NDArray<T> where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(client);
         if (Node is StoredNode) return this;
-        var futures = new Lowering(client, [Node]).Blocks(Node);
+        var lowering = new Lowering(client, [Node]);
+        var futures = lowering.Blocks(Node);
+        lowering.ReleaseIntermediates(futures);
         return new NDArray<T>(new StoredNode(Node.Shape, Node.Chunks, Node.DType, futures, Node.Token));
     }
 
@@ -106,7 +105,13 @@ public sealed partial class NDArray<T> where T : unmanaged
     }
 
     /// <summary>The chunks' futures (submitting their tasks), in row-major block order.</summary>
-    public Future<Array>[] ToFutures(Client client) => new Lowering(client, [Node]).Blocks(Node);
+    public Future<Array>[] ToFutures(Client client)
+    {
+        var lowering = new Lowering(client, [Node]);
+        var futures = lowering.Blocks(Node);
+        lowering.ReleaseIntermediates(futures);
+        return futures;
+    }
 
     /// <summary>Joins blocks (row-major block order) into one row-major array.</summary>
     internal static T[] Stitch(Node node, T[][] blocks)

@@ -33,6 +33,28 @@ internal sealed class Lowering
         }
     }
 
+    private readonly List<Future<Array>> _created = [];
+
+    /// <summary>
+    /// Releases this client's hold on every future this lowering made except <paramref name="keep"/>
+    /// (the outputs): the scheduler keeps an intermediate only while a waiting task needs it, so
+    /// partials and fused inputs leave the workers' memory as soon as their consumers ran.
+    /// </summary>
+    public void ReleaseIntermediates(IEnumerable<Future<Array>> keep)
+    {
+        var kept = new HashSet<Future<Array>>(keep, ReferenceEqualityComparer.Instance);
+        foreach (var f in _created)
+        {
+            if (!kept.Contains(f)) f.Dispose();
+        }
+    }
+
+    /// <summary>Releases every future this lowering made (after the outputs were fetched).</summary>
+    public void ReleaseAll()
+    {
+        foreach (var f in _created) f.Dispose();
+    }
+
     /// <summary>How many times the graph being computed uses this node as an input.</summary>
     public int Consumers(Node n) => _consumers.GetValueOrDefault(n);
 
@@ -66,7 +88,7 @@ internal sealed class Lowering
         {
             ReduceNode r when !r.InChunk => Reduce(r, block),
             _ when n.Fusable => Kernel(n, block),
-            FuturesNode f => _client.Submit(static (Future[] blocks) => ChunkTasks.AsArray(blocks[0]), new[] { f.Blocks[block] }, Options(key)),
+            FuturesNode f => AsBlock(f.Blocks[block], key),
             DelayedNode d => FromDelayed(d, block, key),
             ArgReduceNode a => ArgReduce(a, block),
             AssembleNode a => Assemble(a, block),
@@ -83,7 +105,9 @@ internal sealed class Lowering
     private Future<Array> Submit(string key, byte[] spec, Future<Array>[] inputs)
     {
         Submitted++;
-        return _client.Submit(Run, spec, inputs, Options(key));
+        var future = _client.Submit(Run, spec, inputs, Options(key));
+        _created.Add(future);
+        return future;
     }
 
     private Future<Array> FromDelayed(DelayedNode d, long block, string key)
@@ -99,8 +123,28 @@ internal sealed class Lowering
             Delayed<bool[]> x => _client.Persist(x),
             var other => throw new ArgumentException($"a Delayed block must give a flat array of the element type, not {other.ValueType.Name}"),
         };
-        return _client.Submit(static (Future[] blocks) => ChunkTasks.AsArray(blocks[0]), new[] { persisted }, Options(key));
+        return AsBlock(persisted, key);
     }
+
+    /// <summary>A caller's future of a flat T[] as a block (a task that passes the same array on).</summary>
+    private Future<Array> AsBlock(Future future, string key)
+    {
+        var block = future switch
+        {
+            Future<double[]> f => Cast(f, key),
+            Future<float[]> f => Cast(f, key),
+            Future<long[]> f => Cast(f, key),
+            Future<int[]> f => Cast(f, key),
+            Future<short[]> f => Cast(f, key),
+            Future<byte[]> f => Cast(f, key),
+            Future<bool[]> f => Cast(f, key),
+            _ => throw new ArgumentException($"an array block must be a flat array of the element type, not {future.ValueType.Name}"),
+        };
+        _created.Add(block);
+        return block;
+    }
+
+    private Future<Array> Cast<T>(Future<T[]> future, string key) => _client.Submit(static (T[] x) => (Array)x, future, Options(key));
 
     private Future<Array> Kernel(Node n, long block)
     {
@@ -254,6 +298,8 @@ internal sealed class Lowering
         var inputs = u.Args.Select(arg => Block(arg, ChunkGrid.Linear(arg.Chunks, coords))).ToArray();
         var function = u.Function;
         Submitted++;
-        return _client.Submit((long[] arg, Future<Array>[] blocks) => function(arg, ChunkTasks.Values(blocks)), u.BlockArgument(block), inputs, Options(u.BlockKey(block)));
+        var future = _client.Submit((long[] arg, Future<Array>[] blocks) => function(arg, ChunkTasks.Values(blocks)), u.BlockArgument(block), inputs, Options(u.BlockKey(block)));
+        _created.Add(future);
+        return future;
     }
 }

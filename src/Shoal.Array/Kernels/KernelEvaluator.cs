@@ -88,7 +88,7 @@ internal sealed class KernelEvaluator
 
     private void EmitTile(KNode root, Span<byte> outBytes, Array output, long cell, int size, bool allInOne)
     {
-        var values = Eval(_p.Root);
+        var values = IsConst(_p.Root) ? Broadcast(_p.Root, _runLength) : Eval(_p.Root);
         if (_p.Reduce) Accumulators.Fold(_p.ReduceOp, root.DType, values, output, cell, allInOne, _scratch);
         else values.CopyTo(outBytes.Slice(checked((int)(cell * size)), values.Length));
     }
