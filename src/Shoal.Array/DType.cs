@@ -33,7 +33,8 @@ public static class DTypes
 {
     /// <summary>The dtype of <typeparamref name="T"/>.</summary>
     /// <exception cref="NotSupportedException">T is not bool, byte, short, int, long, float or double.</exception>
-    public static DType Of<T>() where T : unmanaged => Cache<T>.Value;
+    public static DType Of<T>() where T : unmanaged => Cache<T>.Value
+        ?? throw new NotSupportedException($"{typeof(T).Name} is not an array element type: use bool, byte, short, int, long, float or double");
 
     /// <summary>The dtype of a .NET element type, or null.</summary>
     public static DType? Of(Type type) =>
@@ -97,7 +98,6 @@ public static class DTypes
 
     private static class Cache<T> where T : unmanaged
     {
-        public static readonly DType Value = Of(typeof(T))
-            ?? throw new NotSupportedException($"{typeof(T).Name} is not an array element type: use bool, byte, short, int, long, float or double");
+        public static readonly DType? Value = Of(typeof(T));
     }
 }

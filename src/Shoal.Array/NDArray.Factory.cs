@@ -135,9 +135,10 @@ public static partial class NDArray
     {
         ArgumentNullException.ThrowIfNull(function);
         var chunking = ChunkGrid.Normalize(shape, chunks, DTypes.Of<T>().Size());
-        var rank = shape.Length;
-        return new(new UserNode("from-function", (long[])shape.Clone(), chunking, DTypes.Of<T>(), [], (info, _) =>
+        return new(new UserNode("from-function", (long[])shape.Clone(), chunking, DTypes.Of<T>(), [], function, static (info, _, user) =>
         {
+            var function = (Func<long[], T>)user;
+            var rank = info.Length / 2;
             var blockShape = info.AsSpan(0, rank).ToArray();
             var start = info.AsSpan(rank, rank).ToArray();
             var result = new T[Shapes.Size(blockShape)];
@@ -300,8 +301,9 @@ public static partial class NDArray
         var inChunks = x.Node.Chunks;
         var inRank = x.Rank;
         var outRank = outShape.Length;
-        return new(new UserNode("map-blocks", outShape, outChunks, DTypes.Of<TOut>(), [x.Node], (info, blocks) =>
+        return new(new UserNode("map-blocks", outShape, outChunks, DTypes.Of<TOut>(), [x.Node], function, (info, blocks, user) =>
         {
+            var function = (Func<Dense<T>, Dense<TOut>>)user;
             var inShape = info.AsSpan(0, inRank).ToArray();
             var expected = info.AsSpan(inRank, outRank).ToArray();
             var result = function(new Dense<T>((T[])blocks[0], inShape));

@@ -297,8 +297,9 @@ internal sealed class Lowering
         var coords = ChunkGrid.BlockCoords(u.Chunks, block);
         var inputs = u.Args.Select(arg => Block(arg, ChunkGrid.Linear(arg.Chunks, coords))).ToArray();
         var function = u.Function;
+        var user = u.User;
         Submitted++;
-        var future = _client.Submit((long[] arg, Future<Array>[] blocks) => function(arg, ChunkTasks.Values(blocks)), u.BlockArgument(block), inputs, Options(u.BlockKey(block)));
+        var future = _client.Submit((long[] arg, Future<Array>[] blocks) => function(arg, ChunkTasks.Values(blocks), user), u.BlockArgument(block), inputs, Options(u.BlockKey(block)));
         _created.Add(future);
         return future;
     }

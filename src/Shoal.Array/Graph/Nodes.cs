@@ -189,12 +189,14 @@ internal sealed class MatMulNode(Node a, Node b)
 }
 
 /// <summary>A user function per block (MapBlocks, FromFunction).</summary>
-internal sealed class UserNode(string name, long[] shape, long[][] chunks, DType dtype, Node[] inputs, Func<long[], Array[], Array> function, Func<long, long[]> blockArgument, string token)
+internal sealed class UserNode(string name, long[] shape, long[][] chunks, DType dtype, Node[] inputs, Delegate user, Func<long[], Array[], Delegate, Array> function, Func<long, long[]> blockArgument, string token)
     : Node(shape, chunks, dtype, name, token)
 {
     public Node[] Args { get; } = inputs;
-    /// <summary>Runs on a worker: the block argument and the input blocks to the output block.</summary>
-    public Func<long[], Array[], Array> Function { get; } = function;
+    /// <summary>The caller's delegate (captured by the task itself, so that its assembly ships with it).</summary>
+    public Delegate User { get; } = user;
+    /// <summary>Runs on a worker: the block argument, the input blocks and the caller's delegate to the output block.</summary>
+    public Func<long[], Array[], Delegate, Array> Function { get; } = function;
     /// <summary>What the task gets besides the input blocks, per output block (its shape and offset).</summary>
     public Func<long, long[]> BlockArgument { get; } = blockArgument;
     public override IReadOnlyList<Node> Inputs => Args;

@@ -110,24 +110,18 @@ internal static class CounterRandom
 
     /// <summary>
     /// Normal deviates, Box–Muller on the uniforms at counters 2k and 2k+1 (only the cosine branch,
-    /// so each element stands alone): <c>mean + sd·√(−2 ln(1 − u₁))·cos(2π u₂)</c>.
+    /// so each element stands alone): <c>mean + sd·√(−2 ln(1 − u₁))·cos(2π u₂)</c>. Scalar
+    /// <c>Math.Log</c>/<c>Math.Cos</c> on purpose: TensorPrimitives' vectorized
+    /// Log and Cos use multiply-add estimates that the JIT may or may not fuse (tier 0 and tier 1
+    /// differed in the last bit), and a chunk must be the same numbers wherever it is computed.
     /// </summary>
-    public static void Normal(ulong key, long start, long stride, double mean, double sd, Span<double> destination, Span<double> scratch)
+    public static void Normal(ulong key, long start, long stride, double mean, double sd, Span<double> destination)
     {
-        var u1 = scratch[..destination.Length];
         for (var i = 0; i < destination.Length; i++)
         {
             var k = 2 * (start + i * stride);
-            u1[i] = 1.0 - Unit(key, k);
-            destination[i] = 2 * Math.PI * Unit(key, k + 1);
+            var radius = Math.Sqrt(-2.0 * Math.Log(1.0 - Unit(key, k)));
+            destination[i] = mean + sd * (radius * Math.Cos(2 * Math.PI * Unit(key, k + 1)));
         }
-
-        System.Numerics.Tensors.TensorPrimitives.Cos(destination, destination);
-        System.Numerics.Tensors.TensorPrimitives.Log(u1, u1);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(u1, -2.0, u1);
-        System.Numerics.Tensors.TensorPrimitives.Sqrt(u1, u1);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(destination, u1, destination);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(destination, sd, destination);
-        System.Numerics.Tensors.TensorPrimitives.Add(destination, mean, destination);
     }
 }

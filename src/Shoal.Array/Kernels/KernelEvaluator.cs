@@ -115,7 +115,7 @@ internal sealed class KernelEvaluator
                 var (start, stride) = Position(n);
                 if (n.DType == DType.Float32) CounterRandom.Uniform(n.Key, start, stride, n.A, n.B, TileMath.As<float>(dst));
                 else if (n.Op == (byte)Distribution.Uniform) CounterRandom.Uniform(n.Key, start, stride, n.A, n.B, TileMath.As<double>(dst));
-                else CounterRandom.Normal(n.Key, start, stride, n.A, n.B, TileMath.As<double>(dst), _scratch);
+                else CounterRandom.Normal(n.Key, start, stride, n.A, n.B, TileMath.As<double>(dst));
                 return dst;
             }
             case KNodeKind.Const:
