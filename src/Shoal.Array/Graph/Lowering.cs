@@ -278,18 +278,27 @@ internal sealed class Lowering
         return Submit(a.BlockKey(block), ChunkTasks.AssembleSpec(a.DType, outShape, a.Permutation, shapes, placed), [.. inputs]);
     }
 
+    /// <summary>
+    /// Block (i, j) of A·B: one task per k multiplies A(i, k) by B(k, j) where both blocks live,
+    /// and the products are summed in a tree (as Dask's tensordot), so a tall-skinny XᵀX never
+    /// pulls X onto one worker.
+    /// </summary>
     private Future<Array> MatMul(MatMulNode m, long block)
     {
         var coords = ChunkGrid.BlockCoords(m.Chunks, block);
         var kBlocks = m.A.Chunks[1].Length;
-        var inputs = new Future<Array>[2 * kBlocks];
+        var rows = m.A.Chunks[0][coords[0]];
+        var columns = m.B.Chunks[1][coords[1]];
+        var products = new List<Future<Array>>(kBlocks);
         for (var k = 0; k < kBlocks; k++)
         {
-            inputs[k] = Block(m.A, ChunkGrid.Linear(m.A.Chunks, [coords[0], k]));
-            inputs[kBlocks + k] = Block(m.B, ChunkGrid.Linear(m.B.Chunks, [k, coords[1]]));
+            var a = Block(m.A, ChunkGrid.Linear(m.A.Chunks, [coords[0], k]));
+            var b = Block(m.B, ChunkGrid.Linear(m.B.Chunks, [k, coords[1]]));
+            var key = kBlocks == 1 ? m.BlockKey(block) : $"{m.Name}-product-{m.Token}-{block}-{k}";
+            products.Add(Submit(key, ChunkTasks.MatMulSpec(m.DType, rows, columns, [m.A.Chunks[1][k]]), [a, b]));
         }
 
-        return Submit(m.BlockKey(block), ChunkTasks.MatMulSpec(m.DType, m.A.Chunks[0][coords[0]], m.B.Chunks[1][coords[1]], m.A.Chunks[1]), inputs);
+        return Tree(m.Name, m.Token, block, products, NDArray.DefaultSplitEvery, last => ChunkTasks.CombineSpec(ReduceOp.Sum, last, MomentsResult.Mean, 0), needsFinish: false);
     }
 
     private Future<Array> User(UserNode u, long block)
