@@ -50,9 +50,17 @@ public static partial class NDArray
     public static NDArray<T> Max<T>(this NDArray<T> x, int[]? axes = null, bool keepDims = false, int splitEvery = DefaultSplitEvery) where T : unmanaged, INumber<T> =>
         Reduce<T>(x.Node, ReduceOp.Max, axes, keepDims, splitEvery);
 
-    /// <summary>Arithmetic mean, in float64.</summary>
-    public static NDArray<double> Mean<T>(this NDArray<T> x, int[]? axes = null, bool keepDims = false, int splitEvery = DefaultSplitEvery) where T : unmanaged, INumber<T> =>
-        Reduce<double>(x.Node, ReduceOp.Moments, axes, keepDims, splitEvery, MomentsResult.Mean);
+    /// <summary>
+    /// Arithmetic mean, in float64: the float64 sum divided by the count, as NumPy computes it (a
+    /// sum folds a tile with one vectorized add; a running mean would need a division per element).
+    /// </summary>
+    public static NDArray<double> Mean<T>(this NDArray<T> x, int[]? axes = null, bool keepDims = false, int splitEvery = DefaultSplitEvery) where T : unmanaged, INumber<T>
+    {
+        var normalized = Shapes.Axes(axes, x.Rank);
+        var count = normalized.Aggregate(1L, (n, a) => n * x.Node.Shape[a]);
+        var sum = Reduce<double>(x.AsType<double>().Node, ReduceOp.Sum, axes, keepDims, splitEvery);
+        return sum / (double)count;
+    }
 
     /// <summary>Variance (divided by n - ddof), in float64, from merged (count, mean, M2) partials.</summary>
     public static NDArray<double> Var<T>(this NDArray<T> x, int[]? axes = null, double ddof = 0, bool keepDims = false, int splitEvery = DefaultSplitEvery) where T : unmanaged, INumber<T> =>

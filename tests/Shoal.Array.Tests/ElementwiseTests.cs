@@ -84,4 +84,32 @@ public sealed class ElementwiseTests(ClusterFixture fixture) : IClassFixture<Clu
         var columnSums = await x.Sum([0]).ComputeAsync(Client);
         for (var j = 0; j < 1000; j++) columnSums[j].ShouldBe(whole[0, j] + whole[1, j] + whole[2, j], 1e-15);
     }
+
+    [Fact]
+    public async Task Square_root_comparisons_rewritten_without_the_root_give_the_same_answers()
+    {
+        // Values at the edges where √x and x fall on different sides of c² (1 + 2⁻⁵² has √ = 1).
+        var edges = new List<double> { 0, -0.0, double.NaN, double.PositiveInfinity, double.Epsilon, 0.25, 1, 4, 9, 2, 0.5 };
+        foreach (var v in new[] { 0.25, 1.0, 4.0, 9.0, 2.0, 0.5 })
+        {
+            edges.Add(Math.BitIncrement(v));
+            edges.Add(Math.BitDecrement(v));
+            edges.Add(Math.BitIncrement(Math.BitIncrement(v)));
+        }
+
+        var data = edges.Concat(edges.Select(x => -x)).ToArray();
+        var a = await NDArray.FromArrayAsync(Client, data, [data.Length], [7]);
+        foreach (var c in new[] { 0.0, 0.5, 1.0, 2.0, 3.0, Math.Sqrt(2), 0.7071067811865476 })
+        {
+            var root = NDArray.Sqrt(NDArray.Abs(a));
+            Expect.Close(await (root <= c).ComputeAsync(Client), new Ref(data.Select(x => Math.Sqrt(Math.Abs(x)) <= c ? 1.0 : 0).ToArray(), [data.Length]), 0, $"sqrt <= {c}");
+            Expect.Close(await (root < c).ComputeAsync(Client), new Ref(data.Select(x => Math.Sqrt(Math.Abs(x)) < c ? 1.0 : 0).ToArray(), [data.Length]), 0, $"sqrt < {c}");
+            Expect.Close(await (root > c).ComputeAsync(Client), new Ref(data.Select(x => Math.Sqrt(Math.Abs(x)) > c ? 1.0 : 0).ToArray(), [data.Length]), 0, $"sqrt > {c}");
+            Expect.Close(await (root >= c).ComputeAsync(Client), new Ref(data.Select(x => Math.Sqrt(Math.Abs(x)) >= c ? 1.0 : 0).ToArray(), [data.Length]), 0, $"sqrt >= {c}");
+        }
+
+        // Not rewritten when the argument may be negative: √-1 is NaN, so the comparison is false.
+        var minusOne = await NDArray.FromArrayAsync(Client, new[] { -1.0, 0.25 }, [2]);
+        Expect.Close(await (NDArray.Sqrt(minusOne) <= 1.0).ComputeAsync(Client), new Ref([0, 1], [2]), 0, "sqrt(-1) <= 1");
+    }
 }

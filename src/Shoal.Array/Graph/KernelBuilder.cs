@@ -121,6 +121,8 @@ internal sealed class KernelBuilder
                 _leaves.Add((leaf, map, ChunkGrid.BlockShape(ramp.Chunks, block)));
                 return Add(leaf);
             }
+            case ElementwiseNode e when SqrtComparison(e) is { } rewritten:
+                return rewritten(block, map);
             case ElementwiseNode e:
             {
                 var args = new int[e.Args.Length];
@@ -170,6 +172,53 @@ internal sealed class KernelBuilder
                 return Boundary(n, block, map);
         }
     }
+
+    /// <summary>
+    /// <c>√x ⋚ c</c> as <c>x ⋚ m</c> when x cannot be negative (a sum of squares, a square, an
+    /// absolute value) and c is a constant ≥ 0: the norm test of π without a square root per
+    /// element. Exact, not approximate: m is the last (or first) double whose square root is
+    /// still on the same side of c, found by stepping from c² one ulp at a time (√ is correctly
+    /// rounded and monotonic); NaN compares false both ways.
+    /// </summary>
+    private Func<int[], int[], int>? SqrtComparison(ElementwiseNode e)
+    {
+        if (e.Kind != ElementwiseKind.Compare || e.Args[0] is not ElementwiseNode { Kind: ElementwiseKind.Unary } sqrt || sqrt.Op != (byte)UnaryOp.Sqrt) return null;
+        if (e.Args[1] is not ConstNode { Rank: 0 } c || sqrt.DType != DType.Float64 || !(c.Value >= 0) || double.IsInfinity(c.Value)) return null;
+        if (_lowering.Consumers(sqrt) > 1 || !NonNegative(sqrt.Args[0])) return null;
+        var op = (CompareOp)e.Op;
+        double bound;
+        switch (op)
+        {
+            case CompareOp.LessOrEqual or CompareOp.Greater:
+                // Largest m with √m ≤ c: √x ≤ c ⇔ x ≤ m, and √x > c ⇔ x > m.
+                bound = c.Value * c.Value;
+                while (Math.Sqrt(bound) > c.Value) bound = Math.BitDecrement(bound);
+                while (Math.Sqrt(Math.BitIncrement(bound)) <= c.Value) bound = Math.BitIncrement(bound);
+                break;
+            case CompareOp.Less or CompareOp.GreaterOrEqual:
+                // Smallest m with √m ≥ c: √x < c ⇔ x < m, and √x ≥ c ⇔ x ≥ m.
+                bound = c.Value * c.Value;
+                while (Math.Sqrt(bound) < c.Value) bound = Math.BitIncrement(bound);
+                while (Math.Sqrt(Math.BitDecrement(bound)) >= c.Value) bound = Math.BitDecrement(bound);
+                break;
+            default:
+                return null;
+        }
+
+        return (block, map) =>
+        {
+            var x = Visit(sqrt.Args[0], block, map, isRoot: false);
+            var limit = Add(new KNode { Kind = KNodeKind.Const, DType = DType.Float64, A = bound, L = (long)bound });
+            return Add(new KNode { Kind = KNodeKind.Compare, DType = DType.Bool, Op = (byte)op, Args = [x, limit] });
+        };
+    }
+
+    private static bool NonNegative(Node n) => n switch
+    {
+        ElementwiseNode { Kind: ElementwiseKind.Unary } u => u.Op is (byte)UnaryOp.Square or (byte)UnaryOp.Abs,
+        ReduceNode { Op: ReduceOp.Sum or ReduceOp.Max or ReduceOp.Min } r => NonNegative(r.Input),
+        _ => false,
+    };
 
     /// <summary>An input's block and axis map under a consumer's block (NumPy broadcasting, right-aligned).</summary>
     private static (int[] Block, int[] Map) Broadcast(Node consumer, int[] block, int[] map, Node input)
