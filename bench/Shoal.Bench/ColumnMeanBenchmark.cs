@@ -37,18 +37,22 @@ public sealed class ColumnMeanBenchmark : IBenchmark
         await Means(client, 10_000, columns, 1000, 1, cancellationToken); // warm-up
 
         var secs = new List<double>();
+        var cpus = new List<double>();
         var failures = 0;
         using var sampler = new RssSampler(cluster.WorkerProcessIds);
         for (var rep = 0; rep < reps; rep++)
         {
+            var cpuBefore = PiBenchmark.WorkersCpu(cluster);
             var clock = Stopwatch.StartNew();
             var means = await Means(client, rows, columns, chunkRows, (ulong)(rep + 2), cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
+            var cpu = PiBenchmark.WorkersCpu(cluster) - cpuBefore;
             secs.Add(seconds);
+            cpus.Add(cpu);
             // Each mean of `rows` uniforms on [0, 1) is 0.5 within 6 standard errors.
             var worst = means.Max(m => Math.Abs(m - 0.5)) / Math.Sqrt(1.0 / 12 / rows);
             if (worst > 6) failures++;
-            Console.Error.WriteLine($"{rows:N0} x {columns} ({rows * columns * 8 / 1e9:0.0} GB, chunks of {chunkRows:N0} rows) rep {rep}: {seconds:0.000}s, {rows * columns * 8 / 1e9 / seconds:0.00} GB/s, worst column {worst:0.0} sigma from 0.5");
+            Console.Error.WriteLine($"{rows:N0} x {columns} ({rows * columns * 8 / 1e9:0.0} GB, chunks of {chunkRows:N0} rows) rep {rep}: {seconds:0.000}s, {rows * columns * 8 / 1e9 / seconds:0.00} GB/s, worst column {worst:0.0} sigma from 0.5; workers' CPU {cpu:0.00} s ({rows * columns * 8 / 1e9 / cpu:0.00} GB per worker CPU second), load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
 
         var (peakSum, peakOne) = sampler.Stop();
@@ -66,6 +70,7 @@ public sealed class ColumnMeanBenchmark : IBenchmark
             ["s_median"] = Math.Round(median, 4),
             ["s_min"] = Math.Round(secs.Min(), 4),
             ["gb_per_s_median"] = Math.Round(rows * columns * 8 / 1e9 / median, 3),
+            ["workers_cpu_s_median"] = Math.Round(BenchStats.Median(cpus), 3),
             ["means_beyond_6_sigma"] = failures,
             ["peak_rss_workers_sum_MB"] = Math.Round(peakSum / 1e6),
             ["peak_rss_one_worker_MB"] = Math.Round(peakOne / 1e6),

@@ -48,19 +48,23 @@ public sealed class PiBenchmark : IBenchmark
             foreach (var chunks in chunkings)
             {
                 var secs = new List<double>();
+                var cpus = new List<double>();
                 var pis = new List<double>();
                 var blocks = 0;
                 using var sampler = new RssSampler(cluster.WorkerProcessIds);
                 for (var rep = 0; rep < reps; rep++)
                 {
+                    var cpuBefore = WorkersCpu(cluster);
                     var (seconds, pi, n) = await EstimateAsync(client, samples, chunks, seed++, cancellationToken);
+                    var cpu = WorkersCpu(cluster) - cpuBefore;
                     secs.Add(seconds);
+                    cpus.Add(cpu);
                     pis.Add(pi);
                     blocks = n;
                     var z = ZScore(pi, samples);
                     var ok = Math.Abs(z) <= 5;
                     if (!ok) failures++;
-                    Console.Error.WriteLine($"S={samples:0e0} chunks={chunks} ({n} blocks) rep {rep}: {seconds:0.000}s pi={pi:0.000000} ({z:+0.00;-0.00} sigma{(ok ? "" : ", TOO FAR")}), {samples / seconds / 1e6:N0} million samples/s");
+                    Console.Error.WriteLine($"S={samples:0e0} chunks={chunks} ({n} blocks) rep {rep}: {seconds:0.000}s pi={pi:0.000000} ({z:+0.00;-0.00} sigma{(ok ? "" : ", TOO FAR")}), {samples / seconds / 1e6:N0} million samples/s; workers' CPU {cpu:0.00} s ({samples / cpu / 1e6:N0} million samples per worker CPU second), load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
                 }
 
                 var (peakSum, peakOne) = sampler.Stop();
@@ -74,6 +78,8 @@ public sealed class PiBenchmark : IBenchmark
                     ["s_min"] = Math.Round(secs.Min(), 4),
                     ["s_max"] = Math.Round(secs.Max(), 4),
                     ["samples_per_s_median"] = Math.Round(samples / median),
+                    ["workers_cpu_s_median"] = Math.Round(BenchStats.Median(cpus), 3),
+                    ["samples_per_worker_cpu_s_median"] = Math.Round(samples / BenchStats.Median(cpus)),
                     ["pi"] = pis,
                     ["peak_rss_workers_sum_MB"] = Math.Round(peakSum / 1e6),
                     ["peak_rss_one_worker_MB"] = Math.Round(peakOne / 1e6),
@@ -110,6 +116,13 @@ public sealed class PiBenchmark : IBenchmark
         var inside = await count.ScalarAsync(client, cancellationToken);
         return (clock.Elapsed.TotalSeconds, 4.0 * inside / samples, blocks);
     }
+
+    /// <summary>CPU seconds the worker processes have used so far.</summary>
+    internal static double WorkersCpu(LocalCluster cluster) => cluster.WorkerProcessIds.Sum(pid =>
+    {
+        using var p = System.Diagnostics.Process.GetProcessById(pid);
+        return p.TotalProcessorTime.TotalSeconds;
+    });
 
     private static double ZScore(double pi, long samples) => (pi - Math.PI) / (4 * Math.Sqrt(Math.PI / 4 * (1 - Math.PI / 4) / samples));
 
