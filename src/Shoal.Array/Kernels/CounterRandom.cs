@@ -49,6 +49,7 @@ internal static class CounterRandom
     /// <c>low + (high - low)·u</c> for the counters <c>start, start + stride, ...</c>, one per element of
     /// <paramref name="destination"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a fresh worker runs it hot at once: skip tier 0
     public static void Uniform(ulong key, long start, long stride, double low, double high, Span<double> destination)
     {
         var width = high - low;

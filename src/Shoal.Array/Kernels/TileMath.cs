@@ -256,6 +256,7 @@ internal static class TileMath
     private struct NotEqualOp : IVectorCompare { public static Vector512<double> Mask(Vector512<double> a, Vector512<double> b) => ~Vector512.Equals(a, b); }
 
     /// <summary>Eight doubles against one value per step, the lane mask spread to eight 0/1 bytes; returns how many were done.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static int CompareScalar512<TOp>(ReadOnlySpan<double> x, double y, Span<byte> dst) where TOp : struct, IVectorCompare
     {
         var i = 0;
@@ -329,6 +330,7 @@ internal static class TileMath
     }
 
     /// <summary>The number of non-zero bytes (bool tiles: the number of trues).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static long CountNonZeroBytes(ReadOnlySpan<byte> x)
     {
         long count = 0;
