@@ -1,35 +1,27 @@
-// Monte Carlo π on a Shoal cluster: each task counts how many of its random points fall inside
-// the unit circle; the client adds up the counts.
-//   dotnet run -c Release --project examples/Pi -- [--samples 1e8] [--chunk 5e7] [--scheduler tcp://127.0.0.1:8786]
+// Monte Carlo π on a Shoal cluster with chunked arrays, in the seed's three lines:
+//   xxyy = da.random.uniform(-1, 1, size=(2, S)); norm = da.linalg.norm(xxyy, axis=0); pi = 4 * da.sum(norm <= 1) / S
+// Each chunk is generated, squared, summed over its column, compared and counted by one fused task,
+// never stored; the counts are added in a tree.
+//   dotnet run -c Release --project examples/Pi -- [--samples 1e9] [--chunk 2e7] [--seed 1] [--scheduler tcp://127.0.0.1:8786]
 using System.Diagnostics;
 using System.Globalization;
 using Shoal;
-using Shoal.Examples.Pi;
+using Shoal.Arrays;
 
 var address = Args.Value(args, "--scheduler");
-var samples = (long)double.Parse(Args.Value(args, "--samples") ?? "1e8", CultureInfo.InvariantCulture);
+var samples = (long)double.Parse(Args.Value(args, "--samples") ?? "1e9", CultureInfo.InvariantCulture);
 var chunk = (long)double.Parse(Args.Value(args, "--chunk") ?? "0", CultureInfo.InvariantCulture);
+ulong? seed = Args.Value(args, "--seed") is { } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : null;
 
 await using var cluster = address is null ? await LocalCluster.StartAsync() : null;
 await using var client = cluster is not null ? await Client.ConnectAsync(cluster) : await Client.ConnectAsync(address!);
-if (chunk <= 0)
-{
-    var info = await client.GetClusterInfoAsync();
-    var threads = Math.Max(1, info.Workers.Sum(w => w.NThreads));
-    chunk = Math.Max(1_000_000, samples / (threads * 4));
-}
-
 var clock = Stopwatch.StartNew();
-var counts = new List<Future<long>>();
-for (long start = 0, seed = 1; start < samples; start += chunk, seed++)
-{
-    var n = Math.Min(chunk, samples - start);
-    counts.Add(client.Submit(static (long count, long s) => MonteCarlo.CountInside(count, (ulong)s), n, seed));
-}
 
-var inside = (await client.GatherAsync(counts)).Sum();
-var pi = 4.0 * inside / samples;
-Console.Error.WriteLine($"{samples:N0} samples in {counts.Count} tasks, {clock.Elapsed.TotalSeconds:0.000} s, {samples / clock.Elapsed.TotalSeconds / 1e6:0} million samples/s");
+var xxyy = NDArray.Random.Uniform(-1, 1, [2, samples], chunks: chunk > 0 ? [2, chunk] : null, seed: seed);
+var norm = Linalg.Norm(xxyy, axis: 0);
+var pi = 4.0 * await (norm <= 1.0).Sum().ScalarAsync(client) / samples;
+
+Console.Error.WriteLine($"{samples:N0} samples in {xxyy.NumBlocks[1]} chunks, {clock.Elapsed.TotalSeconds:0.000} s, {samples / clock.Elapsed.TotalSeconds / 1e6:0} million samples/s");
 Console.WriteLine(pi.ToString("0.000000", CultureInfo.InvariantCulture));
 
 internal static class Args

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Shoal.Examples.Pi;
+namespace Shoal.Bench.PiKernel;
 
 /// <summary>The work of one task: random points in the unit square, counted when inside the circle.</summary>
 public static class MonteCarlo
