@@ -66,6 +66,7 @@ public static class ShoalCommand
             new WorkerCommand(context).Command,
             new LocalCommand(context).Command,
             new CertsCommand(context).Command,
+            new FlowsCommand(context).Command,
         };
         return root;
     }
