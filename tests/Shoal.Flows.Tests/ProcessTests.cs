@@ -142,10 +142,14 @@ public class ProcessTests
 /// <summary>Runs <c>shoal</c> (Shoal.Cli.dll beside the tests) as a child process.</summary>
 internal static class CliProcess
 {
-    public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args)
+    public static Task<(int Exit, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        RunDllAsync(Path.Join(AppContext.BaseDirectory, "Shoal.Cli.dll"), args, environment);
+
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunDllAsync(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        info.ArgumentList.Add(Path.Join(AppContext.BaseDirectory, "Shoal.Cli.dll"));
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
+        info.ArgumentList.Add(dll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
