@@ -10,7 +10,7 @@ internal sealed partial class FlowRun
     private static readonly string HardTimeout = typeof(FlowTaskHardTimeoutException).FullName!;
 
     private async Task ExecuteAsync<TResult>(TaskRun<TResult> run, FlowTask task, TaskRun[] inputs, TaskRun[] upstream,
-        Func<Func<long, long, Func<Task<TResult>>>> body, Func<CancellationToken, Task<(object?, Type)[]>> inputValues)
+        Func<Func<SubmitOptions, Future<TResult>>> body, Func<CancellationToken, Task<(object?, Type)[]>> inputValues)
     {
         var attempts = 0;
         try
@@ -39,11 +39,11 @@ internal sealed partial class FlowRun
             }
 
             var lost = 0;
-            var work = body()(options.Timeout?.Ticks ?? 0, options.TimeoutGrace.Ticks);
+            var submit = body();
             while (true)
             {
                 attempts++;
-                var outcome = await AttemptAsync(run, task, work, attempts).ConfigureAwait(false);
+                var outcome = await AttemptAsync(run, task, submit, attempts).ConfigureAwait(false);
                 if (outcome is null)
                 {
                     if (cacheKey is not null || options.PersistResult)
@@ -95,21 +95,21 @@ internal sealed partial class FlowRun
     }
 
     /// <summary>One submission: null when it succeeded, else its final state, error, cause and whether retries apply.</summary>
-    private async Task<(RunState State, string Error, string? Cause, bool Retry)?> AttemptAsync<TResult>(TaskRun<TResult> run, FlowTask task, Func<Task<TResult>> work, int attempt)
+    private async Task<(RunState State, string Error, string? Cause, bool Retry)?> AttemptAsync<TResult>(TaskRun<TResult> run, FlowTask task, Func<SubmitOptions, Future<TResult>> submit, int attempt)
     {
         await inCluster.WaitAsync(Token).ConfigureAwait(false);
         Future<TResult>? future = null;
         try
         {
             SetState(run, RunState.Running, null, null, attempt);
-            future = Client.Submit(work, new SubmitOptions
+            future = submit(new SubmitOptions
             {
                 Key = $"{task.Name}-{run.Id:N}-{attempt}",
                 Pure = false,
                 Priority = run.Depth,
                 Resources = Runner.ResourcesFor(task.Options.Tags),
             });
-            await foreach (var _ in Client.AsCompleted([future], Token).ConfigureAwait(false)) break;
+            await WhenDoneAsync(future).ConfigureAwait(false);
             switch (future.Status)
             {
                 case FutureStatus.Finished:
@@ -150,6 +150,30 @@ internal sealed partial class FlowRun
             future?.Dispose();
             inCluster.Release();
         }
+    }
+
+    /// <summary>
+    /// Waits for a future's task to end without fetching its result: in-process (values are
+    /// references) awaiting the result is the cheapest wait; across processes the result stays on
+    /// its worker until a downstream task or the flow asks for it.
+    /// </summary>
+    private async Task WhenDoneAsync<TResult>(Future<TResult> future)
+    {
+        if (Client.ByReference)
+        {
+            try
+            {
+                await future.ResultAsync(Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (!Token.IsCancellationRequested && future.Status != FutureStatus.Pending)
+            {
+                // failed or cancelled: the caller reads the status
+            }
+
+            return;
+        }
+
+        await foreach (var _ in Client.AsCompleted([future], Token).ConfigureAwait(false)) break;
     }
 
     private (RunState, string, string?, bool) Classify(TaskRun run, FlowTask task, TaskException ex)

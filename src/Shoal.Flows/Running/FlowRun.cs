@@ -67,34 +67,30 @@ internal sealed partial class FlowRun
     private string RunName(FlowTask task, int? index) =>
         index is { } i ? $"{task.Name}-{i}" : $"{task.Name}-{counters.AddOrUpdate(task.Name, 0, (_, n) => n + 1)}";
 
-    public TaskRun<TResult> Submit<T, TResult>(FlowTask<T, TResult> task, In<T> input, int? index, TaskRun[] waitFor)
-    {
-        var (sync, async) = (task.Sync, task.Async);
-        return Start<TResult>(task, index, [.. input.Upstream], waitFor,
+    public TaskRun<TResult> Submit<T, TResult>(FlowTask<T, TResult> task, In<T> input, int? index, TaskRun[] waitFor) =>
+        Start<TResult>(task, index, [.. input.Upstream], waitFor,
             () =>
             {
-                var a = input.Provider(this);
-                return sync is not null
-                    ? (timeout, grace) => () => TaskBody.RunAsync(_ => Task.FromResult(sync(a())), timeout, grace)
-                    : (timeout, grace) => () => TaskBody.RunAsync(ct => async!(a(), ct), timeout, grace);
+                // One checked delegate per task, the input an argument (a value or a future): the
+                // client's per-submission work stays that of a plain Submit. A reduce's array
+                // input is assembled on the worker by a closure of its futures instead.
+                var runner = task.Runner;
+                if (input.Gathered is null) return options => Client.Submit(runner, input.Arg(), options);
+                var work = task.Bind(input.Provider(this));
+                return options => Client.Submit(work, options);
             },
             async ct => [(await ValueOf(input, ct).ConfigureAwait(false), typeof(T))]);
-    }
 
-    public TaskRun<TResult> Submit<T1, T2, TResult>(FlowTask<T1, T2, TResult> task, In<T1> input1, In<T2> input2, int? index, TaskRun[] waitFor)
-    {
-        var (sync, async) = (task.Sync, task.Async);
-        return Start<TResult>(task, index, [.. input1.Upstream, .. input2.Upstream], waitFor,
+    public TaskRun<TResult> Submit<T1, T2, TResult>(FlowTask<T1, T2, TResult> task, In<T1> input1, In<T2> input2, int? index, TaskRun[] waitFor) =>
+        Start<TResult>(task, index, [.. input1.Upstream, .. input2.Upstream], waitFor,
             () =>
             {
-                var a = input1.Provider(this);
-                var b = input2.Provider(this);
-                return sync is not null
-                    ? (timeout, grace) => () => TaskBody.RunAsync(_ => Task.FromResult(sync(a(), b())), timeout, grace)
-                    : (timeout, grace) => () => TaskBody.RunAsync(ct => async!(a(), b(), ct), timeout, grace);
+                var runner = task.Runner;
+                if (input1.Gathered is null && input2.Gathered is null) return options => Client.Submit(runner, input1.Arg(), input2.Arg(), options);
+                var work = task.Bind(input1.Provider(this), input2.Provider(this));
+                return options => Client.Submit(work, options);
             },
             async ct => [(await ValueOf(input1, ct).ConfigureAwait(false), typeof(T1)), (await ValueOf(input2, ct).ConfigureAwait(false), typeof(T2))]);
-    }
 
     /// <summary>An input's value here (for cache keys): the upstream results are fetched.</summary>
     private static async Task<object?> ValueOf<T>(In<T> input, CancellationToken ct)
@@ -111,7 +107,7 @@ internal sealed partial class FlowRun
     }
 
     private TaskRun<TResult> Start<TResult>(FlowTask task, int? index, TaskRun[] inputs, TaskRun[] waitFor,
-        Func<Func<long, long, Func<Task<TResult>>>> body, Func<CancellationToken, Task<(object?, Type)[]>> inputValues)
+        Func<Func<SubmitOptions, Future<TResult>>> body, Func<CancellationToken, Task<(object?, Type)[]>> inputValues)
     {
         var run = new TaskRun<TResult>(Guid.NewGuid(), RunName(task, index));
         var upstream = inputs.Concat(waitFor).Distinct().ToArray();

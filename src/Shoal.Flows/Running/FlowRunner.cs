@@ -217,8 +217,9 @@ public sealed class FlowRunner : IAsyncDisposable
     }
 
     /// <summary>Takes a slot of every limited tag (in name order, so two runs never wait on each other).</summary>
-    internal async Task<IDisposable> AcquireSlotsAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
+    internal async ValueTask<IDisposable> AcquireSlotsAsync(IReadOnlyList<string> tags, CancellationToken cancellationToken)
     {
+        if (tags.Count == 0 || Options.ConcurrencyLimits.Count == 0) return NoSlots.Instance;
         var taken = new List<SemaphoreSlim>();
         try
         {
@@ -245,6 +246,16 @@ public sealed class FlowRunner : IAsyncDisposable
     {
         await Recorder.DisposeAsync().ConfigureAwait(false);
         foreach (var semaphore in limits.Values) semaphore.Dispose();
+    }
+
+    private sealed class NoSlots : IDisposable
+    {
+        public static readonly NoSlots Instance = new();
+
+        public void Dispose()
+        {
+            // nothing was taken
+        }
     }
 
     private sealed class Slots(List<SemaphoreSlim> taken) : IDisposable

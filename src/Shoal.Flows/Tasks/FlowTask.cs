@@ -101,6 +101,32 @@ public sealed class FlowTask<T, TResult> : FlowTask
 
     internal Func<T, CancellationToken, Task<TResult>>? Async { get; }
 
+    /// <summary>What the cluster runs: the function inside its timeout, one delegate for every run (checked once per submission, shipped once).</summary>
+    internal Func<T, Task<TResult>> Runner => runner ??= CreateRunner();
+
+    private Func<T, Task<TResult>>? runner;
+
+    private Func<T, Task<TResult>> CreateRunner()
+    {
+        var (sync, async) = (Sync, Async);
+        var (timeout, grace) = (Options.Timeout?.Ticks ?? 0, Options.TimeoutGrace.Ticks);
+        if (sync is not null) return x => TaskBody.RunAsync(_ => Task.FromResult(sync(x)), timeout, grace);
+        return x => TaskBody.RunAsync(ct => async!(x, ct), timeout, grace);
+    }
+
+    /// <summary>
+    /// A run whose input is made on the worker (a reduce's array). The task's own delegate is
+    /// captured directly, not through <see cref="Runner"/>: Shoal ships the code of the delegates
+    /// a closure holds, not of those their closures hold in turn.
+    /// </summary>
+    internal Func<Task<TResult>> Bind(Func<T> input)
+    {
+        var (sync, async) = (Sync, Async);
+        var (timeout, grace) = (Options.Timeout?.Ticks ?? 0, Options.TimeoutGrace.Ticks);
+        if (sync is not null) return () => TaskBody.RunAsync(_ => Task.FromResult(sync(input())), timeout, grace);
+        return () => TaskBody.RunAsync(ct => async!(input(), ct), timeout, grace);
+    }
+
     /// <summary>Submits one run of the task in the current flow run.</summary>
     /// <param name="input">A value or an upstream task run (a mapped run converts to an array: a reduce).</param>
     /// <param name="waitFor">Upstream runs this one waits for without taking their results (for triggers).</param>
@@ -152,6 +178,28 @@ public sealed class FlowTask<T1, T2, TResult> : FlowTask
     internal Func<T1, T2, TResult>? Sync { get; }
 
     internal Func<T1, T2, CancellationToken, Task<TResult>>? Async { get; }
+
+    /// <summary>What the cluster runs: the function inside its timeout, one delegate for every run.</summary>
+    internal Func<T1, T2, Task<TResult>> Runner => runner ??= CreateRunner();
+
+    private Func<T1, T2, Task<TResult>>? runner;
+
+    private Func<T1, T2, Task<TResult>> CreateRunner()
+    {
+        var (sync, async) = (Sync, Async);
+        var (timeout, grace) = (Options.Timeout?.Ticks ?? 0, Options.TimeoutGrace.Ticks);
+        if (sync is not null) return (x, y) => TaskBody.RunAsync(_ => Task.FromResult(sync(x, y)), timeout, grace);
+        return (x, y) => TaskBody.RunAsync(ct => async!(x, y, ct), timeout, grace);
+    }
+
+    /// <summary>A run whose inputs are made on the worker (see <see cref="FlowTask{T, TResult}.Bind"/>).</summary>
+    internal Func<Task<TResult>> Bind(Func<T1> input1, Func<T2> input2)
+    {
+        var (sync, async) = (Sync, Async);
+        var (timeout, grace) = (Options.Timeout?.Ticks ?? 0, Options.TimeoutGrace.Ticks);
+        if (sync is not null) return () => TaskBody.RunAsync(_ => Task.FromResult(sync(input1(), input2())), timeout, grace);
+        return () => TaskBody.RunAsync(ct => async!(input1(), input2(), ct), timeout, grace);
+    }
 
     /// <summary>Submits one run of the task in the current flow run.</summary>
     /// <param name="input1">The first input.</param>

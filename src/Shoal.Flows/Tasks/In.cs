@@ -30,6 +30,9 @@ public readonly struct In<T>
     internal Func<T> Provider(FlowRun flowRun) =>
         Run is { } run ? run.Provider() : Gathered is { } gather ? gather(flowRun, GatheredRuns!) : Providers.Constant(Value);
 
+    /// <summary>The input as a Submit argument: the value, or the upstream run's future (a dependency) or cached value.</summary>
+    internal Arg<T> Arg() => Run is { } run ? run.Argument() : Value;
+
     /// <summary>A plain value.</summary>
     /// <param name="value">The value.</param>
     public static implicit operator In<T>(T value) => new(value, null, null, null);

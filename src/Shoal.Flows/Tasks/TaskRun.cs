@@ -70,6 +70,8 @@ public sealed class TaskRun<T> : TaskRun
     /// <returns>The awaiter.</returns>
     public TaskAwaiter<T> GetAwaiter() => ResultAsync().GetAwaiter();
 
+    internal Arg<T> Argument() => Local.Known ? Local.Value : Future!;
+
     internal Func<T> Provider() => Local.Known ? Providers.Constant(Local.Value) : Providers.FromFuture(Future!);
 
     internal override async Task<object?> BoxedResultAsync(CancellationToken cancellationToken) => await ResultAsync(cancellationToken).ConfigureAwait(false);
