@@ -24,9 +24,15 @@ internal sealed class FlowsCommand
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the run ends" };
         var format = new Option<string>("--format") { Description = "mermaid or dot", DefaultValueFactory = _ => "mermaid" };
         format.AcceptOnlyFromAmong("mermaid", "dot");
-        Command = new Command("flows", "Flow runs: list, show, logs, cancel, graph")
+        var assembly = new Option<string>("--assembly") { Description = "The assembly whose public IFlowDeployments classes add the deployments", HelpName = "DLL", Required = true };
+        var scheduler = new Option<string?>("--scheduler") { Description = "Run on the scheduler at this address (default: an in-process local cluster per run)", HelpName = "ADDRESS" };
+        var serve = new Command("serve", "Start deployments' runs on their schedules (a restart never starts a run twice)") { assembly, scheduler, db };
+        serve.SetAction((parse, ct) => context.RunHostAsync("shoal flows serve",
+            () => FlowsServe.RunAsync(context, parse.GetValue(db), parse.GetRequiredValue(assembly), parse.GetValue(scheduler), ct), ct));
+        Command = new Command("flows", "Flow runs: list, show, logs, cancel, graph, serve")
         {
             runs,
+            serve,
             RunCommand(context, "show", "Show a flow run and its task runs", (parse, run) => FlowsActions.ShowAsync(context, parse.GetValue(db), run, CancellationToken.None)),
             RunCommand(context, "logs", "Print a flow run's log", (parse, run) => FlowsActions.LogsAsync(context, parse.GetValue(db), run, parse.GetValue(follow), CancellationToken.None), follow),
             RunCommand(context, "cancel", "Cancel a running flow run (from any process that reaches its store)", (parse, run) => FlowsActions.CancelAsync(context, parse.GetValue(db), run, CancellationToken.None)),

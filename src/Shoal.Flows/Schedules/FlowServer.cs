@@ -18,6 +18,9 @@ public sealed class FlowServer
     /// <param name="runner">The runner (its store holds the claims; its clock is the server's).</param>
     public FlowServer(FlowRunner runner) => this.runner = runner;
 
+    /// <summary>The deployments' names.</summary>
+    public IReadOnlyList<string> Deployments => [.. deployments.Select(d => d.Name)];
+
     /// <summary>How late a start may be and still run.</summary>
     public TimeSpan MissedRunTolerance { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -37,6 +40,7 @@ public sealed class FlowServer
     public void Add<TParams, TResult>(string name, Flow<TParams, TResult> flow, IFlowSchedule schedule, TParams parameters) where TParams : class
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (deployments.Any(d => d.Name == name)) throw new ArgumentException($"a deployment named '{name}' was already added", nameof(name));
         flow.Validate(parameters);
         deployments.Add(new(name, schedule, async ct => (await runner.RunAsync(flow, parameters, ct).ConfigureAwait(false)).State));
     }
