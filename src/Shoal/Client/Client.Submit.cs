@@ -43,7 +43,7 @@ public sealed partial class Client
     private (TaskSpec, Segment[], ShippedAssembly[]) Packed(TaskSpec spec, TaskRunSpec run)
     {
         var code = CodeOf(run);
-        foreach (var assembly in code) spec.Code.Add(Google.Protobuf.ByteString.CopyFrom(assembly.Hash));
+        foreach (var assembly in code) spec.Code.Add(assembly.HashBytes);
         return (spec, RunSegments(run), code);
     }
 
@@ -80,7 +80,8 @@ public sealed partial class Client
     {
         if (function.Target is null || !HasState(function.Target))
         {
-            var spec = StaticFunctions.GetValue(function, f => FunctionSpec.For(f, ClosureOptions));
+            // TryGetValue first: GetValue's callback captures this client, a delegate allocated per task.
+            if (!StaticFunctions.TryGetValue(function, out var spec)) spec = StaticFunctions.GetValue(function, f => FunctionSpec.For(f, ClosureOptions));
             return TaskRunSpec.Create(spec, args);
         }
 

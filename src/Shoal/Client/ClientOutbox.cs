@@ -121,7 +121,8 @@ internal sealed class ClientOutbox
             {
                 await EnsureCodeAsync(batch, i, j).ConfigureAwait(false);
                 var update = new UpdateGraph();
-                var segments = new List<Segment>();
+                // Sized for the batch (tasks of one Map have as many segments each): growing by doubling copied each segment twice on average.
+                var segments = new List<Segment>((j - i) * batch[i].Segments!.Length);
                 for (var k = i; k < j; k++)
                 {
                     var spec = batch[k].Spec!;
@@ -156,7 +157,7 @@ internal sealed class ClientOutbox
         var rpc = _client.Scheduler;
         var id = rpc.NextRequestId();
         var ask = new HasCodeRequest { RequestId = id };
-        foreach (var assembly in unknown.Values) ask.Hashes.Add(ByteString.CopyFrom(assembly.Hash));
+        foreach (var assembly in unknown.Values) ask.Hashes.Add(assembly.HashBytes);
         var reply = await rpc.RequestAsync(id, new Envelope { HasCode = ask }, default, CancellationToken.None).ConfigureAwait(false);
         var missing = reply.Message.HasCodeReply.Missing.Select(h => Convert.ToHexString(h.Span)).ToHashSet(StringComparer.Ordinal);
         if (missing.Count > 0)
@@ -165,7 +166,7 @@ internal sealed class ClientOutbox
             var segments = new List<Segment>();
             foreach (var assembly in unknown.Values.Where(a => missing.Contains(a.HashHex)))
             {
-                upload.Blobs.Add(new CodeBlob { Hash = ByteString.CopyFrom(assembly.Hash), Name = assembly.Name, Segment = (uint)segments.Count });
+                upload.Blobs.Add(new CodeBlob { Hash = assembly.HashBytes, Name = assembly.Name, Segment = (uint)segments.Count });
                 segments.Add(new Segment(assembly.ReadBytes()));
             }
 
@@ -187,6 +188,9 @@ internal sealed class ClientOutbox
 internal sealed record ShippedAssembly(byte[] Hash, string Name, string Path)
 {
     public string HashHex { get; } = Convert.ToHexString(Hash);
+
+    /// <summary>The hash as protobuf bytes, made once: every task naming this code carries it (immutable, so shared).</summary>
+    public ByteString HashBytes { get; } = ByteString.CopyFrom(Hash);
 
     public byte[] ReadBytes() => File.ReadAllBytes(Path);
 }

@@ -20,6 +20,7 @@ public sealed partial class LocalCluster : ICluster
     private readonly SemaphoreSlim _scaling = new(1, 1);
     private readonly string _clusterId = Guid.NewGuid().ToString("N")[..8];
     private int _nextWorker;
+    private readonly ProcessMemoryAccount _processMemory = new(); // in-process workers share the process's memory accounting
     private int _disposed;
 
     private readonly SecurityOptions _security;
@@ -122,6 +123,7 @@ public sealed partial class LocalCluster : ICluster
             List<IAsyncDisposable> stopping = [];
             lock (_workers)
             {
+                if (!_options.Processes) _processMemory.Limit = _options.MemoryLimitPerWorker!.Value * workers;
                 for (var i = _workers.Count; i < workers; i++) starting.Add(StartWorkerAsync(cancellationToken));
                 if (_workers.Count > workers)
                 {
@@ -167,6 +169,7 @@ public sealed partial class LocalCluster : ICluster
                 Name = name,
                 NThreads = _options.ThreadsPerWorker!.Value,
                 MemoryLimit = _options.MemoryLimitPerWorker!.Value,
+                ProcessMemory = _processMemory,
                 Resources = _options.Resources ?? new Dictionary<string, double>(),
                 LoggerFactory = _options.LoggerFactory,
                 Security = _security.ForRole(Protocol.Messages.Role.Worker),

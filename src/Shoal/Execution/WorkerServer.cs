@@ -35,6 +35,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private Task _memoryMonitor = Task.CompletedTask;
     private int _disposed;
     private SecurityOptions? _security;
+    private readonly ProcessMemoryAccount _memory;
 
     private WorkerServer(WorkerServerOptions options)
     {
@@ -43,6 +44,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _security = options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress);
         var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
         _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));
+        _memory = options.ProcessMemory ?? new ProcessMemoryAccount(options.MemoryLimit);
     }
 
     /// <summary>The worker's name.</summary>

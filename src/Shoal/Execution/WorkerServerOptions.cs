@@ -20,6 +20,13 @@ internal sealed record WorkerServerOptions
     /// <summary>Memory limit in bytes (0: none).</summary>
     public long MemoryLimit { get; init; }
 
+    /// <summary>
+    /// The memory accounting this worker shares with the other workers in its process (its limit
+    /// is their limits summed; pauses compare the process's memory with that). Null: the worker
+    /// has the process to itself, and its own limit is the process's.
+    /// </summary>
+    public ProcessMemoryAccount? ProcessMemory { get; init; }
+
     /// <summary>Abstract resources, e.g. GPU=1.</summary>
     public IReadOnlyDictionary<string, double> Resources { get; init; } = new Dictionary<string, double>();
 

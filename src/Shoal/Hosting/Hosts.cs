@@ -113,6 +113,7 @@ public static class WorkerHost
             }
         }
         var workers = new List<WorkerServer>();
+        var processMemory = new ProcessMemoryAccount(options.GetMemoryLimitPerWorker() * count); // the workers of this process share its memory accounting
         try
         {
             return await ServeAsync(workers).ConfigureAwait(false);
@@ -133,6 +134,7 @@ public static class WorkerHost
                     Name = count == 1 ? baseName : $"{baseName}-{i}",
                     NThreads = Math.Max(1, options.NThreads),
                     MemoryLimit = options.GetMemoryLimitPerWorker(),
+                    ProcessMemory = processMemory,
                     Resources = options.Resources,
                     DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
                     SpillDirectory = options.LocalDirectory,
