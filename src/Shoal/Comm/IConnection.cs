@@ -1,3 +1,4 @@
+using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Comm;
@@ -16,6 +17,18 @@ public interface IConnection : IAsyncDisposable
 
     /// <summary>The remote end's address.</summary>
     string RemoteAddress { get; }
+
+    /// <summary>
+    /// True when the peer lives in this process (an <c>inproc://</c> connection): segments may
+    /// carry object references (<see cref="Segment.FromObject"/>) instead of bytes.
+    /// </summary>
+    bool IsInProcess { get; }
+
+    /// <summary>
+    /// True while messages from the peer wait unread here: decoded frames not yet received, or
+    /// bytes in the kernel. A connection that has such input is slow to read, not cut off.
+    /// </summary>
+    bool HasUnreadInput { get; }
 
     /// <summary>
     /// Queues a message (with its payload segments) for sending. Never blocks: the writer

@@ -1,3 +1,4 @@
+using Shoal.Protocol;
 namespace Shoal.Comm;
 
 /// <summary>

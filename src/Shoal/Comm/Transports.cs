@@ -1,4 +1,5 @@
 using Shoal.Comm.Internal;
+using Shoal.Protocol;
 
 namespace Shoal.Comm;
 

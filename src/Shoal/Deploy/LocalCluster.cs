@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.Deploy;
 using Shoal.Execution;
 using Shoal.Hosting;
+using Shoal.Platform;
 using Shoal.Scheduling;
 
 namespace Shoal;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Protocol.Messages;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Shoal.Deploy;
 using Shoal.Execution;
 using Shoal.Scheduling;
 

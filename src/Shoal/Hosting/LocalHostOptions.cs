@@ -1,3 +1,4 @@
+using Shoal.Platform;
 namespace Shoal.Hosting;
 
 /// <summary>

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Shoal.Comm;
 using Shoal.Comm.Rpc;
+using Shoal.Deploy;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Hosting;

@@ -1,6 +1,6 @@
 using System.Net;
-using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
 namespace Shoal.Security;
 

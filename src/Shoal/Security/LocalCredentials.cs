@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Security;
 

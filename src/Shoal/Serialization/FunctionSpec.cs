@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Shoal.Code;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 

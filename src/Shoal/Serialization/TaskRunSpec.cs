@@ -1,6 +1,6 @@
 using System.Collections;
 using Shoal.Code;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 

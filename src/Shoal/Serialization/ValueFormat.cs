@@ -2,6 +2,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 
@@ -488,7 +489,7 @@ internal static class ValueFormat
         // Check the payload's size before allocating anything for it.
         if ((long)chunks * (described ? 2 : 1) > r.SegmentsRemaining)
             throw new ValueSerializationException("malformed value: fewer payload segments than the value references");
-        var bodies = new Comm.Segment[chunks];
+        var bodies = new Protocol.Segment[chunks];
         long total = 0;
         for (var c = 0; c < chunks; c++)
         {

@@ -1,4 +1,4 @@
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Serialization;
 
 namespace Shoal.Tests.Serialization;

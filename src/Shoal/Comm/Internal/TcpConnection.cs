@@ -88,7 +88,7 @@ internal sealed class TcpConnection : IConnection
         // the bounded frame queue, which stops the loop and so the socket reads).
         _receivePipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
-        _decoder = new FrameDecoder(options.MaxFrameSize, new Serialization.ReceivedArrays());
+        _decoder = new FrameDecoder(options.MaxFrameSize, new ReceivedArrays());
         _frames = Channel.CreateBounded<DecodedFrame>(new BoundedChannelOptions(MaxQueuedFrames)
         {
             SingleReader = true,
@@ -125,7 +125,11 @@ internal sealed class TcpConnection : IConnection
     /// waiting for <see cref="ReceiveAsync"/>, or bytes waiting in the kernel. A starved process
     /// (busy cores, a long collection) may see no message for a while though its peer is talking.
     /// </summary>
-    internal bool HasUnreadInput => _frames.Reader.Count > 0 || _socket.HasUnreadBytes;
+    /// <inheritdoc />
+    public bool IsInProcess => false;
+
+    /// <inheritdoc />
+    public bool HasUnreadInput => _frames.Reader.Count > 0 || _socket.HasUnreadBytes;
 
     /// <summary>Starts the loops; called once after the handshake.</summary>
     public void Start()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
 namespace Shoal.Comm.Rpc;
 

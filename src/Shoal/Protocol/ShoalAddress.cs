@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Shoal.Comm;
+namespace Shoal.Protocol;
 
 /// <summary>
 /// A parsed Shoal address: <c>tcp://host:port</c>, <c>tls://host:port</c>, <c>inproc://name</c>,

@@ -1,4 +1,4 @@
-namespace Shoal.Comm;
+namespace Shoal.Protocol;
 
 /// <summary>
 /// One raw payload segment that travels beside the protobuf messages of a frame.
