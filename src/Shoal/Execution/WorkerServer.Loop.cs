@@ -1,3 +1,4 @@
+using Shoal.Platform;
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
 using Shoal.Protocol;

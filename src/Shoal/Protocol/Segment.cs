@@ -5,7 +5,7 @@ namespace Shoal.Protocol;
 /// Over a byte stream it is <see cref="Bytes"/>; over the in-process transport it may instead be
 /// an <see cref="Object"/> reference, so that an in-process cluster never serialises values.
 /// </summary>
-public readonly struct Segment
+internal readonly struct Segment
 {
     /// <summary>Creates a byte segment.</summary>
     public Segment(ReadOnlyMemory<byte> bytes) { Bytes = bytes; Object = null; }

@@ -7,7 +7,7 @@ namespace Shoal.Serialization;
 /// User codecs by value type. <see cref="Global"/> is consulted by every serializer; an instance
 /// registry is consulted first and falls back to the global one.
 /// </summary>
-public sealed class ValueCodecRegistry
+internal sealed class ValueCodecRegistry
 {
     private static readonly TypeCache<ErasedCodec?> ByAttribute = new();
     private readonly ConcurrentDictionary<Type, ErasedCodec> _codecs = new();

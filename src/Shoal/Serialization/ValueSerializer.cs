@@ -10,7 +10,7 @@ namespace Shoal.Serialization;
 /// System.Text.Json, tagged with its type identity so that the reader loads the type from the
 /// right code context.
 /// </summary>
-public sealed class ValueSerializer
+internal sealed class ValueSerializer
 {
     /// <summary>A serializer that uses <see cref="ValueCodecRegistry.Global"/>.</summary>
     public static ValueSerializer Default { get; } = new(ValueCodecRegistry.Global);

@@ -50,11 +50,18 @@ public sealed class DependencyRulesTests
         [Hosting] = [Api, Deploy, Protocol, Security, Comm, CommRpc, Scheduling, Execution, Platform, Util],
     };
 
-    /// <summary>Public types of the root namespace that the parts below it take or fill in.</summary>
+    /// <summary>
+    /// Public types of the root namespace that the parts below it take, throw or fill in: they
+    /// are the API's, so users see them in <c>Shoal</c>, but a lower part is where they act.
+    /// </summary>
     internal static readonly IReadOnlySet<string> ApiTypesEveryPartMayUse = new HashSet<string>
     {
-        "Shoal.SecurityOptions", // options a user gives; Security, Comm and the servers read them
-        "Shoal.WorkerContext",   // what a task asks about its worker; the worker sets it
+        "Shoal.SecurityOptions",               // options a user gives; Security, Comm and the servers read them
+        "Shoal.WorkerContext",                 // what a task asks about its worker; the worker sets it
+        "Shoal.ValueSerializationException",   // thrown by Serialization for a value that cannot travel
+        "Shoal.ClosureCaptureException",       // thrown by Serialization/Code for a closure that cannot travel
+        "Shoal.IValueCodec`1",                 // a user codec, which Serialization calls
+        "Shoal.ValueCodecAttribute",           // names a type's codec; Serialization reads it
     };
 
     private static string PartOf(string ns) => ns.StartsWith("Shoal.Protocol.Messages", StringComparison.Ordinal) ? Protocol : ns;

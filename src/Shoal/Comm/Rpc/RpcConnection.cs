@@ -121,7 +121,7 @@ internal sealed class RpcConnection : IAsyncDisposable
 }
 
 /// <summary>The remote side answered a request with an error.</summary>
-public sealed class RemoteCallException : Exception
+internal sealed class RemoteCallException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public RemoteCallException(string message) : base(message) { }
