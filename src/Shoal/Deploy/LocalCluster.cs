@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Shoal.Deploy;
 using Shoal.Execution;
-using Shoal.Hosting;
 using Shoal.Platform;
 using Shoal.Scheduling;
 
@@ -148,6 +147,9 @@ public sealed class LocalCluster : ICluster
         _ => "",
     };
 
+    /// <summary>The in-process workers' threads, summed in one reservation of this process's pool.</summary>
+    private readonly ThreadPoolReservation _threadPool = new();
+
     private async Task<IAsyncDisposable> StartWorkerAsync(CancellationToken cancellationToken)
     {
         var index = Interlocked.Increment(ref _nextWorker) - 1;
@@ -165,6 +167,7 @@ public sealed class LocalCluster : ICluster
                 LoggerFactory = _options.LoggerFactory,
                 Security = _security.ForRole(Protocol.Messages.Role.Worker),
                 SpillDirectory = _options.SpillDirectory,
+                ThreadPool = _threadPool,
             }, cancellationToken).ConfigureAwait(false);
         }
 

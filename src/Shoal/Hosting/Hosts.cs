@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Shoal.Deploy;
 using Shoal.Execution;
+using Shoal.Platform;
 using Shoal.Scheduling;
 
 namespace Shoal.Hosting;
@@ -100,6 +101,7 @@ internal static class WorkerHost
             }
         }
         var workers = new List<WorkerServer>();
+        var threadPool = new ThreadPoolReservation(); // --nworkers N --no-nanny: N workers, one process
         try
         {
             for (var i = 0; i < count; i++)
@@ -122,6 +124,7 @@ internal static class WorkerHost
                     LoggerFactory = loggers,
                     Security = options.Security,
                     Insecure = options.Insecure,
+                    ThreadPool = threadPool,
                 }, stop.Token).ConfigureAwait(false));
             }
 
