@@ -200,7 +200,7 @@ internal static class ValueFormat
         {
             throw new ValueSerializationException(
                 $"cannot serialize a value of type {TypeIdentity.DisplayName(type)} with System.Text.Json ({e.Message}); " +
-                "register an IValueCodec for it in ValueCodecRegistry.Global or mark it with [ValueCodec]", type, e);
+                "mark it with [ValueCodec(typeof(YourCodec))] and an IValueCodec<T> of yours", type, e);
         }
         w.WriteByte((byte)ValueTag.Json);
         TypeIdentity.Write(w, type);

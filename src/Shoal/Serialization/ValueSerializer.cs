@@ -12,10 +12,10 @@ namespace Shoal.Serialization;
 /// </summary>
 internal sealed class ValueSerializer
 {
-    /// <summary>A serializer that uses <see cref="ValueCodecRegistry.Global"/>.</summary>
-    public static ValueSerializer Default { get; } = new(ValueCodecRegistry.Global);
+    /// <summary>A serializer with no registered codecs (types' <see cref="ValueCodecAttribute"/> codecs only); stateless, so shared.</summary>
+    public static ValueSerializer Default { get; } = new(ValueCodecRegistry.AttributesOnly);
 
-    /// <summary>Creates a serializer with its own codecs (which fall back to the global ones).</summary>
+    /// <summary>Creates a serializer with its own codecs (a new, empty registry when none is given).</summary>
     public ValueSerializer(ValueCodecRegistry? codecs = null) => Codecs = codecs ?? new ValueCodecRegistry();
 
     /// <summary>The codecs this serializer uses.</summary>

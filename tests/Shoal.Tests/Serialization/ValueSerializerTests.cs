@@ -209,6 +209,21 @@ public class ValueSerializerTests
     }
 
     [Fact]
+    public void Registries_are_objects_not_process_state()
+    {
+        // A registration reaches only the serializer given that registry; the shared default takes none.
+        var mine = new ValueCodecRegistry();
+        mine.Register(new MoneyCodec());
+        new ValueCodecRegistry().Has(typeof(Money)).ShouldBeFalse();
+        Should.Throw<InvalidOperationException>(() => ValueSerializer.Default.Codecs.Register(new MoneyCodec()))
+            .Message.ShouldContain("registry of your own");
+        ValueSerializer.Default.Codecs.Has(typeof(Money)).ShouldBeFalse();
+        // Attribute codecs need no registry: every one finds them.
+        new ValueCodecRegistry().Has(typeof(Temperature)).ShouldBeTrue();
+        ValueSerializer.Default.Codecs.Has(typeof(Temperature)).ShouldBeTrue();
+    }
+
+    [Fact]
     public void Codec_named_by_attribute_works_without_registration()
     {
         var serialized = ValueSerializer.Default.Serialize(new Temperature(300));
