@@ -1,8 +1,6 @@
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 

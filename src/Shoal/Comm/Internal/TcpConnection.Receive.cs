@@ -1,9 +1,6 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using Shoal.Protocol;
-using Shoal.Protocol.Messages;
 
 namespace Shoal.Comm.Internal;
 

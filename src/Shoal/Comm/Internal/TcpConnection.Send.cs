@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 
