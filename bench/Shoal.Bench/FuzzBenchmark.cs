@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Shoal.Comm;
 using Shoal.Security;
 
 namespace Shoal.Bench;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
 namespace Shoal.Bench;
 

@@ -1,3 +1,5 @@
+using Shoal.ClientSide;
+using Shoal.Protocol;
 namespace Shoal;
 
 public sealed partial class Client
@@ -48,7 +50,7 @@ public sealed partial class Client
         var wanted = roots.Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
         // The whole graph goes to the scheduler in one update: an intermediate sent alone would be
         // computed and forgotten (nobody wants it yet) before its dependents arrive.
-        var batch = new List<(Protocol.Messages.TaskSpec, Comm.Segment[], ShippedAssembly[])>();
+        var batch = new List<(Protocol.Messages.TaskSpec, Protocol.Segment[], ShippedAssembly[])>();
         foreach (var node in TopologicalOrder(roots))
         {
             if (wanted.Contains(node.Key)) continue;
@@ -69,7 +71,7 @@ public sealed partial class Client
         return futures;
     }
 
-    private (Protocol.Messages.TaskSpec, Comm.Segment[], ShippedAssembly[]) IntermediateTask(Delayed node)
+    private (Protocol.Messages.TaskSpec, Protocol.Segment[], ShippedAssembly[]) IntermediateTask(Delayed node)
     {
         var run = CreateRunSpec(node.Function, node.Args);
         var spec = BuildSpec(node.Key, run, node.Options);

@@ -1,3 +1,4 @@
+using Shoal.ClientSide;
 using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Protocol.Messages;

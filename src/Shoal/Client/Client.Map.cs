@@ -1,3 +1,4 @@
+using Shoal.ClientSide;
 namespace Shoal;
 
 public sealed partial class Client

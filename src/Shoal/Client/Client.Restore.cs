@@ -1,3 +1,4 @@
+using Shoal.ClientSide;
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
 using Shoal.Transfer;

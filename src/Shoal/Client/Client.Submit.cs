@@ -1,5 +1,6 @@
-using Shoal.Comm;
+using Shoal.ClientSide;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Serialization;
 
 namespace Shoal;

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.ClientSide;
 using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Protocol.Messages;
+using Shoal.Transfer;
 
 namespace Shoal;
 
@@ -73,7 +75,7 @@ public sealed partial class Client : IAsyncDisposable
             return ValueTask.CompletedTask;
         });
         var peers = new ConnectionPool(Role.Peer, options.Name, dial);
-        client = new Client(address, rpc, peers, options, Dial.IsInProcess(address));
+        client = new Client(address, rpc, peers, options, connection.IsInProcess);
         _ = rpc.Completion.ContinueWith(static (_, state) => ((Client)state!).OnSchedulerLost(), client,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return client;

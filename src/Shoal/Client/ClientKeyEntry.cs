@@ -1,6 +1,6 @@
 using Shoal.Protocol.Messages;
 
-namespace Shoal;
+namespace Shoal.ClientSide;
 
 /// <summary>
 /// The client's record of one key: how many futures hold it, where it stands, where its result
@@ -107,7 +107,7 @@ internal sealed class ClientKeyEntry
         switch (_status)
         {
             case FutureStatus.Error:
-                throw RemoteErrors.ToException(Error!, Key, Original);
+                throw TaskException.FromRemote(Error!, Key, Original);
             case FutureStatus.Cancelled:
                 throw new OperationCanceledException($"Task '{Key}' was cancelled: {CancelReason}");
         }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Shoal;
+namespace Shoal.ClientSide;
 
 internal static partial class ClientLog
 {

@@ -1,8 +1,8 @@
 using Google.Protobuf;
-using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
-namespace Shoal;
+namespace Shoal.ClientSide;
 
 /// <summary>
 /// What the client tells the scheduler, in the order it was said. Submissions made while a send

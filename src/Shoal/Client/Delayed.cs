@@ -1,3 +1,4 @@
+using Shoal.ClientSide;
 using Shoal.Serialization;
 
 namespace Shoal;

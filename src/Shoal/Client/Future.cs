@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Shoal.ClientSide;
 using Shoal.Serialization;
 
 namespace Shoal;

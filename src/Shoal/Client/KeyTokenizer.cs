@@ -9,7 +9,7 @@ using System.Text;
 using System.Text.Json;
 using Shoal.Serialization;
 
-namespace Shoal;
+namespace Shoal.ClientSide;
 
 /// <summary>
 /// Deterministic task keys, as Dask's <c>tokenize</c>: <c>prefix-hash</c>, where the prefix names

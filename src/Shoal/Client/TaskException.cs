@@ -17,6 +17,10 @@ public sealed class TaskException : Exception
         Worker = worker;
     }
 
+    /// <summary>The exception the client throws for a task that failed as <paramref name="error"/> says.</summary>
+    internal static TaskException FromRemote(Protocol.Messages.RemoteError error, string key, Exception? original = null) =>
+        new(key.Length > 0 ? key : error.Key, error.TypeName, error.Message, error.StackTrace, error.Worker, original);
+
     /// <summary>The key of the task that failed.</summary>
     public string Key { get; }
 

@@ -7,7 +7,7 @@ using Shoal.Serialization;
 namespace Shoal.Code;
 
 /// <summary>One assembly of a code set: its file, content hash and module version id.</summary>
-public sealed class CodeAssembly
+internal sealed class CodeAssembly
 {
     private static readonly ConcurrentDictionary<string, CodeAssembly> ByPath = new(StringComparer.Ordinal);
 

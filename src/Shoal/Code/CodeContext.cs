@@ -8,7 +8,7 @@ namespace Shoal.Code;
 /// Where one code set's types live on a worker: its load context and a resolver for type and
 /// method identities within it. <see cref="Default"/> is the process's own default context.
 /// </summary>
-public sealed class CodeContext
+internal sealed class CodeContext
 {
     private CodeContext(string id, IReadOnlyList<string> hashes, AssemblyLoadContext loadContext, TypeResolver resolver)
     {

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Shoal.Code;
 
 /// <summary>Content hashes of code blobs: SHA-256, written as 64 lowercase hex digits.</summary>
-public static class CodeHash
+internal static class CodeHash
 {
     /// <summary>The hash of <paramref name="bytes"/>, as lowercase hex.</summary>
     public static string Of(ReadOnlySpan<byte> bytes) => ToHex(SHA256.HashData(bytes));

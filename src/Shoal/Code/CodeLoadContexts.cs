@@ -7,7 +7,7 @@ namespace Shoal.Code;
 /// <see cref="CodeStore"/>. Two clients with different builds of the same assembly have
 /// different sets, so they get different contexts and both work at once.
 /// </summary>
-public sealed class CodeLoadContexts(CodeStore store) : IDisposable
+internal sealed class CodeLoadContexts(CodeStore store) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<CodeContext>> _contexts = new(StringComparer.Ordinal);
 

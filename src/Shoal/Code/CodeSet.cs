@@ -12,7 +12,7 @@ namespace Shoal.Code;
 /// everything it references transitively, minus the shared framework, Shoal and Shoal's own
 /// dependencies (every worker has those). Addressed by content hash.
 /// </summary>
-public sealed class CodeSet
+internal sealed class CodeSet
 {
     private static readonly ConcurrentDictionary<string, CodeAssembly[]> ClosureByPath = new(StringComparer.Ordinal);
     private static readonly TypeCache<CodeSet> ByType = new();

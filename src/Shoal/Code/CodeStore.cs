@@ -4,7 +4,7 @@ namespace Shoal.Code;
 /// A content-addressed directory of code blobs (assembly files), named by their SHA-256.
 /// Safe for several processes: blobs are written to a temporary file and moved into place.
 /// </summary>
-public sealed class CodeStore
+internal sealed class CodeStore
 {
     /// <summary>Opens (creating if needed) a store in <paramref name="directory"/>; default <c>~/.shoal/code</c>, or under the temp directory when there is no home.</summary>
     public CodeStore(string? directory = null)

@@ -6,7 +6,7 @@ using Shoal.Protocol.Messages;
 namespace Shoal.Comm;
 
 /// <summary>Settings of one end of a connection (both the connecting and the accepting side).</summary>
-public class ConnectionOptions
+internal class ConnectionOptions
 {
     /// <summary>The role this end announces in the handshake (scheduler, worker, client...).</summary>
     public Role Role { get; set; } = Role.Unspecified;
@@ -68,7 +68,7 @@ public class ConnectionOptions
 }
 
 /// <summary>Settings of a listener: the accepting side's <see cref="ConnectionOptions"/> and more.</summary>
-public sealed class ListenerOptions : ConnectionOptions
+internal sealed class ListenerOptions : ConnectionOptions
 {
     /// <summary>
     /// Gives each accepted connection its session id (sent in <c>Welcome.session_id</c>, shown in

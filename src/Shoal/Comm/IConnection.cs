@@ -1,3 +1,4 @@
+using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Comm;
@@ -6,7 +7,7 @@ namespace Shoal.Comm;
 /// A message connection after its handshake: sends are queued and batched into frames,
 /// receives yield one message at a time with the payload segments it points at.
 /// </summary>
-public interface IConnection : IAsyncDisposable
+internal interface IConnection : IAsyncDisposable
 {
     /// <summary>What the peer proved in the handshake.</summary>
     PeerInfo Peer { get; }
@@ -16,6 +17,18 @@ public interface IConnection : IAsyncDisposable
 
     /// <summary>The remote end's address.</summary>
     string RemoteAddress { get; }
+
+    /// <summary>
+    /// True when the peer lives in this process (an <c>inproc://</c> connection): segments may
+    /// carry object references (<see cref="Segment.FromObject"/>) instead of bytes.
+    /// </summary>
+    bool IsInProcess { get; }
+
+    /// <summary>
+    /// True while messages from the peer wait unread here: decoded frames not yet received, or
+    /// bytes in the kernel. A connection that has such input is slow to read, not cut off.
+    /// </summary>
+    bool HasUnreadInput { get; }
 
     /// <summary>
     /// Queues a message (with its payload segments) for sending. Never blocks: the writer
@@ -46,7 +59,7 @@ public interface IConnection : IAsyncDisposable
 /// <summary>A received message and the payload segments it points at.</summary>
 /// <param name="Message">The message.</param>
 /// <param name="Segments">Its segments (indices in the message body are relative to this list).</param>
-public readonly record struct IncomingMessage(Envelope Message, ReadOnlyMemory<Segment> Segments);
+internal readonly record struct IncomingMessage(Envelope Message, ReadOnlyMemory<Segment> Segments);
 
 /// <summary>What a peer said and proved about itself in the handshake.</summary>
 /// <param name="Role">Role it proved (or claimed, when no credentials are used).</param>
@@ -54,10 +67,10 @@ public readonly record struct IncomingMessage(Envelope Message, ReadOnlyMemory<S
 /// <param name="ShoalVersion">Its Shoal version.</param>
 /// <param name="Protocol">The protocol version agreed.</param>
 /// <param name="SessionId">Id the server gave this connection, if any.</param>
-public sealed record PeerInfo(Role Role, string Name, string ShoalVersion, uint Protocol, string SessionId = "");
+internal sealed record PeerInfo(Role Role, string Name, string ShoalVersion, uint Protocol, string SessionId = "");
 
 /// <summary>Thrown when using a closed connection, with the reason it closed.</summary>
-public sealed class ConnectionClosedException : IOException
+internal sealed class ConnectionClosedException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public ConnectionClosedException(string message, Exception? inner = null) : base(message, inner) { }

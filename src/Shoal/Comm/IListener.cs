@@ -9,7 +9,7 @@ namespace Shoal.Comm;
 /// <see cref="IAsyncDisposable.DisposeAsync"/> stops listening and frees the port (connections
 /// already accepted stay open: they belong to whoever accepted them).
 /// </summary>
-public interface IListener : IAsyncDisposable
+internal interface IListener : IAsyncDisposable
 {
     /// <summary>
     /// The address to give others: the real port when port 0 was asked for, and for a listener on
@@ -22,7 +22,7 @@ public interface IListener : IAsyncDisposable
 }
 
 /// <summary>Helpers over <see cref="IListener"/>.</summary>
-public static class ListenerExtensions
+internal static class ListenerExtensions
 {
     /// <summary>Yields accepted connections until the listener is disposed or the token cancelled.</summary>
     public static async IAsyncEnumerable<IConnection> AcceptAllAsync(this IListener listener,

@@ -1,10 +1,11 @@
+using Shoal.Protocol;
 namespace Shoal.Comm;
 
 /// <summary>
 /// One kind of transport (tcp, inproc; tls later): connects to and listens on addresses of its
 /// scheme. Every connection it returns has finished its handshake.
 /// </summary>
-public interface ITransport
+internal interface ITransport
 {
     /// <summary>The address scheme it serves, e.g. "tcp".</summary>
     string Scheme { get; }

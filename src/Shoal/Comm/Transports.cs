@@ -1,4 +1,5 @@
 using Shoal.Comm.Internal;
+using Shoal.Protocol;
 
 namespace Shoal.Comm;
 
@@ -12,7 +13,7 @@ namespace Shoal.Comm;
 /// var message = await server!.ReceiveAsync();
 /// </code>
 /// </summary>
-public static class Transports
+internal static class Transports
 {
     /// <summary>The TCP transport (<c>tcp://host:port</c>, or bare <c>host:port</c>).</summary>
     public static ITransport Tcp { get; } = new TcpTransport();

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Shoal;
+namespace Shoal.Deploy;
 
 internal static partial class DeployLog
 {

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.Deploy;
 using Shoal.Execution;
-using Shoal.Hosting;
+using Shoal.Platform;
 using Shoal.Scheduling;
 
 namespace Shoal;
@@ -156,6 +157,9 @@ public sealed partial class LocalCluster : ICluster
         _ => "",
     };
 
+    /// <summary>The in-process workers' threads, summed in one reservation of this process's pool.</summary>
+    private readonly ThreadPoolReservation _threadPool = new();
+
     private async Task<IAsyncDisposable> StartWorkerAsync(CancellationToken cancellationToken)
     {
         var index = Interlocked.Increment(ref _nextWorker) - 1;
@@ -174,6 +178,7 @@ public sealed partial class LocalCluster : ICluster
                 LoggerFactory = _options.LoggerFactory,
                 Security = _security.ForRole(Protocol.Messages.Role.Worker),
                 SpillDirectory = _options.SpillDirectory,
+                ThreadPool = _threadPool,
             }, cancellationToken).ConfigureAwait(false);
         }
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 
-namespace Shoal;
+namespace Shoal.Deploy;
 
 /// <summary>What a worker child process is started with.</summary>
 internal sealed record WorkerProcessSpec(string SchedulerAddress, string Name, int NThreads, long MemoryLimit,

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Shoal.Protocol;
 using Shoal.Serialization;
 using Shoal.Transfer;
 
@@ -306,5 +307,5 @@ internal sealed class StoredValue
 
     /// <summary>The encoded value from the segments of its spill file.</summary>
     internal EncodedValue FromSpilled(IReadOnlyList<ReadOnlyMemory<byte>> segments) =>
-        new(segments.Select(s => new Comm.Segment(s)).ToArray(), Nbytes, _typeName);
+        new(segments.Select(s => new Protocol.Segment(s)).ToArray(), Nbytes, _typeName);
 }

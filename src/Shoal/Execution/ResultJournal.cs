@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Transfer;
 
 namespace Shoal.Execution;

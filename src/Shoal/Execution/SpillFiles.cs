@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Shoal.Protocol;
 using Shoal.Serialization;
 using Shoal.Transfer;
 

@@ -4,6 +4,7 @@ using Shoal.Code;
 using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Serialization;
 using Shoal.Transfer;
 

@@ -217,7 +217,7 @@ internal sealed partial class WorkerServer
         if (!_connected) return;
         var silent = Now - LastHeard;
         var limit = _options.SchedulerSilenceLimit.TotalSeconds;
-        if (silent > limit && _scheduler.Connection is Comm.Internal.TcpConnection { HasUnreadInput: true })
+        if (silent > limit && _scheduler.Connection.HasUnreadInput)
         {
             // The scheduler did speak: its messages wait for this process, which is slow (a loaded
             // machine), not cut off. Counting that as silence made a starved worker drop its

@@ -1,5 +1,6 @@
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Transfer;
 using Body = Shoal.Protocol.Messages.Envelope.BodyOneofCase;
 
@@ -10,7 +11,7 @@ internal sealed partial class WorkerServer
     /// <summary>Serves one peer or client connection: results out (GetData), scattered values in (PutData).</summary>
     private async Task ServePeerAsync(IConnection connection)
     {
-        var byReference = connection.RemoteAddress.StartsWith("inproc://", StringComparison.Ordinal);
+        var byReference = connection.IsInProcess;
         try
         {
             while (!_stopping.IsCancellationRequested)

@@ -1,5 +1,7 @@
+using Shoal.Platform;
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Transfer;
 using Body = Shoal.Protocol.Messages.Envelope.BodyOneofCase;
 
@@ -220,7 +222,7 @@ internal sealed partial class WorkerServer
         var payload = failed.Error as TaskErrorPayload;
         var error = payload?.Error.Clone() ?? new RemoteError { Key = failed.Key, TypeName = "error", Message = failed.Error.ToString() ?? "", StackTrace = "" };
         Segment[] segments = [];
-        if (payload?.Original is { } original && _scheduler.Connection.RemoteAddress.StartsWith("inproc://", StringComparison.Ordinal))
+        if (payload?.Original is { } original && _scheduler.Connection.IsInProcess)
         {
             error.Segment = 0;
             segments = [Segment.FromObject(original)];

@@ -1,3 +1,5 @@
+using Shoal.Platform;
+
 namespace Shoal.Execution;
 
 // Memory pressure: results past the target spill to disk as they are stored (DataStore); here,
@@ -88,30 +90,5 @@ internal sealed partial class WorkerServer : IMemoryHolder
             Apply(_state.Unpause());
             if (_connected) SendHeartbeat();
         }
-    }
-}
-
-/// <summary>The process's resident memory, as the operating system counts it (what a memory limit is about).</summary>
-internal static class ProcessMemory
-{
-    /// <summary>Resident set size in bytes.</summary>
-    public static long ResidentBytes()
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            try
-            {
-                // statm: size resident shared ... in pages; cheaper than Process.WorkingSet64's full /proc parse.
-                var statm = File.ReadAllText("/proc/self/statm");
-                var parts = statm.Split(' ');
-                if (parts.Length > 1 && long.TryParse(parts[1], out var pages)) return pages * Environment.SystemPageSize;
-            }
-            catch (IOException)
-            {
-                // fall through
-            }
-        }
-
-        return Environment.WorkingSet;
     }
 }

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shoal.Comm;
 using Shoal.Comm.Rpc;
+using Shoal.Platform;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Execution;
@@ -116,7 +116,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _scheduler = scheduler;
         _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
         Apply(_recoveredInstructions);
-        ReservePoolThreads(Math.Max(1, _options.NThreads));
+        _poolThreads = (_options.ThreadPool ?? new ThreadPoolReservation()).Reserve(Math.Max(1, _options.NThreads));
         _loop = Task.Run(RunLoopAsync);
         _heartbeats = Task.Run(() => HeartbeatLoopAsync(_heartbeatInterval));
         _memoryMonitor = Task.Run(MemoryMonitorLoopAsync);
@@ -124,23 +124,8 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         WorkerLog.Registered(_logger, _options.Name, _listener.Address, _options.SchedulerAddress);
     }
 
-    /// <summary>Threads that this process's live workers may keep busy at once (their nthreads summed).</summary>
-    private static int _reservedPoolThreads;
-
-    private int _reservedHere;
-
-    /// <summary>
-    /// Tasks run on the thread pool and may block their thread (as Dask's, which get real
-    /// threads). Without this, a pool sized for the cores runs fewer than nthreads blocking tasks
-    /// at once and only grows slowly: make the pool hand out every worker thread at once.
-    /// </summary>
-    private void ReservePoolThreads(int threads)
-    {
-        _reservedHere = threads;
-        var wanted = Interlocked.Add(ref _reservedPoolThreads, threads) + Environment.ProcessorCount;
-        ThreadPool.GetMinThreads(out var workerThreads, out var ioThreads);
-        if (workerThreads < wanted) ThreadPool.SetMinThreads(wanted, ioThreads);
-    }
+    /// <summary>This worker's threads in the process's thread-pool reservation (<see cref="ThreadPoolReservation"/>).</summary>
+    private IDisposable? _poolThreads;
 
     private WorkerState NewState() => new(new WorkerStateConfig
     {
@@ -197,7 +182,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         if (_peers is not null) await _peers.DisposeAsync().ConfigureAwait(false);
         _code?.Dispose();
         _store.Dispose();
-        Interlocked.Add(ref _reservedPoolThreads, -_reservedHere);
+        _poolThreads?.Dispose();
         _stopping.Dispose();
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Shoal.Platform;
 
 namespace Shoal.Execution;
 
@@ -89,4 +90,10 @@ internal sealed record WorkerServerOptions
     /// start and on each connection); without it such a listener needs TLS credentials.
     /// </summary>
     public bool Insecure { get; init; }
+
+    /// <summary>
+    /// The thread-pool reservation this worker adds its threads to: one shared by every worker of
+    /// the process that started them together; null for a worker alone in its process.
+    /// </summary>
+    public ThreadPoolReservation? ThreadPool { get; init; }
 }

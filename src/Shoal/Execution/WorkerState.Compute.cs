@@ -1,6 +1,6 @@
 namespace Shoal.Execution;
 
-public sealed partial class WorkerState
+internal sealed partial class WorkerState
 {
     /// <summary>The scheduler asks this worker to compute a task.</summary>
     /// <remarks>Idempotent: a key already in memory answers <see cref="TaskDoneMsg"/> at once; a key already

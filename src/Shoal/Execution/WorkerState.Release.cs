@@ -1,6 +1,6 @@
 namespace Shoal.Execution;
 
-public sealed partial class WorkerState
+internal sealed partial class WorkerState
 {
     /// <summary>The scheduler no longer needs these keys here.</summary>
     /// <remarks>A key not started is forgotten; an executing one is cancelled (its outcome is dropped, a produced

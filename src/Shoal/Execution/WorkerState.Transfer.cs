@@ -1,6 +1,6 @@
 namespace Shoal.Execution;
 
-public sealed partial class WorkerState
+internal sealed partial class WorkerState
 {
     private readonly Dictionary<string, long> _receivedScratch = new(StringComparer.Ordinal);
     private readonly HashSet<string> _busyPeers = new(StringComparer.Ordinal);

@@ -1,6 +1,6 @@
 namespace Shoal.Execution;
 
-public sealed partial class WorkerState
+internal sealed partial class WorkerState
 {
     /// <summary>Checks every invariant of the state and throws <see cref="InvalidOperationException"/> on the first
     /// violation. Costs O(tasks + queue entries); meant for tests (see

@@ -13,7 +13,7 @@ namespace Shoal.Execution;
 /// was told the worker holds it: task-done, add-keys, scatter) or while an unfinished local task needs it. Values
 /// gathered from peers are reported with <see cref="AddKeysMsg"/> and stay as replicas until free-keys.</para>
 /// </remarks>
-public sealed partial class WorkerState
+internal sealed partial class WorkerState
 {
     private static readonly WorkerInstruction[] NoInstructions = [];
 

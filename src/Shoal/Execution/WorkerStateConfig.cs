@@ -1,7 +1,7 @@
 namespace Shoal.Execution;
 
 /// <summary>Settings of one worker's <see cref="WorkerState"/>.</summary>
-public sealed class WorkerStateConfig
+internal sealed class WorkerStateConfig
 {
     /// <summary>This worker's own data address; it is never chosen as a peer to fetch from.</summary>
     public string Address { get; set; } = "";

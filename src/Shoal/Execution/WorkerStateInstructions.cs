@@ -3,19 +3,19 @@ using System.Text;
 namespace Shoal.Execution;
 
 /// <summary>Something <see cref="WorkerState"/> asks its server to do. Records compare by value (lists by content).</summary>
-public abstract record WorkerInstruction;
+internal abstract record WorkerInstruction;
 
 /// <summary>Run the task (run spec from <see cref="WorkerState.RunSpecOf"/>, inputs from the store);
 /// report the outcome with <see cref="WorkerState.ExecuteSuccess"/> or <see cref="WorkerState.ExecuteFailure"/>.</summary>
 /// <param name="Key">Key of the task.</param>
-public sealed record Execute(string Key) : WorkerInstruction;
+internal sealed record Execute(string Key) : WorkerInstruction;
 
 /// <summary>Fetch these keys from one peer; report with <see cref="WorkerState.GatherSuccess"/> (after storing the
 /// received values) or <see cref="WorkerState.GatherFailure"/>.</summary>
 /// <param name="Peer">Address of the worker to fetch from.</param>
 /// <param name="Keys">Keys to fetch.</param>
 /// <param name="TotalNbytes">Sum of the estimated sizes.</param>
-public sealed record GatherDep(string Peer, IReadOnlyList<string> Keys, long TotalNbytes) : WorkerInstruction
+internal sealed record GatherDep(string Peer, IReadOnlyList<string> Keys, long TotalNbytes) : WorkerInstruction
 {
     /// <summary>Value equality, comparing the key lists element by element.</summary>
     public bool Equals(GatherDep? other) =>
@@ -39,7 +39,7 @@ public sealed record GatherDep(string Peer, IReadOnlyList<string> Keys, long Tot
 /// <param name="Start">When execution started (worker clock, seconds).</param>
 /// <param name="Stop">When execution stopped.</param>
 /// <param name="RunId">Run id of the latest compute request for the key (see <see cref="ComputeRequest.RunId"/>).</param>
-public sealed record TaskDoneMsg(string Key, long Nbytes, double Start, double Stop, long RunId = 0) : WorkerInstruction;
+internal sealed record TaskDoneMsg(string Key, long Nbytes, double Start, double Stop, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Tell the scheduler a task failed.</summary>
 /// <param name="Key">Key of the task.</param>
@@ -47,33 +47,33 @@ public sealed record TaskDoneMsg(string Key, long Nbytes, double Start, double S
 /// <param name="Start">When execution started.</param>
 /// <param name="Stop">When execution stopped.</param>
 /// <param name="RunId">Run id of the latest compute request for the key.</param>
-public sealed record TaskFailedMsg(string Key, object Error, double Start, double Stop, long RunId = 0) : WorkerInstruction;
+internal sealed record TaskFailedMsg(string Key, object Error, double Start, double Stop, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Tell the scheduler that no known holder could provide a key; <paramref name="Peer"/> was the last one tried.</summary>
 /// <param name="Key">The missing key.</param>
 /// <param name="Peer">The peer that did not deliver it.</param>
 /// <param name="PeerInstance">The instance id the peer had when the gather started (null: unknown), so the scheduler
 /// does not hold a failure of a dead worker against a new one on the same address.</param>
-public sealed record MissingDataMsg(string Key, string Peer, string? PeerInstance = null) : WorkerInstruction;
+internal sealed record MissingDataMsg(string Key, string Peer, string? PeerInstance = null) : WorkerInstruction;
 
 /// <summary>Answer the scheduler's steal request.</summary>
 /// <param name="Key">Key the scheduler wanted to move.</param>
 /// <param name="Accepted">True when the task was given up here.</param>
 /// <param name="RunId">Run id of the steal request answered.</param>
-public sealed record StealResponseMsg(string Key, bool Accepted, long RunId = 0) : WorkerInstruction;
+internal sealed record StealResponseMsg(string Key, bool Accepted, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Drop the value of this key from the local store.</summary>
 /// <param name="Key">Key to drop.</param>
-public sealed record ReleaseData(string Key) : WorkerInstruction;
+internal sealed record ReleaseData(string Key) : WorkerInstruction;
 
 /// <summary>Tell the scheduler to place this task again (the task asked to be rescheduled).</summary>
 /// <param name="Key">Key of the task.</param>
 /// <param name="RunId">Run id of the latest compute request for the key.</param>
-public sealed record RescheduleMsg(string Key, long RunId = 0) : WorkerInstruction;
+internal sealed record RescheduleMsg(string Key, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Tell the scheduler this worker now also holds these keys (replicas gathered from peers).</summary>
 /// <param name="Keys">Keys and their sizes.</param>
-public sealed record AddKeysMsg(IReadOnlyList<KeyValuePair<string, long>> Keys) : WorkerInstruction
+internal sealed record AddKeysMsg(IReadOnlyList<KeyValuePair<string, long>> Keys) : WorkerInstruction
 {
     /// <summary>Value equality, comparing the key lists element by element.</summary>
     public bool Equals(AddKeysMsg? other) => other is not null && Keys.SequenceEqual(other.Keys);
@@ -91,11 +91,11 @@ public sealed record AddKeysMsg(IReadOnlyList<KeyValuePair<string, long>> Keys) 
 
 /// <summary>A peer answered "busy": call <see cref="WorkerState.RetryBusyPeer"/> for it after a short back-off.</summary>
 /// <param name="Peer">The busy peer.</param>
-public sealed record RetryBusyPeerLater(string Peer) : WorkerInstruction;
+internal sealed record RetryBusyPeerLater(string Peer) : WorkerInstruction;
 
 /// <summary>Ask the scheduler where these keys are; answer each with <see cref="WorkerState.UpdateWhoHas"/>.</summary>
 /// <param name="Keys">Keys with no known holder.</param>
-public sealed record RequestWhoHasMsg(IReadOnlyList<string> Keys) : WorkerInstruction
+internal sealed record RequestWhoHasMsg(IReadOnlyList<string> Keys) : WorkerInstruction
 {
     /// <summary>Value equality, comparing the key lists element by element.</summary>
     public bool Equals(RequestWhoHasMsg? other) => other is not null && Keys.SequenceEqual(other.Keys);

@@ -7,7 +7,7 @@ namespace Shoal.Execution;
 /// <param name="HolderInstances">The instance id (one per worker process) of each holder, in the same order; null or
 /// empty entries when unknown. A worker restarted on the same address has a new one, which tells a failure against
 /// its dead predecessor apart from one against it.</param>
-public sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<string> Holders, IReadOnlyList<string>? HolderInstances = null);
+internal sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<string> Holders, IReadOnlyList<string>? HolderInstances = null);
 
 /// <summary>The scheduler's request to compute one task on this worker.</summary>
 /// <param name="Key">Key of the task.</param>
@@ -17,7 +17,7 @@ public sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<strin
 /// <param name="Resources">Abstract resources the task holds while executing, or null.</param>
 /// <param name="RunId">The scheduler's id of this assignment; the answers about the task (done, failed, rescheduled)
 /// carry the run id of the latest request, so the scheduler can ignore answers about a run it ended.</param>
-public sealed record ComputeRequest(
+internal sealed record ComputeRequest(
     string Key,
     object? RunSpec,
     long Priority,

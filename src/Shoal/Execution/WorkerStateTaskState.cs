@@ -1,7 +1,7 @@
 namespace Shoal.Execution;
 
 /// <summary>State of a key on one worker.</summary>
-public enum WorkerTaskState
+internal enum WorkerTaskState
 {
     /// <summary>Not tracked (a forgotten task object carries this).</summary>
     Released,

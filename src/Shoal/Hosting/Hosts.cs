@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Logging;
+using Shoal.Deploy;
 using Shoal.Execution;
+using Shoal.Platform;
 using Shoal.Scheduling;
 
 namespace Shoal.Hosting;
 
 /// <summary>Runs a standalone scheduler until cancelled (what <c>shoal scheduler</c> runs).</summary>
-public static class SchedulerHost
+internal static class SchedulerHost
 {
     /// <summary>
     /// Starts a scheduler, writes its address on <paramref name="stdout"/> as the first line,
@@ -45,7 +47,7 @@ public static class SchedulerHost
 }
 
 /// <summary>Runs workers that join a scheduler (what <c>shoal worker</c> runs).</summary>
-public static class WorkerHost
+internal static class WorkerHost
 {
     /// <summary>
     /// Starts the workers, serves until <paramref name="cancellationToken"/> is cancelled or the
@@ -73,7 +75,9 @@ public static class WorkerHost
     {
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var started = HostLogging.ExitWithParentIfAsked(stop);
+        var (started, handoff) = HostLogging.ExitWithParentIfAsked(stop);
+        // Credentials from the parent's pipe count as given: the nanny, its reports and the worker all use them.
+        options = options with { Security = options.Security ?? handoff.Credentials };
         var count = Math.Max(1, options.NWorkers);
         var baseName = options.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         // Without --host: the local address of the route to the scheduler, which its other peers can reach too.
@@ -114,6 +118,7 @@ public static class WorkerHost
         }
         var workers = new List<WorkerServer>();
         var processMemory = new ProcessMemoryAccount(options.GetMemoryLimitPerWorker() * count); // the workers of this process share its memory accounting
+        var threadPool = new ThreadPoolReservation(); // --nworkers N --no-nanny: N workers, one process
         try
         {
             return await ServeAsync(workers).ConfigureAwait(false);
@@ -139,13 +144,14 @@ public static class WorkerHost
                     DeathTimeout = options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout,
                     SpillDirectory = options.LocalDirectory,
                     Nanny = underNanny,
-                    NannyId = underNanny ? NannyIdentity.Inherited : null,
-                    JournalPath = underNanny && count == 1 ? NannyIdentity.JournalPath : null,
+                    NannyId = underNanny ? handoff.NannyId : null,
+                    JournalPath = underNanny && count == 1 ? handoff.JournalPath : null,
                     MemoryTargetFraction = options.MemoryTargetFraction,
                     MemoryPauseFraction = options.MemoryPauseFraction,
                     LoggerFactory = loggers,
                     Security = options.Security,
                     Insecure = options.Insecure,
+                    ThreadPool = threadPool,
                 }, stop.Token).ConfigureAwait(false));
             }
 
@@ -170,7 +176,7 @@ internal static class HostExitCodes
 }
 
 /// <summary>Runs a single-node cluster: a scheduler and worker processes (what <c>shoal local</c> runs).</summary>
-public static class LocalHost
+internal static class LocalHost
 {
     /// <summary>
     /// Starts the scheduler and the workers, writes the scheduler address as the first line on
@@ -185,7 +191,7 @@ public static class LocalHost
     {
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _ = HostLogging.ExitWithParentIfAsked(stop);
+        _ = HostLogging.ExitWithParentIfAsked(stop); // `shoal local` is never handed anything
         // Its own token is for this machine's processes; off loopback that would be a plaintext scheduler.
         var listen = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}";
         if (Security.ListenerPolicy.IsPlaintextOffLoopback(listen, null)) throw Security.ListenerPolicy.RefuseLocalCluster(listen);
@@ -247,21 +253,22 @@ internal static class HostLogging
     /// In a child started by a LocalCluster or a nanny: exit when the parent's pipe on stdin
     /// closes. A standby worker (<see cref="Nanny.StandbyVariable"/>) also waits for a "start"
     /// line from its nanny before it joins: the returned task completes then (at once otherwise).
+    /// Returns also what the parent handed down first on the same pipe (<see cref="ParentHandoff"/>).
     /// </summary>
-    public static Task ExitWithParentIfAsked(CancellationTokenSource stop)
+    public static (Task Started, ParentHandoff Handoff) ExitWithParentIfAsked(CancellationTokenSource stop)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Environment.GetEnvironmentVariable(Nanny.StandbyVariable) != "1") started.TrySetResult();
         if (Environment.GetEnvironmentVariable(WorkerProcess.ParentWatchVariable) != "1")
         {
             started.TrySetResult();
-            return started.Task;
+            return (started.Task, ParentHandoff.None);
         }
 
         var stdin = new StreamReader(Console.OpenStandardInput());
         // Credentials come first on the pipe, before this process dials anyone.
-        Security.ParentPipeCredentials.Receive(stdin);
-        NannyIdentity.Receive(stdin);
+        var credentials = Security.ParentPipeCredentials.Receive(stdin);
+        var (nannyId, journalPath) = NannyIdentity.Receive(stdin);
         var thread = new Thread(() =>
         {
             try
@@ -283,7 +290,7 @@ internal static class HostLogging
         })
         { IsBackground = true, Name = "shoal-parent-watch" };
         thread.Start();
-        return started.Task;
+        return (started.Task, new ParentHandoff(credentials, nannyId, journalPath));
     }
 
     /// <summary>The command that started this process, when it is the shoal CLI, to start workers the same way.</summary>

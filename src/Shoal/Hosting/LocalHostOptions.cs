@@ -1,10 +1,11 @@
+using Shoal.Platform;
 namespace Shoal.Hosting;
 
 /// <summary>
 /// How to run a single-node cluster in one command (what <c>shoal local</c> starts): one
 /// scheduler and <see cref="Workers"/> worker processes on this machine.
 /// </summary>
-public sealed record LocalHostOptions
+internal sealed record LocalHostOptions
 {
     /// <summary>
     /// Number of worker processes. Default 1: .NET has no global interpreter lock, so one

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Shoal.Comm;
+using Shoal.Platform;
 using Shoal.Comm.Rpc;
+using Shoal.Deploy;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Hosting;
@@ -281,19 +282,7 @@ internal sealed class Nanny
 
     private static long ResidentBytes(Process process)
     {
-        try
-        {
-            var statm = File.ReadAllText($"/proc/{process.Id}/statm").Split(' ');
-            if (statm.Length > 1 && long.TryParse(statm[1], out var pages)) return pages * Environment.SystemPageSize;
-        }
-        catch (IOException)
-        {
-            // Exited meanwhile, or not Linux.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-
+        if (ProcessMemory.ResidentBytes(process.Id) is { } resident) return resident;
         try
         {
             process.Refresh();

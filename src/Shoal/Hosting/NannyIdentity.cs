@@ -18,11 +18,7 @@ internal static class NannyIdentity
     /// <summary>A new id (128 random bits, hex).</summary>
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    /// <summary>The id this process's nanny gave it; null when no nanny runs it (or before <see cref="Receive"/>).</summary>
-    public static string? Inherited { get; private set; }
 
-    /// <summary>The result journal this process's nanny keeps for it (<see cref="Execution.ResultJournal"/>); null when none.</summary>
-    public static string? JournalPath { get; private set; }
 
     /// <summary>
     /// Nanny, right after the credentials: writes the id as the next line of the worker's standard
@@ -38,19 +34,20 @@ internal static class NannyIdentity
 
     /// <summary>
     /// Worker, after the credentials and before it dials anyone: when a nanny runs it
-    /// (<see cref="Nanny.NannyVariable"/>), reads the id line from <paramref name="stdin"/>.
+    /// (<see cref="Nanny.NannyVariable"/>), reads the id and journal lines from <paramref name="stdin"/>
+    /// and returns them (both null when no nanny runs this process).
     /// </summary>
-    public static void Receive(TextReader stdin)
+    public static (string? Id, string? JournalPath) Receive(TextReader stdin)
     {
         ArgumentNullException.ThrowIfNull(stdin);
-        if (Environment.GetEnvironmentVariable(Nanny.NannyVariable) != "1") return;
+        if (Environment.GetEnvironmentVariable(Nanny.NannyVariable) != "1") return (null, null);
         var line = stdin.ReadLine();
         if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal) || line.Length == Prefix.Length)
             throw new InvalidDataException("this worker runs under a nanny (SHOAL_NANNY=1), but its nanny sent no nanny id on standard input");
-        Inherited = line[Prefix.Length..];
+        var id = line[Prefix.Length..];
         var journal = stdin.ReadLine();
         if (journal is null || !journal.StartsWith(JournalPrefix, StringComparison.Ordinal))
             throw new InvalidDataException("this worker runs under a nanny (SHOAL_NANNY=1), but its nanny sent no journal line on standard input");
-        JournalPath = journal.Length > JournalPrefix.Length ? journal[JournalPrefix.Length..] : null;
+        return (id, journal.Length > JournalPrefix.Length ? journal[JournalPrefix.Length..] : null);
     }
 }

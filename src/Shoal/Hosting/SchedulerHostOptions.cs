@@ -3,7 +3,7 @@ namespace Shoal.Hosting;
 /// <summary>
 /// How to run a standalone scheduler process (what <c>shoal scheduler</c> starts).
 /// </summary>
-public sealed record SchedulerHostOptions
+internal sealed record SchedulerHostOptions
 {
     /// <summary>Address the scheduler listens on. Loopback by default.</summary>
     public string Host { get; init; } = "127.0.0.1";

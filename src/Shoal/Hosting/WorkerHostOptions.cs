@@ -1,9 +1,10 @@
+using Shoal.Platform;
 namespace Shoal.Hosting;
 
 /// <summary>
 /// How to run worker processes that join a scheduler (what <c>shoal worker ADDRESS</c> starts).
 /// </summary>
-public sealed record WorkerHostOptions
+internal sealed record WorkerHostOptions
 {
     /// <summary>The scheduler to join, as <c>tcp://host:port</c> or <c>tls://host:port</c>.</summary>
     public required string SchedulerAddress { get; init; }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Hosting;
 

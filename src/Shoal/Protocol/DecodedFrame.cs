@@ -1,5 +1,4 @@
 using Google.Protobuf.Collections;
-using Shoal.Comm;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Protocol;

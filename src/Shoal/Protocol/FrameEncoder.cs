@@ -1,6 +1,5 @@
 using System.Buffers;
 using Google.Protobuf;
-using Shoal.Comm;
 
 namespace Shoal.Protocol;
 

@@ -15,7 +15,7 @@ namespace Shoal.Protocol;
 /// </list>
 /// Both ends use the same authenticator type (it is configured in <c>ConnectionOptions</c>).
 /// </summary>
-public interface IHandshakeAuthenticator
+internal interface IHandshakeAuthenticator
 {
     /// <summary>The method name carried in <c>Hello.auth_method</c>: "none", "token", "tls".</summary>
     string Method { get; }
@@ -45,7 +45,7 @@ public interface IHandshakeAuthenticator
 }
 
 /// <summary>No authentication: every peer is accepted with the role it claims.</summary>
-public sealed class NoAuthentication : IHandshakeAuthenticator
+internal sealed class NoAuthentication : IHandshakeAuthenticator
 {
     /// <summary>The single instance.</summary>
     public static NoAuthentication Instance { get; } = new();

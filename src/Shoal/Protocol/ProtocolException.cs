@@ -4,14 +4,14 @@ namespace Shoal.Protocol;
 /// Thrown when a peer breaks the wire protocol: a malformed or oversized frame, a bad handshake
 /// preamble, an incompatible protocol version. The message says what was wrong.
 /// </summary>
-public class ProtocolException : IOException
+internal class ProtocolException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public ProtocolException(string message, Exception? inner = null) : base(message, inner) { }
 }
 
 /// <summary>Thrown on the connecting side when the accepting side refused the handshake.</summary>
-public sealed class HandshakeRefusedException : ProtocolException
+internal sealed class HandshakeRefusedException : ProtocolException
 {
     /// <summary>Creates the exception.</summary>
     public HandshakeRefusedException(string message, Messages.Refusal refusal) : base(message) => Refusal = refusal;

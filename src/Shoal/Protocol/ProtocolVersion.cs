@@ -3,7 +3,7 @@ using System.Reflection;
 namespace Shoal.Protocol;
 
 /// <summary>The wire protocol versions this build of Shoal speaks.</summary>
-public static class ProtocolVersion
+internal static class ProtocolVersion
 {
     /// <summary>The version this build prefers (the newest it speaks).</summary>
     public const uint Current = 1;

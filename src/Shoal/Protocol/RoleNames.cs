@@ -3,7 +3,7 @@ using Shoal.Protocol.Messages;
 namespace Shoal.Protocol;
 
 /// <summary>Human names of <see cref="Role"/> values, for error messages and logs.</summary>
-public static class RoleNames
+internal static class RoleNames
 {
     /// <summary>"scheduler", "worker", "client", "peer", "nanny", or "server"/"peer" when unspecified.</summary>
     public static string Of(Role role) => role switch

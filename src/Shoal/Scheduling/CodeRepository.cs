@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Google.Protobuf;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Scheduling;
 

@@ -1,7 +1,7 @@
 namespace Shoal.Scheduling;
 
 /// <summary>What the server must do for a <see cref="SchedulerCommand"/>.</summary>
-public enum SchedulerCommandKind : byte
+internal enum SchedulerCommandKind : byte
 {
     /// <summary>Target = worker: run Task (run spec, dependencies and their holders via the lookups).</summary>
     Compute,
@@ -25,4 +25,4 @@ public enum SchedulerCommandKind : byte
 /// <param name="Kind">What to do.</param>
 /// <param name="Target">Worker or client id, depending on <paramref name="Kind"/>.</param>
 /// <param name="Task">Task id (see <see cref="SchedulerState.KeyOf"/>).</param>
-public readonly record struct SchedulerCommand(SchedulerCommandKind Kind, int Target, int Task);
+internal readonly record struct SchedulerCommand(SchedulerCommandKind Kind, int Target, int Task);

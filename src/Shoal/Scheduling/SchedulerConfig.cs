@@ -1,7 +1,7 @@
 namespace Shoal.Scheduling;
 
 /// <summary>Tuning knobs of <see cref="SchedulerState"/>; defaults follow Dask's.</summary>
-public sealed class SchedulerConfig
+internal sealed class SchedulerConfig
 {
     /// <summary>
     /// How many root tasks a worker may hold per thread before the rest stay queued at the

@@ -1,5 +1,6 @@
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Transfer;
 
 namespace Shoal.Scheduling;
@@ -112,7 +113,7 @@ internal sealed partial class SchedulerServer
         };
         error.Key = key;
         Segment[] segments = [];
-        if (original is not null && _clients.TryGetValue(client, out var session) && IsInProcess(session.Connection))
+        if (original is not null && _clients.TryGetValue(client, out var session) && session.Connection.IsInProcess)
         {
             error.Segment = 0;
             segments = [Segment.FromObject(original)];
@@ -124,8 +125,6 @@ internal sealed partial class SchedulerServer
 
         SendToClient(client, new Envelope { KeyErred = new KeyErred { Key = key, Error = error } }, segments);
     }
-
-    private static bool IsInProcess(IConnection connection) => connection.RemoteAddress.StartsWith("inproc://", StringComparison.Ordinal);
 
     private void SendToWorker(int worker, Envelope message, ReadOnlySpan<Segment> segments = default)
     {

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Shoal.Comm;
 using Shoal.Protocol.Messages;
 
 namespace Shoal.Scheduling;

@@ -1,5 +1,6 @@
 using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Transfer;
 using Body = Shoal.Protocol.Messages.Envelope.BodyOneofCase;
 

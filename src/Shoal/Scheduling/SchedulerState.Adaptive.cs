@@ -2,7 +2,7 @@ namespace Shoal.Scheduling;
 
 // What cluster managers read to scale: how many workers the current load wants, and which
 // workers are cheapest to let go. Pure reads; nothing here changes the state.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     /// <summary>
     /// How many workers the current load wants (as Dask's adaptive_target): the estimated work

@@ -5,7 +5,7 @@ namespace Shoal.Scheduling;
 // worker (RestoreKeys) instead of the task being computed again. If it cannot (it left, the
 // worker it was sent to died too, it no longer has the value), the result is recomputed as
 // any lost result is.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     // Tasks being restored: task -> (client putting it back, worker it goes to).
     private readonly Dictionary<int, (int Client, int Worker)> _restoring = new();

@@ -2,7 +2,7 @@ namespace Shoal.Scheduling;
 
 // The events the server feeds in. Each one updates the state, then settles it (Settle) so that
 // the commands it produced are complete when it returns.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     /// <summary>A client connected.</summary>
     public void AddClient(int client) => _clients.Add(client);

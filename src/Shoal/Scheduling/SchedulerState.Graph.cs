@@ -1,7 +1,7 @@
 namespace Shoal.Scheduling;
 
 // Graph submission: interning keys, linking dependencies, and ordering.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     private byte[] _mark = new byte[256];
     private int[] _specIds = new int[256];

@@ -2,7 +2,7 @@ namespace Shoal.Scheduling;
 
 // Where ready tasks go: root tasks into the scheduler-side queue, the rest to the worker that
 // minimises transfer time plus queued work, subject to restrictions and resources.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     private bool QueuingEnabled => !double.IsPositiveInfinity(_config.WorkerSaturation);
 

@@ -3,7 +3,7 @@ namespace Shoal.Scheduling;
 // The scheduler-side queue of ready root tasks: a binary heap of task ids, best (highest
 // priority) at index 0, with each task's position kept in its record so that a cancelled or
 // lost task leaves the queue in O(log n).
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     private void HeapPush(int task)
     {

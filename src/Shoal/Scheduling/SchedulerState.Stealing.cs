@@ -3,7 +3,7 @@ namespace Shoal.Scheduling;
 // Work stealing: move tasks a saturated worker has probably not started to a worker with idle
 // threads, when the move pays for itself. The scheduler cannot know what a worker has started,
 // so it asks the victim (StealRequest) and moves the task only if the victim gives it back.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     /// <summary>How many tasks from the tail of a victim's list are looked at per steal.</summary>
     private const int StealScanLimit = 64;

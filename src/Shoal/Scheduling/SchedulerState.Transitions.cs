@@ -2,7 +2,7 @@ namespace Shoal.Scheduling;
 
 // Task state transitions. Every state change goes through SetState so that the bookkeeping that
 // depends on states (counts per state, how many dependents still need a result) cannot drift.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     /// <summary>States in which a task still needs its dependencies' results.</summary>
     private static bool NeedsInputs(TaskState s) =>

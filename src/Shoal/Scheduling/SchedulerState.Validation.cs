@@ -1,7 +1,7 @@
 namespace Shoal.Scheduling;
 
 // Invariant checks for tests (and debugging): O(tasks), never on the hot path.
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     /// <summary>Throws <see cref="InvalidOperationException"/> naming the first broken invariant.</summary>
     internal void Validate()

@@ -23,7 +23,7 @@ namespace Shoal.Scheduling;
 /// <see cref="Tick"/> about every 100 ms, and keep <see cref="SchedulerConfig.RoundTrip"/>
 /// up to date: it sizes how many tiny root tasks each worker gets ahead of time.</para>
 /// </remarks>
-public sealed partial class SchedulerState
+internal sealed partial class SchedulerState
 {
     private static readonly int[] NoTasks = [];
 

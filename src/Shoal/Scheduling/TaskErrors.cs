@@ -4,7 +4,7 @@ namespace Shoal.Scheduling;
 /// <param name="Key">The task's key.</param>
 /// <param name="Workers">Names of the workers that died while running it.</param>
 /// <param name="Causes">Why each of them was removed (same order).</param>
-public sealed record WorkerKilledError(string Key, IReadOnlyList<string> Workers, IReadOnlyList<string> Causes)
+internal sealed record WorkerKilledError(string Key, IReadOnlyList<string> Workers, IReadOnlyList<string> Causes)
 {
     /// <inheritdoc/>
     public override string ToString() =>
@@ -14,7 +14,7 @@ public sealed record WorkerKilledError(string Key, IReadOnlyList<string> Workers
 
 /// <summary>Error of a task that (through its dependencies) depends on itself.</summary>
 /// <param name="Key">A task on the cycle.</param>
-public sealed record DependencyCycleError(string Key)
+internal sealed record DependencyCycleError(string Key)
 {
     /// <inheritdoc/>
     public override string ToString() => $"Task {Key} depends on itself through its dependencies";
@@ -22,7 +22,7 @@ public sealed record DependencyCycleError(string Key)
 
 /// <summary>Error of scattered data whose every copy was lost (it cannot be recomputed).</summary>
 /// <param name="Key">The data's key.</param>
-public sealed record DataLostError(string Key)
+internal sealed record DataLostError(string Key)
 {
     /// <inheritdoc/>
     public override string ToString() => $"Scattered data {Key} was lost with the workers that held it";
@@ -31,7 +31,7 @@ public sealed record DataLostError(string Key)
 /// <summary>Error of a task submitted with a dependency the scheduler does not know.</summary>
 /// <param name="Key">The task's key.</param>
 /// <param name="MissingKey">The unknown dependency.</param>
-public sealed record MissingDependencyError(string Key, string MissingKey)
+internal sealed record MissingDependencyError(string Key, string MissingKey)
 {
     /// <inheritdoc/>
     public override string ToString() => $"Task {Key} depends on {MissingKey}, which the scheduler does not know";

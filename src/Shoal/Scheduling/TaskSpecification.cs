@@ -1,7 +1,7 @@
 namespace Shoal.Scheduling;
 
 /// <summary>One task of a graph submitted by a client.</summary>
-public sealed class TaskSpecification
+internal sealed class TaskSpecification
 {
     /// <summary>The task's key; identical keys are one task.</summary>
     public string Key { get; set; } = "";

@@ -1,7 +1,7 @@
 namespace Shoal.Scheduling;
 
 /// <summary>Scheduler-side state of a task (as in Dask).</summary>
-public enum TaskState : byte
+internal enum TaskState : byte
 {
     /// <summary>Known but not needed now (or not yet looked at).</summary>
     Released,

@@ -6,4 +6,4 @@ namespace Shoal.Scheduling;
 /// <param name="ManagedBytes">Bytes of results held in memory.</param>
 /// <param name="SpilledBytes">Bytes of results spilled to disk.</param>
 /// <param name="ProcessMemory">Resident memory of the worker process.</param>
-public readonly record struct WorkerLoad(int Executing, int Ready, long ManagedBytes, long SpilledBytes, long ProcessMemory);
+internal readonly record struct WorkerLoad(int Executing, int Ready, long ManagedBytes, long SpilledBytes, long ProcessMemory);

@@ -7,7 +7,7 @@ namespace Shoal.Scheduling;
 /// <param name="MemoryLimit">Memory limit in bytes (0 = none).</param>
 /// <param name="Resources">Abstract resources it offers, e.g. GPU=1.</param>
 /// <param name="HeldKeys">Keys (with sizes in bytes) it already holds, e.g. on reconnect.</param>
-public sealed record WorkerSpec(
+internal sealed record WorkerSpec(
     string Name,
     string Address,
     int NThreads,

@@ -1,6 +1,6 @@
 using System.Net;
-using Shoal.Comm;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
 namespace Shoal.Security;
 
@@ -33,7 +33,7 @@ internal static class ListenerPolicy
 }
 
 /// <summary>Thrown when a scheduler or a worker would listen in clear where others can reach it.</summary>
-public sealed class InsecureListenerException : InvalidOperationException
+internal sealed class InsecureListenerException : InvalidOperationException
 {
     /// <summary>Creates the exception for a scheduler listening on <paramref name="address"/>.</summary>
     public InsecureListenerException(string address)

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Security;
 
@@ -8,14 +8,14 @@ namespace Shoal.Security;
 /// Where a process finds credentials nobody passed explicitly, by the scheduler's address:
 /// <list type="number">
 /// <item>clusters started in this process (<see cref="LocalCluster"/> registers its own);</item>
-/// <item>credentials handed down by a parent process on a pipe (<see cref="ParentPipeCredentials"/>);</item>
 /// <item>a token file a scheduler on this machine wrote under <c>~/.shoal/clusters/</c>, as Jupyter does.</item>
 /// </list>
+/// Credentials a parent process hands down its pipe are not here: <see cref="ParentPipeCredentials"/>
+/// returns them to the worker host, which passes them on in its options.
 /// </summary>
 internal static class LocalCredentials
 {
     private static readonly ConcurrentDictionary<string, SecurityOptions> InProcess = new(StringComparer.OrdinalIgnoreCase);
-    private static SecurityOptions? _inherited;
 
     /// <summary>Directory of the per-cluster token files (mode 0700).</summary>
     public static string Directory { get; set; } =
@@ -27,7 +27,6 @@ internal static class LocalCredentials
         var key = Key(address);
         if (key is null) return null;
         if (InProcess.TryGetValue(key, out var registered)) return registered;
-        if (Volatile.Read(ref _inherited) is { } inherited) return inherited;
         var file = TokenFilePath(key);
         if (file is null || !File.Exists(file)) return null;
         try
@@ -102,8 +101,6 @@ internal static class LocalCredentials
         return ShoalAddress.Tcp(host, parsed.Port).ToString();
     }
 
-    /// <summary>Makes the credentials a parent process handed down what this process dials its scheduler with.</summary>
-    public static void Inherit(SecurityOptions? security) => Volatile.Write(ref _inherited, security);
 
     private sealed class Forget(Action action) : IDisposable
     {

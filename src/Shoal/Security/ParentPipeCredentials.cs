@@ -39,12 +39,13 @@ internal static class ParentPipeCredentials
 
     /// <summary>
     /// Child, before it dials anyone: when its parent announced credentials, reads that line from
-    /// <paramref name="stdin"/> and makes them what this process uses (see <see cref="LocalCredentials"/>).
-    /// Reads nothing otherwise, so the parent's later lines stay for whoever reads them next.
+    /// <paramref name="stdin"/> and returns them, for the caller to pass on explicitly (nothing
+    /// process-wide keeps them). Reads nothing and returns null otherwise, so the parent's later
+    /// lines stay for whoever reads them next.
     /// </summary>
-    public static void Receive(TextReader stdin)
+    public static SecurityOptions? Receive(TextReader stdin)
     {
-        if (Environment.GetEnvironmentVariable(Variable) != "1") return;
+        if (Environment.GetEnvironmentVariable(Variable) != "1") return null;
         Environment.SetEnvironmentVariable(Variable, null);
         var line = stdin.ReadLine();
         if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal))
@@ -58,6 +59,6 @@ internal static class ParentPipeCredentials
         {
             throw new InvalidDataException("the credentials from the parent process are not valid base64");
         }
-        LocalCredentials.Inherit(CredentialBundle.Read(bundle));
+        return CredentialBundle.Read(bundle);
     }
 }

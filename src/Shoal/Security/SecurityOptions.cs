@@ -40,7 +40,7 @@ public sealed class SecurityOptions
     public X509Certificate2? Certificate => CertificateFor(Role.Client) ?? _certificates.Values.FirstOrDefault();
 
     /// <summary>The roles this end holds certificates for.</summary>
-    public IReadOnlyCollection<Role> CertificateRoles => _certificates.Keys;
+    internal IReadOnlyCollection<Role> CertificateRoles => _certificates.Keys;
 
     /// <summary>True when connections use TLS (a CA and a certificate are set).</summary>
     public bool UsesTls => CaCertificate is not null && _certificates.Count > 0;
@@ -49,7 +49,7 @@ public sealed class SecurityOptions
     public bool HasToken => Token is not null;
 
     /// <summary>The role of the token (scheduler for the cluster secret, which may act as every role); null without a token.</summary>
-    public Role? TokenRole => Token?.Role;
+    internal Role? TokenRole => Token?.Role;
 
     internal ClusterToken? Token { get; }
 
@@ -136,7 +136,7 @@ public sealed class SecurityOptions
     /// Only what a process of <paramref name="role"/> needs: that role's certificate and token. Use it to
     /// hand credentials to a worker without giving it the scheduler's or the client's.
     /// </summary>
-    public SecurityOptions ForRole(Role role)
+    internal SecurityOptions ForRole(Role role)
     {
         var certificates = CertificateFor(role) is { } certificate ? new Dictionary<Role, X509Certificate2> { [role] = certificate } : new();
         var token = Token is { IsClusterSecret: true } ? Token.For(role) : Token;
@@ -144,7 +144,7 @@ public sealed class SecurityOptions
     }
 
     /// <summary>The token text for <paramref name="role"/> (needs the cluster secret); a secret: never log it.</summary>
-    public string? TokenFor(Role role) => Token is null ? null : Token.IsClusterSecret ? Token.For(role).Encode() : Token.Encode();
+    internal string? TokenFor(Role role) => Token is null ? null : Token.IsClusterSecret ? Token.For(role).Encode() : Token.Encode();
 
     /// <summary>The certificate this end shows when it acts as <paramref name="role"/> (a peer connection uses the worker's or client's, a nanny the worker's).</summary>
     internal X509Certificate2? CertificateFor(Role role)

@@ -1,4 +1,4 @@
-namespace Shoal.Serialization;
+namespace Shoal;
 
 /// <summary>
 /// A delegate cannot travel to another process: its closure captures something that only makes

@@ -89,7 +89,7 @@ internal sealed class ClosureInspector(ClosureOptions options, IReadOnlySet<(Sys
         var (kind, reason) = ValueKinds.Of(type);
         if (kind == ValueKind.CannotTravel)
             throw new ClosureCaptureException(Describe(path, type, reason!), path, type);
-        if (kind == ValueKind.Json && !ValueCodecRegistry.Global.Has(type) && ClosureTypes.IsDisplayClass(type) is false
+        if (kind == ValueKind.Json && ClosureTypes.IsDisplayClass(type) is false
             && FindNonTravellingField(type) is { } bad)
             throw new ClosureCaptureException(Describe(path, type, bad), path, type);
         if (kind is ValueKind.ObjectArray or ValueKind.List or ValueKind.HashSet && FutureScanner.MayHoldFutures(type) && value is IEnumerable items)

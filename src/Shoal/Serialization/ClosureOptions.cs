@@ -1,7 +1,7 @@
 namespace Shoal.Serialization;
 
 /// <summary>How a delegate's closure is checked when a task is created.</summary>
-public sealed class ClosureOptions
+internal sealed class ClosureOptions
 {
     /// <summary>The default options (4 MB warning threshold, warnings to standard error).</summary>
     public static ClosureOptions Default { get; } = new();

@@ -4,7 +4,7 @@ namespace Shoal.Serialization;
 /// The dependency values visible to the task running on the current async flow. A future
 /// captured by a closure calls <see cref="TryGetValue"/> from its <c>Result</c> on the worker.
 /// </summary>
-public static class DependencyScope
+internal static class DependencyScope
 {
     private static readonly AsyncLocal<Scope?> Current = new();
 

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using Shoal.Code;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 
@@ -11,7 +11,7 @@ namespace Shoal.Serialization;
 /// the same delegate (Map): its wire form is produced once and shared, so each task only pays
 /// for its own arguments.
 /// </summary>
-public sealed class FunctionSpec
+internal sealed class FunctionSpec
 {
     private static readonly ConditionalWeakTable<Delegate, FunctionSpec> Stateless = new();
 

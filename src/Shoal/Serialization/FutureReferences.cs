@@ -5,7 +5,7 @@ namespace Shoal.Serialization;
 /// into an object of the type the closure field or argument expects. The client layer sets
 /// <see cref="Factory"/> to create an unbound <c>Future&lt;T&gt;</c>.
 /// </summary>
-public static class FutureReferences
+internal static class FutureReferences
 {
     /// <summary>
     /// Creates a future object for (key, value type). When null, deserialization produces an

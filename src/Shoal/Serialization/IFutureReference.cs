@@ -5,7 +5,7 @@ namespace Shoal.Serialization;
 /// When a future appears in a task's arguments or closure it is a dependency of that task:
 /// the serializer writes only its key, and on the worker it resolves to the dependency's value.
 /// </summary>
-public interface IFutureReference
+internal interface IFutureReference
 {
     /// <summary>The key of the task whose result this stands for.</summary>
     string Key { get; }

@@ -1,12 +1,12 @@
 using System.Buffers;
 
-namespace Shoal.Serialization;
+namespace Shoal;
 
 /// <summary>
-/// A user codec for values of type <typeparamref name="T"/>. Register it in a
-/// <see cref="ValueCodecRegistry"/>, or name it on the type with <see cref="ValueCodecAttribute"/>
-/// so that worker processes (which never run your registration code) find it too. A codec that
-/// has a public parameterless constructor is also created on the worker from its type identity.
+/// A user codec for values of type <typeparamref name="T"/>. Name it on the type with
+/// <see cref="ValueCodecAttribute"/>: every process, the client's and each worker's, then finds it
+/// from the type itself (workers never run your program's set-up code). The codec needs a public
+/// parameterless constructor.
 /// </summary>
 public interface IValueCodec<T>
 {

@@ -1,9 +1,9 @@
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 
 /// <summary>A value in its wire form: one or more payload segments plus its measured size.</summary>
-public readonly struct SerializedValue
+internal readonly struct SerializedValue
 {
     /// <summary>Creates a serialized value.</summary>
     public SerializedValue(Segment[] segments, long nbytes, string typeName)

@@ -1,6 +1,6 @@
 using System.Collections;
 using Shoal.Code;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 
@@ -10,7 +10,7 @@ namespace Shoal.Serialization;
 /// (<see cref="Segment.FromObject"/>); across processes as <see cref="Serialize"/>'s segments:
 /// <c>[function block][closure segments…][arguments][argument segments…]</c>.
 /// </summary>
-public sealed class TaskRunSpec
+internal sealed class TaskRunSpec
 {
     internal const byte FormatVersion = 1;
 

@@ -9,7 +9,7 @@ namespace Shoal.Serialization;
 /// into loaded types and assemblies. <see cref="Default"/> looks in the default load context;
 /// a code context on a worker supplies one that looks in the client's shipped assemblies first.
 /// </summary>
-public class TypeResolver
+internal class TypeResolver
 {
     private readonly ConcurrentDictionary<string, Assembly> _assemblies = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Assembly, string Type), Type> _types = new();

@@ -4,27 +4,29 @@ using System.Collections.Concurrent;
 namespace Shoal.Serialization;
 
 /// <summary>
-/// User codecs by value type. <see cref="Global"/> is consulted by every serializer; an instance
-/// registry is consulted first and falls back to the global one.
+/// User codecs by value type, for one serializer (<see cref="ValueSerializer.Codecs"/>): an object
+/// its owner passes, never process-wide state. A type marked with <see cref="ValueCodecAttribute"/>
+/// needs no registration anywhere: every registry finds its codec from the type.
 /// </summary>
-public sealed class ValueCodecRegistry
+internal sealed class ValueCodecRegistry
 {
     private static readonly TypeCache<ErasedCodec?> ByAttribute = new();
     private readonly ConcurrentDictionary<Type, ErasedCodec> _codecs = new();
-    private readonly ValueCodecRegistry? _fallback;
+    private readonly bool _readOnly;
 
-    /// <summary>The process-wide registry.</summary>
-    public static ValueCodecRegistry Global { get; } = new(null);
+    /// <summary>Creates an empty registry.</summary>
+    public ValueCodecRegistry() { }
 
-    /// <summary>Creates a registry that falls back to <see cref="Global"/>.</summary>
-    public ValueCodecRegistry() : this(Global) { }
+    private ValueCodecRegistry(bool readOnly) => _readOnly = readOnly;
 
-    private ValueCodecRegistry(ValueCodecRegistry? fallback) => _fallback = fallback;
+    /// <summary>Codecs by attribute only; registering in it throws (it is <see cref="ValueSerializer.Default"/>'s, shared).</summary>
+    public static ValueCodecRegistry AttributesOnly { get; } = new(readOnly: true);
 
     /// <summary>Registers (or replaces) the codec for <typeparamref name="T"/>.</summary>
     public void Register<T>(IValueCodec<T> codec)
     {
         ArgumentNullException.ThrowIfNull(codec);
+        if (_readOnly) throw new InvalidOperationException("this registry is shared and read-only: register codecs in a registry of your own (new ValueSerializer(new ValueCodecRegistry()))");
         _codecs[typeof(T)] = new ErasedCodec<T>(codec);
     }
 
@@ -38,13 +40,11 @@ public sealed class ValueCodecRegistry
     /// <summary>True when a codec applies to values of exactly <paramref name="type"/>.</summary>
     public bool Has(Type type) => Find(type) is not null;
 
-    internal bool IsEmpty => _codecs.IsEmpty && (_fallback?.IsEmpty ?? true);
+    internal bool IsEmpty => _codecs.IsEmpty;
 
     internal ErasedCodec? Find(Type type)
     {
-        if (_codecs.TryGetValue(type, out var codec)) return codec;
-        if (_fallback?.Find(type) is { } inherited) return inherited;
-        return _fallback is null ? FromAttribute(type) : null;
+        return _codecs.TryGetValue(type, out var codec) ? codec : FromAttribute(type);
     }
 
     /// <summary>Finds a codec for a type being read: registered, by attribute, or from the codec's own type.</summary>
@@ -88,7 +88,7 @@ internal abstract class ErasedCodec
             {
                 throw new ValueSerializationException(
                     $"cannot create codec {k.Codec.FullName} for {k.Value.FullName}: it needs a public parameterless constructor " +
-                    "(or register an instance in ValueCodecRegistry.Global on this process)", k.Value, e);
+                    "(workers create it from the type's [ValueCodec] attribute)", k.Value, e);
             }
             return (ErasedCodec)Activator.CreateInstance(typeof(ErasedCodec<>).MakeGenericType(k.Value), instance)!;
         }

@@ -1,4 +1,4 @@
-namespace Shoal.Serialization;
+namespace Shoal;
 
 /// <summary>A value could not be serialized or deserialized; the message names the type.</summary>
 public class ValueSerializationException : System.Runtime.Serialization.SerializationException

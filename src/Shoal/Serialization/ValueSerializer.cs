@@ -1,4 +1,4 @@
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Serialization;
 
@@ -10,12 +10,12 @@ namespace Shoal.Serialization;
 /// System.Text.Json, tagged with its type identity so that the reader loads the type from the
 /// right code context.
 /// </summary>
-public sealed class ValueSerializer
+internal sealed class ValueSerializer
 {
-    /// <summary>A serializer that uses <see cref="ValueCodecRegistry.Global"/>.</summary>
-    public static ValueSerializer Default { get; } = new(ValueCodecRegistry.Global);
+    /// <summary>A serializer with no registered codecs (types' <see cref="ValueCodecAttribute"/> codecs only); stateless, so shared.</summary>
+    public static ValueSerializer Default { get; } = new(ValueCodecRegistry.AttributesOnly);
 
-    /// <summary>Creates a serializer with its own codecs (which fall back to the global ones).</summary>
+    /// <summary>Creates a serializer with its own codecs (a new, empty registry when none is given).</summary>
     public ValueSerializer(ValueCodecRegistry? codecs = null) => Codecs = codecs ?? new ValueCodecRegistry();
 
     /// <summary>The codecs this serializer uses.</summary>

@@ -1,4 +1,4 @@
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Serialization;
 
 namespace Shoal.Transfer;

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Transfer;
 

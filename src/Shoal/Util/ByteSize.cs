@@ -11,7 +11,7 @@ namespace Shoal.Util;
 /// the machine's memory": a bare number must be a whole count of bytes, so that a size never
 /// silently depends on the machine it is read on.
 /// </remarks>
-public static class ByteSize
+internal static class ByteSize
 {
     private static readonly Dictionary<string, long> Multipliers = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -5,7 +5,7 @@ namespace Shoal.Util;
 /// "100us". A bare number is a number of seconds. Units are case-insensitive and may be
 /// spelt out ("seconds", "minutes").
 /// </summary>
-public static class Duration
+internal static class Duration
 {
     private static readonly Dictionary<string, double> TicksPerUnit = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -8,7 +8,7 @@ namespace Shoal.Util;
 /// number or, for memory-like resources, a byte size such as "8GB" (stored as bytes).
 /// Names are case-sensitive, as in Dask, and must not repeat.
 /// </summary>
-public static class ResourceSpec
+internal static class ResourceSpec
 {
     private static readonly char[] Separators = [',', ' ', '\t'];
 

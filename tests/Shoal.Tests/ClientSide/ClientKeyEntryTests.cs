@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Shoal.ClientSide;
 
 namespace Shoal.Tests.ClientSide;
 

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
 using Shoal.Code;
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Serialization;
 using Shoal.Tests.Serialization;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Shoal.Code;
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Serialization;
 
 namespace Shoal.Tests.Code;

@@ -1,4 +1,5 @@
 using Shoal.Comm;
+using Shoal.Protocol;
 
 namespace Shoal.Tests.Comm;
 

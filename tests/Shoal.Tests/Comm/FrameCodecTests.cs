@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Google.Protobuf;
-using Shoal.Comm;
 using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 

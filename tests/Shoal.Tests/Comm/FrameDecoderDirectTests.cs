@@ -1,5 +1,4 @@
 using System.Buffers;
-using Shoal.Comm;
 using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using Shoal.Comm;
 using Shoal.Comm.Internal;
 using Shoal.Protocol;
 

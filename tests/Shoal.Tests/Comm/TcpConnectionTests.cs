@@ -2,6 +2,7 @@ using Shoal.Comm;
 using Shoal.Comm.Internal;
 using Shoal.Protocol.Messages;
 using static Shoal.Tests.Comm.CommTestHelpers;
+using Shoal.Protocol;
 
 namespace Shoal.Tests.Comm;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
 namespace Shoal.Tests.EndToEnd;
 

@@ -206,7 +206,7 @@ public sealed class InProcessSubmitTests
     public async Task A_closure_over_this_with_private_state_fails_at_submit_naming_the_field()
     {
         await using var c = await InProcessCluster.StartAsync();
-        var error = Should.Throw<Shoal.Serialization.ClosureCaptureException>(() => new Holder().SubmitCapturingThis(c.Client));
+        var error = Should.Throw<Shoal.ClosureCaptureException>(() => new Holder().SubmitCapturingThis(c.Client));
         error.Message.ShouldContain("_secretState");
         error.Message.ShouldContain(nameof(Holder));
     }

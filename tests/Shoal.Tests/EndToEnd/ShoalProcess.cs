@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Shoal.Deploy;
 
 namespace Shoal.Tests.EndToEnd;
 

@@ -253,7 +253,7 @@ public abstract class TcpClusterScenarios
     public async Task A_closure_that_cannot_travel_fails_at_submit_naming_the_field()
     {
         await using var client = await _cluster.ConnectAsync();
-        var error = Should.Throw<Shoal.Serialization.ClosureCaptureException>(() => new Holder().SubmitCapturingThis(client));
+        var error = Should.Throw<Shoal.ClosureCaptureException>(() => new Holder().SubmitCapturingThis(client));
         error.Message.ShouldContain("_secretState");
         error.Message.ShouldContain(nameof(Holder));
         (await client.GetClusterInfoAsync().WaitAsync(E2E.Timeout)).Workers.Count.ShouldBeGreaterThanOrEqualTo(2);

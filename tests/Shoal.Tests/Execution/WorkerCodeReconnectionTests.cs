@@ -4,6 +4,7 @@ using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Execution;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Tests.Comm;
 
 namespace Shoal.Tests.Execution;

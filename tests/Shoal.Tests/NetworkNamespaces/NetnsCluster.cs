@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Shoal.Deploy;
 using Shoal.Tests.EndToEnd;
 
 namespace Shoal.Tests.NetworkNamespaces;

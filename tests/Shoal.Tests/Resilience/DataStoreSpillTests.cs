@@ -1,4 +1,5 @@
 using Shoal.Execution;
+using Shoal.Protocol;
 using Shoal.Serialization;
 
 namespace Shoal.Tests.Resilience;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
+using Shoal.Deploy;
 
 namespace Shoal.Tests.Resilience;
 

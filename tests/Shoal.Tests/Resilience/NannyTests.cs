@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Shoal.Deploy;
 using Shoal.Scheduling;
 using Xunit.Abstractions;
 

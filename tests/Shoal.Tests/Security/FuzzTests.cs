@@ -1,3 +1,5 @@
+using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Security;
 
 namespace Shoal.Tests.Security;
@@ -36,7 +38,7 @@ public class FuzzRegressionTests
         // Found by WireFuzzer (seed 1, case 55): an empty first segment crashed the decoder with ArgumentOutOfRangeException.
         var output = new System.Buffers.ArrayBufferWriter<byte>();
         var ping = new Shoal.Protocol.Messages.Envelope { Ping = new Shoal.Protocol.Messages.Ping { RequestId = 3 } };
-        Shoal.Protocol.FrameEncoder.WriteFrame(output, [new Shoal.Protocol.OutgoingMessage(ping, 0, 2)], [new Shoal.Comm.Segment(Array.Empty<byte>()), new Shoal.Comm.Segment(new byte[] { 1, 2 })]);
+        Shoal.Protocol.FrameEncoder.WriteFrame(output, [new Shoal.Protocol.OutgoingMessage(ping, 0, 2)], [new Shoal.Protocol.Segment(Array.Empty<byte>()), new Shoal.Protocol.Segment(new byte[] { 1, 2 })]);
         var decoder = new Shoal.Protocol.FrameDecoder(1 << 20);
         var buffer = new System.Buffers.ReadOnlySequence<byte>(output.WrittenMemory);
         decoder.TryDecode(ref buffer, out var frame).ShouldBeTrue();

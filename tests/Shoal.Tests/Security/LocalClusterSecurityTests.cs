@@ -2,6 +2,7 @@ using Shoal.Comm;
 using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 using Shoal.Tests.Comm;
+using Shoal.Tests.EndToEnd;
 
 namespace Shoal.Tests.Security;
 
@@ -21,11 +22,13 @@ public class LocalClusterSecurityTests
         (await client.Submit(static () => 6 * 7)).ShouldBe(42);
     }
 
-    [Fact]
-    public async Task Process_cluster_is_authenticated_without_set_up_and_keeps_its_token_off_command_lines()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // nannies, and the worker processes each nanny starts (first and spare)
+    public async Task Process_cluster_is_authenticated_without_set_up_and_keeps_its_token_off_command_lines(bool nanny)
     {
         var logs = new CapturingLoggerFactory();
-        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Workers = 1, ThreadsPerWorker = 1, LoggerFactory = logs })
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Processes = true, Nanny = nanny, Workers = 1, ThreadsPerWorker = 1, LoggerFactory = logs })
             .WaitAsync(Patience);
         var error = await Should.ThrowAsync<HandshakeRefusedException>(() =>
             Transports.ConnectAsync(cluster.SchedulerAddress, new ConnectionOptions { Role = Role.Worker, Name = "intruder" }));
@@ -35,7 +38,11 @@ public class LocalClusterSecurityTests
         (await client.Submit(static (int x) => x + 1, 41)).ShouldBe(42);
 
         var secret = SecretOf(cluster);
-        foreach (var pid in cluster.WorkerProcessIds)
+        var pids = cluster.WorkerProcessIds.ToList();
+        // Under a nanny the worker that ran the task is the nanny's child: it holds the token too.
+        if (nanny) pids.AddRange(cluster.WorkerProcessIds.SelectMany(E2E.ChildrenOf));
+        pids.Count.ShouldBeGreaterThanOrEqualTo(nanny ? 2 : 1);
+        foreach (var pid in pids)
         {
             var cmdline = await File.ReadAllTextAsync($"/proc/{pid}/cmdline");
             cmdline.ShouldContain("worker");

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Shoal.Comm;
 using Shoal.Comm.Internal;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 using Shoal.Tests.Comm;
 using static Shoal.Tests.Security.SecurityTestKit;
 

@@ -1,5 +1,5 @@
 using System.Linq.Expressions;
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Serialization;
 
 namespace Shoal.Tests.Serialization;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using Shoal.Comm;
 using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 using Shoal.Serialization;

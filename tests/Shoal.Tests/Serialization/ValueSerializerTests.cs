@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Serialization;
 
 namespace Shoal.Tests.Serialization;
@@ -206,6 +206,21 @@ public class ValueSerializerTests
         // Without the registration Money would go through JSON, which cannot find its constructor's match here.
         registry.Has(typeof(Money)).ShouldBeTrue();
         ValueSerializer.Default.Codecs.Has(typeof(Money)).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Registries_are_objects_not_process_state()
+    {
+        // A registration reaches only the serializer given that registry; the shared default takes none.
+        var mine = new ValueCodecRegistry();
+        mine.Register(new MoneyCodec());
+        new ValueCodecRegistry().Has(typeof(Money)).ShouldBeFalse();
+        Should.Throw<InvalidOperationException>(() => ValueSerializer.Default.Codecs.Register(new MoneyCodec()))
+            .Message.ShouldContain("registry of your own");
+        ValueSerializer.Default.Codecs.Has(typeof(Money)).ShouldBeFalse();
+        // Attribute codecs need no registry: every one finds them.
+        new ValueCodecRegistry().Has(typeof(Temperature)).ShouldBeTrue();
+        ValueSerializer.Default.Codecs.Has(typeof(Temperature)).ShouldBeTrue();
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
 namespace Shoal.Comm.Internal;
 
@@ -47,6 +48,12 @@ internal sealed class InprocConnection : IConnection
     public string LocalAddress { get; }
 
     public string RemoteAddress { get; }
+
+    /// <inheritdoc />
+    public bool IsInProcess => true;
+
+    /// <inheritdoc />
+    public bool HasUnreadInput => _incoming.Reader.Count > 0;
 
     public Task Closed => _link.Closed.Task;
 

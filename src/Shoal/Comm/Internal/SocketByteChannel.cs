@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Shoal.Protocol;
 
 namespace Shoal.Comm.Internal;
 

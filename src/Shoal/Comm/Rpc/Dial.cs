@@ -50,8 +50,6 @@ internal interface IListenerHandle : IAsyncDisposable
 /// </summary>
 internal static class Dial
 {
-    public static bool IsInProcess(string address) => address.StartsWith("inproc://", StringComparison.OrdinalIgnoreCase);
-
     public static async Task<IConnection> ConnectAsync(string address, Role role, string name, DialOptions options, CancellationToken cancellationToken)
     {
         var connectionOptions = new ConnectionOptions { Role = role, Name = name, Security = options.Security ?? Security.LocalCredentials.Find(address) };

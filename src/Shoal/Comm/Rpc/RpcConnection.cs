@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Shoal.Protocol.Messages;
+using Shoal.Protocol;
 
 namespace Shoal.Comm.Rpc;
 
@@ -121,7 +122,7 @@ internal sealed class RpcConnection : IAsyncDisposable
 }
 
 /// <summary>The remote side answered a request with an error.</summary>
-public sealed class RemoteCallException : Exception
+internal sealed class RemoteCallException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public RemoteCallException(string message) : base(message) { }

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Shoal.Serialization;
+namespace Shoal.Protocol;
 
 /// <summary>
 /// Exposes a slice of an array of unmanaged elements as bytes without copying; holding the

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Shoal.Serialization;
+namespace Shoal.Protocol;
 
 /// <summary>
 /// The small descriptor segment sent right before each out-of-band chunk of a big one-dimensional
@@ -19,7 +19,7 @@ internal static class UnmanagedArrayFormat
     public const int DescriptorSize = 24;
 
     /// <summary>Arrays with at least this many payload bytes are described (the size from which received segments get their own array).</summary>
-    public const int DescribedThreshold = Protocol.WireFormat.OwnArraySegmentThreshold;
+    public const int DescribedThreshold = WireFormat.OwnArraySegmentThreshold;
 
     private const uint Magic = 0x52414853; // "SHAR"
 
@@ -36,7 +36,7 @@ internal static class UnmanagedArrayFormat
         Allocate<ulong>, Allocate<float>, Allocate<double>, Allocate<char>, Allocate<Half>, Allocate<Int128>, Allocate<UInt128>, Allocate<bool>,
     ];
 
-    private static readonly int[] Sizes = [.. Elements.Select(t => t is null ? 0 : UnmanagedTypes.SizeOf(t))];
+    private static readonly int[] Sizes = [.. Elements.Select(t => t is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.SizeOf(t.TypeHandle))];
 
     private static Array Allocate<T>(int length) => GC.AllocateUninitializedArray<T>(length);
 

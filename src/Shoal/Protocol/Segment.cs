@@ -1,11 +1,11 @@
-namespace Shoal.Comm;
+namespace Shoal.Protocol;
 
 /// <summary>
 /// One raw payload segment that travels beside the protobuf messages of a frame.
 /// Over a byte stream it is <see cref="Bytes"/>; over the in-process transport it may instead be
 /// an <see cref="Object"/> reference, so that an in-process cluster never serialises values.
 /// </summary>
-public readonly struct Segment
+internal readonly struct Segment
 {
     /// <summary>Creates a byte segment.</summary>
     public Segment(ReadOnlyMemory<byte> bytes) { Bytes = bytes; Object = null; }

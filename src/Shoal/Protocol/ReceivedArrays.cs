@@ -1,8 +1,6 @@
 using System.Runtime.InteropServices;
-using Shoal.Comm;
-using Shoal.Protocol;
 
-namespace Shoal.Serialization;
+namespace Shoal.Protocol;
 
 /// <summary>
 /// The receiving half of <see cref="UnmanagedArrayFormat"/>: when a frame decoder is about to
@@ -10,7 +8,7 @@ namespace Shoal.Serialization;
 /// described element type and length (or of the array a previous chunk started), so the 1 GB
 /// body of a <c>double[]</c> lands once, in the <c>double[]</c> the task gets: no second
 /// fresh gigabyte to fault in and copy into. <see cref="TryTake"/> then hands that array to
-/// <see cref="ValueFormat"/> when the value's own header agrees with it. A descriptor is only a
+/// the value reader (<c>Serialization.ValueFormat</c>) when the value's own header agrees with it. A descriptor is only a
 /// hint: a wrong or hostile one costs a copy, never a wrong value, and allocates no more than the
 /// frame's remaining bytes.
 /// </summary>
@@ -63,7 +61,7 @@ internal sealed class ReceivedArrays : ISegmentTargets
         var candidate = first.Array;
         var type = candidate.GetType();
         if (!type.IsSZArray || type.GetElementType() != element || candidate.Length != count
-            || offset != (long)count * UnmanagedTypes.SizeOf(element) || !first.TryTake())
+            || offset != (long)count * System.Runtime.CompilerServices.RuntimeHelpers.SizeOf(element.TypeHandle) || !first.TryTake())
             return false;
         array = candidate;
         return true;

@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Net;
 
-namespace Shoal.Comm;
+namespace Shoal.Protocol;
 
 /// <summary>
 /// A parsed Shoal address: <c>tcp://host:port</c>, <c>tls://host:port</c>, <c>inproc://name</c>,
 /// or a bare <c>host:port</c> (meaning tcp). IPv6 hosts go in brackets: <c>tcp://[::1]:8786</c>.
 /// An empty host (<c>tcp://:8786</c>) means every interface when listening and loopback when connecting.
 /// </summary>
-public sealed record ShoalAddress
+internal sealed record ShoalAddress
 {
     /// <summary>"tcp", "tls" or "inproc".</summary>
     public string Scheme { get; }

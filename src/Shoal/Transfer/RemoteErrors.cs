@@ -1,7 +1,7 @@
-using Shoal.Comm;
+using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 
-namespace Shoal;
+namespace Shoal.Transfer;
 
 /// <summary>Turns exceptions into <see cref="RemoteError"/> messages and back.</summary>
 internal static class RemoteErrors
@@ -20,10 +20,6 @@ internal static class RemoteErrors
             Segment = -1,
         };
     }
-
-    /// <summary>The exception the client throws for a failed task.</summary>
-    public static TaskException ToException(RemoteError error, string key, Exception? original = null) =>
-        new(key.Length > 0 ? key : error.Key, error.TypeName, error.Message, error.StackTrace, error.Worker, original);
 
     /// <summary>An in-process original exception riding beside the error, if any.</summary>
     public static Exception? OriginalOf(RemoteError error, ReadOnlySpan<Segment> segments) =>

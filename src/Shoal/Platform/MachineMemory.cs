@@ -1,4 +1,4 @@
-namespace Shoal.Hosting;
+namespace Shoal.Platform;
 
 /// <summary>The memory this process may use in total (the container limit when there is one).</summary>
 internal static class MachineMemory

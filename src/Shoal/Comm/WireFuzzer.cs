@@ -3,11 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using Google.Protobuf;
-using Shoal.Comm;
 using Shoal.Protocol;
 using Shoal.Protocol.Messages;
 
-namespace Shoal.Security;
+namespace Shoal.Comm;
 
 /// <summary>What a fuzz run saw. The only acceptable outcome of any case is a clean close (or rejection).</summary>
 internal sealed record FuzzReport(string Target, long Cases, long Accepted, long Rejected, long Incomplete, IReadOnlyList<string> Failures)
@@ -37,7 +36,7 @@ internal static class WireFuzzer
         for (long i = 0; i < cases; i++)
         {
             var input = random.Next(10) == 0 ? RandomBytes(random, random.Next(0, 256)) : Mutate(random, ValidFrames(random));
-            var decoder = new FrameDecoder(maxFrameSize, new Serialization.ReceivedArrays());
+            var decoder = new FrameDecoder(maxFrameSize, new ReceivedArrays());
             try
             {
                 var pending = new List<byte>();

@@ -1,0 +1,68 @@
+namespace Shoal.Tests.Architecture;
+
+/// <summary>
+/// The public surface of Shoal.dll is what a user touches, and nothing else. The analyzer
+/// (Microsoft.CodeAnalysis.PublicApiAnalyzers, with src/Shoal/PublicAPI.Shipped.txt and
+/// PublicAPI.Unshipped.txt) makes every public member explicit at build time; this test is the
+/// second wall, over the types of the compiled assembly.
+/// </summary>
+public sealed class PublicSurfaceTests
+{
+    /// <summary>Every public type, and why a user needs it.</summary>
+    private static readonly Dictionary<string, string> Allowed = new()
+    {
+        ["Shoal.Client"] = "connects to a scheduler; Submit, Map, GatherAsync, ScatterAsync, AsCompleted, ...",
+        ["Shoal.ClientOptions"] = "how a client connects",
+        ["Shoal.SubmitOptions"] = "per-task key, priority, retries, resources, workers",
+        ["Shoal.Future"] = "a task's result, untyped (for collections of mixed futures)",
+        ["Shoal.Future`1"] = "a task's result",
+        ["Shoal.FutureStatus"] = "pending, finished, error, cancelled, lost",
+        ["Shoal.Arg`1"] = "an argument that is a value or a future (Submit's parameters)",
+        ["Shoal.Delayed"] = "a lazy graph node, untyped; Delayed.Call",
+        ["Shoal.Delayed`1"] = "a lazy graph node",
+        ["Shoal.DelayedArg`1"] = "an argument of Delayed.Call: a value or a delayed node",
+        ["Shoal.TaskException"] = "what awaiting a failed task throws",
+        ["Shoal.ClusterInfo"] = "what the scheduler knows of its cluster",
+        ["Shoal.WorkerDescription"] = "one worker of ClusterInfo",
+        ["Shoal.ICluster"] = "a cluster a client can connect to (LocalCluster, later others)",
+        ["Shoal.LocalCluster"] = "scheduler and workers on this machine, in-process or as processes",
+        ["Shoal.LocalClusterOptions"] = "how many workers, threads, processes, nanny",
+        ["Shoal.SecurityOptions"] = "TLS certificates or a token",
+        ["Shoal.WorkerContext"] = "which worker runs the current task",
+        ["Shoal.IValueCodec`1"] = "a user codec for a type",
+        ["Shoal.ValueCodecAttribute"] = "names a type's codec, so workers find it",
+        ["Shoal.ValueSerializationException"] = "a value that cannot travel",
+        ["Shoal.ClosureCaptureException"] = "a closure that cannot travel, with the field named (thrown at submit)",
+    };
+
+    [Fact]
+    public void The_public_types_are_exactly_the_allowed_ones()
+    {
+        var exported = typeof(Client).Assembly.GetExportedTypes().Select(t => t.FullName!).ToHashSet();
+        var unexpected = exported.Except(Allowed.Keys).Order(StringComparer.Ordinal).ToList();
+        var missing = Allowed.Keys.Except(exported).Order(StringComparer.Ordinal).ToList();
+        unexpected.ShouldBeEmpty("public types that are not in the allow-list (make them internal, or add them here and to PublicAPI.Unshipped.txt): " + string.Join(", ", unexpected));
+        missing.ShouldBeEmpty("allowed types that are no longer public: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Every_public_type_is_in_the_root_namespace()
+    {
+        typeof(Client).Assembly.GetExportedTypes().Where(t => t.Namespace != "Shoal").Select(t => t.FullName).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void The_analyzer_baseline_declares_every_public_type()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Shoal.slnx"))) root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no Shoal.slnx above the test's folder");
+        var declared = File.ReadLines(Path.Combine(root, "src/Shoal/PublicAPI.Shipped.txt"))
+            .Concat(File.ReadLines(Path.Combine(root, "src/Shoal/PublicAPI.Unshipped.txt")))
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var type in typeof(Client).Assembly.GetExportedTypes())
+        {
+            var name = type.FullName!.Split('`')[0] + (type.IsGenericType ? "<" + string.Join(", ", type.GetGenericArguments().Select(a => a.Name)) + ">" : "");
+            declared.ShouldContain(name, $"{name} is public but not in PublicAPI.*.txt");
+        }
+    }
+}
