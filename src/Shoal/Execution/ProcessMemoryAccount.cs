@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Shoal.Platform;
 
 namespace Shoal.Execution;
 

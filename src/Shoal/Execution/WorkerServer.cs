@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Shoal.Comm;
 using Shoal.Comm.Rpc;
 using Shoal.Platform;
 using Shoal.Protocol.Messages;
