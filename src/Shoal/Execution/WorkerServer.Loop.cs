@@ -181,9 +181,6 @@ internal sealed partial class WorkerServer
                 case RequestWhoHasMsg whoHas:
                     AskWhoHas(whoHas.Keys);
                     break;
-                case RetryBusyPeerLater:
-                    // Peers here never answer "busy"; nothing to retry.
-                    break;
                 default:
                     WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);
                     break;
