@@ -67,6 +67,9 @@ internal sealed partial class WorkerServer
             case WorkerEventKind.MemoryCheck:
                 CheckMemory();
                 break;
+            case WorkerEventKind.Story:
+                ServeStory((StoryAsk)e.Payload!);
+                break;
             case WorkerEventKind.Heartbeat:
                 CheckSchedulerSilence();
                 if (_connected)
