@@ -232,6 +232,7 @@ internal static class HostLogging
         // Credentials come first on the pipe, before this process dials anyone.
         Security.ParentPipeCredentials.Receive(stdin);
         NannyIdentity.Receive(stdin);
+        var journal = NannyIdentity.JournalPath;
         var thread = new Thread(() =>
         {
             try
@@ -250,6 +251,9 @@ internal static class HostLogging
 
             stop.Cancel();
             started.TrySetCanceled();
+            // The pipe closes when the nanny stops or dies: either way nobody will read its journal again,
+            // and a nanny killed with SIGKILL cannot remove the directory itself.
+            NannyJournalDirectories.RemoveFor(journal);
         })
         { IsBackground = true, Name = "shoal-parent-watch" };
         thread.Start();
