@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Shoal.Hosting;
 
 /// <summary>
@@ -27,7 +25,7 @@ internal static class NannyJournalDirectories
         else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var owner = Path.Combine(directory, OwnerFile);
         var temp = owner + ".tmp";
-        File.WriteAllText(temp, OwnerLine(Environment.ProcessId));
+        File.WriteAllText(temp, Util.ProcessIdentity.Current);
         File.Move(temp, owner, overwrite: true); // whole or absent: a sweeper never reads half of it
         return directory;
     }
@@ -66,29 +64,11 @@ internal static class NannyJournalDirectories
                 continue; // no owner to tell (being created, an older version's, another user's): left alone
             }
 
-            var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid)) continue;
-            if (OwnerLine(pid) is { Length: > 0 } current && current == text) continue; // alive: the same process
+            if (!Util.ProcessIdentity.IsGone(text)) continue; // alive (the same process), or cannot tell
             if (TryDelete(directory)) removed++;
         }
 
         return removed;
-    }
-
-    /// <summary>"PID STARTTIME" of a live process; "" when it is gone.</summary>
-    internal static string OwnerLine(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, start time field 22.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields.Length > 19 ? $"{pid} {fields[19]}" : "";
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return OperatingSystem.IsLinux() ? "" : $"{pid} unknown"; // without /proc, never sweep
-        }
     }
 
     private static bool TryDelete(string directory)
