@@ -12,9 +12,9 @@ public readonly record struct WorkerTransition(string Key, WorkerTaskState From,
 
 /// <summary>
 /// The story of the keys on one worker: the latest transitions of all keys in a ring of structs
-/// that grows by doubling up to its length and then wraps, as the scheduler's. Recording copies
-/// references the state already holds (the key, a literal cause) and allocates nothing once
-/// grown; reading scans the ring.
+/// that grows by doubling up to its length and then wraps, as the scheduler's. Recording stores
+/// the key's hash (not the key: see <see cref="Scheduling.StoryKeyHash"/>) and a literal cause,
+/// and allocates nothing once grown; reading scans the ring.
 /// </summary>
 internal sealed class WorkerStory(int length)
 {
@@ -27,7 +27,7 @@ internal sealed class WorkerStory(int length)
 
     private struct Entry
     {
-        public string Key;
+        public ulong KeyHash;
         public string Cause;
         public object? Detail;
         public long Stimulus;
@@ -58,7 +58,7 @@ internal sealed class WorkerStory(int length)
 
         if (capacity == 0) return;
         ref var e = ref _ring[_count++ % capacity];
-        e.Key = key;
+        e.KeyHash = Scheduling.StoryKeyHash.Of(key);
         e.From = from;
         e.To = to;
         e.Cause = _cause;
@@ -71,11 +71,12 @@ internal sealed class WorkerStory(int length)
     {
         var result = new List<WorkerTransition>();
         var capacity = _ring.Length;
+        var hash = Scheduling.StoryKeyHash.Of(key);
         for (var i = Math.Max(0, _count - capacity); i < _count; i++)
         {
             ref var e = ref _ring[i % capacity];
-            if (string.Equals(e.Key, key, StringComparison.Ordinal))
-                result.Add(new WorkerTransition(e.Key, e.From, e.To, e.Stimulus, e.Cause, Describe(e.Detail), e.Time));
+            if (e.KeyHash == hash)
+                result.Add(new WorkerTransition(key, e.From, e.To, e.Stimulus, e.Cause, Describe(e.Detail), e.Time));
         }
 
         return result;

@@ -7,6 +7,8 @@ namespace Shoal.Scheduling;
 // holds and allocates nothing; the ring grows by doubling up to SchedulerConfig.StoryLength, so a
 // short-lived state (tests, simulations) stays small. A story is read by scanning the ring: a
 // rare call, which may then cost a millisecond, so that the hot path pays nothing for an index.
+// A record holds the key's 64-bit hash, not the key: a reference from the long-lived ring to each
+// young key string would keep keys alive and make every gen0 collection scan the ring's cards.
 public sealed partial class SchedulerState
 {
     private StoryRecord[] _story = [];
@@ -19,7 +21,7 @@ public sealed partial class SchedulerState
 
     private struct StoryRecord
     {
-        public string Key;
+        public ulong KeyHash;
         public string? Worker;
         public object? Detail;
         public long Stimulus;
@@ -58,7 +60,7 @@ public sealed partial class SchedulerState
         ref var r = ref _tasks[task];
 
         ref var e = ref _story[_storyCount++ % capacity];
-        e.Key = r.Key;
+        e.KeyHash = StoryKeyHash.Of(r.Key);
         e.From = from;
         e.To = to;
         e.Worker = worker ?? (to == TaskState.Processing && r.ProcessingOn >= 0 ? _workers[r.ProcessingOn]!.Spec.Name : _stimulusWorker);
@@ -77,11 +79,12 @@ public sealed partial class SchedulerState
         var result = new List<SchedulerTransition>();
         var capacity = _story.Length;
         var first = Math.Max(0, _storyCount - capacity);
+        var hash = StoryKeyHash.Of(key);
         for (var i = first; i < _storyCount; i++)
         {
             ref var e = ref _story[i % capacity];
-            if (!string.Equals(e.Key, key, StringComparison.Ordinal)) continue;
-            result.Add(new SchedulerTransition(e.Key, e.From, e.To, e.Worker, e.Stimulus, e.Cause, Describe(e.Detail), e.Time));
+            if (e.KeyHash != hash) continue;
+            result.Add(new SchedulerTransition(key, e.From, e.To, e.Worker, e.Stimulus, e.Cause, Describe(e.Detail), e.Time));
         }
 
         return result;
