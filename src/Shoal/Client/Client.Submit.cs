@@ -105,7 +105,7 @@ public sealed partial class Client
         if (ByReference) return [];
         var code = run.Code;
         if (code.IsEmpty) return [];
-        return _shipped.GetOrAdd(code.Id, static (_, c) => [.. c.Assemblies.Select(a => new ShippedAssembly(a.HashBytes(), a.Name, a.Path))], code);
+        return _shipped.GetOrAdd(code.Id, static (_, c) => [.. c.Assemblies.Select(a => new ShippedAssembly(a.HashBytes(), a.Name, a))], code);
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ShippedAssembly[]> _shipped = new(StringComparer.Ordinal);

@@ -184,13 +184,13 @@ internal sealed class ClientOutbox
 /// <summary>An assembly a task needs on the workers, addressed by the SHA-256 of its bytes.</summary>
 /// <param name="Hash">SHA-256 of the file.</param>
 /// <param name="Name">Its simple name (for messages).</param>
-/// <param name="Path">Where the client reads it from.</param>
-internal sealed record ShippedAssembly(byte[] Hash, string Name, string Path)
+/// <param name="Source">Where the client reads it from (an assembly file, or a native library with its header).</param>
+internal sealed record ShippedAssembly(byte[] Hash, string Name, Shoal.Code.CodeAssembly Source)
 {
     public string HashHex { get; } = Convert.ToHexString(Hash);
 
     /// <summary>The hash as protobuf bytes, made once: every task naming this code carries it (immutable, so shared).</summary>
     public ByteString HashBytes { get; } = ByteString.CopyFrom(Hash);
 
-    public byte[] ReadBytes() => File.ReadAllBytes(Path);
+    public byte[] ReadBytes() => Source.ReadBytes();
 }

@@ -11,12 +11,13 @@ internal sealed class CodeAssembly
 {
     private static readonly ConcurrentDictionary<string, CodeAssembly> ByPath = new(StringComparer.Ordinal);
 
-    private CodeAssembly(string name, string path, string hash, Guid mvid)
+    private CodeAssembly(string name, string path, string hash, Guid mvid, string? nativeRid = null)
     {
         Name = name;
         Path = path;
         Hash = hash;
         Mvid = mvid;
+        NativeRid = nativeRid;
     }
 
     /// <summary>Assembly simple name.</summary>
@@ -31,11 +32,15 @@ internal sealed class CodeAssembly
     /// <summary>The manifest module's version id (changes with every build).</summary>
     public Guid Mvid { get; }
 
+    /// <summary>For a native library (not an assembly): the RID it was built for ("" for any); null for an assembly.</summary>
+    public string? NativeRid { get; }
+
     /// <summary>The raw hash bytes (for protobuf <c>bytes</c> fields).</summary>
     public byte[] HashBytes() => CodeHash.ToBytes(Hash);
 
-    /// <summary>Reads the assembly file.</summary>
-    public byte[] ReadBytes() => File.ReadAllBytes(Path);
+    /// <summary>The blob that travels: the assembly file, or a native library with its header (<see cref="NativeBlob"/>).</summary>
+    public byte[] ReadBytes() =>
+        NativeRid is { } rid ? NativeBlob.Wrap(rid, System.IO.Path.GetFileName(Path), File.ReadAllBytes(Path)) : File.ReadAllBytes(Path);
 
     /// <summary>The entry for a loaded assembly (hashed once per process).</summary>
     /// <exception cref="ClosureCaptureException">The assembly is dynamic or has no file.</exception>
@@ -53,6 +58,14 @@ internal sealed class CodeAssembly
     /// <summary>The entry for an assembly file (hashed once per process).</summary>
     public static CodeAssembly OfFile(string path) =>
         ByPath.TryGetValue(path, out var cached) ? cached : ByPath.GetOrAdd(path, static p => Read(p));
+
+    /// <summary>The entry for a native library file built for <paramref name="rid"/> (hashed once per process).</summary>
+    internal static CodeAssembly OfNative(string path, string rid) =>
+        ByPath.GetOrAdd("native:" + rid + ":" + path, static (_, a) =>
+        {
+            var blob = NativeBlob.Wrap(a.rid, System.IO.Path.GetFileName(a.path), File.ReadAllBytes(a.path));
+            return new CodeAssembly(System.IO.Path.GetFileName(a.path), a.path, CodeHash.Of(blob), Guid.Empty, a.rid);
+        }, (path, rid));
 
     private static CodeAssembly Read(string path)
     {
@@ -81,5 +94,6 @@ internal sealed class CodeAssembly
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Name} ({Hash[..12]}, mvid {Mvid})";
+    public override string ToString() =>
+        NativeRid is { } rid ? $"{Name} ({Hash[..12]}, native for '{rid}')" : $"{Name} ({Hash[..12]}, mvid {Mvid})";
 }

@@ -42,13 +42,23 @@ internal sealed class CodeContext
     internal static CodeContext Create(string id, IReadOnlyList<string> hashes, CodeStore store)
     {
         var entries = new List<(string, Guid, string)>();
+        var natives = new List<NativeLibraryFile>();
         foreach (var hash in hashes)
         {
             var path = store.GetPath(hash);
+            if (NativeBlob.TryReadHeader(path, out var rid, out var fileName, out var offset))
+            {
+                // A library built for another platform is not written out; asking for it names both platforms.
+                natives.Add(RuntimeIds.RunsHere(rid)
+                    ? new NativeLibraryFile(fileName, rid, NativeBlob.Materialize(store, hash, fileName, offset))
+                    : new NativeLibraryFile(fileName, rid, null));
+                continue;
+            }
+
             var (name, mvid) = CodeAssembly.ReadIdentity(path);
             entries.Add((name, mvid, path));
         }
-        var context = new CodeLoadContext("shoal-code-" + id[..Math.Min(12, id.Length)], entries);
+        var context = new CodeLoadContext("shoal-code-" + id[..Math.Min(12, id.Length)], entries, natives);
         return new CodeContext(id, hashes, context, new LoadContextTypeResolver(context));
     }
 

@@ -113,9 +113,21 @@ internal sealed class CodeSet
         foreach (var name in ReferencedNames(path))
         {
             if (SharedAssemblies.IsSharedName(name)) continue;
-            if (FindPath(name, context) is { } referenced) Visit(referenced, context, visited, order);
+            if (FindPath(name, path, context) is { } referenced) Visit(referenced, context, visited, order);
         }
         order.Add(CodeAssembly.OfFile(path));
+        // What the package graph adds: assemblies loaded by name at run time, and native libraries.
+        foreach (var file in PackageAssets.With(path))
+        {
+            if (file.NativeRid is { } rid)
+            {
+                if (visited.Add("native:" + file.Path)) order.Add(CodeAssembly.OfNative(file.Path, rid));
+            }
+            else
+            {
+                Visit(file.Path, context, visited, order);
+            }
+        }
     }
 
     private static List<string> ReferencedNames(string path)
@@ -129,13 +141,33 @@ internal sealed class CodeSet
         return names;
     }
 
-    private static string? FindPath(string name, AssemblyLoadContext context)
+    /// <summary>
+    /// Where the assembly <paramref name="name"/> that <paramref name="referencingPath"/> references
+    /// is: loaded in its context, beside the referencing file (a plugin's folder: it may not be
+    /// loaded yet on the client, since only the workers run the task), loaded in the default
+    /// context, or among the app's trusted platform assemblies.
+    /// </summary>
+    private static string? FindPath(string name, string referencingPath, AssemblyLoadContext context)
     {
-        foreach (var ctx in context == AssemblyLoadContext.Default ? [context] : new[] { context, AssemblyLoadContext.Default })
-            foreach (var a in ctx.Assemblies)
-                if (!a.IsDynamic && a.GetName().Name == name)
-                    return SharedAssemblies.IsShared(a) || string.IsNullOrEmpty(a.Location) ? null : a.Location;
+        if (context != AssemblyLoadContext.Default && TryLoaded(name, context, out var inContext)) return inContext;
+        var beside = Path.Combine(Path.GetDirectoryName(referencingPath) ?? "", name + ".dll");
+        if (File.Exists(beside)) return beside;
+        if (TryLoaded(name, AssemblyLoadContext.Default, out var inDefault)) return inDefault;
         return SharedAssemblies.TrustedPaths.TryGetValue(name, out var path) ? path : null;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is loaded in <paramref name="context"/>; its file, or null when it must not travel.</summary>
+    private static bool TryLoaded(string name, AssemblyLoadContext context, out string? path)
+    {
+        path = null;
+        foreach (var a in context.Assemblies)
+        {
+            if (a.IsDynamic || a.GetName().Name != name) continue;
+            path = SharedAssemblies.IsShared(a) || string.IsNullOrEmpty(a.Location) ? null : a.Location;
+            return true;
+        }
+
+        return false;
     }
 
     /// <inheritdoc />

@@ -311,7 +311,7 @@ internal sealed class ResultJournal : IDisposable
             var checksum = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 4));
             if (length == 0 || length > MaxRecordBytes || length > bytes.Length - at - HeaderBytes) break; // torn
             var body = bytes.AsMemory(at + HeaderBytes, (int)length);
-            if (Crc32.Compute(body.Span) != checksum) break; // torn or corrupt: nothing after it is trusted
+            if (System.IO.Hashing.Crc32.HashToUInt32(body.Span) != checksum) break; // torn or corrupt: nothing after it is trusted
             if (!TryDecode(body, out var key, out var value)) break;
             if (value is null) live.Remove(key);
             else live[key] = value;
@@ -358,7 +358,7 @@ internal sealed class ResultJournal : IDisposable
     {
         var body = record.AsSpan(HeaderBytes);
         BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), Crc32.Compute(body));
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), System.IO.Hashing.Crc32.HashToUInt32(body));
     }
 
     private static int WriteBytes(Span<byte> span, int at, ReadOnlySpan<byte> bytes)
@@ -405,31 +405,5 @@ internal sealed class ResultJournal : IDisposable
         bytes = body.Slice(at + 4, length);
         at += 4 + length;
         return true;
-    }
-}
-
-/// <summary>CRC-32 (IEEE 802.3, reflected, as zlib's), for the journal's records.</summary>
-internal static class Crc32
-{
-    private static readonly uint[] Table = MakeTable();
-
-    public static uint Compute(ReadOnlySpan<byte> bytes)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in bytes) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return ~crc;
-    }
-
-    private static uint[] MakeTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            var c = n;
-            for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-
-        return table;
     }
 }

@@ -55,4 +55,5 @@ internal enum WorkerEventKind
     GaveUp,
     ReplicasFetched,
     MemoryCheck,
+    Story,
 }

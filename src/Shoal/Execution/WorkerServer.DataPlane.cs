@@ -30,6 +30,10 @@ internal sealed partial class WorkerServer
                     case Body.Ping:
                         connection.Send(new Envelope { Pong = new Pong { RequestId = message.Ping.RequestId } });
                         break;
+                    case Body.Story:
+                        // The state belongs to the loop: it answers there.
+                        _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.Story) { Payload = new StoryAsk(connection, message.Story) });
+                        break;
                     default:
                         WorkerLog.RefusedPeerMessage(_logger, connection.RemoteAddress, message.BodyCase.ToString());
                         return;

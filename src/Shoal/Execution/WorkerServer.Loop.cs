@@ -69,6 +69,9 @@ internal sealed partial class WorkerServer
             case WorkerEventKind.MemoryCheck:
                 CheckMemory();
                 break;
+            case WorkerEventKind.Story:
+                ServeStory((StoryAsk)e.Payload!);
+                break;
             case WorkerEventKind.Heartbeat:
                 CheckSchedulerSilence();
                 if (_connected)
@@ -182,9 +185,6 @@ internal sealed partial class WorkerServer
                     break;
                 case RequestWhoHasMsg whoHas:
                     AskWhoHas(whoHas.Keys);
-                    break;
-                case RetryBusyPeerLater:
-                    // Peers here never answer "busy"; nothing to retry.
                     break;
                 default:
                     WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);

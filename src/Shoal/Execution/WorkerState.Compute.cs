@@ -9,6 +9,7 @@ internal sealed partial class WorkerState
     /// <param name="now">Current time (worker clock, seconds).</param>
     public IReadOnlyList<WorkerInstruction> ComputeTask(ComputeRequest request, double now)
     {
+        _story.Stimulus("compute-task", now);
         ArgumentNullException.ThrowIfNull(request);
         for (int i = 0; i < request.Dependencies.Count; i++) LearnInstances(request.Dependencies[i]);
         var ts = GetOrCreate(request.Key, out bool created);
@@ -61,6 +62,7 @@ internal sealed partial class WorkerState
     /// <param name="stop">When it stopped.</param>
     public IReadOnlyList<WorkerInstruction> ExecuteSuccess(string key, long nbytes, double start, double stop)
     {
+        _story.Stimulus("task-finished", stop);
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running)
         {
             // Nothing runs under this key: drop an orphan value (a tracked key keeps whatever the store holds).
@@ -99,6 +101,7 @@ internal sealed partial class WorkerState
     /// <param name="stop">When it stopped.</param>
     public IReadOnlyList<WorkerInstruction> ExecuteFailure(string key, object error, double start, double stop)
     {
+        _story.Stimulus("task-erred", stop, error);
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();
         if (ts.PutNbytes >= 0) return ExecuteSuccess(key, ts.PutNbytes, start, stop); // a scattered value stands
         StopRunning(ts);
@@ -133,6 +136,7 @@ internal sealed partial class WorkerState
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> Reschedule(string key, double now)
     {
+        _story.Stimulus("reschedule", now);
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();
         if (ts.PutNbytes >= 0) return ExecuteSuccess(key, ts.PutNbytes, now, now); // a scattered value stands
         StopRunning(ts);
@@ -159,6 +163,7 @@ internal sealed partial class WorkerState
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> StealRequest(string key, long runId, double now)
     {
+        _story.Stimulus("steal-request", now);
         bool accepted = false;
         if (_tasks.TryGetValue(key, out var ts)
             && ts.State is WorkerTaskState.Waiting or WorkerTaskState.Ready or WorkerTaskState.Constrained

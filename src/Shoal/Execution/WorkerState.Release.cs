@@ -11,6 +11,7 @@ internal sealed partial class WorkerState
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> FreeKeys(IReadOnlyList<string> keys, double now)
     {
+        _story.Stimulus("free-keys", now);
         ArgumentNullException.ThrowIfNull(keys);
         for (int i = 0; i < keys.Count; i++)
         {

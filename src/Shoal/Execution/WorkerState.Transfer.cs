@@ -3,7 +3,6 @@ namespace Shoal.Execution;
 internal sealed partial class WorkerState
 {
     private readonly Dictionary<string, long> _receivedScratch = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _busyPeers = new(StringComparer.Ordinal);
 
     /// <summary>A gather finished. The server has already stored the values in <paramref name="received"/>.</summary>
     /// <remarks>Received keys go to memory (dependents may become ready) and are reported with one
@@ -18,6 +17,7 @@ internal sealed partial class WorkerState
     public IReadOnlyList<WorkerInstruction> GatherSuccess(
         string peer, IReadOnlyList<KeyValuePair<string, long>> received, IReadOnlyList<string> missing, double now)
     {
+        _story.Stimulus("gather-dep-success", now, peer);
         ArgumentNullException.ThrowIfNull(received);
         _inFlightInstances.Remove(peer, out var instance);
         if (!_inFlight.Remove(peer, out var batch))
@@ -87,6 +87,7 @@ internal sealed partial class WorkerState
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> GatherFailure(string peer, IReadOnlyList<string> keys, string reason, double now)
     {
+        _story.Stimulus("gather-dep-failed", now, peer);
         _inFlightInstances.Remove(peer, out var instance);
         bool replaced = instance is not null && _peerInstances.TryGetValue(peer, out var current) && current != instance;
         if (_inFlight.Remove(peer, out var batch))
@@ -116,52 +117,11 @@ internal sealed partial class WorkerState
         return Finish();
     }
 
-    /// <summary>A peer answered a gather with "busy". The keys go back to the queue (the peer stays a holder) and the
-    /// peer is not asked again until <see cref="RetryBusyPeer"/>; other holders are used meanwhile.</summary>
-    /// <param name="peer">The busy peer.</param>
-    /// <param name="keys">Keys of the gather (informational).</param>
-    /// <param name="now">Current time.</param>
-    public IReadOnlyList<WorkerInstruction> GatherBusy(string peer, IReadOnlyList<string> keys, double now)
-    {
-        _inFlightInstances.Remove(peer);
-        if (_inFlight.Remove(peer, out var batch))
-        {
-            foreach (var ts in batch)
-            {
-                if (!IsInFlightFrom(ts, peer)) continue;
-                ts.CopingFrom = null;
-                switch (ts.State)
-                {
-                    case WorkerTaskState.Flight:
-                        ToFetchOrMissing(ts, lastPeer: peer);
-                        break;
-                    case WorkerTaskState.Resumed:
-                        ApplyCompute(ts, ts.PendingRequest!);
-                        break;
-                    default: // Cancelled
-                        Drop(ts);
-                        break;
-                }
-            }
-        }
-        _busyPeers.Add(peer);
-        Emit(new RetryBusyPeerLater(peer));
-        return Finish();
-    }
-
-    /// <summary>The back-off for a busy peer is over: it may be gathered from again.</summary>
-    /// <param name="peer">The peer.</param>
-    /// <param name="now">Current time.</param>
-    public IReadOnlyList<WorkerInstruction> RetryBusyPeer(string peer, double now)
-    {
-        _busyPeers.Remove(peer);
-        return Finish();
-    }
-
     /// <summary>Asks the scheduler where the missing keys are (the server calls this periodically).</summary>
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> FindMissing(double now)
     {
+        _story.Stimulus("find-missing", now);
         if (_missing.Count > 0)
         {
             var keys = new string[_missing.Count];
@@ -179,6 +139,7 @@ internal sealed partial class WorkerState
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> UpdateWhoHas(string key, IReadOnlyList<string> holders, double now)
     {
+        _story.Stimulus("who-has", now);
         ArgumentNullException.ThrowIfNull(holders);
         for (int i = 0; i < holders.Count; i++) _peerInstances.Remove(holders[i]);
         if (!_tasks.TryGetValue(key, out var ts)) return Finish();
@@ -223,6 +184,7 @@ internal sealed partial class WorkerState
     /// <param name="now">Current time.</param>
     public IReadOnlyList<WorkerInstruction> DataPut(IReadOnlyList<KeyValuePair<string, long>> keys, double now)
     {
+        _story.Stimulus("put-data", now);
         ArgumentNullException.ThrowIfNull(keys);
         for (int i = 0; i < keys.Count; i++)
         {
@@ -345,7 +307,7 @@ internal sealed partial class WorkerState
             WorkerTask? bestTop = null;
             foreach (var (peer, queued) in _dataNeeded)
             {
-                if (_inFlight.ContainsKey(peer) || (_busyPeers.Count > 0 && _busyPeers.Contains(peer))) continue;
+                if (_inFlight.ContainsKey(peer)) continue;
                 var top = queued.Min!;
                 int c = bestTop is null ? -1 : WorkerTaskPriorityComparer.Instance.Compare(top, bestTop);
                 // Ties (the same key queued at several holders) go to the smallest address, for determinism.

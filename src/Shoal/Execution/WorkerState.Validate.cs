@@ -151,7 +151,6 @@ internal sealed partial class WorkerState
                     $"is queued for {peer} but not fetchable from it");
         }
         Check(_inFlight.Count <= Math.Max(1, _config.TransferIncomingCountLimit), null, $"{_inFlight.Count} gathers in flight");
-        foreach (var peer in _inFlight.Keys) Check(!_busyPeers.Contains(peer), null, $"gathering from busy peer {peer}");
         Check(_inFlightInstances.Count == _inFlight.Count && _inFlight.Keys.All(_inFlightInstances.ContainsKey), null, "gathers in flight without their peer instance");
 
         if (!_paused && running < _config.NThreads)

@@ -18,6 +18,7 @@ internal sealed partial class WorkerState
     private static readonly WorkerInstruction[] NoInstructions = [];
 
     private readonly WorkerStateConfig _config;
+    private readonly WorkerStory _story;
     private readonly Dictionary<string, WorkerTask> _tasks = new(StringComparer.Ordinal);
 
     // Execution.
@@ -52,6 +53,7 @@ internal sealed partial class WorkerState
         ArgumentNullException.ThrowIfNull(config);
         if (config.NThreads < 1) throw new ArgumentOutOfRangeException(nameof(config), "NThreads must be at least 1.");
         _config = config;
+        _story = new WorkerStory(config.StoryLength);
         foreach (var kv in config.Resources) _availableResources[kv.Key] = kv.Value;
     }
 
@@ -125,9 +127,13 @@ internal sealed partial class WorkerState
     /// <param name="key">The key.</param>
     public long? NbytesOf(string key) => _tasks.TryGetValue(key, out var ts) ? ts.Nbytes : null;
 
+    /// <summary>The transitions of <paramref name="key"/> this worker still remembers, oldest first (see <see cref="WorkerStateConfig.StoryLength"/>).</summary>
+    public IReadOnlyList<WorkerTransition> StoryOf(string key) => _story.Of(key);
+
     /// <summary>Stop starting tasks (running ones finish); gathers drop to one at a time.</summary>
     public IReadOnlyList<WorkerInstruction> Pause()
     {
+        _story.Stimulus("pause");
         _paused = true;
         return Finish();
     }
@@ -135,6 +141,7 @@ internal sealed partial class WorkerState
     /// <summary>Resume starting tasks and gathers.</summary>
     public IReadOnlyList<WorkerInstruction> Unpause()
     {
+        _story.Stimulus("unpause");
         _paused = false;
         return Finish();
     }
@@ -159,7 +166,7 @@ internal sealed partial class WorkerState
             created = false;
             return ts;
         }
-        ts = new WorkerTask(key, ++_sequence);
+        ts = new WorkerTask(key, ++_sequence) { Story = _story };
         _tasks.Add(key, ts);
         created = true;
         return ts;

@@ -21,4 +21,7 @@ internal sealed class WorkerStateConfig
 
     /// <summary>Run <see cref="WorkerState.Validate"/> after every event (for tests; costs O(tasks) per event).</summary>
     public bool ValidateAfterEveryEvent { get; set; }
+
+    /// <summary>How many transitions (of all keys) the worker remembers for its stories; 0 turns them off.</summary>
+    public int StoryLength { get; set; } = 100_000;
 }

@@ -89,10 +89,6 @@ internal sealed record AddKeysMsg(IReadOnlyList<KeyValuePair<string, long>> Keys
     }
 }
 
-/// <summary>A peer answered "busy": call <see cref="WorkerState.RetryBusyPeer"/> for it after a short back-off.</summary>
-/// <param name="Peer">The busy peer.</param>
-internal sealed record RetryBusyPeerLater(string Peer) : WorkerInstruction;
-
 /// <summary>Ask the scheduler where these keys are; answer each with <see cref="WorkerState.UpdateWhoHas"/>.</summary>
 /// <param name="Keys">Keys with no known holder.</param>
 internal sealed record RequestWhoHasMsg(IReadOnlyList<string> Keys) : WorkerInstruction

@@ -14,8 +14,21 @@ internal sealed class WorkerTask
     /// <summary>The key.</summary>
     public readonly string Key;
 
-    /// <summary>Current state; <see cref="WorkerTaskState.Released"/> once forgotten.</summary>
-    public WorkerTaskState State = WorkerTaskState.Released;
+    /// <summary>Where its transitions are told (the owning state's story); null: not recorded.</summary>
+    internal WorkerStory? Story;
+
+    private WorkerTaskState _state = WorkerTaskState.Released;
+
+    /// <summary>Current state; <see cref="WorkerTaskState.Released"/> once forgotten. Every change is recorded in <see cref="Story"/>.</summary>
+    public WorkerTaskState State
+    {
+        get => _state;
+        set
+        {
+            if (_state != value) Story?.Record(Key, _state, value);
+            _state = value;
+        }
+    }
 
     /// <summary>For Cancelled and Resumed: the operation still running (Executing or Flight).</summary>
     public WorkerTaskState Previous;

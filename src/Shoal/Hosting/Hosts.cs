@@ -287,6 +287,9 @@ internal static class HostLogging
 
             stop.Cancel();
             started.TrySetCanceled();
+            // The pipe closes when the nanny stops or dies: either way nobody will read its journal again,
+            // and a nanny killed with SIGKILL cannot remove the directory itself.
+            NannyJournalDirectories.RemoveFor(journalPath);
         })
         { IsBackground = true, Name = "shoal-parent-watch" };
         thread.Start();

@@ -107,12 +107,11 @@ internal sealed class Nanny
     /// </summary>
     private void CreateJournalDirectory()
     {
-        var parent = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
-        var directory = Path.Combine(parent, "shoal-nanny-" + _nannyId);
+        var parent = NannyJournalDirectories.Parent;
         try
         {
-            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
-            else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            NannyJournalDirectories.SweepStale(parent); // those of nannies killed before they could remove their own
+            var directory = NannyJournalDirectories.Create(parent, _nannyId);
             _journalDirectory = directory;
             _journalPath = Path.Combine(directory, "results.journal");
         }

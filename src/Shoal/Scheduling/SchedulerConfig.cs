@@ -29,4 +29,10 @@ internal sealed class SchedulerConfig
 
     /// <summary>Weight of the newest observation in the per-group duration average (0..1].</summary>
     public double DurationSmoothing { get; set; } = 0.5;
+
+    /// <summary>
+    /// How many task transitions (of all keys) the scheduler remembers for <see cref="SchedulerState.StoryOf"/>
+    /// (Dask's <c>transition-log-length</c>); 0 turns stories off.
+    /// </summary>
+    public int StoryLength { get; set; } = 100_000;
 }

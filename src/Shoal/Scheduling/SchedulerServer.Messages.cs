@@ -13,7 +13,7 @@ internal sealed partial class SchedulerServer
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
-            or Body.HeldByClient or Body.RestoreReply,
+            or Body.HeldByClient or Body.RestoreReply or Body.Story,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping,
         // A nanny holds its worker's credential: it may say why the worker died, nothing else.
@@ -125,6 +125,9 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.WhoHas:
                 WhoHas(session, message.WhoHas);
+                break;
+            case Body.Story:
+                Story(session, message.Story);
                 break;
             case Body.Identity:
                 Identity(session, message.Identity);

@@ -78,6 +78,7 @@ internal sealed partial class SchedulerState
     /// <summary>The worker takes new tasks again (it was paused for memory; see <see cref="StopPlacingOn"/>).</summary>
     public void ResumePlacingOn(int worker, double now)
     {
+        Stimulus(StoryCause.PlacementResumed, now, worker);
         var w = WorkerOrNull(worker);
         if (w is null || !w.Closing) return;
         w.Closing = false;

@@ -22,6 +22,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void ClientHolds(int client, IReadOnlyList<string> keys, double now)
     {
+        Stimulus(StoryCause.ClientHolds, now);
         if (!_clients.Contains(client)) return;
         for (int i = 0; i < keys.Count; i++)
         {
@@ -38,6 +39,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void RestoreFinished(int client, int worker, IReadOnlyList<KeyValuePair<string, long>> restored, IReadOnlyList<string> missing, double now)
     {
+        Stimulus(StoryCause.RestoreFinished, now, worker);
         bool workerAlive = WorkerOrNull(worker) is not null;
         for (int i = 0; i < restored.Count; i++)
         {

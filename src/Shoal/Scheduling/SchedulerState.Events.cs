@@ -10,6 +10,7 @@ internal sealed partial class SchedulerState
     /// <summary>A client left: everything it wanted is released.</summary>
     public void RemoveClient(int client)
     {
+        Stimulus(StoryCause.ClientLeft);
         if (!_clients.Remove(client)) return;
         for (int t = 0; t < _taskHighWater; t++)
         {
@@ -28,6 +29,7 @@ internal sealed partial class SchedulerState
     /// <summary>A worker joined (or reconnected with the keys it still holds); it gets queued work at once.</summary>
     public void AddWorker(int worker, WorkerSpec spec, double now)
     {
+        Stimulus(StoryCause.WorkerJoined, now, detail: spec?.Name);
         ArgumentNullException.ThrowIfNull(spec);
         if (worker < 0) throw new ArgumentOutOfRangeException(nameof(worker));
         if (worker >= _workers.Length) Array.Resize(ref _workers, Math.Max(worker + 1, _workers.Length * 2));
@@ -55,6 +57,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void RemoveWorker(int worker, string cause, double now, bool expected)
     {
+        Stimulus(StoryCause.WorkerLeft, now, worker, cause);
         var w = WorkerOrNull(worker);
         if (w is null) return;
 
@@ -107,6 +110,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void TaskFinished(int worker, string key, long runId, long nbytes, double start, double stop, double now)
     {
+        Stimulus(StoryCause.TaskFinished, now, worker);
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         var w = WorkerOrNull(worker);
         if (w is null) return; // removed meanwhile: its tasks were rescheduled
@@ -134,6 +138,7 @@ internal sealed partial class SchedulerState
     /// <summary>Run <paramref name="runId"/> of a task raised an error on a worker: retried while retries remain, else erred with its dependents.</summary>
     public void TaskErred(int worker, string key, long runId, object error, double now)
     {
+        Stimulus(StoryCause.TaskErred, now, worker, error);
         error ??= "unknown error"; // an erred task always has an error object
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
@@ -156,6 +161,7 @@ internal sealed partial class SchedulerState
     /// <summary>A worker could not get a key from its holder (-1: unknown holder); recomputed if nobody holds it.</summary>
     public void MissingData(int worker, string key, int holder, double now)
     {
+        Stimulus(StoryCause.DataMissing, now, worker);
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         if (_tasks[t].State != TaskState.Memory) return;
         if (holder >= 0) RemoveHolder(t, holder);
@@ -170,6 +176,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void StealResponse(int worker, string key, long runId, bool accepted, double now)
     {
+        Stimulus(StoryCause.StealAnswered, now, worker, accepted ? "accepted" : "refused");
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
         if (IsStale(t, runId)) return;
@@ -202,6 +209,7 @@ internal sealed partial class SchedulerState
     /// <summary>A worker reports that it holds more keys (e.g. after fetching them).</summary>
     public void AddKeys(int worker, IReadOnlyList<KeyValuePair<string, long>> keys, double now)
     {
+        Stimulus(StoryCause.KeysAdded, now, worker);
         if (WorkerOrNull(worker) is null) return;
         for (int i = 0; i < keys.Count; i++) HoldsKey(worker, keys[i].Key, keys[i].Value, reportedHeld: false);
         Settle();
@@ -246,6 +254,7 @@ internal sealed partial class SchedulerState
     /// <summary>A worker's periodic load report.</summary>
     public void Heartbeat(int worker, WorkerLoad load, double now)
     {
+        Stimulus(StoryCause.Heartbeat, now, worker);
         var w = WorkerOrNull(worker);
         if (w is null) return;
         w.Load = load;
@@ -255,6 +264,7 @@ internal sealed partial class SchedulerState
     /// <summary>Periodic work (~every 100 ms): work stealing.</summary>
     public void Tick(double now)
     {
+        Stimulus(StoryCause.Tick, now);
         if (_config.WorkStealing) Steal();
         Settle();
     }
@@ -262,6 +272,7 @@ internal sealed partial class SchedulerState
     /// <summary>A worker gives run <paramref name="runId"/> of a task back (it asked to be rescheduled): placed again.</summary>
     public void Reschedule(int worker, string key, long runId, double now)
     {
+        Stimulus(StoryCause.Rescheduled, now, worker);
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         if (IsStale(t, runId)) return;
         ref var r = ref _tasks[t];
@@ -274,6 +285,7 @@ internal sealed partial class SchedulerState
     /// <summary>A client no longer wants these keys; what nobody needs is released.</summary>
     public void ReleaseKeys(int client, IReadOnlyList<string> keys, double now)
     {
+        Stimulus(StoryCause.KeysReleased, now);
         for (int i = 0; i < keys.Count; i++) // (an index loop: foreach over an interface allocates)
         {
             if (!_keyIndex.TryGetValue(keys[i], out int t)) continue;
@@ -289,6 +301,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void CancelKeys(int client, IReadOnlyList<string> keys, double now)
     {
+        Stimulus(StoryCause.KeysCancelled, now);
         var seen = new HashSet<int>();
         var walk = new Stack<int>();
         for (int k = 0; k < keys.Count; k++)
@@ -318,6 +331,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void ScatterData(int client, IReadOnlyList<KeyValuePair<string, long>> keys, IReadOnlyList<int> workers, bool wanted, double now)
     {
+        Stimulus(StoryCause.DataScattered, now);
         for (int k = 0; k < keys.Count; k++)
         {
             var (key, nbytes) = keys[k];

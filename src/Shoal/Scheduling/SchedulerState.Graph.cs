@@ -16,6 +16,7 @@ internal sealed partial class SchedulerState
     /// </summary>
     public void UpdateGraph(int client, IReadOnlyList<TaskSpecification> tasks, double now)
     {
+        Stimulus(StoryCause.GraphSubmitted, now);
         ArgumentNullException.ThrowIfNull(tasks);
         var created = _newTasks;
         created.Clear();

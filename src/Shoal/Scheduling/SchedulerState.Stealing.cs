@@ -34,6 +34,7 @@ internal sealed partial class SchedulerState
                 thief.IncomingSteals++;
                 victim.OutgoingSteals++;
                 Emit(SchedulerCommandKind.StealRequest, victim.Id, task);
+                RecordTransition(task, TaskState.Processing, TaskState.Processing, victim.Spec.Name, $"steal requested for {thief.Spec.Name}");
                 free--;
             }
         }

@@ -12,7 +12,13 @@ internal sealed partial class SchedulerState
     {
         ref var r = ref _tasks[task];
         var old = r.State;
-        if (old == state) return;
+        if (old == state)
+        {
+            if (state == TaskState.Processing) RecordTransition(task, old, state); // moved to another worker (stolen)
+            return;
+        }
+
+        RecordTransition(task, old, state);
         _stateCounts[(int)old]--;
         _stateCounts[(int)state]++;
         r.State = state;

@@ -31,7 +31,9 @@ internal static class LocalCredentials
         if (file is null || !File.Exists(file)) return null;
         try
         {
-            return SecurityOptions.FromTokenFile(file).AsFoundOnDisk();
+            var (token, ownerGone) = TokenFileOwner.Read(file);
+            // Left behind by a scheduler that was killed: not this port's credentials (whoever listens there now).
+            return ownerGone ? null : SecurityOptions.FromToken(token).AsFoundOnDisk();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
         {
@@ -62,7 +64,7 @@ internal static class LocalCredentials
             File.SetUnixFileMode(Path.GetDirectoryName(Directory)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
-        WritePrivateFile(path, token + "\n");
+        WritePrivateFile(path, token + "\n" + TokenFileOwner.Line + "\n");
         return new Forget(() =>
         {
             try { File.Delete(path); }

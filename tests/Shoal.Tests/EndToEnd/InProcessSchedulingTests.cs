@@ -207,6 +207,12 @@ public sealed class InProcessSchedulingTests
             var graphRun = Gates.NewName("priority-graph");
             var graph = c.Client.Persist(Enumerable.Range(0, 5).Select(i => Delayed.Call(Record, graphRun, $"low{i}", new SubmitOptions { Priority = -1 }))
                 .Concat(Enumerable.Range(0, 5).Select(i => Delayed.Call(Record, graphRun, $"high{i}", new SubmitOptions { Priority = 10 }))));
+            // Submissions travel asynchronously: open the gate only once the scheduler knows every task (its story of
+            // each key has begun), or a low task that arrived first runs before a high one still on its way.
+            var keys = low.Concat(high).Concat(graph).Select(f => f.Key).ToArray();
+            await Shoal.Tests.Resilience.Eventually.HoldsAsync(
+                async () => (await Task.WhenAll(keys.Select(k => c.Client.StoryAsync(k)))).All(story => story.Count > 0),
+                E2E.Timeout, "the scheduler knows all 20 tasks");
             Gates.Open(gate);
             await c.Client.GatherAsync(low.Concat(high)).WaitAsync(E2E.Timeout);
             await c.Client.GatherAsync(graph).WaitAsync(E2E.Timeout);

@@ -137,37 +137,3 @@ public sealed class ShoalProcess : IAsyncDisposable
         }
     }
 }
-
-/// <summary>
-/// A copy of the <c>shoal</c> CLI in a directory of its own, without the test assembly: the
-/// processes it starts have never seen the code the tests submit, as the issue asks; that code
-/// must travel to them.
-/// </summary>
-internal static class IsolatedCli
-{
-    private static readonly Lazy<string> Copy = new(Create);
-
-    /// <summary>The copied Shoal.Cli.dll.</summary>
-    public static string Path => Copy.Value;
-
-    private static string Create()
-    {
-        var source = AppContext.BaseDirectory;
-        var target = Directory.CreateTempSubdirectory("shoal-e2e-cli-").FullName;
-        foreach (var file in Directory.EnumerateFiles(source))
-        {
-            var name = System.IO.Path.GetFileName(file);
-            if (name.StartsWith("Shoal.Cli.", StringComparison.Ordinal) || name is "Shoal.dll" or "Google.Protobuf.dll" or "System.CommandLine.dll")
-            {
-                File.Copy(file, System.IO.Path.Combine(target, name));
-            }
-        }
-
-        File.Exists(System.IO.Path.Combine(target, "Shoal.Tests.dll")).ShouldBeFalse();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { Directory.Delete(target, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        };
-        return System.IO.Path.Combine(target, "Shoal.Cli.dll");
-    }
-}

@@ -34,7 +34,6 @@ public class WorkerStateRandomizedTests
         private readonly Dictionary<string, IReadOnlyList<string>> _gathers = new();
         private readonly HashSet<string> _store = new();
         private readonly HashSet<string> _freed = new();
-        private readonly HashSet<string> _busy = new();
         private readonly Dictionary<string, int> _seen = new();
         private double _now;
         private bool _paused;
@@ -71,7 +70,6 @@ public class WorkerStateRandomizedTests
                 else if (roll < 90) Put();
                 else if (roll < 92) Apply((_paused = !_paused) ? _ws.Pause() : _ws.Unpause());
                 else if (roll < 94 && _executing.Count > 0) Reschedule();
-                else if (roll < 96 && _busy.Count > 0) RetryBusy();
                 else if (roll < 97) Apply(_ws.FindMissing(_now));
                 else NewTask();
             }
@@ -88,7 +86,7 @@ public class WorkerStateRandomizedTests
                 _paused = false;
                 Apply(_ws.Unpause());
             }
-            for (int round = 0; round < 10_000 && (_executing.Count > 0 || _gathers.Count > 0 || _busy.Count > 0 || _ws.MissingKeys.Any()); round++)
+            for (int round = 0; round < 10_000 && (_executing.Count > 0 || _gathers.Count > 0 || _ws.MissingKeys.Any()); round++)
             {
                 _now += 0.001;
                 if (_executing.Count > 0)
@@ -104,10 +102,6 @@ public class WorkerStateRandomizedTests
                     _gathers.Remove(peer);
                     foreach (var k in keys) _store.Add(k);
                     Apply(_ws.GatherSuccess(peer, keys.Select(k => new KeyValuePair<string, long>(k, 1)).ToArray(), [], _now));
-                }
-                else if (_busy.Count > 0)
-                {
-                    RetryBusy();
                 }
                 else
                 {
@@ -127,7 +121,7 @@ public class WorkerStateRandomizedTests
             inMemory.Where(k => !_store.Contains(k)).ShouldBeEmpty("values in memory that the store lacks");
             // The generator reached every kind of outcome.
             string[] kinds = ["Execute", "GatherDep", "TaskDoneMsg", "TaskFailedMsg", "MissingDataMsg", "StealTrue",
-                "StealFalse", "ReleaseData", "RescheduleMsg", "AddKeysMsg", "RetryBusyPeerLater", "RequestWhoHasMsg",
+                "StealFalse", "ReleaseData", "RescheduleMsg", "AddKeysMsg", "RequestWhoHasMsg",
                 .. Enum.GetValues<WorkerTaskState>().Where(st => st != WorkerTaskState.Released).Select(st => "state:" + st)];
             kinds.Where(k => !_seen.ContainsKey(k)).ShouldBeEmpty($"seen: {string.Join(", ", _seen)}");
         }
@@ -218,21 +212,10 @@ public class WorkerStateRandomizedTests
                 foreach (var kv in received) _store.Add(kv.Key);
                 Apply(_ws.GatherSuccess(peer, received, missing, _now));
             }
-            else if (_rng.Next(3) == 0)
-            {
-                Apply(_ws.GatherBusy(peer, keys, _now));
-            }
             else
             {
                 Apply(_ws.GatherFailure(peer, keys, "network", _now));
             }
-        }
-
-        private void RetryBusy()
-        {
-            var peer = _busy.First();
-            _busy.Remove(peer);
-            Apply(_ws.RetryBusyPeer(peer, _now));
         }
 
         private void Free()
@@ -276,9 +259,6 @@ public class WorkerStateRandomizedTests
                         _gathers.TryAdd(g.Peer, g.Keys).ShouldBeTrue($"second gather to {g.Peer}");
                         g.Keys.ShouldNotBeEmpty();
                         g.Peer.ShouldNotBe("self");
-                        break;
-                    case RetryBusyPeerLater b:
-                        _busy.Add(b.Peer);
                         break;
                     case RequestWhoHasMsg w:
                         w.Keys.ShouldNotBeEmpty();

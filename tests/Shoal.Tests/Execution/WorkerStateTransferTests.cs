@@ -212,17 +212,6 @@ public class WorkerStateTransferTests
     }
 
     [Fact]
-    public void Busy_peer_is_avoided_until_retried()
-    {
-        var ws = NewState();
-        ws.ComputeTask(Task("a", 0, Dep("x", 1, "p1", "p2")), 0).ShouldBeInstructions(new GatherDep("p1", ["x"], 1));
-        ws.GatherBusy("p1", ["x"], 1).ShouldBeInstructions(new RetryBusyPeerLater("p1"), new GatherDep("p2", ["x"], 1));
-        ws.ComputeTask(Task("b", 0, Dep("y", 1, "p1")), 2).ShouldBeInstructions();
-        ws.StateOf("y").ShouldBe(WorkerTaskState.Fetch);
-        ws.RetryBusyPeer("p1", 3).ShouldBeInstructions(new GatherDep("p1", ["y"], 1));
-    }
-
-    [Fact]
     public void Find_missing_asks_the_scheduler_for_keys_without_holders()
     {
         var ws = NewState();

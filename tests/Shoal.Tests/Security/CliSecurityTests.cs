@@ -125,15 +125,33 @@ public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
 public class FoundCredentialsTests : IClassFixture<TokenDirectoryFixture>
 {
     [Fact]
-    public async Task A_stale_token_file_does_not_lock_clients_out_of_a_scheduler_without_security()
+    public async Task A_token_file_left_by_a_killed_scheduler_is_ignored()
     {
         await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
-        // A scheduler killed before it could delete its token file left one for this port.
-        using var stale = LocalCredentials.WriteTokenFile(scheduler.Address, SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!);
-        LocalCredentials.Find(scheduler.Address).ShouldNotBeNull();
+        // A scheduler killed before it could delete its token file left one for this port; its process is gone.
+        using var finished = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        await finished.WaitForExitAsync();
+        var token = SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!;
+        Directory.CreateDirectory(LocalCredentials.Directory);
+        LocalCredentials.WritePrivateFile(LocalCredentials.TokenFilePath(scheduler.Address)!, $"{token}\nowner {finished.Id} 12345\n");
+        LocalCredentials.Find(scheduler.Address).ShouldBeNull();
         await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "stale-token", NThreads = 1 });
         await using var client = await Client.ConnectAsync(scheduler.Address);
         (await client.Submit(static () => 5)).ShouldBe(5);
+        File.Delete(LocalCredentials.TokenFilePath(scheduler.Address)!);
+    }
+
+    [Fact]
+    public async Task A_client_with_a_live_schedulers_token_never_falls_back_to_no_credentials()
+    {
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
+        // The token file names a live owner (this process), but the listener on the port wants no credentials.
+        using var file = LocalCredentials.WriteTokenFile(scheduler.Address, SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!);
+        LocalCredentials.Find(scheduler.Address).ShouldNotBeNull();
+        var refused = await Should.ThrowAsync<Shoal.Protocol.HandshakeRefusedException>(() => Client.ConnectAsync(scheduler.Address));
+        refused.Message.ShouldContain("expects no credentials");
+        refused.Message.ShouldContain("does not fall back");
+        refused.Message.ShouldContain(LocalCredentials.TokenFilePath(scheduler.Address)!);
     }
 }
 

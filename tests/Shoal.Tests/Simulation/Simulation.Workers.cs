@@ -77,9 +77,6 @@ internal sealed partial class Simulation
             case ReleaseData release:
                 w.Store.Remove(release.Key);
                 break;
-            case RetryBusyPeerLater busy:
-                _clock.After(0.05, () => OnWorker(w, $"retry-busy {busy.Peer}", () => w.State.RetryBusyPeer(busy.Peer, _clock.Now)));
-                break;
             default:
                 FromWorker(w, instruction);
                 break;

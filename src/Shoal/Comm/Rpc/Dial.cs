@@ -65,9 +65,13 @@ internal static class Dial
             catch (Protocol.HandshakeRefusedException refused) when (connectionOptions.Security is { FoundOnDisk: true }
                 && refused.Message.Contains("expects 'none'", StringComparison.Ordinal))
             {
-                // Credentials we only guessed (a stale token file on this port) for a scheduler that wants none: go without.
-                connectionOptions = new ConnectionOptions { Role = role, Name = name, LoggerFactory = connectionOptions.LoggerFactory };
-                return await Transports.ConnectAsync(address, connectionOptions, timeout.Token).ConfigureAwait(false);
+                // Never downgrade: a listener that wants no credentials where a live scheduler's token file says
+                // there should be some is not that scheduler (a token file of a dead one is ignored when found).
+                throw new Protocol.HandshakeRefusedException(
+                    $"{address} expects no credentials, but the token file of the scheduler on this machine that listens there " +
+                    $"({Security.LocalCredentials.TokenFilePath(address)}) says it uses a token. Shoal does not fall back to an " +
+                    "unauthenticated connection: another process may be listening on that port. Pass SecurityOptions explicitly " +
+                    "if this is the scheduler you mean.", refused.Refusal);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

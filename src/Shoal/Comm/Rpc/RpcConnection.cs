@@ -111,6 +111,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.Ack => message.Ack.RequestId,
         Envelope.BodyOneofCase.Error => message.Error.RequestId,
         Envelope.BodyOneofCase.Pong => message.Pong.RequestId,
+        Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
         _ => 0,
     };
 
