@@ -15,6 +15,9 @@ internal readonly record struct SchedulerEvent(SchedulerEventKind Kind, Schedule
 
     /// <summary>An in-process caller (LocalCluster) asks to retire workers.</summary>
     public static SchedulerEvent Retire(SchedulerServer.RetireRequest request) => new(SchedulerEventKind.Retire, null, default, null, request);
+
+    /// <summary>An observer (the dashboard) needs something read or done on the loop.</summary>
+    public static SchedulerEvent OnLoop(Action action) => new(SchedulerEventKind.OnLoop, null, default, null, action);
 }
 
 /// <summary>Kinds of <see cref="SchedulerEvent"/>.</summary>
@@ -25,4 +28,5 @@ internal enum SchedulerEventKind
     Disconnected,
     Message,
     Retire,
+    OnLoop,
 }

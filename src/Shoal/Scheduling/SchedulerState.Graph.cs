@@ -133,6 +133,7 @@ public sealed partial class SchedulerState
         }
         r.State = TaskState.Released;
         _stateCounts[(int)TaskState.Released]++;
+        CountNewInGroup(r.Group);
         _keyIndex.Add(key, t);
         return t;
     }

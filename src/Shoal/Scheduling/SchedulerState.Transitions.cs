@@ -15,6 +15,7 @@ public sealed partial class SchedulerState
         if (old == state) return;
         _stateCounts[(int)old]--;
         _stateCounts[(int)state]++;
+        CountGroupState(r.Group, old, state);
         r.State = state;
         if (old == TaskState.Restoring) _restoring.Remove(task);
         bool was = NeedsInputs(old), now = NeedsInputs(state);
