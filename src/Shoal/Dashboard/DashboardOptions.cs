@@ -18,6 +18,9 @@ internal sealed record DashboardOptions
     /// <summary>How long a one-time sign-in code stays valid.</summary>
     public TimeSpan CodeLifetime { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Ask for credentials on loopback too (off loopback they are always asked for).</summary>
+    public bool RequireCredentials { get; init; }
+
     /// <summary>How long a browser session (the cookie) lasts.</summary>
     public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(12);
 }

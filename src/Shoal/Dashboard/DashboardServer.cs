@@ -65,7 +65,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         var address = DashboardAddress.Parse(options.Address);
         var ips = address.Resolve(schedulerHost);
         var certificate = security is { UsesTls: true } ? security.CertificateFor(Protocol.Messages.Role.Scheduler) : null;
-        var access = new DashboardAccess(DashboardCredentials.For(security), DashboardAccess.AllLoopback(ips), certificate is not null);
+        var access = new DashboardAccess(DashboardCredentials.For(security), DashboardAccess.AllLoopback(ips) && !options.RequireCredentials, certificate is not null);
         if (!access.Open && certificate is null) DashboardLog.PlainHttpOffLoopback(logger);
         int port = address.Port;
         int? taken = null;
