@@ -33,9 +33,12 @@ internal sealed class DashboardFeed : IAsyncDisposable
     private double _lastTime;
     private StatusUpdate? _last;
 
-    public DashboardFeed(SchedulerObserver observer, TimeSpan interval)
+    private readonly Metrics.SchedulerMetrics? _metrics;
+
+    public DashboardFeed(SchedulerObserver observer, TimeSpan interval, Metrics.SchedulerMetrics? metrics = null)
     {
         _observer = observer;
+        _metrics = metrics;
         _interval = interval;
         _buffer = new TaskStreamEvent[observer.Stream.Capacity];
         _groupLookup = _groups.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -117,6 +120,7 @@ internal sealed class DashboardFeed : IAsyncDisposable
         int n = _observer.Stream.Read(ref _cursor, _buffer, out long lost);
         _lost += lost;
         _events += n;
+        _metrics?.StreamLost(_lost);
         int step = Math.Max(1, (n + MaxBarsPerUpdate - 1) / MaxBarsPerUpdate);
         lock (_groups)
         {
@@ -125,6 +129,7 @@ internal sealed class DashboardFeed : IAsyncDisposable
                 ref var e = ref _buffer[i];
                 var group = GroupOf(e.Key);
                 group.Add(e.Kind, e.Stop - e.Start, e.Nbytes);
+                _metrics?.TaskFinished(group.Name, e.Stop - e.Start, e.Nbytes);
                 // The worker's clock against the scheduler's: the smallest (received - stop) seen, i.e. offset plus the fastest delivery.
                 double offset = e.Received - e.Stop;
                 if (!_clockOffsets.TryGetValue(e.Worker, out var known) || offset < known) _clockOffsets[e.Worker] = known = offset;

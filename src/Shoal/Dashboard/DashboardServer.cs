@@ -30,6 +30,7 @@ internal sealed class DashboardServer : IAsyncDisposable
     private readonly SchedulerServer _scheduler;
     private readonly ILogger _logger;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    private Metrics.PrometheusExport? _prometheus;
 
     private DashboardServer(WebApplication app, DashboardFeed feed, DashboardOptions options, SchedulerServer scheduler, DashboardAccess access, ILogger logger)
     {
@@ -128,9 +129,15 @@ internal sealed class DashboardServer : IAsyncDisposable
                 });
             }
         });
-        var feed = new DashboardFeed(scheduler.Observer, options.Interval);
+        var feed = new DashboardFeed(scheduler.Observer, options.Interval, scheduler.MetricsInstruments);
         var app = builder.Build();
         var server = new DashboardServer(app, feed, options, scheduler, access, logger);
+        if (scheduler.MetricsInstruments is { } metrics)
+        {
+            // Each scrape first takes a snapshot on the scheduler loop, so the values are of that moment.
+            server._prometheus = new Metrics.PrometheusExport(metrics.Meter, ct => scheduler.SnapshotAsync().WaitAsync(ct));
+        }
+
         server.MapRoutes();
         try
         {
@@ -186,6 +193,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         });
         app.MapMethods("/api/v1/retire_workers", [HttpMethods.Get, HttpMethods.Post], RetireWorkersAsync);
         app.MapGet("/api/v1/stream", StreamAsync);
+        if (_prometheus is { } prometheus) prometheus.Map(app);
     }
 
     private async Task<StatusUpdate> StatusNowAsync(HttpContext context)
@@ -349,6 +357,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         }
 
         await _app.DisposeAsync().ConfigureAwait(false);
+        _prometheus?.Dispose();
     }
 
     private sealed record RetireRequestBody(string[]? Workers, int? N);

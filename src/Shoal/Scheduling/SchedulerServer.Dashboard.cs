@@ -6,6 +6,7 @@ namespace Shoal.Scheduling;
 internal sealed partial class SchedulerServer
 {
     private DashboardServer? _dashboard;
+    private Metrics.SchedulerMetrics? _metrics;
 
     /// <summary>The dashboard, null when the scheduler runs none.</summary>
     internal DashboardServer? Dashboard => _dashboard;
@@ -16,12 +17,14 @@ internal sealed partial class SchedulerServer
     private async Task StartDashboardAsync(CancellationToken cancellationToken)
     {
         if (_options.Dashboard is not { } options) return;
+        _metrics = new Metrics.SchedulerMetrics(_observer);
         _dashboard = await DashboardServer.StartAsync(this, options, HostOf(Address), _options.Security, _options.LoggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask StopDashboardAsync()
     {
         if (_dashboard is { } dashboard) await dashboard.DisposeAsync().ConfigureAwait(false);
+        _metrics?.Dispose();
     }
 
     /// <summary>The host part of a scheduler address (loopback for in-process addresses).</summary>
@@ -32,6 +35,9 @@ internal sealed partial class SchedulerServer
         int colon = rest.LastIndexOf(':');
         return (colon < 0 ? rest : rest[..colon]).Trim('[', ']');
     }
+
+    /// <summary>The scheduler's instruments (with the dashboard, which serves them at /metrics).</summary>
+    internal Metrics.SchedulerMetrics? MetricsInstruments => _metrics;
 
     /// <summary>On the loop: the adaptive target (Dask's default target duration of 5 s).</summary>
     internal int AdaptiveTargetOnLoop() => _state.AdaptiveTarget();

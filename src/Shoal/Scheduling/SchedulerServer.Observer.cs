@@ -14,8 +14,12 @@ internal sealed partial class SchedulerServer
     /// <summary>Loop side, on every tick: copies the books if an observer asked since the last tick.</summary>
     private void PublishObservations(double now)
     {
+        _metrics?.LoopLag(Math.Max(0, now - Volatile.Read(ref _tickWrittenAt)));
         if (_observer.TakeSnapshotRequest()) _observer.Publish(TakeSnapshot(now));
     }
+
+    /// <summary>When the ticker queued the last tick (scheduler clock): the loop's lag is how much later it handled it.</summary>
+    private double _tickWrittenAt;
 
     private SchedulerSnapshot TakeSnapshot(double now)
     {

@@ -130,6 +130,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                Volatile.Write(ref _tickWrittenAt, Now);
                 _events.Writer.TryWrite(SchedulerEvent.Tick);
             }
         }
