@@ -132,12 +132,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         var feed = new DashboardFeed(scheduler.Observer, options.Interval, scheduler.MetricsInstruments);
         var app = builder.Build();
         var server = new DashboardServer(app, feed, options, scheduler, access, logger);
-        if (scheduler.MetricsInstruments is { } metrics)
-        {
-            // Each scrape first takes a snapshot on the scheduler loop, so the values are of that moment.
-            server._prometheus = new Metrics.PrometheusExport(metrics.Meter, ct => scheduler.SnapshotAsync().WaitAsync(ct));
-        }
-
+        if (scheduler.MetricsInstruments is { } metrics) server._prometheus = new Metrics.PrometheusExport(metrics.Meter);
         server.MapRoutes();
         try
         {

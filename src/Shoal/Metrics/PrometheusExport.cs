@@ -20,11 +20,9 @@ internal sealed class PrometheusExport : IDisposable
 
     private readonly IDisposable _adapter;
 
-    public PrometheusExport(Meter meter, Func<CancellationToken, Task>? beforeCollect = null)
+    public PrometheusExport(Meter meter)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
-        // Before the adapter's own callback (which reads the observable instruments): callbacks run in order.
-        if (beforeCollect is not null) Registry.AddBeforeCollectCallback(beforeCollect);
         _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
             Registry = Registry,

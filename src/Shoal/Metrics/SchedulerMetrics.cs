@@ -17,9 +17,14 @@ internal sealed class SchedulerMetrics : IDisposable
     private readonly Histogram<double> _taskDuration;
     private readonly Counter<long> _taskBytes;
 
-    public SchedulerMetrics(SchedulerObserver observer)
+    private readonly Func<Task<SchedulerSnapshot>>? _refresh;
+
+    /// <param name="observer">The scheduler's observer stream.</param>
+    /// <param name="refresh">Takes a snapshot on the scheduler loop now (null: use the latest as it is).</param>
+    public SchedulerMetrics(SchedulerObserver observer, Func<Task<SchedulerSnapshot>>? refresh = null)
     {
         _observer = observer;
+        _refresh = refresh;
         Meter = new Meter(MeterName, Protocol.ProtocolVersion.ShoalVersion);
         Meter.CreateObservableGauge("workers", () => Latest?.Workers.Length ?? 0, "{worker}", "Workers registered");
         Meter.CreateObservableGauge("clients", () => Latest?.Clients ?? 0, "{client}", "Clients connected");
@@ -45,7 +50,22 @@ internal sealed class SchedulerMetrics : IDisposable
 
     public Meter Meter { get; }
 
-    private SchedulerSnapshot? Latest => _observer.Latest;
+    /// <summary>
+    /// The snapshot the instruments read: a scrape's first callback takes a fresh one on the loop
+    /// (a scrape thread waits for it, at most 5 s; scrapes are seconds apart), the others reuse it.
+    /// </summary>
+    private SchedulerSnapshot? Latest
+    {
+        get
+        {
+            var latest = _observer.Latest;
+            if (_refresh is null || (latest is not null && DateTimeOffset.UtcNow - latest.Taken < FreshEnough)) return latest;
+            var fresh = _refresh();
+            return fresh.Wait(TimeSpan.FromSeconds(5)) ? fresh.Result : latest;
+        }
+    }
+
+    private static readonly TimeSpan FreshEnough = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Loop side, on a tick: how late the tick was handled.</summary>
     public void LoopLag(double seconds) => Volatile.Write(ref _loopLag, seconds);

@@ -17,7 +17,7 @@ internal sealed partial class SchedulerServer
     private async Task StartDashboardAsync(CancellationToken cancellationToken)
     {
         if (_options.Dashboard is not { } options) return;
-        _metrics = new Metrics.SchedulerMetrics(_observer);
+        _metrics = new Metrics.SchedulerMetrics(_observer, SnapshotAsync);
         _dashboard = await DashboardServer.StartAsync(this, options, HostOf(Address), _options.Security, _options.LoggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
