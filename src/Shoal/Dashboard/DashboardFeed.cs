@@ -52,6 +52,20 @@ internal sealed class DashboardFeed : IAsyncDisposable
         get { lock (_subscribers) return _subscribers.Count; }
     }
 
+    /// <summary>Updates sent to subscribers so far (tests).</summary>
+    public long Broadcasts => Interlocked.Read(ref _broadcasts);
+
+    private long _broadcasts;
+
+    /// <summary>The most updates any subscriber has queued, unread (bounded by <see cref="SubscriberBacklog"/>).</summary>
+    public int LargestBacklog
+    {
+        get
+        {
+            lock (_subscribers) return _subscribers.Count == 0 ? 0 : _subscribers.Max(s => s.Reader.Count);
+        }
+    }
+
     /// <summary>The latest update, null before the first.</summary>
     public StatusUpdate? Last => Volatile.Read(ref _last);
 
@@ -193,6 +207,8 @@ internal sealed class DashboardFeed : IAsyncDisposable
         {
             foreach (var s in _subscribers) s.Writer.TryWrite(bytes);
         }
+
+        Interlocked.Increment(ref _broadcasts);
     }
 
     public async ValueTask DisposeAsync()

@@ -243,21 +243,6 @@ function workersPage() {
       body.appendChild(tr);
     }
   });
-  const logs = document.getElementById("logs");
-  async function refreshLogs() {
-    try {
-      const r = await fetch("/api/v1/logs", { credentials: "same-origin", cache: "no-store" });
-      if (!r.ok) return;
-      const all = await r.json();
-      logs.textContent = "";
-      for (const w of all.workers) {
-        logs.appendChild(el("h2", "", w.worker));
-        logs.appendChild(el("pre", "", w.lines.slice(-50).map(l => l.time + " " + l.level + " " + l.message).join("\n") || "(no lines)"));
-      }
-    } catch (e) { /* the next refresh tries again */ }
-  }
-  refreshLogs();
-  setInterval(refreshLogs, 3000);
 }
 
 // ------------------------------------------------------------------ /tasks
