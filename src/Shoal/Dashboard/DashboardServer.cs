@@ -79,7 +79,19 @@ internal sealed class DashboardServer : IAsyncDisposable
             port = 0;
         }
 
-        var server = await StartOnAsync(scheduler, options, ips, port, certificate, access, loggers, logger, cancellationToken).ConfigureAwait(false);
+        DashboardServer server;
+        try
+        {
+            server = await StartOnAsync(scheduler, options, ips, port, certificate, access, loggers, logger, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) when (options.FallBackToFreePort && port != 0)
+        {
+            // Taken between the probe and the bind (schedulers starting at once on this machine).
+            DashboardLog.PortTaken(logger, port);
+            taken = port;
+            server = await StartOnAsync(scheduler, options, ips, 0, certificate, access, loggers, logger, cancellationToken).ConfigureAwait(false);
+        }
+
         server.PortTaken = taken;
         return server;
     }

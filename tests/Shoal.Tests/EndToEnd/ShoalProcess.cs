@@ -130,7 +130,8 @@ internal static class IsolatedCli
         foreach (var file in Directory.EnumerateFiles(source))
         {
             var name = System.IO.Path.GetFileName(file);
-            if (name.StartsWith("Shoal.Cli.", StringComparison.Ordinal) || name is "Shoal.dll" or "Google.Protobuf.dll" or "System.CommandLine.dll")
+            if (name.StartsWith("Shoal.Cli.", StringComparison.Ordinal) || name.StartsWith("Prometheus.", StringComparison.Ordinal)
+                || name is "Shoal.dll" or "Google.Protobuf.dll" or "System.CommandLine.dll")
             {
                 File.Copy(file, System.IO.Path.Combine(target, name));
             }
