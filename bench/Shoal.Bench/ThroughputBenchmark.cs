@@ -8,7 +8,7 @@ namespace Shoal.Bench;
 /// Scheduler throughput for no-op tasks, end to end over TCP with worker processes: the Shoal
 /// side of ../shared/dask-baseline/throughput.py (same flags, same JSON shape).
 /// Usage: throughput [--workers 2] [--threads 1] [--n 10000 100000] [--chain 5000] [--reps 3]
-///                   [--only map tree chain fchain] [--tls] [--nanny]
+///                   [--only map tree chain fchain] [--tls] [--nanny] [--dashboard off|on|watched]
 /// <list type="bullet">
 /// <item>map: <c>client.Map(inc, range)</c> + <c>GatherAsync</c>, distinct keys per repetition (N tasks);</item>
 /// <item>tree: <c>Delayed.Call</c> tree reduction, N inc leaves summed pairwise, <c>ComputeAsync</c> (2N-1 tasks);</item>
@@ -45,6 +45,10 @@ public sealed class ThroughputBenchmark : IBenchmark
         // --nanny: each worker under a nanny (as `shoal worker` runs them), so with its result journal; the
         // workers' CPU figure then is the nannies' own (their worker children are not counted).
         var nanny = a.Has("nanny");
+        // --dashboard: off (the default, as the figures before it), on (served, nobody watching), or watched
+        // (Debian's chromium, headless, keeps /status open for the whole run).
+        var dashboard = a.List("dashboard", "off")[0];
+        if (dashboard is not ("off" or "on" or "watched")) throw new ArgumentException($"--dashboard {dashboard}: expected off, on or watched");
 
         var start = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
@@ -54,7 +58,9 @@ public sealed class ThroughputBenchmark : IBenchmark
             ThreadsPerWorker = threads,
             Security = tls ? SecurityOptions.Temporary() : null,
             Nanny = nanny,
+            DashboardAddress = dashboard == "off" ? null : "127.0.0.1:0",
         }, cancellationToken);
+        using var browser = dashboard == "watched" ? WatchingBrowser.Open(cluster.DashboardLink!) : null;
         await using var client = await Client.ConnectAsync(cluster, cancellationToken: cancellationToken);
         await client.WaitForWorkersAsync(workers, cancellationToken);
         Console.Error.WriteLine($"throughput: cluster of {workers} worker processes x {threads} threads at {cluster.SchedulerAddress} ready in {start.Elapsed.TotalSeconds:0.000} s");
@@ -140,6 +146,7 @@ public sealed class ThroughputBenchmark : IBenchmark
             ["threads"] = threads,
             ["reps"] = reps,
             ["nanny"] = nanny,
+            ["dashboard"] = dashboard,
             ["results"] = results,
             ["errors"] = errors,
         }));

@@ -11,7 +11,9 @@ internal sealed class SchedulerCommand
 
     private readonly Option<string?> host = CliOptions.Host("--host", "Address to listen on", Defaults.Host);
     private readonly Option<int> port = CliOptions.Port("--port", "Port for workers and clients (0: any free port)", Defaults.Port);
-    private readonly Option<int?> dashboardPort = CliOptions.OptionalPort("--dashboard-port", "Serve the dashboard on this port (0: any free port; default: no dashboard)");
+    private readonly Option<string?> dashboardAddress = CliOptions.DashboardAddress("--dashboard-address", "Serve the dashboard here: HOST:PORT or :PORT on the scheduler's host (0: any free port)", Defaults.DashboardAddress);
+    private readonly Option<int?> dashboardPort = CliOptions.OptionalPort("--dashboard-port", "Serve the dashboard on this port (0: any free port; default 8787, or a free port when it is taken)");
+    private readonly Option<bool> noDashboard = new("--no-dashboard") { Description = "Serve no dashboard" };
     private readonly Option<TimeSpan?> idleTimeout = CliOptions.Duration("--idle-timeout", "Shut down after this long with no client and no work, e.g. 1h (default: never)");
     private readonly SecurityFlags security = new();
     private readonly Option<bool> insecure = new("--insecure") { Description = "Listen off loopback without TLS or authentication (anyone who reaches the port runs code on every worker)" };
@@ -20,7 +22,7 @@ internal sealed class SchedulerCommand
     {
         Command = new Command("scheduler", "Run a scheduler that workers and clients connect to")
         {
-            host, port, dashboardPort, idleTimeout, insecure,
+            host, port, dashboardAddress, dashboardPort, noDashboard, idleTimeout, insecure,
         };
         foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
@@ -34,7 +36,8 @@ internal sealed class SchedulerCommand
     {
         Host = parse.GetValue(host) ?? Defaults.Host,
         Port = parse.GetValue(port),
-        DashboardPort = parse.GetValue(dashboardPort),
+        DashboardAddress = parse.GetValue(noDashboard) ? null : parse.GetValue(dashboardAddress),
+        DashboardPort = parse.GetValue(noDashboard) ? null : parse.GetValue(dashboardPort),
         IdleTimeout = parse.GetValue(idleTimeout),
         Security = security.ToSecurity(parse),
         Insecure = parse.GetValue(insecure),

@@ -134,6 +134,30 @@ internal static class CliOptions
             }),
         };
 
+    /// <summary>A dashboard address: HOST:PORT or :PORT.</summary>
+    public static Option<string?> DashboardAddress(string name, string description, string? defaultValue) =>
+        new(name)
+        {
+            Description = description,
+            HelpName = "[HOST]:PORT",
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result => ParseWith(result, name, defaultValue, (string text, out string? value, out string? error) =>
+            {
+                value = text.Trim();
+                error = null;
+                try
+                {
+                    Dashboard.DashboardAddress.Parse(value);
+                }
+                catch (FormatException e)
+                {
+                    error = e.Message[(e.Message.IndexOf(':', StringComparison.Ordinal) + 2)..];
+                }
+
+                return error is null;
+            }),
+        };
+
     /// <summary>A host name or IP address to listen on.</summary>
     public static Option<string?> Host(string name, string description, string? defaultValue) =>
         new(name)

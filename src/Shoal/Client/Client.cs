@@ -78,6 +78,7 @@ public sealed partial class Client : IAsyncDisposable
         client = new Client(address, rpc, peers, options, connection.IsInProcess);
         _ = rpc.Completion.ContinueWith(static (_, state) => ((Client)state!).OnSchedulerLost(), client,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await client.LearnDashboardLinkAsync(dial.Security, cancellationToken).ConfigureAwait(false);
         return client;
     }
 

@@ -41,7 +41,7 @@ public sealed partial class LocalCluster : ICluster
     public string SchedulerAddress => _scheduler.Address;
 
     /// <inheritdoc />
-    public string? DashboardLink => null;
+    public string? DashboardLink => _scheduler.Dashboard?.SignInLink();
 
     /// <summary>True when the workers are child processes.</summary>
     public bool Processes => _options.Processes;
@@ -87,10 +87,12 @@ public sealed partial class LocalCluster : ICluster
         var id = Guid.NewGuid().ToString("N")[..8];
         var listen = options.Processes ? $"tcp://{options.Host}:{options.SchedulerPort}" : $"inproc://local-{id}";
         var security = options.Security ?? SecurityOptions.TemporaryToken();
-        var schedulerOptions = new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security };
+        var schedulerOptions = new SchedulerServerOptions { ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security,
+            Dashboard = options.DashboardAddress is { } dashboard ? new Dashboard.DashboardOptions { Address = dashboard, FallBackToFreePort = dashboard == ":8787" } : null };
         if (options.ConfigureScheduler is { } configure) schedulerOptions = configure(schedulerOptions);
         var scheduler = await SchedulerServer.StartAsync(schedulerOptions, cancellationToken).ConfigureAwait(false);
         options.SchedulerStarted?.Invoke(scheduler.Address);
+        if (scheduler.Dashboard is { } started) options.DashboardStarted?.Invoke(started.StartLine());
         var cluster = new LocalCluster(options, scheduler, security);
         try
         {

@@ -37,6 +37,13 @@ public sealed record LocalClusterOptions
     /// <summary>The scheduler's port when <see cref="Processes"/> is true (0: any free port).</summary>
     public int SchedulerPort { get; init; }
 
+    /// <summary>
+    /// Where the scheduler serves its dashboard: <c>HOST:PORT</c> or <c>:PORT</c> on <see cref="Host"/>
+    /// (port 0: a free port). Default <c>:8787</c>, or a free port when 8787 is taken, as Dask's
+    /// LocalCluster; null serves no dashboard. See <see cref="LocalCluster.DashboardLink"/>.
+    /// </summary>
+    public string? DashboardAddress { get; init; } = ":8787";
+
     /// <summary>How long to wait for the workers to register.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -58,6 +65,9 @@ public sealed record LocalClusterOptions
 
     /// <summary>Called with the scheduler's address as soon as it listens, before the workers start (for <c>shoal local</c>'s first line).</summary>
     internal Action<string>? SchedulerStarted { get; init; }
+
+    /// <summary>Called with the dashboard's line ("Dashboard at: ...") right after <see cref="SchedulerStarted"/>, when there is a dashboard.</summary>
+    internal Action<string>? DashboardStarted { get; init; }
 
     /// <summary>Where the scheduler and workers log (and where worker processes' output goes).</summary>
     public ILoggerFactory? LoggerFactory { get; init; }

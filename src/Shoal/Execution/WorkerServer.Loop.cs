@@ -256,9 +256,12 @@ internal sealed partial class WorkerServer
                 StoredKeys = (uint)_store.Count,
                 ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
                 Paused = _pausedSince >= 0,
+                Cpu = _cpu.Sample(),
             },
         });
     }
+
+    private readonly CpuSampler _cpu = new();
 
     /// <summary>Runs a task on the thread pool; the state already keeps at most nthreads running.</summary>
     private void StartExecution(string key, TaskPayload payload)

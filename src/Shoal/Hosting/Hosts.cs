@@ -7,7 +7,7 @@ using Shoal.Scheduling;
 namespace Shoal.Hosting;
 
 /// <summary>Runs a standalone scheduler until cancelled (what <c>shoal scheduler</c> runs).</summary>
-internal static class SchedulerHost
+internal static partial class SchedulerHost
 {
     /// <summary>
     /// Starts a scheduler, writes its address on <paramref name="stdout"/> as the first line,
@@ -30,9 +30,11 @@ internal static class SchedulerHost
             Security = security,
             Insecure = options.Insecure,
             IdleTimeout = options.IdleTimeout,
+            Dashboard = DashboardFor(options),
         }, cancellationToken).ConfigureAwait(false);
         using var tokenFile = Security.LocalTokenFile.Publish(scheduler.Address, options.Security is null ? security : null);
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
+        if (scheduler.Dashboard is { } dashboard) await stdout.WriteLineAsync(dashboard.StartLine()).ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (tokenFile is not null) Security.LocalTokenFile.LogWritten(scheduler.Address, loggers);
         var shutdown = HostLogging.WaitForShutdownAsync(cancellationToken);
@@ -215,10 +217,16 @@ internal static class LocalHost
                 tokenFile = Security.LocalTokenFile.Publish(address, security);
                 stdout.WriteLine($"Scheduler at: {address}");
                 stdout.Flush();
-                if (tokenFile is not null) Security.LocalTokenFile.LogWritten(address, loggers);
+            },
+            DashboardStarted = line =>
+            {
+                stdout.WriteLine(line);
+                stdout.Flush();
             },
         }, stop.Token).ConfigureAwait(false);
         using var deleteTokenFile = tokenFile;
+        // Logged after the dashboard's line, which must follow "Scheduler at:".
+        if (tokenFile is not null) Security.LocalTokenFile.LogWritten(cluster.SchedulerAddress, loggers);
         await stdout.WriteLineAsync($"Workers: {cluster.WorkerCount} x {options.GetThreadsPerWorker()} threads, {Util.ByteSize.Format(options.GetMemoryPerWorker())} each").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         await HostLogging.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);

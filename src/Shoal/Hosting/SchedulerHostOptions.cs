@@ -11,7 +11,14 @@ internal sealed record SchedulerHostOptions
     /// <summary>TCP port for workers and clients; 0 picks a free port. Default 8786, as Dask's.</summary>
     public int Port { get; init; } = 8786;
 
-    /// <summary>HTTP port of the dashboard; null runs no dashboard, 0 picks a free port.</summary>
+    /// <summary>
+    /// Where the dashboard listens: <c>HOST:PORT</c>, or <c>:PORT</c> on the scheduler's host (port 0
+    /// picks a free port). Default <c>:8787</c>, as Dask's (a free port when 8787 is taken); null
+    /// runs no dashboard (<c>--no-dashboard</c>).
+    /// </summary>
+    public string? DashboardAddress { get; init; } = ":8787";
+
+    /// <summary>HTTP port of the dashboard (0 picks a free port); when set, it replaces the port of <see cref="DashboardAddress"/>.</summary>
     public int? DashboardPort { get; init; }
 
     /// <summary>

@@ -18,6 +18,8 @@ internal readonly record struct SchedulerEvent(SchedulerEventKind Kind, Schedule
 
     /// <summary>Runs a read of the state on the loop (what cluster managers ask: the adaptive target, say).</summary>
     public static SchedulerEvent Inspect(Action<SchedulerState> read) => new(SchedulerEventKind.Inspect, null, default, null, read);
+    /// <summary>An observer (the dashboard) needs something read or done on the loop.</summary>
+    public static SchedulerEvent OnLoop(Action action) => new(SchedulerEventKind.OnLoop, null, default, null, action);
 }
 
 /// <summary>Kinds of <see cref="SchedulerEvent"/>.</summary>
@@ -29,4 +31,5 @@ internal enum SchedulerEventKind
     Message,
     Retire,
     Inspect,
+    OnLoop,
 }

@@ -78,6 +78,10 @@ internal sealed partial class SchedulerServer
                 _state.Tick(now);
                 CheckLiveness(now);
                 ProgressRetirements(now);
+                PublishObservations(now);
+                return;
+            case SchedulerEventKind.OnLoop:
+                ((Action)e.Payload!)();
                 return;
             case SchedulerEventKind.Retire:
                 StartRetirement((RetireRequest)e.Payload!, now);
@@ -162,12 +166,14 @@ internal sealed partial class SchedulerServer
             case Body.TaskDone:
                 var done = message.TaskDone;
                 Interlocked.Increment(ref _tasksDone);
+                _observer.Stream.Write(done.Key, session.Id, Shoal.Dashboard.TaskStreamKind.Done, done.Start, done.Stop, now, (long)done.Nbytes);
                 _state.TaskFinished(session.Id, done.Key, (long)done.RunId, (long)done.Nbytes, done.Start, done.Stop, now);
                 break;
             case Body.TaskFailed:
                 var failed = message.TaskFailed;
                 var original = RemoteErrors.OriginalOf(failed.Error, incoming.Segments.Span);
                 failed.Error.Segment = -1;
+                _observer.Stream.Write(failed.Key, session.Id, Shoal.Dashboard.TaskStreamKind.Erred, failed.Start, failed.Stop, now, 0);
                 _state.TaskErred(session.Id, failed.Key, (long)failed.RunId, new TaskErrorPayload(failed.Error, original), now);
                 break;
             case Body.Heartbeat:
@@ -347,7 +353,8 @@ internal sealed partial class SchedulerServer
 
     private void Identity(Session session, IdentityRequest request)
     {
-        var reply = new IdentityReply { RequestId = request.RequestId, SchedulerId = _options.Id, Address = Address, Tasks = (ulong)_state.TaskCount };
+        var reply = new IdentityReply { RequestId = request.RequestId, SchedulerId = _options.Id, Address = Address, Tasks = (ulong)_state.TaskCount,
+            DashboardLink = DashboardLink ?? "", DashboardOpen = _dashboard?.Access.Open ?? false };
         lock (_workers)
         {
             foreach (var worker in _workers.Values.OrderBy(w => w.Id))

@@ -68,6 +68,16 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
             },
             server.OnConnectionAsync, cancellationToken).ConfigureAwait(false);
         server._ticker = Task.Run(server.TickLoopAsync);
+        try
+        {
+            await server.StartDashboardAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         SchedulerLog.Listening(server._logger, server.Address);
         return server;
     }
@@ -120,6 +130,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                Volatile.Write(ref _tickWrittenAt, Now);
                 _events.Writer.TryWrite(SchedulerEvent.Tick);
             }
         }
@@ -163,6 +174,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping.Cancel();
+        await StopDashboardAsync().ConfigureAwait(false);
         if (_listener is not null) await _listener.DisposeAsync().ConfigureAwait(false);
         List<Session> sessions;
         lock (_workers) sessions = [.. _workers.Values, .. _clients.Values];

@@ -43,6 +43,9 @@ internal sealed record SchedulerServerOptions
     /// <summary>Listen in clear on a non-loopback address anyway (warned about).</summary>
     public bool Insecure { get; init; }
 
+    /// <summary>The web dashboard to serve; null serves none.</summary>
+    public Dashboard.DashboardOptions? Dashboard { get; init; }
+
     /// <summary>The scheduler's id (random by default).</summary>
     public string Id { get; init; } = $"scheduler-{Guid.NewGuid():N}";
 }

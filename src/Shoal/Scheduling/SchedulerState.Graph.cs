@@ -134,6 +134,7 @@ internal sealed partial class SchedulerState
         }
         r.State = TaskState.Released;
         _stateCounts[(int)TaskState.Released]++;
+        CountNewInGroup(r.Group);
         _keyIndex.Add(key, t);
         return t;
     }

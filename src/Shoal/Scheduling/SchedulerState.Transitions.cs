@@ -21,6 +21,7 @@ internal sealed partial class SchedulerState
         RecordTransition(task, old, state);
         _stateCounts[(int)old]--;
         _stateCounts[(int)state]++;
+        CountGroupState(r.Group, old, state);
         r.State = state;
         if (old == TaskState.Restoring) _restoring.Remove(task);
         bool was = NeedsInputs(old), now = NeedsInputs(state);

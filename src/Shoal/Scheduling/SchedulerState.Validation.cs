@@ -89,6 +89,7 @@ internal sealed partial class SchedulerState
         }
         Check(live == _keyIndex.Count, $"{live} live tasks, {_keyIndex.Count} keys");
         for (int s = 0; s < _stateCounts.Length; s++) Check(counts[s] == _stateCounts[s], $"state {(TaskState)s}: {_stateCounts[s]} counted {counts[s]}");
+        ValidateGroupStateCounts();
         Check(_noWorker.Count == counts[(int)TaskState.NoWorker], "no-worker set size");
         Check(_heapCount + _resourceWaiting.Count == counts[(int)TaskState.Queued], "queue sizes");
         for (int i = 1; i < _heapCount; i++)
