@@ -127,7 +127,8 @@ public sealed class SecurityOptions
     public static SecurityOptions FromToken(string token) => new(null, new(), ClusterToken.Parse(token), null);
 
     /// <summary>Options from a token file (its first line). Keep the file readable only by its owner.</summary>
-    public static SecurityOptions FromTokenFile(string path) => FromToken(ReadFile(path, "token"));
+    /// <remarks>A loopback token file has more lines after the token (the scheduler process that wrote it): only the first is the token.</remarks>
+    public static SecurityOptions FromTokenFile(string path) => FromToken(ReadFile(path, "token").Split('\n', 2)[0].Trim());
 
     /// <summary>These options plus a token (TLS and a token: both are checked).</summary>
     public SecurityOptions WithToken(string token) => new(CaCertificate, _certificates, ClusterToken.Parse(token), CaWithKey);
