@@ -174,6 +174,8 @@ public sealed partial class SchedulerState
         var w = _workers[worker]!;
         ref var r = ref _tasks[task];
         r.RunId = ++_lastRunId;
+        // A run here again: what the worker reports from now on follows the earlier FreeKeys (same connection).
+        if (_freedOn.Count > 0 && _freedOn.TryGetValue(task, out int freedOn) && freedOn == worker) _freedOn.Remove(task);
         r.ProcessingOn = worker;
         r.StealThief = -1;
         r.ProcNext = -1;
@@ -201,6 +203,7 @@ public sealed partial class SchedulerState
         if (r.ProcNext >= 0) _tasks[r.ProcNext].ProcPrev = r.ProcPrev;
         else w.ProcTail = r.ProcPrev;
         w.ProcessingCount--;
+        StopExecuting(ref r, w);
         w.Occupancy = w.ProcessingCount == 0 ? 0 : w.Occupancy - r.AssignedDuration;
         if (r.Constraints?.Resources is { } resources)
         {

@@ -21,6 +21,8 @@ internal sealed class WorkerRecord
     /// <summary>Tasks processing here (intrusive list through <see cref="TaskRecord.ProcNext"/>).</summary>
     public int ProcHead = -1, ProcTail = -1;
     public int ProcessingCount;
+    /// <summary>Processing tasks it reported started (<see cref="TaskRecord.Executing"/>).</summary>
+    public int KnownExecuting;
     /// <summary>Sum of the estimated durations (s) of the tasks processing here.</summary>
     public double Occupancy;
     /// <summary>Tasks whose results it holds.</summary>

@@ -9,6 +9,8 @@ internal enum SimFailure
     Flaky,
     /// <summary>Fails on every attempt.</summary>
     Always,
+    /// <summary>Kills the worker process that executes it, at once (its start report may die with it).</summary>
+    KillsWorker,
 }
 
 /// <summary>
@@ -186,8 +188,8 @@ internal sealed class SimWorkload
         var failure = SimFailure.None;
         if (failures)
         {
-            int f = rng.Next(20);
-            failure = f == 0 ? SimFailure.Always : f <= 2 ? SimFailure.Flaky : SimFailure.None;
+            int f = rng.Next(80);
+            failure = f < 4 ? SimFailure.Always : f < 12 ? SimFailure.Flaky : f == 12 ? SimFailure.KillsWorker : SimFailure.None;
         }
         return new SimTask
         {
