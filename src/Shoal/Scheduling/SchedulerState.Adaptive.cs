@@ -46,6 +46,7 @@ public sealed partial class SchedulerState
         var w = WorkerOrNull(worker);
         if (w is null) return;
         w.Closing = true;
+        UnindexWorker(w);
     }
 
     /// <summary>The worker takes new tasks again (it was paused for memory; see <see cref="StopPlacingOn"/>).</summary>
@@ -54,6 +55,7 @@ public sealed partial class SchedulerState
         var w = WorkerOrNull(worker);
         if (w is null || !w.Closing) return;
         w.Closing = false;
+        IndexWorker(w);
         RetryUnplaced();
         Settle();
     }

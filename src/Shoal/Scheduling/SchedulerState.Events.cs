@@ -35,6 +35,7 @@ public sealed partial class SchedulerState
         var w = new WorkerRecord(worker, spec) { LastSeen = now };
         _workers[worker] = w;
         _liveWorkers.Add(worker);
+        IndexWorker(w);
         if (_bytesOnWorker.Length < _workers.Length) _bytesOnWorker = new double[_workers.Length];
 
         foreach (var (key, nbytes) in spec.HeldKeys) HoldsKey(worker, key, nbytes, reportedHeld: true);
@@ -57,6 +58,7 @@ public sealed partial class SchedulerState
     {
         var w = WorkerOrNull(worker);
         if (w is null) return;
+        UnindexWorker(w);
 
         // Steals towards it are off.
         if (w.IncomingSteals > 0)

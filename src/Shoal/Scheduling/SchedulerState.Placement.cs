@@ -114,6 +114,8 @@ public sealed partial class SchedulerState
         var live = _liveWorkers;
         if (live.Count == 0) return -1;
         var c = _tasks[task].Constraints;
+        if (c is null) return PickUnrestricted(task, out anyValid);
+        // Restrictions and resources (rare): every worker is looked at.
         bool preferNamed = false;
         if (c?.Workers is not null && c.AllowOtherWorkers)
         {
@@ -187,6 +189,7 @@ public sealed partial class SchedulerState
         float duration = (float)EstimatedDuration(r.Group);
         r.AssignedDuration = duration;
         w.Occupancy += duration;
+        LoadChanged(w);
         if (r.Constraints?.Resources is { } resources)
             foreach (var (name, amount) in resources) w.ResourcesUsed![name] += amount;
         SetState(task, TaskState.Processing);
@@ -205,6 +208,7 @@ public sealed partial class SchedulerState
         w.ProcessingCount--;
         StopExecuting(ref r, w);
         w.Occupancy = w.ProcessingCount == 0 ? 0 : w.Occupancy - r.AssignedDuration;
+        LoadChanged(w);
         if (r.Constraints?.Resources is { } resources)
         {
             foreach (var (name, amount) in resources) w.ResourcesUsed![name] -= amount;
@@ -219,17 +223,9 @@ public sealed partial class SchedulerState
     /// <summary>Hands queued root tasks, best first, to the least loaded workers with free slots.</summary>
     private void DrainQueue()
     {
-        var live = _liveWorkers;
-        while (_heapCount > 0 && live.Count > 0)
+        while (_heapCount > 0)
         {
-            int group = _tasks[_heap[0]].Group;
-            WorkerRecord? best = null;
-            foreach (int id in live)
-            {
-                var w = _workers[id]!;
-                if (w.Closing || w.ProcessingCount >= Slots(w, group)) continue;
-                if (best is null || w.ProcessingCount * best.NThreads < best.ProcessingCount * w.NThreads) best = w;
-            }
+            var best = LeastLoadedWithFreeSlot(_tasks[_heap[0]].Group);
             if (best is null) return;
             int t = HeapPop();
             Assign(t, best.Id);

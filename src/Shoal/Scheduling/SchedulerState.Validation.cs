@@ -130,6 +130,7 @@ public sealed partial class SchedulerState
             incomingTotal += w.IncomingSteals;
             outgoingTotal += w.OutgoingSteals;
         }
+        ValidateWorkerIndex();
         Check(incomingTotal == steals && outgoingTotal == steals, $"steals: {steals} pending, {incomingTotal} in, {outgoingTotal} out");
         Check(_ready.Count == 0 && _readyDirect.Count == 0 && _releaseCandidates.Count == 0 && _walk.Count == 0, "scratch lists not empty between events");
     }

@@ -51,7 +51,7 @@ internal struct TaskRecord
     public int StealThief;
     /// <summary>A client that fetched the result and still wants it (holder of last resort), -1 when none.</summary>
     public int ClientHolder;
-    /// <summary>Number of workers that died while it was executing (or possibly executing) on them.</summary>
+    /// <summary>Workers that died while it was executing on them, in half deaths: 2 for a reported start, 1 for a guess (see SchedulerState.CountDeath).</summary>
     public int Suspicious;
     /// <summary>Occupancy (seconds) added to its worker when assigned, subtracted exactly when it leaves.</summary>
     public float AssignedDuration;

@@ -52,22 +52,61 @@ public class ExecutingDeathTests
     }
 
     [Fact]
-    public void A_start_report_lost_with_the_worker_counts_the_task_its_thread_takes_first()
+    public void A_start_report_lost_with_the_worker_counts_half_against_the_task_its_thread_takes_first()
     {
-        // A task that kills its process at once may take its start report with it: the thread with no start on
-        // record counts against the not-started task with the best run order (what the worker starts first).
+        // A task that kills its process at once may take its start report with it: a thread with no start on record
+        // counts half a death against the not-started task it would take first (best run order, inputs held there).
         var h = Harness(allowedFailures: 0);
         h.AddWorker(0, Process("w0", 7, nthreads: 2));
         h.Submit(Task("low-1"), new TaskSpecification { Key = "high-1", RunSpec = "x", Wanted = true, Priority = 5 }, Task("other-1"));
         h.Started(0, "other-1");
-        h.AddWorker(1);
+        h.AddWorker(1, Process("w1", 8));
+        h.Submit(Task("warm-1")).ShouldBe(["Compute w1 warm-1"]);
+        h.Started(1, "warm-1"); // w1 got going: its start reports arrive, so a thread without one may have lost it
+        h.Finish(1, "warm-1");
+        h.Release(1, "warm-1");
         var commands = h.RemoveWorker(0, "connection lost");
-        commands.ShouldContain("KeyErred c1 other-1");
-        commands.ShouldContain("KeyErred c1 high-1");
-        commands.ShouldContain("Compute w1 low-1");
+        commands.ShouldContain("KeyErred c1 other-1"); // reported started: one whole death
+        commands.ShouldNotContain("KeyErred c1 high-1"); // half a death so far
+        h.Processing(1).ShouldBe(["high-1", "low-1"], ignoreOrder: true);
+
+        h.RemoveWorker(1, "killed by signal 9 (SIGKILL)").ShouldBe(["KeyErred c1 high-1"]); // the second half
         var error = (WorkerKilledError)h.State.ErrorOf(h.State.TaskIdOf("high-1"))!;
-        error.Deaths.ShouldHaveSingleItem().StartReported.ShouldBeFalse();
+        error.Deaths.Select(d => (d.Worker, d.StartReported)).ShouldBe([("w0", false), ("w1", false)]);
         error.ToString().ShouldContain("possibly executing");
+        h.State.StateOf("low-1").ShouldBe(TaskState.NoWorker); // never counted: the threads had better things to run
+    }
+
+    [Fact]
+    public void A_worker_that_never_reported_a_start_gets_no_guess()
+    {
+        // A replacement killed again before it got going (JIT, code loading on a loaded machine) ran nothing.
+        var h = Harness(allowedFailures: 0);
+        h.AddWorker(0);
+        h.Submit(Task("a-1")).ShouldBe(["Compute w0 a-1"]);
+        h.AddWorker(1);
+        h.RemoveWorker(0, "killed").ShouldBe(["Compute w1 a-1"]);
+    }
+
+    [Fact]
+    public void A_task_whose_inputs_the_worker_lacks_is_not_the_guess()
+    {
+        // It could not have started before a fetch, whose report (AddKeys) comes before the start's.
+        var h = Harness(allowedFailures: 0);
+        h.AddWorker(0);
+        h.AddWorker(1);
+        h.Submit(Task("x-1")).ShouldBe(["Compute w0 x-1"]);
+        h.Finish(0, "x-1");
+        h.Submit(new TaskSpecification { Key = "warm-1", RunSpec = "w", Wanted = true, Workers = ["w1"] }).ShouldBe(["Compute w1 warm-1"]);
+        h.Started(1, "warm-1"); // w1 got going: a thread of it without a start on record would be guessed
+        h.Finish(1, "warm-1");
+        h.Release(1, "warm-1");
+        h.Submit(new TaskSpecification { Key = "far-1", Dependencies = ["x-1"], RunSpec = "f", Wanted = true, Priority = 9, Workers = ["w1"], AllowOtherWorkers = true },
+                 Task("near-1", "x-1")).ShouldBe(["Compute w1 far-1", "Compute w0 near-1"]);
+        h.RemoveWorker(1, "killed").ShouldBe(["Compute w0 far-1"]);
+        h.State.ErrorOf(h.State.TaskIdOf("far-1")).ShouldBeNull();
+        h.Finish(0, "far-1");
+        h.State.StateOf("far-1").ShouldBe(TaskState.Memory);
     }
 
     [Fact]

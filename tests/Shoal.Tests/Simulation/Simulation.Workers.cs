@@ -224,6 +224,7 @@ internal sealed partial class Simulation
         {
             bool reset = _rng.Next(2) == 0;
             Count("kill");
+            if (_clients.Any(c => !c.Left && c.Keys.Values.Any(k => k == SimKeyStatus.Pending))) Count("kill-during-work");
             Trace($"kill {w} ({(reset ? "reset" : "close")})");
             Die(w, notifyScheduler: true, reset);
         }
