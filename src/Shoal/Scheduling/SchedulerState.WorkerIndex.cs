@@ -39,6 +39,9 @@ public sealed partial class SchedulerState
         _byProcessing[w.NThreads].Update(w);
     }
 
+    /// <summary>The thread count a worker registered with (0 when unknown).</summary>
+    internal int ThreadsOf(int worker) => WorkerOrNull(worker)?.NThreads ?? 0;
+
     /// <summary>Number of workers that may take tasks.</summary>
     private int PlaceableWorkers => _byOccupancy.Count;
 
