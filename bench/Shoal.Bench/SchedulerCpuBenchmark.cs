@@ -13,7 +13,9 @@ namespace Shoal.Bench;
 /// tree reduction (n/2 leaves, n-1 tasks) where only the root is wanted. Figures: process CPU µs per task (graph
 /// submission, scheduling, completions and release), and scheduler bytes per live task
 /// (GC.GetTotalMemory around building the graph; the specifications themselves excluded).
-/// Usage: scheduler-cpu [--tasks 1000000] (or a bare number)
+/// Usage: scheduler-cpu [--tasks 1000000] (or a bare number).
+/// <para>With <c>--workers 2 64 1024 10000</c>: how the cost per task grows with the cluster, the map graph
+/// (default 200,000 tasks) run once per worker count (1 thread each), µs per task for each.</para>
 /// </summary>
 public sealed class SchedulerCpuBenchmark : IBenchmark
 {
@@ -30,6 +32,7 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
         var flags = new BenchArgs(args);
         int n = flags.Value("tasks") is { } tasks ? BenchArgs.ParseCount(tasks)
             : args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? BenchArgs.ParseCount(args[0]) : 1_000_000;
+        if (flags.List("workers") is { Count: > 0 } counts) return Task.FromResult(Scaling(flags, counts));
         Console.Error.WriteLine($"scheduler-cpu: warm-up");
         Run("warm-map", MapGraph(20_000));
         Run("warm-tree", TreeGraph(20_000));
@@ -48,6 +51,33 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
             ["tree"] = tree,
         }));
         return Task.FromResult(0);
+    }
+
+    /// <summary>The map (and tree) graph with 2 to 10,000 workers: µs per task for each worker count.</summary>
+    private static int Scaling(BenchArgs flags, IReadOnlyList<string> counts)
+    {
+        int n = flags.Value("tasks") is { } tasks ? BenchArgs.ParseCount(tasks) : 200_000;
+        Console.Error.WriteLine("scheduler-cpu: warm-up");
+        Run("warm-map", MapGraph(20_000), workers: 2);
+        Run("warm-map", MapGraph(20_000), workers: 1024);
+        Run("warm-tree", TreeGraph(10_000), workers: 1024);
+        var rows = new List<Dictionary<string, object>>();
+        foreach (var text in counts)
+        {
+            int workers = BenchArgs.ParseCount(text);
+            Console.Error.WriteLine($"scheduler-cpu: {workers} workers");
+            var map = Run($"map/{workers}", MapGraph(n), workers);
+            var tree = Run($"tree/{workers}", TreeGraph(n / 2), workers);
+            rows.Add(new Dictionary<string, object> { ["workers"] = workers, ["map"] = map, ["tree"] = tree });
+        }
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["bench"] = "scheduler-cpu-scaling",
+            ["tasks"] = n,
+            ["threads"] = 1,
+            ["rows"] = rows,
+        }));
+        return 0;
     }
 
     private static TaskSpecification[] MapGraph(int n)
@@ -87,7 +117,7 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
         return tasks.ToArray();
     }
 
-    private static Dictionary<string, object> Run(string label, TaskSpecification[] graph)
+    private static Dictionary<string, object> Run(string label, TaskSpecification[] graph, int workers = 2)
     {
         var process = Process.GetCurrentProcess();
         GC.Collect();
@@ -102,8 +132,8 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
         var state = new SchedulerState(new SchedulerConfig());
         state.AddClient(1);
         var empty = new Dictionary<string, double>();
-        state.AddWorker(0, new WorkerSpec("w0", "inproc://w0", 1, 1L << 32, empty, []), 0);
-        state.AddWorker(1, new WorkerSpec("w1", "inproc://w1", 1, 1L << 32, empty, []), 0);
+        for (int w = 0; w < workers; w++)
+            state.AddWorker(w, new WorkerSpec($"w{w}", $"inproc://w{w}", 1, 1L << 32, empty, []), 0);
         state.UpdateGraph(1, graph, 0);
         double graphSeconds = wall.Elapsed.TotalSeconds;
 

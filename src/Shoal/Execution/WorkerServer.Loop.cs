@@ -153,7 +153,12 @@ internal sealed partial class WorkerServer
             switch (instructions[i])
             {
                 case Execute execute:
+                    // The start report goes first: if the task kills this process, the scheduler holds it against the task.
+                    SendToScheduler(new Envelope { TaskStarted = new TaskStarted { Key = execute.Key, RunId = (ulong)execute.RunId } });
                     StartExecution(execute.Key, (TaskPayload)_state.RunSpecOf(execute.Key)!);
+                    break;
+                case TaskStartedMsg started:
+                    SendToScheduler(new Envelope { TaskStarted = new TaskStarted { Key = started.Key, RunId = (ulong)started.RunId } });
                     break;
                 case GatherDep gather:
                     StartGather(gather.Peer, [.. gather.Keys]);

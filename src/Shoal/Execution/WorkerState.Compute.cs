@@ -19,6 +19,7 @@ internal sealed partial class WorkerState
             return Finish();
         }
         // Whatever runs or arrives under this key now answers the latest request.
+        bool newRun = ts.RunId != request.RunId;
         ts.RunId = request.RunId;
         switch (ts.State)
         {
@@ -26,13 +27,18 @@ internal sealed partial class WorkerState
                 ts.WantedByScheduler = true;
                 Emit(new TaskDoneMsg(ts.Key, ts.Nbytes, ts.Start, ts.Stop, ts.RunId));
                 break;
-            case WorkerTaskState.Waiting or WorkerTaskState.Ready or WorkerTaskState.Constrained or WorkerTaskState.Executing:
+            case WorkerTaskState.Executing:
+                ts.WantedByScheduler = true;
+                if (newRun) Emit(new TaskStartedMsg(ts.Key, ts.RunId)); // the scheduler counts starts by run id
+                break;
+            case WorkerTaskState.Waiting or WorkerTaskState.Ready or WorkerTaskState.Constrained:
                 ts.WantedByScheduler = true;
                 break;
             case WorkerTaskState.Cancelled or WorkerTaskState.Resumed when ts.Previous == WorkerTaskState.Executing:
-                // Still running: its outcome counts again.
+                // Still running: its outcome counts again, and so does this worker's death.
                 ts.State = WorkerTaskState.Executing;
                 ts.WantedByScheduler = true;
+                Emit(new TaskStartedMsg(ts.Key, ts.RunId));
                 break;
             case WorkerTaskState.Cancelled or WorkerTaskState.Flight:
                 // A gather for it is running: if it delivers, that is the result; otherwise compute.
@@ -360,7 +366,7 @@ internal sealed partial class WorkerState
             next.State = WorkerTaskState.Executing;
             next.Running = true;
             _runningCount++;
-            Emit(new Execute(next.Key));
+            Emit(new Execute(next.Key, next.RunId));
         }
     }
 

@@ -5,10 +5,18 @@ namespace Shoal.Execution;
 /// <summary>Something <see cref="WorkerState"/> asks its server to do. Records compare by value (lists by content).</summary>
 internal abstract record WorkerInstruction;
 
-/// <summary>Run the task (run spec from <see cref="WorkerState.RunSpecOf"/>, inputs from the store);
-/// report the outcome with <see cref="WorkerState.ExecuteSuccess"/> or <see cref="WorkerState.ExecuteFailure"/>.</summary>
+/// <summary>Tell the scheduler the task started (TaskStarted), then run it (run spec from <see cref="WorkerState.RunSpecOf"/>,
+/// inputs from the store); report the outcome with <see cref="WorkerState.ExecuteSuccess"/> or <see cref="WorkerState.ExecuteFailure"/>.
+/// The start report is what makes this worker's death count against the task, and only against tasks it executes.</summary>
 /// <param name="Key">Key of the task.</param>
-internal sealed record Execute(string Key) : WorkerInstruction;
+/// <param name="RunId">Run id of the compute request being executed, for the start report.</param>
+internal sealed record Execute(string Key, long RunId = 0) : WorkerInstruction;
+
+/// <summary>Tell the scheduler that a task already running here runs for a new request (a cancelled execution that the
+/// scheduler asked for again): the same start report as <see cref="Execute"/> sends, without starting anything.</summary>
+/// <param name="Key">Key of the task.</param>
+/// <param name="RunId">Run id of the latest compute request for the key.</param>
+internal sealed record TaskStartedMsg(string Key, long RunId) : WorkerInstruction;
 
 /// <summary>Fetch these keys from one peer; report with <see cref="WorkerState.GatherSuccess"/> (after storing the
 /// received values) or <see cref="WorkerState.GatherFailure"/>.</summary>

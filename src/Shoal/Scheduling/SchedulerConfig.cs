@@ -18,7 +18,11 @@ internal sealed class SchedulerConfig
     /// <summary>Whether <see cref="SchedulerState.Tick"/> moves work from saturated to idle workers.</summary>
     public bool WorkStealing { get; set; } = true;
 
-    /// <summary>How many workers may die while running a task before the task is marked erred.</summary>
+    /// <summary>
+    /// How many workers may die while executing a task before the task is marked erred. Only deaths while it was
+    /// executing count (its worker reported it started); a task merely queued on a dying worker is placed again for
+    /// free. A death with no start on record for a thread counts half against the task that thread would run next.
+    /// </summary>
     public int AllowedFailures { get; set; } = 3;
 
     /// <summary>Scheduler-worker round trip in seconds; the server may update it as it measures.</summary>

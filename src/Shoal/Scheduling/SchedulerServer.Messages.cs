@@ -15,7 +15,7 @@ internal sealed partial class SchedulerServer
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
             or Body.HeldByClient or Body.RestoreReply or Body.Story,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
-            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping,
+            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted,
         // A nanny holds its worker's credential: it may say why the worker died, nothing else.
         Role.Nanny => body is Body.WorkerDied or Body.CloseClient or Body.Ping,
         _ => false,
@@ -169,6 +169,9 @@ internal sealed partial class SchedulerServer
                 _observer.Stream.Write(done.Key, session.Id, Shoal.Dashboard.TaskStreamKind.Done, done.Start, done.Stop, now, (long)done.Nbytes);
                 _state.TaskFinished(session.Id, done.Key, (long)done.RunId, (long)done.Nbytes, done.Start, done.Stop, now);
                 break;
+            case Body.TaskStarted:
+                _state.TaskStarted(session.Id, message.TaskStarted.Key, (long)message.TaskStarted.RunId, now);
+                break;
             case Body.TaskFailed:
                 var failed = message.TaskFailed;
                 var original = RemoteErrors.OriginalOf(failed.Error, incoming.Segments.Span);
@@ -282,7 +285,7 @@ internal sealed partial class SchedulerServer
             },
         });
         _state.AddWorker(session.Id, new WorkerSpec(registration.Name, registration.Address, (int)Math.Max(1, registration.Nthreads),
-            (long)registration.MemoryLimit, new Dictionary<string, double>(registration.Resources), held), now);
+            (long)registration.MemoryLimit, new Dictionary<string, double>(registration.Resources), held) { Pid = registration.Pid }, now);
 
         // After AddWorker: the results a reconnecting worker still holds stay in memory when its old session goes.
         ReplacePreviousRegistration(session, registration, now);

@@ -73,6 +73,7 @@ internal sealed partial class SchedulerState
         var w = WorkerOrNull(worker);
         if (w is null) return;
         w.Closing = true;
+        UnindexWorker(w);
     }
 
     /// <summary>The worker takes new tasks again (it was paused for memory; see <see cref="StopPlacingOn"/>).</summary>
@@ -82,6 +83,7 @@ internal sealed partial class SchedulerState
         var w = WorkerOrNull(worker);
         if (w is null || !w.Closing) return;
         w.Closing = false;
+        IndexWorker(w);
         RetryUnplaced();
         Settle();
     }

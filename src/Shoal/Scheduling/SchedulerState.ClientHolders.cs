@@ -10,6 +10,13 @@ internal sealed partial class SchedulerState
     // Tasks being restored: task -> (client putting it back, worker it goes to).
     private readonly Dictionary<int, (int Client, int Worker)> _restoring = new();
 
+    // The worker each task's last run was called off on with a FreeKeys (task -> worker). That FreeKeys may still be
+    // on its way when the task is lost and restored: the client's value, put on that worker by another connection,
+    // could arrive first and be dropped by it, while the scheduler counts the worker as its holder (a simulation seed
+    // deadlocked on it). So a restore never goes there; with no other worker, the result is recomputed (a Compute
+    // to that worker follows the FreeKeys on the same connection).
+    private readonly Dictionary<int, int> _freedOn = new();
+
     /// <summary>The worker a result being restored goes to (valid for a RestoreKeys command until <see cref="ClearCommands"/>).</summary>
     public int RestoreTargetOf(int task) => _restoring.TryGetValue(task, out var r) ? r.Worker : -1;
 
@@ -65,7 +72,7 @@ internal sealed partial class SchedulerState
         ref var r = ref _tasks[task];
         int client = r.ClientHolder;
         if (client < 0 || !_clients.Contains(client) || !Wants(task, client)) return false;
-        int target = RestoreTarget();
+        int target = RestoreTarget(_freedOn.GetValueOrDefault(task, -1));
         if (target < 0) return false;
         SetState(task, TaskState.Restoring);
         _restoring[task] = (client, target);
@@ -73,14 +80,15 @@ internal sealed partial class SchedulerState
         return true;
     }
 
-    /// <summary>The live, open worker with the least work and data; -1 when there is none.</summary>
-    private int RestoreTarget()
+    /// <summary>The live, open worker other than <paramref name="avoid"/> with the least work and data; -1 when there is none (then the result is recomputed).</summary>
+    private int RestoreTarget(int avoid)
     {
         int best = -1;
         foreach (int id in _liveWorkers)
         {
             var w = _workers[id]!;
             if (w.Closing) continue;
+            if (id == avoid) continue;
             if (best < 0 || (w.Occupancy, w.NbytesHeld).CompareTo((_workers[best]!.Occupancy, _workers[best]!.NbytesHeld)) < 0) best = id;
         }
         return best;

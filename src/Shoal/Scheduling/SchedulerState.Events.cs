@@ -37,6 +37,7 @@ internal sealed partial class SchedulerState
         var w = new WorkerRecord(worker, spec) { LastSeen = now };
         _workers[worker] = w;
         _liveWorkers.Add(worker);
+        IndexWorker(w);
         if (_bytesOnWorker.Length < _workers.Length) _bytesOnWorker = new double[_workers.Length];
 
         foreach (var (key, nbytes) in spec.HeldKeys) HoldsKey(worker, key, nbytes, reportedHeld: true);
@@ -45,9 +46,9 @@ internal sealed partial class SchedulerState
     }
 
     /// <summary>
-    /// A worker left or died. Its processing tasks are rescheduled (or erred with a
-    /// <see cref="WorkerKilledError"/> once they have outlived too many workers), and results
-    /// only it held are recomputed if still needed.
+    /// A worker left or died. Its processing tasks are rescheduled; a task that was executing there
+    /// (see <see cref="TaskStarted"/>) counts the death, and errs with a <see cref="WorkerKilledError"/>
+    /// once it has outlived too many workers. Results only it held are recomputed if still needed.
     /// </summary>
     public void RemoveWorker(int worker, string cause, double now) => RemoveWorker(worker, cause, now, expected: false);
 
@@ -60,6 +61,7 @@ internal sealed partial class SchedulerState
         Stimulus(StoryCause.WorkerLeft, now, worker, cause);
         var w = WorkerOrNull(worker);
         if (w is null) return;
+        UnindexWorker(w);
 
         // Steals towards it are off.
         if (w.IncomingSteals > 0)
@@ -67,28 +69,26 @@ internal sealed partial class SchedulerState
                 for (int t = _workers[id]!.ProcHead; t >= 0; t = _tasks[t].ProcNext)
                     if (_tasks[t].StealThief == worker) CancelSteal(t);
 
-        // Its processing tasks: back to waiting, or erred when they kill one worker too many.
+        // Its processing tasks: back to waiting, or erred when they kill one worker too many. Only those that were
+        // executing there count (FindSuspects); the rest were queued on it and go elsewhere for free.
+        if (!expected) FindSuspects(w);
         while (w.ProcHead >= 0)
         {
             int t = w.ProcHead;
             RemoveFromProcessing(t);
-            if (expected)
+            if (expected || !_suspects.TryGetValue(t, out bool startReported))
             {
                 BackToWaiting(t);
                 continue;
             }
-            ref var r = ref _tasks[t];
-            r.Suspicious++;
-            if (!_failures.TryGetValue(t, out var list)) _failures[t] = list = new List<(string, string)>();
-            list.Add((w.Spec.Name, cause));
-            if (r.Suspicious > _config.AllowedFailures)
+            if (CountDeath(t, w, cause, startReported))
             {
-                var error = new WorkerKilledError(r.Key, list.Select(f => f.Worker).ToArray(), list.Select(f => f.Cause).ToArray());
                 SetState(t, TaskState.Waiting); // erred from a non-processing state: no FreeKeys to the dead worker
-                MarkErred(t, error);
+                MarkErred(t, KilledError(t));
             }
             else BackToWaiting(t);
         }
+        _suspects.Clear();
 
         _liveWorkers.Remove(worker);
         _workers[worker] = null;
@@ -226,6 +226,13 @@ internal sealed partial class SchedulerState
             _tasks[t] = default;
             _tasks[t].Key = key;
             _slotsFreedThisRound.Add(t);
+            Emit(SchedulerCommandKind.FreeKeys, worker, t);
+            return;
+        }
+        if (!reportedHeld && _freedOn.TryGetValue(t, out int freedOn) && freedOn == worker)
+        {
+            // The scheduler called a run of this key off on this worker with a FreeKeys that may have crossed this
+            // report: the worker may have dropped the value since. Not counted; dropped there in case it has it.
             Emit(SchedulerCommandKind.FreeKeys, worker, t);
             return;
         }

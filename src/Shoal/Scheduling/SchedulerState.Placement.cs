@@ -114,6 +114,8 @@ internal sealed partial class SchedulerState
         var live = _liveWorkers;
         if (live.Count == 0) return -1;
         var c = _tasks[task].Constraints;
+        if (c is null) return PickUnrestricted(task, out anyValid);
+        // Restrictions and resources (rare): every worker is looked at.
         bool preferNamed = false;
         if (c?.Workers is not null && c.AllowOtherWorkers)
         {
@@ -174,6 +176,8 @@ internal sealed partial class SchedulerState
         var w = _workers[worker]!;
         ref var r = ref _tasks[task];
         r.RunId = ++_lastRunId;
+        // A run here again: what the worker reports from now on follows the earlier FreeKeys (same connection).
+        if (_freedOn.Count > 0 && _freedOn.TryGetValue(task, out int freedOn) && freedOn == worker) _freedOn.Remove(task);
         r.ProcessingOn = worker;
         r.StealThief = -1;
         r.ProcNext = -1;
@@ -185,6 +189,7 @@ internal sealed partial class SchedulerState
         float duration = (float)EstimatedDuration(r.Group);
         r.AssignedDuration = duration;
         w.Occupancy += duration;
+        LoadChanged(w);
         if (r.Constraints?.Resources is { } resources)
             foreach (var (name, amount) in resources) w.ResourcesUsed![name] += amount;
         SetState(task, TaskState.Processing);
@@ -201,7 +206,9 @@ internal sealed partial class SchedulerState
         if (r.ProcNext >= 0) _tasks[r.ProcNext].ProcPrev = r.ProcPrev;
         else w.ProcTail = r.ProcPrev;
         w.ProcessingCount--;
+        StopExecuting(ref r, w);
         w.Occupancy = w.ProcessingCount == 0 ? 0 : w.Occupancy - r.AssignedDuration;
+        LoadChanged(w);
         if (r.Constraints?.Resources is { } resources)
         {
             foreach (var (name, amount) in resources) w.ResourcesUsed![name] -= amount;
@@ -216,17 +223,9 @@ internal sealed partial class SchedulerState
     /// <summary>Hands queued root tasks, best first, to the least loaded workers with free slots.</summary>
     private void DrainQueue()
     {
-        var live = _liveWorkers;
-        while (_heapCount > 0 && live.Count > 0)
+        while (_heapCount > 0)
         {
-            int group = _tasks[_heap[0]].Group;
-            WorkerRecord? best = null;
-            foreach (int id in live)
-            {
-                var w = _workers[id]!;
-                if (w.Closing || w.ProcessingCount >= Slots(w, group)) continue;
-                if (best is null || w.ProcessingCount * best.NThreads < best.ProcessingCount * w.NThreads) best = w;
-            }
+            var best = LeastLoadedWithFreeSlot(_tasks[_heap[0]].Group);
             if (best is null) return;
             int t = HeapPop();
             Assign(t, best.Id);

@@ -8,26 +8,37 @@ internal sealed partial class SchedulerState
     /// <summary>How many tasks from the tail of a victim's list are looked at per steal.</summary>
     private const int StealScanLimit = 64;
 
+    // Victims by surplus (most first, then lowest id), rebuilt at each tick.
+    private readonly PriorityQueue<WorkerRecord, (int NegativeSurplus, int Id)> _victims = new();
+
+    /// <summary>
+    /// Each worker with idle threads (in join order) steals from the worker with the most tasks beyond its threads.
+    /// One pass over the workers per tick, then O(log W) per steal: the victims wait in a heap by surplus instead of
+    /// being searched again for every steal (which cost O(W²) per tick with thousands of idle workers).
+    /// </summary>
     private void Steal()
     {
         var live = _liveWorkers;
         if (live.Count < 2) return;
+        var victims = _victims;
+        victims.Clear();
+        foreach (int id in live)
+        {
+            var w = _workers[id]!;
+            int surplus = w.ProcessingCount - w.OutgoingSteals - w.NThreads;
+            if (surplus > 0) victims.Enqueue(w, (-surplus, id));
+        }
+        if (victims.Count == 0) return;
+
         foreach (int thiefId in live)
         {
             var thief = _workers[thiefId]!;
             if (thief.Closing) continue;
+            // A thief has fewer tasks than threads, so it is never among the victims (more tasks than threads).
             int free = thief.NThreads - thief.ProcessingCount - thief.IncomingSteals;
             while (free > 0)
             {
-                WorkerRecord? victim = null;
-                int surplus = 0;
-                foreach (int id in live)
-                {
-                    var w = _workers[id]!;
-                    int s = w.ProcessingCount - w.OutgoingSteals - w.NThreads;
-                    if (id != thiefId && s > surplus) { victim = w; surplus = s; }
-                }
-                if (victim is null) return;
+                if (!victims.TryPeek(out var victim, out _)) return;
                 int task = FindStealable(victim, thief);
                 if (task < 0) break;
                 _tasks[task].StealThief = thiefId;
@@ -35,9 +46,13 @@ internal sealed partial class SchedulerState
                 victim.OutgoingSteals++;
                 Emit(SchedulerCommandKind.StealRequest, victim.Id, task);
                 RecordTransition(task, TaskState.Processing, TaskState.Processing, victim.Spec.Name, $"steal requested for {thief.Spec.Name}");
+                victims.Dequeue();
+                int surplus = victim.ProcessingCount - victim.OutgoingSteals - victim.NThreads;
+                if (surplus > 0) victims.Enqueue(victim, (-surplus, victim.Id));
                 free--;
             }
         }
+        victims.Clear();
     }
 
     /// <summary>

@@ -116,7 +116,16 @@ internal sealed partial class SchedulerState
             case TaskState.Processing when r.ProcessingOn >= 0: // (callers may have taken it off already)
                 int w = r.ProcessingOn;
                 RemoveFromProcessing(task);
-                if (freeOnWorker) Emit(SchedulerCommandKind.FreeKeys, w, task);
+                if (freeOnWorker)
+                {
+                    Emit(SchedulerCommandKind.FreeKeys, w, task);
+                    // That run is over: its task-done may still come (sent before the FreeKeys arrived) and must be
+                    // stale. Counted as current, it could free the key a second time on a worker that meanwhile
+                    // fetched it back as a replica and reported it (AddKeys): the scheduler would list a holder
+                    // that has nothing (a simulation seed deadlocked on it, with a journal recovery ending the run).
+                    r.RunId = ++_lastRunId;
+                    _freedOn[task] = w;
+                }
                 break;
         }
     }
@@ -257,6 +266,7 @@ internal sealed partial class SchedulerState
         _keyIndex.Remove(r.Key);
         _errors.Remove(task);
         _failures.Remove(task);
+        _freedOn.Remove(task);
         SetState(task, TaskState.Forgotten);
         _stateCounts[(int)TaskState.Forgotten]--;
         r.Live = false;

@@ -83,7 +83,7 @@ internal sealed partial class SchedulerState
                     Check(_errors.ContainsKey(t), $"{k}: erred without error");
                     break;
             }
-            if (r.State != TaskState.Processing) Check(r.ProcessingOn == -1 && r.StealThief == -1, $"{k}: not processing but on a worker");
+            if (r.State != TaskState.Processing) Check(r.ProcessingOn == -1 && r.StealThief == -1 && !r.Executing, $"{k}: not processing but on a worker");
             if (r.State != TaskState.Queued) Check(r.HeapIndex == -1, $"{k}: in heap while {r.State}");
             if (r.StealThief >= 0) Check(WorkerOrNull(r.StealThief) is not null, $"{k}: steal towards dead worker");
         }
@@ -102,7 +102,7 @@ internal sealed partial class SchedulerState
         {
             var w = _workers[id]!;
             Check(w.Id == id, "worker id");
-            int n = 0, prev = -1;
+            int n = 0, prev = -1, executing = 0;
             double occupancy = 0;
             var used = new Dictionary<string, double>();
             for (int t = w.ProcHead; t >= 0; prev = t, t = _tasks[t].ProcNext)
@@ -110,6 +110,7 @@ internal sealed partial class SchedulerState
                 ref var r = ref _tasks[t];
                 Check(r.State == TaskState.Processing && r.ProcessingOn == id && r.ProcPrev == prev, $"worker {id}: processing list at {r.Key}");
                 n++;
+                if (r.Executing) executing++;
                 occupancy += r.AssignedDuration;
                 if (r.StealThief >= 0) steals++;
                 if (r.Constraints?.Resources is { } res)
@@ -117,6 +118,7 @@ internal sealed partial class SchedulerState
             }
             Check(w.ProcTail == prev, $"worker {id}: tail");
             Check(n == w.ProcessingCount, $"worker {id}: {w.ProcessingCount} processing, listed {n}");
+            Check(executing == w.KnownExecuting, $"worker {id}: {w.KnownExecuting} known executing, listed {executing}");
             Check(Math.Abs(occupancy - w.Occupancy) < 1e-6 * Math.Max(1, occupancy), $"worker {id}: occupancy {w.Occupancy}, summed {occupancy}");
             foreach (var (name, declared) in w.Spec.Resources)
             {
@@ -129,6 +131,7 @@ internal sealed partial class SchedulerState
             incomingTotal += w.IncomingSteals;
             outgoingTotal += w.OutgoingSteals;
         }
+        ValidateWorkerIndex();
         Check(incomingTotal == steals && outgoingTotal == steals, $"steals: {steals} pending, {incomingTotal} in, {outgoingTotal} out");
         Check(_ready.Count == 0 && _readyDirect.Count == 0 && _releaseCandidates.Count == 0 && _walk.Count == 0, "scratch lists not empty between events");
     }

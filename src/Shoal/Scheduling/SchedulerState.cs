@@ -61,7 +61,7 @@ internal sealed partial class SchedulerState
 
     // Rare per-task data.
     private readonly Dictionary<int, object> _errors = new();
-    private readonly Dictionary<int, List<(string Worker, string Cause)>> _failures = new();
+    private readonly Dictionary<int, List<WorkerDeath>> _failures = new();
 
     // Commands.
     private SchedulerCommand[] _commands = new SchedulerCommand[256];

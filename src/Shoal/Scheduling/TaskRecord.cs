@@ -51,11 +51,13 @@ internal struct TaskRecord
     public int StealThief;
     /// <summary>A client that fetched the result and still wants it (holder of last resort), -1 when none.</summary>
     public int ClientHolder;
-    /// <summary>Number of workers that died while it was processing on them.</summary>
+    /// <summary>Workers that died while it was executing on them, in half deaths: 2 for a reported start, 1 for a guess (see SchedulerState.CountDeath).</summary>
     public int Suspicious;
     /// <summary>Occupancy (seconds) added to its worker when assigned, subtracted exactly when it leaves.</summary>
     public float AssignedDuration;
     public TaskState State;
+    /// <summary>Its worker reported it started (TaskStarted for the current run), and no answer ended that run yet.</summary>
+    public bool Executing;
     /// <summary>Data placed by a client (scatter): it has no run spec and cannot be recomputed.</summary>
     public bool IsScattered;
     /// <summary>True while the slot is in use (false on the free list).</summary>

@@ -21,6 +21,10 @@ internal sealed class WorkerRecord
     /// <summary>Tasks processing here (intrusive list through <see cref="TaskRecord.ProcNext"/>).</summary>
     public int ProcHead = -1, ProcTail = -1;
     public int ProcessingCount;
+    /// <summary>Processing tasks it reported started (<see cref="TaskRecord.Executing"/>).</summary>
+    public int KnownExecuting;
+    /// <summary>It reported a start since it registered: its start reports reach the scheduler.</summary>
+    public bool HasReportedStarts;
     /// <summary>Sum of the estimated durations (s) of the tasks processing here.</summary>
     public double Occupancy;
     /// <summary>Tasks whose results it holds.</summary>
@@ -34,6 +38,8 @@ internal sealed class WorkerRecord
     public int OutgoingSteals;
     public WorkerLoad Load;
     public double LastSeen;
+    /// <summary>Positions in the scheduler's worker orders (WorkerHeap), -1 while not in them (closing or gone).</summary>
+    public int ProcessingHeapSlot = -1, OccupancyHeapSlot = -1;
     /// <summary>Retiring: gets no new tasks, finishes what it has (Dask's closing_gracefully).</summary>
     public bool Closing;
 }

@@ -13,4 +13,8 @@ internal sealed record WorkerSpec(
     int NThreads,
     long MemoryLimit,
     IReadOnlyDictionary<string, double> Resources,
-    IReadOnlyList<KeyValuePair<string, long>> HeldKeys);
+    IReadOnlyList<KeyValuePair<string, long>> HeldKeys)
+{
+    /// <summary>Process id of the worker (0 when unknown): tells a restarted worker apart from its predecessor of the same name.</summary>
+    public int Pid { get; init; }
+}

@@ -73,7 +73,7 @@ public class WorkerStateReleaseTests
         var ws = NewState();
         ws.ComputeTask(Task("a"), 0);
         ws.FreeKeys(["a"], 1);
-        ws.ComputeTask(Task("a"), 2).ShouldBeInstructions();
+        ws.ComputeTask(Task("a"), 2).ShouldBeInstructions(new TaskStartedMsg("a", 0)); // its worker's death counts again
         ws.StateOf("a").ShouldBe(WorkerTaskState.Executing);
         ws.ExecuteSuccess("a", 3, 0, 3).ShouldBeInstructions(new TaskDoneMsg("a", 3, 0, 3));
     }

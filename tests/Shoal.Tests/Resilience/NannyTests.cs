@@ -39,7 +39,8 @@ public class NannyTests(ITestOutputHelper output)
             var error = await Should.ThrowAsync<TaskException>(() => hog.ResultAsync().WaitAsync(TimeSpan.FromSeconds(120)));
             output.WriteLine(error.Message);
             error.RemoteTypeName.ShouldBe("Shoal.WorkerKilledException");
-            error.RemoteMessage.ShouldContain("3 different workers");
+            error.RemoteMessage.ShouldContain("3 worker processes");
+            error.RemoteMessage.ShouldContain(name + " (restarted), pid "); // one worker, restarted: not three workers of one name
             error.RemoteMessage.ShouldContain("terminate threshold");
             error.RemoteMessage.ShouldContain(name);
 

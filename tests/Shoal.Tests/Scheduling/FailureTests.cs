@@ -106,8 +106,10 @@ public class FailureTests
         var h = new SchedulerHarness(new SchedulerConfig { AllowedFailures = 1 });
         h.AddWorker(0);
         h.Submit(Task("k-1"), Task("after-1", "k-1")).ShouldBe(["Compute w0 k-1"]);
+        h.Started(0, "k-1");
         h.RemoveWorker(0, "out of memory").ShouldBeEmpty();
         h.AddWorker(1).ShouldBe(["Compute w1 k-1"]);
+        h.Started(1, "k-1");
         h.RemoveWorker(1, "segfault").ShouldBe(["KeyErred c1 k-1", "KeyErred c1 after-1"]);
         var error = h.State.ErrorOf(h.State.TaskIdOf("k-1")).ShouldBeOfType<WorkerKilledError>();
         error.Key.ShouldBe("k-1");
@@ -200,6 +202,7 @@ public class ExpectedRemovalTests
         h.State.Validate();
         h.Collect().ShouldBeEmpty();
         h.AddWorker(1).ShouldBe(["Compute w1 k-1"]);
+        h.Started(1, "k-1");
         h.RemoveWorker(1, "killed").ShouldBe(["KeyErred c1 k-1"]);
     }
 }

@@ -58,6 +58,8 @@ internal sealed class SchedulerHarness
         State.TaskFinished(worker, key, run ?? RunOf(key), nbytes, Now, Now + duration, Now + duration);
         return Done();
     }
+    /// <summary>The worker reports it started the key's current run (or <paramref name="run"/>).</summary>
+    public List<string> Started(int worker, string key, long? run = null) { State.TaskStarted(worker, key, run ?? RunOf(key), Now); return Done(); }
     public List<string> Err(int worker, string key, object error, long? run = null) { State.TaskErred(worker, key, run ?? RunOf(key), error, Now); return Done(); }
     public List<string> Release(int client, params string[] keys) { State.ReleaseKeys(client, keys, Now); return Done(); }
     public List<string> Cancel(int client, params string[] keys) { State.CancelKeys(client, keys, Now); return Done(); }

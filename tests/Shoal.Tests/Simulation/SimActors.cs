@@ -31,6 +31,19 @@ internal sealed class SimWorker(int id, int incarnation, SimWorkerSpec spec, str
     /// <summary>Peer connections this worker opened or accepted, by peer incarnation id.</summary>
     public Dictionary<int, SimLink> PeerLinks { get; } = new();
 
+    /// <summary>Keys executing here (from Execute until the execution ends), whatever their state.</summary>
+    public HashSet<string> Running { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Keys a client put here (restore) while they were executing: the value stands beside the execution.</summary>
+    public HashSet<string> PutWhileRunning { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Keys whose outcome (done, failed, rescheduled) was sent to the scheduler and not yet delivered.</summary>
+    public Dictionary<string, int> OutcomesInFlight { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When the scheduler removed it: the keys it was executing (at its death, if it died first) or whose outcome
+    /// was still in flight; the only tasks its removal may be held against as reported started.</summary>
+    public HashSet<string>? RunningAtRemoval { get; set; }
+
     /// <summary>Gathers this worker started that have not ended.</summary>
     public List<SimGather> Gathers { get; } = new();
 

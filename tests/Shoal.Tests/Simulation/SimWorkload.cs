@@ -9,6 +9,8 @@ internal enum SimFailure
     Flaky,
     /// <summary>Fails on every attempt.</summary>
     Always,
+    /// <summary>Kills the worker process that executes it, at once (its start report may die with it).</summary>
+    KillsWorker,
 }
 
 /// <summary>
@@ -181,13 +183,72 @@ internal sealed class SimWorkload
         return w;
     }
 
+    /// <summary>
+    /// The failure pattern of issue 10 at simulation scale: a map of tiny tasks and its pairwise tree reduction,
+    /// wanted at the root, while a worker is killed every interval (its nanny restarts it under the same name, with
+    /// or without its result journal). Tasks are much shorter than the interval and never fail by themselves, so
+    /// with the default allowed failures (3) every scenario must end with the right sum: deaths of workers that
+    /// merely held a task queued must not count against it.
+    /// </summary>
+    public static SimWorkload GeneratePeriodicKills(Random rng)
+    {
+        var w = new SimWorkload
+        {
+            WorkerSaturation = rng.Next(3) == 0 ? double.PositiveInfinity : 1.1,
+            AllowedFailures = 3,
+            WorkStealing = rng.Next(2) == 0,
+            ReuseAddressOnRestart = rng.Next(2) == 0,
+            RoundTrip = 0.001 * rng.Next(1, 10),
+        };
+        int nworkers = rng.Next(2, 5);
+        for (int i = 0; i < nworkers; i++)
+            w.Workers.Add(new SimWorkerSpec($"w{i}", rng.Next(1, 3), new Dictionary<string, double>(StringComparer.Ordinal), 1));
+
+        var keys = new List<string>();
+        SimTask Tiny(string key, string[] deps) => new()
+        {
+            Key = key,
+            Dependencies = deps,
+            Constant = rng.Next(1, 1000),
+            Nbytes = 8,
+            Duration = 0.0002 + rng.NextDouble() * 0.0018,
+        };
+        var level = new List<string>();
+        int n = rng.Next(50, 150);
+        for (int i = 0; i < n; i++)
+        {
+            var key = $"inc-{i}";
+            w.Tasks[key] = Tiny(key, []);
+            keys.Add(key);
+            level.Add(key);
+        }
+        for (int depth = 1; level.Count > 1; depth++)
+        {
+            var next = new List<string>();
+            for (int i = 0; i < level.Count; i += 2)
+            {
+                var key = $"sum{depth}-{i / 2}";
+                w.Tasks[key] = Tiny(key, level.Skip(i).Take(2).ToArray());
+                keys.Add(key);
+                next.Add(key);
+            }
+            level = next;
+        }
+        w.Clients.Add(new SimClientPlan([new SimGraph(keys, [level[0]], 0.01)], [], LeavesByDisconnecting: false));
+
+        double interval = 0.02 + rng.NextDouble() * 0.1;
+        for (double at = interval; at < 1.0; at += interval)
+            w.Faults.Add((at, SimFaultKind.Kill, rng.Next(nworkers)));
+        return w;
+    }
+
     private SimTask NewTask(Random rng, string key, string[] deps, bool gpu, bool failures)
     {
         var failure = SimFailure.None;
         if (failures)
         {
-            int f = rng.Next(20);
-            failure = f == 0 ? SimFailure.Always : f <= 2 ? SimFailure.Flaky : SimFailure.None;
+            int f = rng.Next(80);
+            failure = f < 4 ? SimFailure.Always : f < 12 ? SimFailure.Flaky : f == 12 ? SimFailure.KillsWorker : SimFailure.None;
         }
         return new SimTask
         {

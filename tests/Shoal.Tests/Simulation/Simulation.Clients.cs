@@ -104,6 +104,7 @@ internal sealed partial class Simulation
                 fetched = v;
             }
         }
+        if (c.Keys[key] == SimKeyStatus.Pending) Count("result-received");
         c.Keys[key] = SimKeyStatus.Memory;
         // For a third of the keys it keeps the value, as a gather does, and says so: it is then the holder of last resort.
         // (Chosen by the key, not drawn: the seeds' random streams stay as they were.)
@@ -132,6 +133,7 @@ internal sealed partial class Simulation
             if (put)
             {
                 Count("restored-by-client");
+                if (w!.Running.Contains(key)) w.PutWhileRunning.Add(key); // WorkerState.DataPut: the value stands, the execution goes on
                 PutInStore(w!, key, value); // the server stores the value before the state hears of it
                 long nbytes = _workload.Tasks[key].Nbytes;
                 OnWorker(w!, $"data-put {key}", () => w!.State.DataPut([new(key, nbytes)], _clock.Now));
@@ -148,13 +150,38 @@ internal sealed partial class Simulation
         if (!c.Keys.ContainsKey(key)) return;
         bool explained = error switch
         {
-            WorkerKilledError => true,
+            WorkerKilledError killed => KilledErrorIsTrue(killed),
             SimTaskError e => _workload.Tasks[e.Key].Failure != SimFailure.None && _workload.DependsOn(key, e.Key),
             _ => false,
         };
         if (!explained) throw new SimInvariantException($"client {c.Id}: {key} erred with {error?.ToString() ?? "null"}, which it cannot have");
         Count(error is WorkerKilledError ? "killed-worker-error" : "erred");
         c.Keys[key] = SimKeyStatus.Erred;
+    }
+
+    /// <summary>
+    /// Only executing tasks count a worker's death: every death the error holds as reported started must be of a
+    /// worker that really was executing the task (or had finished it, its outcome still in flight) when it died. A
+    /// death counted without a start report is the scheduler's guess at a start whose report died with the worker.
+    /// </summary>
+    private bool KilledErrorIsTrue(WorkerKilledError error)
+    {
+        // A reported start weighs a whole death, a guess half; the last death is the one that passed the allowance.
+        int Weight(IEnumerable<WorkerDeath> deaths) => deaths.Sum(d => d.StartReported ? 2 : 1);
+        Weight(error.Deaths).ShouldBeGreaterThan(2 * _workload.AllowedFailures + 1, $"{error}");
+        Weight(error.Deaths.SkipLast(1)).ShouldBeLessThanOrEqualTo(2 * _workload.AllowedFailures + 1, $"{error}");
+        foreach (var death in error.Deaths)
+        {
+            if (!death.StartReported)
+            {
+                Count("possibly-executing-death");
+                continue;
+            }
+            var dead = _workers.Single(x => x.Id == death.Pid);
+            if (dead.RunningAtRemoval is null || !dead.RunningAtRemoval.Contains(error.Key))
+                throw new SimInvariantException($"{error.Key} counts the death of {dead}, which was not executing it: {error}");
+        }
+        return true;
     }
 
     private void ClientKeyCancelled(SimClient c, string key)

@@ -18,7 +18,7 @@ internal sealed partial class Simulation
             if (!w.Alive) continue;
             // The store holds exactly the keys the state has in memory.
             foreach (var k in w.Store.Keys)
-                if (w.State.StateOf(k) != WorkerTaskState.Memory)
+                if (w.State.StateOf(k) != WorkerTaskState.Memory && !(w.PutWhileRunning.Contains(k) && w.State.StateOf(k) is WorkerTaskState.Executing or WorkerTaskState.Cancelled or WorkerTaskState.Resumed))
                     throw new SimInvariantException($"{w}: store holds {k}, which the state has as {w.State.StateOf(k)?.ToString() ?? "unknown"}");
             foreach (var (k, _) in w.State.DataKeys)
                 if (!w.Store.ContainsKey(k)) throw new SimInvariantException($"{w}: state has {k} in memory, the store does not");

@@ -175,6 +175,13 @@ internal sealed partial class Simulation
         else _releasesInFlight[at] = n;
     }
 
+    private static void OutcomeSent(SimWorker w, string key, int delta)
+    {
+        int n = w.OutcomesInFlight.GetValueOrDefault(key) + delta;
+        if (n == 0) w.OutcomesInFlight.Remove(key);
+        else w.OutcomesInFlight[key] = n;
+    }
+
     private static void Bump(Dictionary<(int, string), int> counts, (int, string) at) => counts[at] = counts.GetValueOrDefault(at) + 1;
 
     /// <summary>
@@ -200,7 +207,7 @@ internal sealed partial class Simulation
     {
         _registered[w.Id] = w;
         _workerByAddress[w.Address] = w.Id;
-        _scheduler.AddWorker(w.Id, new WorkerSpec(w.Name, w.Address, w.Spec.NThreads, 0, w.Spec.Resources, held), _clock.Now);
+        _scheduler.AddWorker(w.Id, new WorkerSpec(w.Name, w.Address, w.Spec.NThreads, 0, w.Spec.Resources, held) { Pid = w.Id }, _clock.Now);
     }
 
     /// <summary>The worker's connection closed (as the server's OnDisconnected).</summary>
@@ -208,6 +215,7 @@ internal sealed partial class Simulation
     {
         if (!_registered.Remove(w.Id)) return;
         if (_workerByAddress.TryGetValue(w.Address, out int id) && id == w.Id) _workerByAddress.Remove(w.Address);
+        w.RunningAtRemoval = [.. w.Running, .. w.OutcomesInFlight.Keys]; // Running stopped changing if it died
         _scheduler.RemoveWorker(w.Id, cause, _clock.Now);
     }
 
@@ -217,11 +225,19 @@ internal sealed partial class Simulation
         double now() => _clock.Now;
         switch (instruction)
         {
+            case TaskStartedMsg started:
+                SendToScheduler(w.ToScheduler, $"{w} task-started {started.Key} run {started.RunId}", () =>
+                {
+                    if (_registered.ContainsKey(w.Id)) _scheduler.TaskStarted(w.Id, started.Key, started.RunId, now());
+                });
+                break;
             case TaskDoneMsg done:
                 // Which compute it answers: the scheduler may have sent another one (after a FreeKeys) since.
                 int answers = _computesReceived.GetValueOrDefault((w.Id, done.Key));
+                OutcomeSent(w, done.Key, +1);
                 SendToScheduler(w.ToScheduler, $"{w} task-done {done.Key} run {done.RunId}", () =>
                 {
+                    OutcomeSent(w, done.Key, -1);
                     if (!_registered.ContainsKey(w.Id)) return;
                     bool stale = answers < _computesSent.GetValueOrDefault((w.Id, done.Key)) && ProcessingOn(done.Key, w);
                     _scheduler.TaskFinished(w.Id, done.Key, done.RunId, done.Nbytes, done.Start, done.Stop, now());
@@ -229,8 +245,10 @@ internal sealed partial class Simulation
                 });
                 break;
             case TaskFailedMsg failed:
+                OutcomeSent(w, failed.Key, +1);
                 SendToScheduler(w.ToScheduler, $"{w} task-failed {failed.Key} run {failed.RunId}", () =>
                 {
+                    OutcomeSent(w, failed.Key, -1);
                     if (_registered.ContainsKey(w.Id)) _scheduler.TaskErred(w.Id, failed.Key, failed.RunId, failed.Error, now());
                 });
                 break;
@@ -256,8 +274,10 @@ internal sealed partial class Simulation
                 });
                 break;
             case RescheduleMsg reschedule:
+                OutcomeSent(w, reschedule.Key, +1);
                 SendToScheduler(w.ToScheduler, $"{w} reschedule {reschedule.Key} run {reschedule.RunId}", () =>
                 {
+                    OutcomeSent(w, reschedule.Key, -1);
                     if (_registered.ContainsKey(w.Id)) _scheduler.Reschedule(w.Id, reschedule.Key, reschedule.RunId, now());
                 });
                 break;

@@ -69,6 +69,7 @@ internal sealed partial class Simulation
         switch (instruction)
         {
             case Execute execute:
+                FromWorker(w, new TaskStartedMsg(execute.Key, execute.RunId)); // as WorkerServer: the start report first
                 StartExecution(w, execute.Key);
                 break;
             case GatherDep gather:
@@ -102,6 +103,21 @@ internal sealed partial class Simulation
         double roll = _rng.NextDouble();
         bool reschedule = roll < task.RescheduleProbability;
         bool fail = !reschedule && (task.Failure == SimFailure.Always || (task.Failure == SimFailure.Flaky && _rng.NextDouble() < task.FailProbability));
+        w.Running.Add(key);
+        if (task.Failure == SimFailure.KillsWorker)
+        {
+            // It takes its process down at once: the start report may or may not have left (reset or close).
+            Count("poison-kill");
+            Trace($"{w} execute {key} (kills the worker)");
+            _clock.After(_rng.NextDouble() * 0.001, () =>
+            {
+                if (!w.Alive || _finished) return;
+                bool resetLink = _rng.Next(2) == 0;
+                Trace($"{key} kills {w} ({(resetLink ? "reset" : "close")})");
+                Die(w, notifyScheduler: true, resetLink);
+            });
+            return;
+        }
         if (fail) Count("task-failure");
         if (reschedule) Count("reschedule");
         if (w.Spec.Slowness > 1) Count("slow-execution");
@@ -109,6 +125,8 @@ internal sealed partial class Simulation
         _clock.After(duration, () =>
         {
             if (!w.Alive) return;
+            w.Running.Remove(key);
+            w.PutWhileRunning.Remove(key);
             double stop = _clock.Now;
             if (reschedule)
             {
@@ -203,6 +221,7 @@ internal sealed partial class Simulation
         {
             bool reset = _rng.Next(2) == 0;
             Count("kill");
+            if (_clients.Any(c => !c.Left && c.Keys.Values.Any(k => k == SimKeyStatus.Pending))) Count("kill-during-work");
             Trace($"kill {w} ({(reset ? "reset" : "close")})");
             Die(w, notifyScheduler: true, reset);
         }

@@ -54,12 +54,12 @@ internal sealed partial class Simulation
     private int _executions;
     private bool _finished;
 
-    public Simulation(int seed)
+    public Simulation(int seed, bool periodicKills = false)
     {
         _seed = seed;
         _rng = new Random(seed);
         _clock = new SimClock(_rng);
-        _workload = SimWorkload.Generate(_rng);
+        _workload = periodicKills ? SimWorkload.GeneratePeriodicKills(_rng) : SimWorkload.Generate(_rng);
         _scheduler = new SchedulerState(new SchedulerConfig
         {
             WorkerSaturation = _workload.WorkerSaturation,
@@ -72,6 +72,9 @@ internal sealed partial class Simulation
 
     /// <summary>Runs one seed to the end; never throws for a broken invariant (it is in the result).</summary>
     public static SimResult Run(int seed) => new Simulation(seed).Run();
+
+    /// <summary>Runs one seed of the kill-every-interval pattern (<see cref="SimWorkload.GeneratePeriodicKills"/>).</summary>
+    public static SimResult RunPeriodicKills(int seed) => new Simulation(seed, periodicKills: true).Run();
 
     /// <summary>Runs the scenario and returns its outcome.</summary>
     public SimResult Run()
