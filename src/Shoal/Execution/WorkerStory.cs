@@ -1,3 +1,5 @@
+using Shoal.Util;
+
 namespace Shoal.Execution;
 
 /// <summary>One transition of a key on a worker: states, the event (stimulus) that caused it, and when (the worker's clock, seconds).</summary>
@@ -13,7 +15,7 @@ internal readonly record struct WorkerTransition(string Key, WorkerTaskState Fro
 /// <summary>
 /// The story of the keys on one worker: the latest transitions of all keys in a ring of structs
 /// that grows by doubling up to its length and then wraps, as the scheduler's. Recording stores
-/// the key's hash (not the key: see <see cref="Scheduling.StoryKeyHash"/>) and a literal cause,
+/// the key's hash (not the key: see <see cref="Util.StoryKeyHash"/>) and a literal cause,
 /// and allocates nothing once grown; reading scans the ring.
 /// </summary>
 internal sealed class WorkerStory(int length)
@@ -58,7 +60,7 @@ internal sealed class WorkerStory(int length)
 
         if (capacity == 0) return;
         ref var e = ref _ring[_count++ % capacity];
-        e.KeyHash = Scheduling.StoryKeyHash.Of(key);
+        e.KeyHash = Util.StoryKeyHash.Of(key);
         e.From = from;
         e.To = to;
         e.Cause = _cause;
@@ -71,7 +73,7 @@ internal sealed class WorkerStory(int length)
     {
         var result = new List<WorkerTransition>();
         var capacity = _ring.Length;
-        var hash = Scheduling.StoryKeyHash.Of(key);
+        var hash = Util.StoryKeyHash.Of(key);
         for (var i = Math.Max(0, _count - capacity); i < _count; i++)
         {
             ref var e = ref _ring[i % capacity];

@@ -1,5 +1,7 @@
 using Shoal.Transfer;
 
+using Shoal.Util;
+
 namespace Shoal.Scheduling;
 
 // The story of a key (Dask's story()): every transition, where, when and why. One global ring of

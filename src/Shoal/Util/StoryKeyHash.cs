@@ -1,7 +1,7 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
-namespace Shoal.Scheduling;
+namespace Shoal.Util;
 
 /// <summary>
 /// How the story rings name a key: a 64-bit XxHash3 of its characters. Holding the key string in
