@@ -32,7 +32,10 @@ public class NannyReportTests
         // The pong comes after the report was queued for the scheduler's loop: the second report is handled after the first.
         await ReportAsync(scheduler.Address, new WorkerDied { Name = "reported", Cause = "about a predecessor", Pid = pid + 1, NannyId = NannyId });
         await ReportAsync(scheduler.Address, new WorkerDied { Name = "reported", Cause = "killed by signal 9 (SIGKILL) (exit code 137)", Pid = pid, NannyId = NannyId });
-        await Eventually.HoldsAsync(() => scheduler.WorkerCount == 0, TimeSpan.FromSeconds(30), "the reported worker is removed");
+        // Waits for the removal itself, not for a worker count of 0: the worker in this process is alive, so it
+        // reconnects (and registers again) as soon as the scheduler closes its connection, and the count of 0 may
+        // last only a few milliseconds. The departure record stays.
+        await Eventually.HoldsAsync(() => scheduler.Departures.Count > 0, TimeSpan.FromSeconds(30), "the reported worker is removed");
         var departure = scheduler.Departures.ShouldHaveSingleItem();
         departure.Worker.ShouldBe("reported");
         departure.Cause.ShouldContain("signal 9", Case.Sensitive, "the report about another process removed nothing");
