@@ -7,7 +7,10 @@ namespace Shoal.Tests.EndToEnd;
 /// processes it starts have never seen the code the tests submit, as the issue asks; that code
 /// must travel to them. The copy holds exactly what <c>Shoal.Cli.deps.json</c> names, as an
 /// installed tool would: a hand-kept list of files missed every new dependency of Shoal (adding
-/// System.IO.Hashing broke every task on these workers with FileNotFoundException).
+/// System.IO.Hashing broke every task on these workers with FileNotFoundException). It leaves
+/// out the flows layer (<c>Shoal.Flows</c> and what only it needs, Microsoft.Data.Sqlite among
+/// them): these processes are worker hosts, which never load it (the CLI names no Shoal.Flows type
+/// outside its <c>flows</c> commands), and the package tests need workers that never saw SQLite.
 /// </summary>
 internal static class IsolatedCli
 {
@@ -26,7 +29,16 @@ internal static class IsolatedCli
         DependencyContext deps;
         using (var json = File.OpenRead(System.IO.Path.Combine(source, "Shoal.Cli.deps.json")))
             deps = new DependencyContextJsonReader().Read(json);
-        foreach (var library in deps.RuntimeLibraries)
+        var byName = deps.RuntimeLibraries.ToDictionary(l => l.Name, StringComparer.OrdinalIgnoreCase);
+        var needed = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var pending = new Stack<string>(["Shoal.Cli"]);
+        while (pending.TryPop(out var name))
+        {
+            if (name.Equals("Shoal.Flows", StringComparison.OrdinalIgnoreCase) || !needed.Add(name) || !byName.TryGetValue(name, out var lib)) continue;
+            foreach (var dependency in lib.Dependencies) pending.Push(dependency.Name);
+        }
+
+        foreach (var library in deps.RuntimeLibraries.Where(l => needed.Contains(l.Name)))
         {
             foreach (var group in library.RuntimeAssemblyGroups.Concat(library.NativeLibraryGroups))
             {
