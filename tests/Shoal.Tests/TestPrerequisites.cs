@@ -8,6 +8,8 @@ namespace Shoal.Tests;
 /// and a few tools that <c>.ci/run</c> installs. Without them, it stops before the first test with
 /// one message saying what is missing, instead of failing test by test with as many stack traces.
 /// <c>SHOAL_TESTS_ANYWAY=1</c> runs it regardless (the tests that need what is missing fail).
+/// The check is the test runner's only: workers load this assembly too, to run the tests' lambdas (a worker in a
+/// container runs as a non-root user without iproute2), and must not be stopped by it.
 /// </summary>
 internal static class TestPrerequisites
 {
@@ -22,7 +24,7 @@ internal static class TestPrerequisites
 #pragma warning restore CA2255
     internal static void Check()
     {
-        if (Environment.GetEnvironmentVariable("SHOAL_TESTS_ANYWAY") == "1" || !OperatingSystem.IsLinux()) return;
+        if (Environment.GetEnvironmentVariable("SHOAL_TESTS_ANYWAY") == "1" || !OperatingSystem.IsLinux() || !InTestRunner()) return;
         var missing = new List<string>();
         if (GetEffectiveUserId() != 0) missing.Add("root (the tests make network namespaces)");
         foreach (var (command, package) in Tools)
@@ -32,6 +34,18 @@ internal static class TestPrerequisites
             $"Shoal's tests cannot run here: they need {string.Join(", ", missing)}. Run `bash .ci/run` as root " +
             "(it installs the packages and runs the tests), or set SHOAL_TESTS_ANYWAY=1 to run them anyway.");
         Environment.Exit(2);
+    }
+
+    /// <summary>
+    /// True in the process that runs the tests (VSTest's testhost, an xunit console runner, or this assembly as the
+    /// program); false where the assembly is only the code of tasks, as in a <c>shoal worker</c> (Shoal.Cli) process.
+    /// </summary>
+    private static bool InTestRunner()
+    {
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name;
+        return entry is not null && (entry.StartsWith("testhost", StringComparison.OrdinalIgnoreCase)
+            || entry.StartsWith("xunit.console", StringComparison.OrdinalIgnoreCase)
+            || entry == typeof(TestPrerequisites).Assembly.GetName().Name);
     }
 
     private static bool OnPath(string command) =>
