@@ -25,8 +25,12 @@ public sealed class ShoalImage : IAsyncLifetime
     public async Task DisposeAsync() => await Podman.TryRunAsync("podman", ["rmi", "--force", Tag], TimeSpan.FromMinutes(1));
 }
 
-/// <summary>The tests that run the image share one build of it.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// The tests that run the image share one build of it, and run alone: podman publishes the pods'
+/// ports 8786/8787 on the host, where another test's in-process cluster may hold the dashboard's
+/// default port.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ContainerImageCollection : ICollectionFixture<ShoalImage>
 {
     public const string Name = "Container image";
