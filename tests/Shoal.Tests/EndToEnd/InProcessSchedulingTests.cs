@@ -198,8 +198,8 @@ public sealed class InProcessSchedulingTests
         {
             var blocker = c.Client.Submit(WaitAtGate, gate);
             await Gates.Get(gate + "/started").Task.WaitAsync(E2E.Timeout);
-            // One at a time, low first: the worker (1 thread, saturation 1.1) takes one more task
-            // than it runs, as Dask's does, so the first low one may already be there.
+            // One at a time, low first: the worker (1 thread) takes at least one more task than it
+            // runs, so the first low ones may already be there (counted below).
             var low = Enumerable.Range(0, 5).Select(i => c.Client.Submit(Record, run, $"low{i}", new SubmitOptions { Priority = -1 })).ToArray();
             var high = Enumerable.Range(0, 5).Select(i => c.Client.Submit(Record, run, $"high{i}", new SubmitOptions { Priority = 10 })).ToArray();
 
@@ -213,13 +213,18 @@ public sealed class InProcessSchedulingTests
             await Shoal.Tests.Resilience.Eventually.HoldsAsync(
                 async () => (await Task.WhenAll(keys.Select(k => c.Client.StoryAsync(k)))).All(story => story.Count > 0),
                 E2E.Timeout, "the scheduler knows all 20 tasks");
+            // The worker may already hold low tasks (sent while the blocker ran): how many depends on its slots, which
+            // cover the measured round trip (more under load). Those may run before the high ones; nothing else may.
+            // Nothing finishes before the gate opens, so no task is placed between this count and the opening.
+            var lowStories = await Task.WhenAll(low.Select(f => c.Client.StoryAsync(f)));
+            int lowOnTheWorker = lowStories.Count(story => story.Any(t => t.Source == "scheduler" && t.To == "Processing"));
             Gates.Open(gate);
             await c.Client.GatherAsync(low.Concat(high)).WaitAsync(E2E.Timeout);
             await c.Client.GatherAsync(graph).WaitAsync(E2E.Timeout);
             var order = RunOrder[run].ToArray();
             order.Length.ShouldBe(10);
             var lastHigh = Array.FindLastIndex(order, label => label.StartsWith("high", StringComparison.Ordinal));
-            order.Take(lastHigh).Count(label => label.StartsWith("low", StringComparison.Ordinal)).ShouldBeLessThanOrEqualTo(1, string.Join(",", order));
+            order.Take(lastHigh).Count(label => label.StartsWith("low", StringComparison.Ordinal)).ShouldBeLessThanOrEqualTo(Math.Max(1, lowOnTheWorker), string.Join(",", order));
             var graphOrder = RunOrder[graphRun].ToArray();
             graphOrder.Take(5).ShouldAllBe(label => label.StartsWith("high", StringComparison.Ordinal), string.Join(",", graphOrder));
         }
