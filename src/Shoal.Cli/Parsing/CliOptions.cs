@@ -144,17 +144,7 @@ internal static class CliOptions
             CustomParser = result => ParseWith(result, name, defaultValue, (string text, out string? value, out string? error) =>
             {
                 value = text.Trim();
-                error = null;
-                try
-                {
-                    Dashboard.DashboardAddress.Parse(value);
-                }
-                catch (FormatException e)
-                {
-                    error = e.Message[(e.Message.IndexOf(':', StringComparison.Ordinal) + 2)..];
-                }
-
-                return error is null;
+                return Dashboard.DashboardAddress.TryParse(value, out _, out error);
             }),
         };
 

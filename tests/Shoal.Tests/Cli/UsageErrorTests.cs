@@ -19,6 +19,8 @@ public class UsageErrorTests
     [InlineData("scheduler --port http", "shoal scheduler: invalid --port 'http'")]
     [InlineData("scheduler --idle-timeout soon", "shoal scheduler: invalid --idle-timeout 'soon'")]
     [InlineData("scheduler --dashboard-port -1", "shoal scheduler: invalid --dashboard-port '-1'")]
+    [InlineData("scheduler --dashboard-address nohost:notaport", "shoal scheduler: invalid --dashboard-address 'nohost:notaport': the port must be a number from 0 to 65535")]
+    [InlineData("scheduler --dashboard-address nocolon", "shoal scheduler: invalid --dashboard-address 'nocolon': expected HOST:PORT or :PORT")]
     [InlineData("local --workers 0", "shoal local: invalid --workers '0'")]
     [InlineData("local --memory-per-worker 4QB", "shoal local: invalid --memory-per-worker '4QB'")]
     [InlineData("local --threads-per-worker -2", "shoal local: invalid --threads-per-worker '-2'")]
