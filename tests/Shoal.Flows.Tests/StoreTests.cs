@@ -60,6 +60,13 @@ public class StoreTests(PostgresServer postgres) : IClassFixture<PostgresServer>
         var missing = await CliProcess.RunAsync(["flows", "show", "no-such-run", "--db", temp.DbPath]);
         missing.Exit.ShouldBe(1);
         missing.Stderr.ShouldStartWith("shoal flows show: no flow run 'no-such-run'");
+
+        // A --db that names no store is an error, and leaves no new database behind.
+        var nowhere = Path.Combine(Path.GetDirectoryName(temp.DbPath)!, "no-such-dir", "flows.db");
+        var typo = await CliProcess.RunAsync(["flows", "runs", "--db", nowhere]);
+        typo.Exit.ShouldBe(2);
+        typo.Stderr.ShouldStartWith($"shoal flows runs: no run store at {nowhere}");
+        Directory.Exists(Path.GetDirectoryName(nowhere)).ShouldBeFalse();
     }
 
     [Fact]

@@ -10,7 +10,8 @@ internal static class FlowsActions
 
     public static async Task<int> ListAsync(CliContext context, string? db, int limit, CancellationToken ct)
     {
-        await using var store = await FlowStores.OpenAsync(db, ct).ConfigureAwait(false);
+        await using var store = await OpenForReadingAsync(context, db, "runs", ct).ConfigureAwait(false);
+        if (store is null) return 2;
         var runs = await store.ListFlowRunsAsync(limit, ct).ConfigureAwait(false);
         await context.Stdout.WriteLineAsync($"{"ID",-8}  {"NAME",-40}  {"STATE",-9}  {"CREATED (UTC)",-19}  ERROR").ConfigureAwait(false);
         foreach (var r in runs)
@@ -72,9 +73,29 @@ internal static class FlowsActions
         return 0;
     }, ct);
 
+    /// <summary>
+    /// The store a reading command looks at. The default store may not exist yet (no runs: an empty
+    /// list); a store named by --db or SHOAL_FLOWS_DB must, or a mistyped path would show no runs and
+    /// leave a new empty database behind. Null (after one line on stderr) when it does not.
+    /// </summary>
+    private static async Task<IFlowRunStore?> OpenForReadingAsync(CliContext context, string? db, string command, CancellationToken ct)
+    {
+        if (FlowStores.Resolve(db) == FlowStores.DefaultPath) return await FlowStores.OpenAsync(db, ct).ConfigureAwait(false);
+        try
+        {
+            return await FlowStores.OpenExistingAsync(db, ct).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException e)
+        {
+            await context.Stderr.WriteLineAsync($"shoal flows {command}: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
+    }
+
     private static async Task<int> WithRunAsync(CliContext context, string? db, string id, string command, Func<IFlowRunStore, FlowRunRecord, Task<int>> action, CancellationToken ct)
     {
-        await using var store = await FlowStores.OpenAsync(db, ct).ConfigureAwait(false);
+        await using var store = await OpenForReadingAsync(context, db, command, ct).ConfigureAwait(false);
+        if (store is null) return 2;
         var run = await store.FindFlowRunAsync(id, ct).ConfigureAwait(false);
         if (run is null)
         {

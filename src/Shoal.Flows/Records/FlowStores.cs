@@ -38,6 +38,22 @@ public static class FlowStores
         }
     }
 
+    /// <summary>
+    /// Opens the store at a location that must already hold one: a SQLite file that does not exist
+    /// throws <see cref="FileNotFoundException"/> instead of being created (what the commands that only
+    /// read runs use, so that a mistyped <c>--db</c> is an error, not an empty list).
+    /// </summary>
+    /// <param name="location">See <see cref="Resolve"/>.</param>
+    /// <param name="cancellationToken">Stops it.</param>
+    /// <returns>The store.</returns>
+    public static Task<IFlowRunStore> OpenExistingAsync(string? location = null, CancellationToken cancellationToken = default)
+    {
+        var resolved = Resolve(location);
+        if (!IsPostgres(resolved) && !File.Exists(resolved))
+            throw new FileNotFoundException($"no run store at {resolved} (nothing has recorded a flow run there)", resolved);
+        return OpenAsync(resolved, cancellationToken);
+    }
+
     private static bool IsPostgres(string location) =>
         location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
         || location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
