@@ -186,9 +186,11 @@ public sealed partial class Client : IAsyncDisposable
         {
             if (--entry.RefCount > 0) return;
             if (_keys.TryGetValue(entry.Key, out var current) && ReferenceEquals(current, entry)) _keys.Remove(entry.Key);
+            // Queued under the lock: a Submit or Scatter of the same key that acquires a new entry right after
+            // must reach the scheduler after this release, not before it (a finalizer releasing last
+            // iteration's future while the next scatters the same bytes had the scheduler forget the new key).
+            _outbox.Release(entry.Key);
         }
-
-        _outbox.Release(entry.Key);
     }
 
     internal int LiveKeyCount
