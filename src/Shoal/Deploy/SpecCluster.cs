@@ -12,7 +12,7 @@ namespace Shoal.Deploy;
 /// scheduler chooses them (idle, fewest bytes), moves the results only they hold, then the launcher
 /// stops exactly those, so a scale-down recomputes nothing.
 /// </summary>
-public sealed class SpecCluster : ICluster
+public sealed partial class SpecCluster : ICluster
 {
     private readonly SpecClusterOptions _options;
     private readonly SchedulerServer _scheduler;
@@ -37,6 +37,7 @@ public sealed class SpecCluster : ICluster
         _registration = Security.LocalCredentials.Register(scheduler.Address, security);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SpecCluster>();
         _prefix = options.NamePrefix ?? $"spec-{Guid.NewGuid().ToString("N")[..6]}-";
+        _startups = new StartupClock(scheduler);
         _adaptive = new AdaptiveLoop(scheduler, () => WorkerNames.Count, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
     }
 
@@ -150,6 +151,7 @@ public sealed class SpecCluster : ICluster
         var name = _prefix + Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var launch = new WorkerLaunch(name, _scheduler.Address, _options.ThreadsPerWorker, _options.MemoryLimitPerWorker,
             _security.ForRole(Protocol.Messages.Role.Worker));
+        _startups.Requested(name);
         lock (_launched)
         {
             _launched.Add(name);
@@ -231,6 +233,7 @@ public sealed class SpecCluster : ICluster
         }
 
         await _scheduler.DisposeAsync().ConfigureAwait(false);
+        _startups.Dispose();
         _registration.Dispose();
         _scaling.Dispose();
     }

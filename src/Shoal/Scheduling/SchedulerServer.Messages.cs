@@ -284,6 +284,7 @@ internal sealed partial class SchedulerServer
                 SchedulerId = _options.Id,
             },
         });
+        OnWorkerRegistered(registration.Name);
         _state.AddWorker(session.Id, new WorkerSpec(registration.Name, registration.Address, (int)Math.Max(1, registration.Nthreads),
             (long)registration.MemoryLimit, new Dictionary<string, double>(registration.Resources), held) { Pid = registration.Pid }, now);
 
