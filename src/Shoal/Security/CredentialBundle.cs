@@ -13,20 +13,23 @@ internal static class CredentialBundle
     /// <summary>The bundle giving a process of <paramref name="role"/> what it needs, and nothing more.</summary>
     public static string Write(SecurityOptions security, Role role)
     {
-        var mine = security.ForRole(role);
+        var parts = PartsOf(security, role);
         var text = new StringBuilder();
-        if (mine.TokenFor(role) is { } token) text.Append("token: ").Append(token).Append('\n');
-        if (mine.UsesTls && mine.CertificateFor(role) is { } certificate)
-        {
-            text.Append(mine.CaCertificate!.ExportCertificatePem()).Append('\n');
-            text.Append(certificate.ExportCertificatePem()).Append('\n');
-            using var ecdsa = certificate.GetECDsaPrivateKey();
-            using var rsa = ecdsa is null ? certificate.GetRSAPrivateKey() : null;
-            var key = (System.Security.Cryptography.AsymmetricAlgorithm?)ecdsa ?? rsa
-                ?? throw new InvalidOperationException("only ECDSA and RSA certificate keys can be handed to child processes");
-            text.Append(key.ExportPkcs8PrivateKeyPem()).Append('\n');
-        }
+        if (parts.Token is { } token) text.Append("token: ").Append(token).Append('\n');
+        if (parts.Tls is (var ca, var certificate, var key)) text.Append(ca).Append('\n').Append(certificate).Append('\n').Append(key).Append('\n');
         return text.ToString();
+    }
+
+    /// <summary>What a process of <paramref name="role"/> needs, each part apart (a cloud worker gets them as separate variables).</summary>
+    public static CredentialParts PartsOf(SecurityOptions security, Role role)
+    {
+        var mine = security.ForRole(role);
+        if (!mine.UsesTls || mine.CertificateFor(role) is not { } certificate) return new CredentialParts(mine.TokenFor(role), null);
+        using var ecdsa = certificate.GetECDsaPrivateKey();
+        using var rsa = ecdsa is null ? certificate.GetRSAPrivateKey() : null;
+        var key = (System.Security.Cryptography.AsymmetricAlgorithm?)ecdsa ?? rsa
+            ?? throw new InvalidOperationException("only ECDSA and RSA certificate keys can be handed to child processes");
+        return new CredentialParts(mine.TokenFor(role), (mine.CaCertificate!.ExportCertificatePem(), certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()));
     }
 
     /// <summary>Reads a bundle written by <see cref="Write"/>.</summary>
@@ -47,3 +50,6 @@ internal static class CredentialBundle
         return security;
     }
 }
+
+/// <summary>One role's credentials in parts: the token, and the CA certificate, certificate and private key in PEM.</summary>
+internal sealed record CredentialParts(string? Token, (string Ca, string Certificate, string Key)? Tls);
