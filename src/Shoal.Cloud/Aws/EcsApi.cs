@@ -131,3 +131,14 @@ internal sealed class EcsApi(AwsConnection connection)
 
 /// <summary>One task as ECS describes it: PROVISIONING, PENDING, ACTIVATING, RUNNING, ..., STOPPED (or MISSING: ECS no longer knows it).</summary>
 internal sealed record EcsTaskState(string Arn, string LastStatus, string? StoppedReason, string? PrivateAddress);
+
+/// <summary>How a cluster's tasks are watched: a DescribeTasks call per interval for all of them.</summary>
+internal static class EcsTaskWatcher
+{
+    public static StateWatcher<EcsTaskState> Create(EcsApi ecs, string cluster, TimeSpan interval) => new(
+        async (tasks, ct) => [.. (await ecs.DescribeTasksAsync(cluster, tasks, ct).ConfigureAwait(false)).Select(s => (s.Arn, s))],
+        s => s.LastStatus is "RUNNING" or "DEACTIVATING" or "STOPPING" or "DEPROVISIONING",
+        s => s.LastStatus is "STOPPED" or "MISSING",
+        reason => new EcsTaskState("", "MISSING", reason, null),
+        interval);
+}

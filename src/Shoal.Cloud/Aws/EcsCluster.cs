@@ -66,19 +66,9 @@ public sealed class EcsCluster : ICluster
             resources = await EcsResources.CreateAsync(apis, options, id, logger, cancellationToken).ConfigureAwait(false);
             var host = options.AdvertisedSchedulerHost ?? CloudAddresses.DefaultHost();
             launcher = new EcsWorkerLauncher(apis, resources, options, host, logger);
-            var spec = await SpecCluster.StartAsync(new SpecClusterOptions
-            {
-                Launcher = launcher,
-                Workers = options.Workers,
-                ThreadsPerWorker = options.ThreadsPerWorker ?? Math.Max(1, options.Cpu / 1024),
-                MemoryLimitPerWorker = options.MemoryMiB * 1024L * 1024L,
-                Security = options.Security ?? SecurityOptions.Temporary(hosts: [host]),
-                Host = options.SchedulerHost,
-                SchedulerPort = options.SchedulerPort,
-                NamePrefix = $"shoal-{id}-",
-                StartTimeout = options.StartTimeout,
-                LoggerFactory = options.LoggerFactory,
-            }, cancellationToken).ConfigureAwait(false);
+            var spec = await new CloudSpec(id, options.SchedulerHost, options.SchedulerPort, host, options.Security, options.StartTimeout, options.LoggerFactory)
+                .StartAsync(launcher, options.Workers, options.ThreadsPerWorker ?? Math.Max(1, options.Cpu / 1024), options.MemoryMiB * 1024L * 1024L, cancellationToken)
+                .ConfigureAwait(false);
             return new EcsCluster(apis, resources, launcher, spec, logger);
         }
         catch

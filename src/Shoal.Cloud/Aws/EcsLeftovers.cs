@@ -67,7 +67,7 @@ internal sealed class EcsLeftovers(AwsApis apis, ILogger logger, TimeSpan pollIn
     {
         var tasks = await apis.Ecs.TasksAsync(cluster, "RUNNING", ct).ConfigureAwait(false);
         foreach (var task in tasks) await apis.Ecs.StopTaskAsync(cluster, task, "Shoal: cleanup of a cluster whose client is gone", ct).ConfigureAwait(false);
-        await using var watcher = new EcsTaskWatcher(apis.Ecs, cluster, pollInterval);
-        await Task.WhenAll(tasks.Select(t => watcher.StoppedAsync(t, ct))).ConfigureAwait(false);
+        await using var watcher = EcsTaskWatcher.Create(apis.Ecs, cluster, pollInterval);
+        await Task.WhenAll(tasks.Select(t => watcher.GoneAsync(t, ct))).ConfigureAwait(false);
     }
 }

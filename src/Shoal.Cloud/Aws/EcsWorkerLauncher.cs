@@ -16,7 +16,7 @@ internal sealed class EcsWorkerLauncher : IWorkerLauncher
     private readonly EcsClusterOptions _options;
     private readonly string _advertisedHost;
     private readonly ILogger _logger;
-    private readonly EcsTaskWatcher _watcher;
+    private readonly StateWatcher<EcsTaskState> _watcher;
     private readonly ConcurrentDictionary<string, string> _tasks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, WorkerLaunchStatus> _status = new(StringComparer.Ordinal);
 
@@ -27,7 +27,7 @@ internal sealed class EcsWorkerLauncher : IWorkerLauncher
         _options = options;
         _advertisedHost = advertisedHost;
         _logger = logger;
-        _watcher = new EcsTaskWatcher(apis.Ecs, resources.ClusterArn, options.PollInterval);
+        _watcher = EcsTaskWatcher.Create(apis.Ecs, resources.ClusterArn, options.PollInterval);
     }
 
     public bool InProcess => false;
@@ -49,7 +49,7 @@ internal sealed class EcsWorkerLauncher : IWorkerLauncher
             EcsTaskState state;
             try
             {
-                state = await _watcher.RunningOrStoppedAsync(task, timeout.Token).ConfigureAwait(false);
+                state = await _watcher.UpOrGoneAsync(task, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -138,7 +138,7 @@ internal sealed class EcsWorkerLauncher : IWorkerLauncher
     public async Task StopAllAndWaitAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(_tasks.Keys.Select(name => StopAsync(name, cancellationToken))).ConfigureAwait(false);
-        await Task.WhenAll(_tasks.Values.Select(task => _watcher.StoppedAsync(task, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(_tasks.Values.Select(task => _watcher.GoneAsync(task, cancellationToken))).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => _watcher.DisposeAsync();
