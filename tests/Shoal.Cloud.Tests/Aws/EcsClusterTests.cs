@@ -118,6 +118,32 @@ public sealed class EcsClusterTests
     }
 
     [Fact]
+    public async Task The_iam_role_quota_reached_fails_the_start_with_its_code_and_removes_what_was_made()
+    {
+        await using var aws = await FakeAws.StartAsync();
+        aws.Iam.RoleQuota = 0;
+        var e = await Should.ThrowAsync<CloudApiException>(() => FargateCluster.StartAsync(aws.Options() with { Workers = 1 }));
+        e.Code.ShouldBe("LimitExceeded");
+        e.Status.ShouldBe(HttpStatusCode.Conflict);
+        aws.Leftovers().ShouldBeEmpty(); // the ECS cluster and the log group made before it are gone
+        aws.Calls.ShouldContain(c => c.Action == "DeleteLogGroup");
+    }
+
+    [Fact]
+    public async Task First_workers_that_never_start_fail_the_start_and_everything_made_for_them_is_removed()
+    {
+        await using var aws = await FakeAws.StartAsync();
+        aws.Ecs.NeverStart = true;
+        await Should.ThrowAsync<TimeoutException>(() => FargateCluster.StartAsync(aws.Options() with
+        {
+            Workers = 2, TaskStartTimeout = TimeSpan.FromMilliseconds(300), StartTimeout = TimeSpan.FromSeconds(2),
+        }));
+        aws.Ecs.Tasks.Count.ShouldBe(2);
+        aws.Ecs.Tasks.ShouldAllBe(t => t.LastStatus == "STOPPED");
+        aws.Leftovers().ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Fargate_spot_runs_tasks_on_the_spot_capacity_provider()
     {
         await using var aws = await FakeAws.StartAsync();
