@@ -38,12 +38,18 @@ public sealed class KilledClientTests : IDisposable
     }
 
     [Fact]
-    public async Task A_gcp_cluster_whose_client_was_killed_is_removed_by_cleanup()
+    public async Task A_gcp_cluster_whose_client_was_killed_is_removed_by_cleanup_credentials_from_the_metadata_server()
     {
         await using var gcp = await FakeGcp.StartAsync();
         var key = gcp.WriteKeyFile(_directory);
-        var id = await StartAndKillAsync(new Dictionary<string, string>(), "gcp", FakeGcp.Project, FakeGcp.Zone, new Uri(gcp.BaseAddress, "/compute/v1/").ToString(), key);
+        var home = Directory.CreateDirectory(Path.Join(_directory, "home")).FullName;
+        // No key file and no gcloud configuration: application default credentials come from the metadata server, as on a VM.
+        var id = await StartAndKillAsync(new Dictionary<string, string>
+        {
+            ["GCE_METADATA_HOST"] = gcp.BaseAddress.Authority, ["HOME"] = home, ["CLOUDSDK_CONFIG"] = home, ["GOOGLE_APPLICATION_CREDENTIALS"] = "",
+        }, "gcp", FakeGcp.Project, FakeGcp.Zone, new Uri(gcp.BaseAddress, "/compute/v1/").ToString(), "-");
 
+        gcp.MetadataCalls.ShouldContain(p => p.EndsWith("/service-accounts/default/token", StringComparison.Ordinal));
         gcp.Leftovers().ShouldNotBeEmpty();
 
         (await GcpCluster.CleanupAsync(gcp.Options(key))).ShouldBe([id]);
@@ -58,7 +64,11 @@ public sealed class KilledClientTests : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(ClientDll());
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment) start.Environment[key] = value;
+        foreach (var (key, value) in environment)
+        {
+            if (value.Length == 0) start.Environment.Remove(key); // not inherited from the test's environment
+            else start.Environment[key] = value;
+        }
         using var process = Process.Start(start)!;
         var errors = process.StandardError.ReadToEndAsync();
         try

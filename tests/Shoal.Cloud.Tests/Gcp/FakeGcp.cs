@@ -45,6 +45,9 @@ internal sealed partial class FakeGcp : IAsyncDisposable
     /// <summary>Every Compute call answered: method, path, status.</summary>
     public ConcurrentQueue<(string Method, string Path, int Status)> Calls { get; } = new();
 
+    /// <summary>Paths asked of the metadata server.</summary>
+    public ConcurrentQueue<string> MetadataCalls { get; } = new();
+
     /// <summary>Tokens issued by the token endpoint.</summary>
     public int TokensIssued => _tokens.Count;
 
@@ -131,6 +134,24 @@ internal sealed partial class FakeGcp : IAsyncDisposable
         try
         {
             if (path == "/token") reply = (HttpStatusCode.OK, IssueToken(body));
+            else if (path == "/" || path.StartsWith("/computeMetadata/", StringComparison.Ordinal))
+            {
+                // The metadata server (GCE_METADATA_HOST), as a VM's default service account reaches it.
+                context.Response.Headers["Metadata-Flavor"] = "Google";
+                if (context.Request.Headers["Metadata-Flavor"] != "Google") throw new GcpError(HttpStatusCode.Forbidden, "forbidden", "Missing Metadata-Flavor: Google");
+                if (path.EndsWith("/universe/universe-domain", StringComparison.Ordinal))
+                {
+                    context.Response.ContentType = "text/plain";
+                    await context.Response.WriteAsync("googleapis.com");
+                    return;
+                }
+                var token = "ya29.metadata-" + Guid.NewGuid().ToString("N");
+                if (path.EndsWith("/service-accounts/default/token", StringComparison.Ordinal)) _tokens[token] = true;
+                MetadataCalls.Enqueue(path);
+                reply = (HttpStatusCode.OK, path.EndsWith("/token", StringComparison.Ordinal)
+                    ? new JsonObject { ["access_token"] = token, ["expires_in"] = 3599, ["token_type"] = "Bearer" }
+                    : new JsonObject());
+            }
             else
             {
                 CheckBearer(context.Request);
@@ -155,7 +176,7 @@ internal sealed partial class FakeGcp : IAsyncDisposable
                 },
             });
         }
-        if (path != "/token") Calls.Enqueue((context.Request.Method, path, (int)reply.Status));
+        if (path.StartsWith("/compute/", StringComparison.Ordinal)) Calls.Enqueue((context.Request.Method, path, (int)reply.Status));
         context.Response.StatusCode = (int)reply.Status;
         context.Response.ContentType = "application/json; charset=UTF-8";
         await context.Response.WriteAsync(reply.Body.ToJsonString());
