@@ -54,26 +54,5 @@ internal static class NannyWorkerProcess
     }
 
     /// <summary>Asks the worker to stop (closes its stdin), then kills it if it has not within a few seconds.</summary>
-    public static async Task StopAsync(Process process)
-    {
-        try
-        {
-            if (process.HasExited) return;
-            process.StandardInput.Close();
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited meanwhile.
-        }
-    }
+    public static Task StopAsync(Process process) => ChildProcessStop.StopAsync(process);
 }
