@@ -87,8 +87,10 @@ internal sealed partial class WorkerServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
+        Platform.StartupTrace.Mark("worker-server");
         // Started before its scheduler is reachable (pods and containers start in any order): wait for it here.
         var firstContact = await WaitForSchedulerAsync(cancellationToken).ConfigureAwait(false);
+        Platform.StartupTrace.Mark("first-contact");
         try
         {
             await StartServingAsync(firstContact, cancellationToken).ConfigureAwait(false);
@@ -110,10 +112,12 @@ internal sealed partial class WorkerServer : IAsyncDisposable
                 RequireTlsOffLoopback = true, Insecure = _options.Insecure,
             },
             ServePeerAsync, cancellationToken).ConfigureAwait(false);
+        Platform.StartupTrace.Mark("listening");
         _state = NewState();
         _code = new WorkerCode(() => _scheduler, _options.CodeDirectory);
         var recovered = OpenJournal();
         var (scheduler, reply) = await ConnectAndRegisterAsync(recovered, cancellationToken, firstContact).ConfigureAwait(false);
+        Platform.StartupTrace.Mark("registered");
         _scheduler = scheduler;
         _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
         Apply(_recoveredInstructions);

@@ -22,10 +22,13 @@ internal sealed class Nanny
     private static readonly TimeSpan MemoryPollInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// A new spare starts this long after a restart, not at once: on a small machine its start-up
-    /// would take the CPU from the replacement registering and from the surviving workers.
+    /// A spare starts this long after a worker (the first one, or a replacement), not at once: on a
+    /// small machine its start-up would take the CPU from the worker registering and from the
+    /// surviving workers (it doubled a fresh worker's exec-to-registered time: bench/RESULTS.md,
+    /// worker-start). The nanny's own preparations for a death (the warm report, the sweep of
+    /// stale journals) wait as long, for the same reason.
     /// </summary>
-    private static readonly TimeSpan SpareDelayAfterRestart = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SpareDelay = TimeSpan.FromSeconds(1);
     private readonly NannySpec _spec;
     private readonly ILogger _logger;
     private readonly TextWriter _stdout;
@@ -53,7 +56,7 @@ internal sealed class Nanny
         var lastHealthy = Stopwatch.StartNew();
         var backoff = TimeSpan.Zero;
         Task<Process>? spare = null;
-        _ = _reporter.WarmUpAsync(cancellationToken);
+        // The worker first: what only prepares for its death comes after it registered (PrepareAsync).
         _journal = NannyJournal.Create(_nannyId, _spec.Name, _logger);
         try
         {
@@ -61,8 +64,9 @@ internal sealed class Nanny
             {
                 using var process = TakeSpare(ref spare) ?? StartWorker(standby: false);
                 Starts++;
+                if (Starts == 1) _ = PrepareAsync(cancellationToken);
                 // The next one warms up while this one works: a restart then costs no process start.
-                if (_spec.Standby && spare is null) spare = StartSpareAsync(Starts == 1 ? TimeSpan.Zero : SpareDelayAfterRestart, cancellationToken);
+                if (_spec.Standby && spare is null) spare = StartSpareAsync(SpareDelay, cancellationToken);
                 var code = await SuperviseAsync(process, lastHealthy, deathTimeout, backoff, cancellationToken).ConfigureAwait(false);
                 if (code is { } exit) return exit;
                 backoff = _backoff;
@@ -93,6 +97,22 @@ internal sealed class Nanny
 
     /// <summary>Whether the current worker's death was reported already (before a memory kill).</summary>
     private bool _reported;
+
+    /// <summary>After the first worker had time to register: the warm report path, and the sweep of journals of nannies killed before.</summary>
+    private async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(SpareDelay, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        NannyJournal.SweepStale(_spec.Name, _logger);
+        await _reporter.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     private async Task<Process> StartSpareAsync(TimeSpan delay, CancellationToken cancellationToken)
     {

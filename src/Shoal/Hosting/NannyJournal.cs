@@ -20,19 +20,30 @@ internal sealed class NannyJournal
     /// <summary>The journal file the workers write.</summary>
     public string Path { get; }
 
-    /// <summary>Makes the directory (sweeping those of nannies killed before they could remove their own); null and logged when it cannot be made.</summary>
+    /// <summary>Makes the directory; null and logged when it cannot be made.</summary>
     public static NannyJournal? Create(string nannyId, string workerName, Microsoft.Extensions.Logging.ILogger logger)
     {
-        var parent = NannyJournalDirectories.Parent;
         try
         {
-            NannyJournalDirectories.SweepStale(parent);
-            return new NannyJournal(NannyJournalDirectories.Create(parent, nannyId));
+            return new NannyJournal(NannyJournalDirectories.Create(NannyJournalDirectories.Parent, nannyId));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             NannyLog.NoJournal(logger, workerName, e.Message); // the worker runs without one: its results die with it
             return null;
+        }
+    }
+
+    /// <summary>Removes the directories of nannies killed before they could remove their own (best effort, logged).</summary>
+    public static void SweepStale(string workerName, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        try
+        {
+            NannyJournalDirectories.SweepStale(NannyJournalDirectories.Parent);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            NannyLog.SweepFailed(logger, workerName, e.Message);
         }
     }
 

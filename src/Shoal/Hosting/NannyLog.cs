@@ -18,4 +18,7 @@ internal static partial class NannyLog
 
     [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Nanny of {Name} could not make a result journal ({Reason}); the worker's results die with it")]
     public static partial void NoJournal(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Warning, Message = "Nanny of {Name} could not sweep the result journals of nannies killed before ({Reason})")]
+    public static partial void SweepFailed(ILogger logger, string name, string reason);
 }

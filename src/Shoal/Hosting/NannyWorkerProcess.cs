@@ -26,6 +26,7 @@ internal static class NannyWorkerProcess
         info.Environment[WorkerProcess.ParentWatchVariable] = "1";
         info.Environment[Nanny.NannyVariable] = "1";
         if (standby) info.Environment[Nanny.StandbyVariable] = "1";
+        Platform.StartupTrace.Mark(standby ? "nanny-spawn-spare" : "nanny-spawn");
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker process '{file}'.");
         Security.ParentPipeCredentials.Send(process.StandardInput, credentials);
         NannyIdentity.Send(process.StandardInput, nannyId, journalPath);
