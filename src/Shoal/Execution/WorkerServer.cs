@@ -158,6 +158,9 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     /// <summary>How long a stopping worker waits for its scheduler to close their connection too.</summary>
     private static readonly TimeSpan SchedulerGoodbye = TimeSpan.FromSeconds(1);
 
+    /// <summary>How stopping ended the scheduler connection: "closed", or why its close was not waited for (tests read it; null before stopping).</summary>
+    internal string? SchedulerGoodbyeOutcome { get; private set; }
+
     /// <summary>Stops the worker: no new work, connections closed, the loop ended.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -177,9 +180,11 @@ internal sealed partial class WorkerServer : IAsyncDisposable
             try
             {
                 await closing.WaitAsync(_connected ? SchedulerGoodbye : TimeSpan.Zero).ConfigureAwait(false);
+                SchedulerGoodbyeOutcome = "closed";
             }
             catch (TimeoutException)
             {
+                SchedulerGoodbyeOutcome = _connected ? "not waited for beyond the goodbye limit" : "not waited for: the connection was lost";
             }
         }
 
