@@ -7,7 +7,7 @@ namespace Shoal.Bench;
 /// <summary>
 /// Start-up cost of a <see cref="LocalCluster"/>, every repetition in fresh child processes (so
 /// the JIT is included, as a user sees it): the Shoal side of ../shared/dask-baseline/startup.py.
-/// Usage: startup [--workers 2] [--threads 1] [--reps 5]
+/// Usage: startup [--workers 2] [--threads 1] [--reps 5] [--no-dashboard] (the in-process cluster without its dashboard)
 /// Per repetition, one child process measures the in-process cluster (scheduler and worker
 /// threads in the process, inproc transport): <c>inprocess_s</c> = first
 /// <c>LocalCluster.StartAsync()</c> + <c>Client.ConnectAsync</c> in the process (JIT included),
@@ -34,7 +34,7 @@ public sealed class StartupBenchmark : IBenchmark
         var reps = a.Int("reps", 5);
         switch (a.Value("child"))
         {
-            case "inprocess": return await InProcessChildAsync(cancellationToken);
+            case "inprocess": return await InProcessChildAsync(a.Has("no-dashboard"), cancellationToken);
             case "processes": return await ProcessesChildAsync(workers, threads, cancellationToken);
         }
 
@@ -47,7 +47,7 @@ public sealed class StartupBenchmark : IBenchmark
 
         for (var rep = 0; rep < reps; rep++)
         {
-            var (inproc, _, _) = await RunChildAsync(["--child", "inprocess"], cancellationToken);
+            var (inproc, _, _) = await RunChildAsync(["--child", "inprocess", .. (a.Has("no-dashboard") ? ["--no-dashboard"] : Array.Empty<string>())], cancellationToken);
             foreach (var (k, v) in inproc) Add(k, v);
             var (procs, started, seconds) = await RunChildAsync(["--child", "processes", "--workers", Str(workers), "--threads", Str(threads)], cancellationToken);
             Add("from_exec_s", procs["ready_unix_s"] - started);
@@ -91,14 +91,15 @@ public sealed class StartupBenchmark : IBenchmark
         return (JsonSerializer.Deserialize<Dictionary<string, double>>(line)!, started, seconds);
     }
 
-    private static async Task<int> InProcessChildAsync(CancellationToken cancellationToken)
+    private static async Task<int> InProcessChildAsync(bool noDashboard, CancellationToken cancellationToken)
     {
         var figures = new Dictionary<string, double>();
         for (var round = 0; round < 4; round++)
         {
             var clock = Stopwatch.StartNew();
-            var cluster = await LocalCluster.StartAsync(cancellationToken: cancellationToken);
+            var cluster = await LocalCluster.StartAsync(noDashboard ? new LocalClusterOptions { DashboardAddress = null } : null, cancellationToken);
             var client = await Client.ConnectAsync(cluster, cancellationToken: cancellationToken);
+            Shoal.Platform.StartupTrace.Mark("client-connected");
             var ready = clock.Elapsed.TotalSeconds;
             clock.Restart();
             await client.DisposeAsync();

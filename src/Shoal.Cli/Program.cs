@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Shoal.Cli;
 
+Shoal.Platform.StartupTrace.Mark("main");
+
 // The first Ctrl-C or SIGTERM asks the host to stop gracefully; a second Ctrl-C kills at once.
 using var stop = new CancellationTokenSource();
 void OnSignal(PosixSignalContext signal)

@@ -31,8 +31,10 @@ public static class ShoalCommand
     internal static async Task<int> InvokeAsync(string[] args, CliContext context, CancellationToken cancellationToken)
     {
         var root = Build(context);
+        Platform.StartupTrace.Mark("cli-built");
         // No response files: "@name" is a plain value (a worker name, say), not a file to read.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        Platform.StartupTrace.Mark("cli-parsed");
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
             // One line whatever went wrong: scripts and people read the first line of stderr.

@@ -17,6 +17,9 @@ internal sealed class DashboardFeed : IAsyncDisposable
     private const int RecentBars = 4000;
 
     private readonly SchedulerObserver _observer;
+
+    /// <summary>The task states' names (the observer's).</summary>
+    public IReadOnlyList<string> StateNames => _observer.StateNames;
     private readonly TimeSpan _interval;
     private readonly TaskStreamEvent[] _buffer;
     private readonly Dictionary<string, GroupAccumulator> _groups = new(StringComparer.Ordinal);
@@ -95,7 +98,7 @@ internal sealed class DashboardFeed : IAsyncDisposable
             {
                 var acc = _groups.GetValueOrDefault(name);
                 var book = snapshot?.Groups.FirstOrDefault(g => g.Name == name);
-                return new GroupDetail(name, DashboardJson.States(book?.States ?? []), acc?.Done ?? 0, acc?.Erred ?? 0, acc?.TotalSeconds ?? 0,
+                return new GroupDetail(name, DashboardJson.States(_observer.StateNames, book?.States ?? []), acc?.Done ?? 0, acc?.Erred ?? 0, acc?.TotalSeconds ?? 0,
                     acc?.Bytes ?? 0, book?.AverageDuration ?? -1, starts, acc is null ? new long[GroupAccumulator.Buckets] : (long[])acc.Histogram.Clone());
             }).ToArray();
         }
@@ -189,11 +192,11 @@ internal sealed class DashboardFeed : IAsyncDisposable
             groups = snapshot.Groups.Select(g =>
             {
                 var acc = _groups.GetValueOrDefault(g.Name);
-                return new GroupStatus(g.Name, DashboardJson.States(g.States), g.AverageDuration, acc?.Done ?? 0, acc?.Erred ?? 0, acc?.TotalSeconds ?? 0, acc?.Bytes ?? 0);
+                return new GroupStatus(g.Name, DashboardJson.States(_observer.StateNames, g.States), g.AverageDuration, acc?.Done ?? 0, acc?.Erred ?? 0, acc?.TotalSeconds ?? 0, acc?.Bytes ?? 0);
             }).ToArray();
         }
 
-        var update = new StatusUpdate(snapshot.Time, snapshot.Taken, DashboardJson.States(snapshot.StateCounts), groups,
+        var update = new StatusUpdate(snapshot.Time, snapshot.Taken, DashboardJson.States(_observer.StateNames, snapshot.StateCounts), groups,
             snapshot.Workers.Select(WorkerStatus.Of).ToArray(), snapshot.Clients, snapshot.TasksDone, rate, snapshot.AdaptiveTarget,
             [.. bars], _events, _lost);
         Volatile.Write(ref _last, update);

@@ -18,13 +18,11 @@ internal static class DashboardJson
 
     public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
 
-    /// <summary>Names of the task states, in the order of <see cref="Scheduling.TaskState"/>.</summary>
-    public static readonly string[] StateNames = Enum.GetNames<Scheduling.TaskState>().Select(n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n)).ToArray();
-
-    public static Dictionary<string, int> States(int[] counts)
+    /// <summary>Counts per state by name (<paramref name="names"/>: <see cref="SchedulerObserver.StateNames"/>).</summary>
+    public static Dictionary<string, int> States(IReadOnlyList<string> names, int[] counts)
     {
-        var states = new Dictionary<string, int>(StateNames.Length);
-        for (int i = 0; i < StateNames.Length && i < counts.Length; i++) states[StateNames[i]] = counts[i];
+        var states = new Dictionary<string, int>(names.Count);
+        for (int i = 0; i < names.Count && i < counts.Length; i++) states[names[i]] = counts[i];
         return states;
     }
 }

@@ -10,14 +10,13 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shoal.Scheduling;
 
 namespace Shoal.Dashboard;
 
 /// <summary>
 /// The scheduler's web dashboard on ASP.NET Core (Kestrel): the pages, the JSON API under
 /// /api/v1/, and the live stream (server-sent events). It reads the scheduler only through its
-/// observer stream and <see cref="SchedulerServer.OnLoopAsync{T}"/>: never its state from here.
+/// observer stream and reads it runs on its loop (<see cref="IObservedScheduler"/>): never its state from here.
 /// </summary>
 internal sealed class DashboardServer : IAsyncDisposable
 {
@@ -36,12 +35,12 @@ internal sealed class DashboardServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly DashboardFeed _feed;
     private readonly DashboardOptions _options;
-    private readonly SchedulerServer _scheduler;
+    private readonly IObservedScheduler _scheduler;
     private readonly ILogger _logger;
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private Metrics.PrometheusExport? _prometheus;
 
-    private DashboardServer(WebApplication app, DashboardFeed feed, DashboardOptions options, SchedulerServer scheduler, DashboardAccess access, ILogger logger)
+    private DashboardServer(WebApplication app, DashboardFeed feed, DashboardOptions options, IObservedScheduler scheduler, DashboardAccess access, ILogger logger)
     {
         _app = app;
         _feed = feed;
@@ -68,7 +67,7 @@ internal sealed class DashboardServer : IAsyncDisposable
     public string SignInLink(DashboardRole role = DashboardRole.Admin) =>
         Access.Open ? Link : DashboardSignIn.Link(Link, Access.Credentials, role, _options.CodeLifetime);
 
-    public static async Task<DashboardServer> StartAsync(SchedulerServer scheduler, DashboardOptions options, string schedulerHost,
+    public static async Task<DashboardServer> StartAsync(IObservedScheduler scheduler, DashboardOptions options, string schedulerHost,
         SecurityOptions? security, ILoggerFactory? loggers, CancellationToken cancellationToken)
     {
         var logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Shoal.Dashboard");
@@ -127,7 +126,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         return true;
     }
 
-    private static async Task<DashboardServer> StartOnAsync(SchedulerServer scheduler, DashboardOptions options, IPAddress[] ips, int port,
+    private static async Task<DashboardServer> StartOnAsync(IObservedScheduler scheduler, DashboardOptions options, IPAddress[] ips, int port,
         X509Certificate2? certificate, DashboardAccess access, ILoggerFactory? loggers, ILogger logger, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Shoal.Dashboard" });
@@ -197,14 +196,14 @@ internal sealed class DashboardServer : IAsyncDisposable
         app.MapGet("/api/v1/tasks", async context =>
         {
             var snapshot = await _scheduler.SnapshotAsync().WaitAsync(context.RequestAborted).ConfigureAwait(false);
-            await Json(context, new { states = DashboardJson.States(snapshot.StateCounts), groups = _feed.GroupDetails(snapshot) }).ConfigureAwait(false);
+            await Json(context, new { states = DashboardJson.States(_feed.StateNames, snapshot.StateCounts), groups = _feed.GroupDetails(snapshot) }).ConfigureAwait(false);
         });
         app.MapGet("/api/v1/task_stream", context => Json(context, new { bars = _feed.RecentTaskBars() }));
         app.MapGet("/api/v1/graph", GraphAsync);
         app.MapGet("/api/v1/info", InfoAsync);
         app.MapGet("/api/v1/adaptive_target", async context =>
         {
-            var target = await _scheduler.OnLoopAsync(() => _scheduler.AdaptiveTargetOnLoop()).WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            var target = await _scheduler.AdaptiveTargetAsync().WaitAsync(context.RequestAborted).ConfigureAwait(false);
             await Json(context, new { workers = target }).ConfigureAwait(false);
         });
         app.MapMethods("/api/v1/retire_workers", [HttpMethods.Get, HttpMethods.Post], RetireWorkersAsync);
@@ -215,20 +214,20 @@ internal sealed class DashboardServer : IAsyncDisposable
     private async Task<StatusUpdate> StatusNowAsync(HttpContext context)
     {
         var s = await _scheduler.SnapshotAsync().WaitAsync(context.RequestAborted).ConfigureAwait(false);
-        return new StatusUpdate(s.Time, s.Taken, DashboardJson.States(s.StateCounts),
-            s.Groups.Select(g => new GroupStatus(g.Name, DashboardJson.States(g.States), g.AverageDuration, 0, 0, 0, 0)).ToArray(),
+        return new StatusUpdate(s.Time, s.Taken, DashboardJson.States(_feed.StateNames, s.StateCounts),
+            s.Groups.Select(g => new GroupStatus(g.Name, DashboardJson.States(_feed.StateNames, g.States), g.AverageDuration, 0, 0, 0, 0)).ToArray(),
             s.Workers.Select(WorkerStatus.Of).ToArray(), s.Clients, s.TasksDone, 0, s.AdaptiveTarget, [], 0, 0);
     }
 
     private async Task GraphAsync(HttpContext context)
     {
-        var graph = await _scheduler.OnLoopAsync(() => _scheduler.GraphOnLoop(GraphTaskLimit)).WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        var graph = await _scheduler.GraphAsync(GraphTaskLimit).WaitAsync(context.RequestAborted).ConfigureAwait(false);
         if (graph is { } g)
         {
             await Json(context, new
             {
                 complete = true,
-                tasks = g.Keys.Select((k, i) => new { key = k, group = SchedulerState.GroupOf(k), state = DashboardJson.StateNames[(int)g.States[i]], dependencies = g.Dependencies[i] }).ToArray(),
+                tasks = g.Keys.Select((k, i) => new { key = k, group = g.Groups[i], state = g.States[i], dependencies = g.Dependencies[i] }).ToArray(),
             }).ConfigureAwait(false);
             return;
         }
@@ -238,7 +237,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         {
             complete = false,
             limit = GraphTaskLimit,
-            groups = snapshot.Groups.Select(x => new { name = x.Name, states = DashboardJson.States(x.States) }).ToArray(),
+            groups = snapshot.Groups.Select(x => new { name = x.Name, states = DashboardJson.States(_feed.StateNames, x.States) }).ToArray(),
         }).ConfigureAwait(false);
     }
 

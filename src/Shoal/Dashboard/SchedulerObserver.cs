@@ -11,8 +11,17 @@ internal sealed class SchedulerObserver
     private SchedulerSnapshot? _latest;
     private int _snapshotWanted;
 
+    /// <param name="stateNames">The name of each task state, indexed as the snapshots' per-state counts are
+    /// (the scheduler's vocabulary: observers show them, they do not interpret the scheduler's enum).</param>
     /// <param name="ringCapacity">Task events kept for readers that fall behind.</param>
-    public SchedulerObserver(int ringCapacity = 1 << 15) => Stream = new TaskStreamRing(ringCapacity);
+    public SchedulerObserver(IReadOnlyList<string> stateNames, int ringCapacity = 1 << 15)
+    {
+        StateNames = stateNames;
+        Stream = new TaskStreamRing(ringCapacity);
+    }
+
+    /// <summary>The name of each task state, in the order of the snapshots' per-state counts (snake_case, as shown).</summary>
+    public IReadOnlyList<string> StateNames { get; }
 
     /// <summary>Task events, written by the scheduler loop only.</summary>
     public TaskStreamRing Stream { get; }

@@ -12,7 +12,7 @@ internal sealed record SchedulerSnapshot
     /// <summary>Wall-clock time of the copy.</summary>
     public required DateTimeOffset Taken { get; init; }
 
-    /// <summary>Tasks per <see cref="Scheduling.TaskState"/>, indexed by the enum's value.</summary>
+    /// <summary>Tasks per state, named by <see cref="SchedulerObserver.StateNames"/> at the same index.</summary>
     public required int[] StateCounts { get; init; }
 
     public required GroupSnapshot[] Groups { get; init; }

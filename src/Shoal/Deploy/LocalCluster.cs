@@ -73,6 +73,7 @@ public sealed partial class LocalCluster : ICluster
     /// <returns>The running cluster.</returns>
     public static async Task<LocalCluster> StartAsync(LocalClusterOptions? options = null, CancellationToken cancellationToken = default)
     {
+        StartupTrace.Mark("local-cluster");
         options ??= new LocalClusterOptions();
         var cores = Environment.ProcessorCount;
         var workers = options.Workers ?? (options.Processes ? (cores <= 4 ? cores : (int)Math.Ceiling(Math.Sqrt(cores))) : 1);
@@ -91,6 +92,7 @@ public sealed partial class LocalCluster : ICluster
             Dashboard = options.DashboardAddress is { } dashboard ? new Dashboard.DashboardOptions { Address = dashboard, FallBackToFreePort = dashboard == ":8787" } : null };
         if (options.ConfigureScheduler is { } configure) schedulerOptions = configure(schedulerOptions);
         var scheduler = await SchedulerServer.StartAsync(schedulerOptions, cancellationToken).ConfigureAwait(false);
+        StartupTrace.Mark("scheduler-started");
         options.SchedulerStarted?.Invoke(scheduler.Address);
         if (scheduler.Dashboard is { } started) options.DashboardStarted?.Invoke(started.StartLine());
         var cluster = new LocalCluster(options, scheduler, security);
@@ -104,6 +106,7 @@ public sealed partial class LocalCluster : ICluster
             throw;
         }
 
+        StartupTrace.Mark("cluster-ready");
         return cluster;
     }
 

@@ -125,24 +125,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.StandardInput.Close();
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                try
-                {
-                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    await _process.WaitForExitAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Exited meanwhile.
+            await ChildProcessStop.StopAsync(_process).ConfigureAwait(false);
         }
         finally
         {

@@ -87,8 +87,10 @@ internal sealed partial class WorkerServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
+        Platform.StartupTrace.Mark("worker-server");
         // Started before its scheduler is reachable (pods and containers start in any order): wait for it here.
         var firstContact = await WaitForSchedulerAsync(cancellationToken).ConfigureAwait(false);
+        Platform.StartupTrace.Mark("first-contact");
         try
         {
             await StartServingAsync(firstContact, cancellationToken).ConfigureAwait(false);
@@ -110,10 +112,12 @@ internal sealed partial class WorkerServer : IAsyncDisposable
                 RequireTlsOffLoopback = true, Insecure = _options.Insecure,
             },
             ServePeerAsync, cancellationToken).ConfigureAwait(false);
+        Platform.StartupTrace.Mark("listening");
         _state = NewState();
         _code = new WorkerCode(() => _scheduler, _options.CodeDirectory);
         var recovered = OpenJournal();
         var (scheduler, reply) = await ConnectAndRegisterAsync(recovered, cancellationToken, firstContact).ConfigureAwait(false);
+        Platform.StartupTrace.Mark("registered");
         _scheduler = scheduler;
         _heartbeatInterval = TimeSpan.FromSeconds(Math.Max(0.05, reply.HeartbeatIntervalSeconds));
         Apply(_recoveredInstructions);
@@ -154,6 +158,9 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     /// <summary>How long a stopping worker waits for its scheduler to close their connection too.</summary>
     private static readonly TimeSpan SchedulerGoodbye = TimeSpan.FromSeconds(1);
 
+    /// <summary>How stopping ended the scheduler connection: "closed", or why its close was not waited for (tests read it; null before stopping).</summary>
+    internal string? SchedulerGoodbyeOutcome { get; private set; }
+
     /// <summary>Stops the worker: no new work, connections closed, the loop ended.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -173,9 +180,11 @@ internal sealed partial class WorkerServer : IAsyncDisposable
             try
             {
                 await closing.WaitAsync(_connected ? SchedulerGoodbye : TimeSpan.Zero).ConfigureAwait(false);
+                SchedulerGoodbyeOutcome = "closed";
             }
             catch (TimeoutException)
             {
+                SchedulerGoodbyeOutcome = _connected ? "not waited for beyond the goodbye limit" : "not waited for: the connection was lost";
             }
         }
 

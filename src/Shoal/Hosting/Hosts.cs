@@ -75,7 +75,9 @@ internal static class WorkerHost
 
     private static async Task<int> RunWorkersAsync(WorkerHostOptions options, TextWriter stdout, CancellationToken cancellationToken)
     {
+        Platform.StartupTrace.Mark("worker-host");
         using var loggers = HostLogging.Create(stdout);
+        Platform.StartupTrace.Mark("logging");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var (started, handoff) = HostLogging.ExitWithParentIfAsked(stop);
         // Credentials from the parent's pipe count as given: the nanny, its reports and the worker all use them.
@@ -86,6 +88,7 @@ internal static class WorkerHost
         // (When the scheduler's name does not resolve yet, as a pod's Service may not, it waits as for the scheduler.)
         var host = HostLogging.FormatHost(options.ListenHost ?? await WorkerListenAddress.ChooseAsync(options.SchedulerAddress,
             options.DeathTimeout ?? WorkerHostOptions.DefaultDeathTimeout, loggers.CreateLogger("Shoal.Worker"), stop.Token).ConfigureAwait(false));
+        Platform.StartupTrace.Mark("listen-host");
         // Before any nanny or worker starts: a data plane in clear off loopback needs --insecure spelled out.
         if (!options.Insecure && Security.ListenerPolicy.IsPlaintextOffLoopback($"tcp://{host}:0",
                 options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress)))
@@ -240,7 +243,9 @@ internal static class HostLogging
     public static ILoggerFactory Create(TextWriter stdout)
     {
         var level = Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("SHOAL_LOG_LEVEL"), ignoreCase: true, out var l) ? l : LogLevel.Information;
-        return LoggerFactory.Create(builder => builder.SetMinimumLevel(level).AddProvider(new TextWriterLoggerProvider(stdout, level)));
+        // Made directly, not with LoggerFactory.Create: that builds a dependency-injection container
+        // first, which cost a fresh worker process ~60 ms of its start-up (bench/RESULTS.md, worker-start).
+        return new LoggerFactory([new TextWriterLoggerProvider(stdout, level)], new LoggerFilterOptions { MinLevel = level });
     }
 
     public static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;

@@ -33,6 +33,8 @@ internal static class WorkerListenAddress
         IPAddress[] candidates;
         if (IPAddress.TryParse(host, out var literal))
         {
+            // The route to this host's own loopback address starts from it: no probe needed.
+            if (literal.Equals(IPAddress.Loopback) || literal.Equals(IPAddress.IPv6Loopback)) return literal.ToString();
             candidates = [literal];
         }
         else
@@ -71,7 +73,10 @@ internal static class WorkerListenAddress
     /// </summary>
     /// <exception cref="SchedulerUnreachableException">The name did not resolve within <paramref name="limit"/>.</exception>
     public static Task<string> ChooseAsync(string schedulerAddress, TimeSpan? limit, Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken) =>
-        Comm.Rpc.SchedulerWait.RetryAsync(schedulerAddress, _ => Task.FromResult(Choose(schedulerAddress)),
+        // A literal address never waits for a name to resolve: chosen at once, without the retry machinery (start-up time).
+        ShoalAddress.TryParse(schedulerAddress, out var parsed, out _) && IPAddress.TryParse(parsed.Host, out _)
+            ? Task.FromResult(Choose(schedulerAddress))
+            : Comm.Rpc.SchedulerWait.RetryAsync(schedulerAddress, _ => Task.FromResult(Choose(schedulerAddress)),
             e => e is SchedulerNameUnresolvedException, limit, logger, cancellationToken);
 
     private static InvalidOperationException NoAddress(string schedulerAddress, string why) => new(

@@ -25,13 +25,14 @@ internal sealed class SchedulerMetrics : IDisposable
     {
         _observer = observer;
         _refresh = refresh;
+        _forgotten = observer.StateNames.ToList().IndexOf("forgotten");
         Meter = new Meter(MeterName, Protocol.ProtocolVersion.ShoalVersion);
         Meter.CreateObservableGauge("workers", () => Latest?.Workers.Length ?? 0, "{worker}", "Workers registered");
         Meter.CreateObservableGauge("clients", () => Latest?.Clients ?? 0, "{client}", "Clients connected");
         Meter.CreateObservableGauge("threads", () => Latest?.Workers.Sum(w => w.Threads) ?? 0, "{thread}", "Worker threads in the cluster");
         Meter.CreateObservableGauge("tasks", TasksByState, "{task}", "Tasks the scheduler knows, by state");
         Meter.CreateObservableCounter("tasks.finished", () => Latest?.TasksDone ?? 0, "{task}", "Task executions reported finished");
-        Meter.CreateObservableCounter("tasks.forgotten", () => Latest?.Groups.Sum(g => (long)g.States[(int)Scheduling.TaskState.Forgotten]) ?? 0, "{task}", "Tasks forgotten (done and released)");
+        Meter.CreateObservableCounter("tasks.forgotten", () => Latest?.Groups.Sum(g => (long)(_forgotten < 0 ? 0 : g.States[_forgotten])) ?? 0, "{task}", "Tasks forgotten (done and released)");
         Meter.CreateObservableGauge("task_groups", () => Latest?.Groups.Length ?? 0, "{group}", "Task groups seen");
         Meter.CreateObservableGauge("worker.memory", WorkerMemory, "By", "Worker memory by kind (managed, unmanaged, spilled) as last reported");
         Meter.CreateObservableGauge("worker.memory_limit", () => PerWorker(w => w.MemoryLimit), "By", "Worker memory limits");
@@ -45,6 +46,7 @@ internal sealed class SchedulerMetrics : IDisposable
         _taskBytes = Meter.CreateCounter<long>("task.result_bytes", "By", "Bytes of results produced per task group");
     }
 
+    private readonly int _forgotten; // index of the forgotten state: counted apart, cumulative
     private double _loopLag;
     private long _streamLost;
 
@@ -86,8 +88,8 @@ internal sealed class SchedulerMetrics : IDisposable
         if (Latest is not { } s) yield break;
         for (int i = 0; i < s.StateCounts.Length; i++)
         {
-            if (i == (int)Scheduling.TaskState.Forgotten) continue;
-            yield return new Measurement<int>(s.StateCounts[i], new KeyValuePair<string, object?>("state", DashboardJson.StateNames[i]));
+            if (i == _forgotten) continue;
+            yield return new Measurement<int>(s.StateCounts[i], new KeyValuePair<string, object?>("state", _observer.StateNames[i]));
         }
     }
 

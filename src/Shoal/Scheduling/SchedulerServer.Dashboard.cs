@@ -3,7 +3,8 @@ using Shoal.Dashboard;
 namespace Shoal.Scheduling;
 
 // The scheduler's dashboard (Dashboard/): started with the scheduler when its options ask for one.
-internal sealed partial class SchedulerServer
+// The dashboard and the meters see the scheduler only as an IObservedScheduler (no Scheduling type).
+internal sealed partial class SchedulerServer : IObservedScheduler
 {
     private DashboardServer? _dashboard;
     private Metrics.SchedulerMetrics? _metrics;
@@ -18,7 +19,7 @@ internal sealed partial class SchedulerServer
     {
         if (_options.Dashboard is not { } options) return;
         _metrics = new Metrics.SchedulerMetrics(_observer, SnapshotAsync);
-        _dashboard = await DashboardServer.StartAsync(this, options, HostOf(Address), _options.Security, _options.LoggerFactory, cancellationToken).ConfigureAwait(false);
+        _dashboard = await DashboardServer.StartAsync((IObservedScheduler)this, options, HostOf(Address), _options.Security, _options.LoggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask StopDashboardAsync()
@@ -39,14 +40,21 @@ internal sealed partial class SchedulerServer
     /// <summary>The scheduler's instruments (with the dashboard, which serves them at /metrics).</summary>
     internal Metrics.SchedulerMetrics? MetricsInstruments => _metrics;
 
-    /// <summary>On the loop: the adaptive target (Dask's default target duration of 5 s).</summary>
-    internal int AdaptiveTargetOnLoop() => _state.AdaptiveTarget();
+    Metrics.SchedulerMetrics? IObservedScheduler.MetricsInstruments => _metrics;
 
-    /// <summary>On the loop: the current graph when small enough.</summary>
-    internal (string[] Keys, TaskState[] States, int[][] Dependencies)? GraphOnLoop(int maxTasks) => _state.Graph(maxTasks);
+    SchedulerObserver IObservedScheduler.Observer => _observer;
+
+    /// <summary>The adaptive target (Dask's default target duration of 5 s), read on the loop.</summary>
+    Task<int> IObservedScheduler.AdaptiveTargetAsync() => OnLoopAsync(() => _state.AdaptiveTarget());
+
+    /// <summary>The current graph when small enough, read on the loop.</summary>
+    Task<ObservedGraph?> IObservedScheduler.GraphAsync(int maxTasks) => OnLoopAsync<ObservedGraph?>(() =>
+        _state.Graph(maxTasks) is { } g
+            ? new ObservedGraph(g.Keys, Array.ConvertAll(g.Keys, SchedulerState.GroupOf), Array.ConvertAll(g.States, s => StateNames[(int)s]), g.Dependencies)
+            : null);
 
     /// <summary>The options a person may want to see on /info (no credentials).</summary>
-    internal object DescribeOptions() => new
+    public object DescribeOptions() => new
     {
         listen_address = _options.ListenAddress,
         tick_ms = _options.TickInterval.TotalMilliseconds,

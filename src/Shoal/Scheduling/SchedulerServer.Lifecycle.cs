@@ -15,6 +15,13 @@ internal sealed partial class SchedulerServer
     private readonly NannyReports _nannyReports = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private double _idleSince = -1;
+    private double _idleCheckedAt = -1;
+
+    /// <summary>The scheduler clock (<see cref="ClockSeconds"/>) when the loop last applied the idle rule; -1 before (tests wait on it).</summary>
+    internal double IdleCheckedAt => Volatile.Read(ref _idleCheckedAt);
+
+    /// <summary>The scheduler's clock: seconds since it started.</summary>
+    internal double ClockSeconds => Now;
     private double _nextRetirementCheck;
     private int _nextReplicaTarget;
 
@@ -109,6 +116,7 @@ internal sealed partial class SchedulerServer
 
         if (_options.IdleTimeout is { } idle)
         {
+            Volatile.Write(ref _idleCheckedAt, now);
             var isIdle = _clients.Count == 0 && _state.TaskCount == 0;
             if (!isIdle) _idleSince = -1;
             else if (_idleSince < 0) _idleSince = now;

@@ -315,6 +315,7 @@ internal sealed partial class SchedulerServer
             if (known)
             {
                 _state.RemoveClient(session.Id);
+                _idleSince = -1; // idle counts from the next tick: a client that came and went between two ticks must not be missed
                 SchedulerLog.ClientLeft(_logger, session.Connection.Peer.Name, reason);
             }
         }

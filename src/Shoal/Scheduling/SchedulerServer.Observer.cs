@@ -6,7 +6,11 @@ namespace Shoal.Scheduling;
 // events into a lock-free ring as they arrive, and a snapshot of its books on a tick when asked.
 internal sealed partial class SchedulerServer
 {
-    private readonly SchedulerObserver _observer = new();
+    private readonly SchedulerObserver _observer = new(StateNames);
+
+    /// <summary>The task states' names as observers show them (snake_case), indexed by <see cref="TaskState"/>.</summary>
+    internal static readonly string[] StateNames =
+        Enum.GetNames<TaskState>().Select(n => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(n)).ToArray();
 
     /// <summary>The observer stream this scheduler fills.</summary>
     internal SchedulerObserver Observer => _observer;
@@ -89,7 +93,7 @@ internal sealed partial class SchedulerServer
     }
 
     /// <summary>A snapshot taken now, on the loop (API requests that must not wait for a tick).</summary>
-    internal Task<SchedulerSnapshot> SnapshotAsync() => OnLoopAsync(() =>
+    public Task<SchedulerSnapshot> SnapshotAsync() => OnLoopAsync(() =>
     {
         var snapshot = TakeSnapshot(Now);
         _observer.Publish(snapshot);

@@ -21,6 +21,12 @@ public class WorkerAddressChoiceTests
     public void A_scheduler_on_loopback_gets_a_worker_on_loopback(string scheduler) =>
         WorkerListenAddress.Choose(scheduler).ShouldBe("127.0.0.1");
 
+    [Theory]
+    [InlineData("tcp://127.0.0.1:8786", "127.0.0.1")]
+    [InlineData("tcp://[::1]:8786", "::1")]
+    public void A_scheduler_at_this_host_s_loopback_address_is_answered_without_a_route_probe(string scheduler, string expected) =>
+        WorkerListenAddress.Choose(scheduler, NoResolution, to => throw new InvalidOperationException($"probed a route to {to}")).ShouldBe(expected);
+
     [Fact]
     public void A_scheduler_named_localhost_is_reached_over_ipv4_loopback_first() =>
         WorkerListenAddress.Choose("tcp://localhost:8786").ShouldBe("127.0.0.1");

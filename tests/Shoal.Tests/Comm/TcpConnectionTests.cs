@@ -242,9 +242,12 @@ public class TcpBackPressureTests
         sendTime.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5), "Send must only queue");
         var flush = client.FlushAsync().AsTask();
 
-        // 100 MiB cannot fit in the receiver's bounded buffers while nobody reads.
-        (await Task.WhenAny(flush, Task.Delay(500))).ShouldNotBe(flush);
-        ((TcpConnection)accepted).FramesReceived.ShouldBeLessThan(count);
+        // 100 MiB cannot fit in the receiver's bounded buffers while nobody reads: once its queue is
+        // full and bytes wait in its socket, it has stopped reading, and the flush cannot be done.
+        var receiver = (TcpConnection)accepted;
+        await Shoal.Tests.Resilience.Eventually.HoldsAsync(() => receiver.ReceiveQueueFull, Patience, "the receiver's queue to fill");
+        flush.IsCompleted.ShouldBeFalse();
+        receiver.FramesReceived.ShouldBeLessThan(count);
 
         for (var i = 0; i < count; i++)
         {

@@ -9,7 +9,7 @@ public sealed class MetricsTextTests
     [Fact]
     public async Task The_scheduler_meter_exports_the_latest_snapshot_as_prometheus_text()
     {
-        var observer = new SchedulerObserver();
+        var observer = new SchedulerObserver(Shoal.Scheduling.SchedulerServer.StateNames);
         using var metrics = new SchedulerMetrics(observer);
         using var export = new PrometheusExport(metrics.Meter);
         var states = new int[Shoal.Scheduling.SchedulerState.StateKinds];

@@ -74,9 +74,10 @@ public class ReconnectionTests(ITestOutputHelper output)
         var client = await Client.ConnectAsync(scheduler.Address);
         var pending = client.Submit(static () => 7); // no worker: it waits, so there is work
 
-        // Connected, with work, for longer than the timeout: not idle.
-        var early = await Task.WhenAny(scheduler.Idle, Task.Delay(TimeSpan.FromSeconds(1.5)));
-        early.ShouldNotBe(scheduler.Idle);
+        // Connected, with work, for longer than the timeout: the loop applied the idle rule past it, and did not find it idle.
+        var connected = scheduler.ClockSeconds;
+        await Eventually.HoldsAsync(() => scheduler.IdleCheckedAt >= connected + 1.5, TimeSpan.FromSeconds(30), "the idle rule applied 1.5 s after the client connected");
+        scheduler.Idle.IsCompleted.ShouldBeFalse();
         pending.IsDone.ShouldBeFalse();
 
         var clock = Stopwatch.StartNew();

@@ -39,9 +39,15 @@ public class LocalClusterSecurityTests
 
         var secret = SecretOf(cluster);
         var pids = cluster.WorkerProcessIds.ToList();
-        // Under a nanny the worker that ran the task is the nanny's child: it holds the token too.
-        if (nanny) pids.AddRange(cluster.WorkerProcessIds.SelectMany(E2E.ChildrenOf));
-        pids.Count.ShouldBeGreaterThanOrEqualTo(nanny ? 2 : 1);
+        // Under a nanny the worker that ran the task is the nanny's child: it holds the token too, and so does
+        // the spare the nanny starts a second after its worker.
+        if (nanny)
+        {
+            await Shoal.Tests.Resilience.Eventually.HoldsAsync(() => cluster.WorkerProcessIds.All(p => E2E.ChildrenOf(p).Count() >= 2), Patience, "each nanny starts its spare");
+            pids.AddRange(cluster.WorkerProcessIds.SelectMany(E2E.ChildrenOf));
+        }
+
+        pids.Count.ShouldBeGreaterThanOrEqualTo(nanny ? 3 : 1);
         foreach (var pid in pids)
         {
             var cmdline = await File.ReadAllTextAsync($"/proc/{pid}/cmdline");

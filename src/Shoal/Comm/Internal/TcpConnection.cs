@@ -130,6 +130,12 @@ internal sealed partial class TcpConnection : IConnection
     /// <inheritdoc />
     public bool HasUnreadInput => _frames.Reader.Count > 0 || _socket.HasUnreadBytes;
 
+    /// <summary>
+    /// Decoded frames nobody received yet are at the bound and more bytes wait in the socket: the
+    /// receive loop has stopped reading, so the sender's bytes back up (tests of back-pressure).
+    /// </summary>
+    internal bool ReceiveQueueFull => _frames.Reader.Count >= MaxQueuedFrames && _socket.HasUnreadBytes;
+
     /// <summary>Starts the loops; called once after the handshake.</summary>
     public void Start()
     {
