@@ -109,7 +109,10 @@ internal sealed class KubeWorkerLauncher(IKubernetes kubernetes, string @namespa
         if (worker.Security.UsesTls)
         {
             container.VolumeMounts = [.. container.VolumeMounts ?? [], new V1VolumeMount { Name = "shoal-tls", MountPath = TlsMountPath, ReadOnlyProperty = true }];
-            pod.Spec.Volumes = [.. pod.Spec.Volumes ?? [], new V1Volume { Name = "shoal-tls", Secret = new V1SecretVolumeSource { SecretName = SecretName, DefaultMode = 288 /* 0440 */ } }];
+            // Secret files are root's: 0440 is readable by a non-root container user only through the pod's fsGroup;
+            // without one, 0444 (the container is this worker's alone).
+            int mode = pod.Spec.SecurityContext?.FsGroup is null ? 292 /* 0444 */ : 288 /* 0440 */;
+            pod.Spec.Volumes = [.. pod.Spec.Volumes ?? [], new V1Volume { Name = "shoal-tls", Secret = new V1SecretVolumeSource { SecretName = SecretName, DefaultMode = mode } }];
         }
 
         return pod;

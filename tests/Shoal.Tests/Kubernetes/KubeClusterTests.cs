@@ -71,6 +71,7 @@ public sealed class KubeClusterTests
                 c.Args.TakeLast(2).ShouldBe(["--memory-target-fraction", "0.7"]);
                 c.Env.Single(e => e.Name == "SHOAL_WORKER_NAME").Value.ShouldBe(pod.Metadata.Name);
                 c.Resources.Limits["memory"].ToString().ShouldBe("2Gi");
+                pod.Spec.Volumes.Single(v => v.Name == "shoal-tls").Secret.DefaultMode.ShouldBe(292); // 0444: the template sets no fsGroup
             }
 
             var secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync("analysis-tls", "default");
