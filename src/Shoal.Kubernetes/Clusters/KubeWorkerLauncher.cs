@@ -26,6 +26,12 @@ internal sealed class KubeWorkerLauncher(IKubernetes kubernetes, string @namespa
 
     public bool InProcess => false;
 
+    /// <summary>Told each worker's name as its start begins (the cluster's <see cref="StartupClock"/>).</summary>
+    public Action<string>? OnRequested { get; init; }
+
+    /// <summary>Told each worker's name when its start failed or it was stopped (it will not register).</summary>
+    public Action<string>? OnGone { get; init; }
+
     /// <summary>The Secret holding the workers' CA, certificate and key.</summary>
     public string SecretName => $"{cluster}-tls";
 
@@ -33,6 +39,7 @@ internal sealed class KubeWorkerLauncher(IKubernetes kubernetes, string @namespa
     {
         ArgumentNullException.ThrowIfNull(worker);
         _status[worker.Name] = WorkerLaunchStatus.Starting;
+        OnRequested?.Invoke(worker.Name);
         try
         {
             await EnsureSecretAsync(worker.Security, cancellationToken).ConfigureAwait(false);
@@ -42,6 +49,7 @@ internal sealed class KubeWorkerLauncher(IKubernetes kubernetes, string @namespa
         catch
         {
             _status[worker.Name] = WorkerLaunchStatus.Failed;
+            OnGone?.Invoke(worker.Name);
             throw;
         }
     }
@@ -58,6 +66,7 @@ internal sealed class KubeWorkerLauncher(IKubernetes kubernetes, string @namespa
         }
 
         _status[name] = WorkerLaunchStatus.Stopped;
+        OnGone?.Invoke(name);
     }
 
     public WorkerLaunchStatus GetStatus(string name) => _status.GetValueOrDefault(name, WorkerLaunchStatus.Unknown);

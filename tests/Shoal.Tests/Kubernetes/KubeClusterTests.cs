@@ -74,6 +74,10 @@ public sealed class KubeClusterTests
                 pod.Spec.Volumes.Single(v => v.Name == "shoal-tls").Secret.DefaultMode.ShouldBe(292); // 0444: the template sets no fsGroup
             }
 
+            // Each worker's time from requested to registered.
+            cluster.StartupTimes.Keys.Order().ShouldBe(["analysis-worker-1", "analysis-worker-2"]);
+            cluster.StartupTimes.Values.ShouldAllBe(t => t > TimeSpan.Zero && t < Patience);
+
             var secret = await kubernetes.CoreV1.ReadNamespacedSecretAsync("analysis-tls", "default");
             secret.Data.Keys.Order().ShouldBe(["ca.pem", "worker-key.pem", "worker.pem"]);
 
