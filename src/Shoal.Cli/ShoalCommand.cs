@@ -69,6 +69,7 @@ public static class ShoalCommand
             new LocalCommand(context).Command,
             new CertsCommand(context).Command,
             new HealthCommand(context).Command,
+            new AutoscalerCommand(context).Command,
             new FlowsCommand(context).Command,
         };
         return root;
