@@ -65,6 +65,7 @@ public static class ShoalCommand
             new SchedulerCommand(context).Command,
             new WorkerCommand(context).Command,
             new LocalCommand(context).Command,
+            new SshCommand(context).Command,
             new CertsCommand(context).Command,
             new HealthCommand(context).Command,
             new FlowsCommand(context).Command,

@@ -24,7 +24,7 @@ public sealed partial class LocalCluster
     /// <param name="cancellationToken">Stops waiting for the first reading.</param>
     public Task AdaptAsync(AdaptOptions options, CancellationToken cancellationToken = default)
     {
-        _adaptive ??= new AdaptiveLoop(_scheduler, () => WorkerCount, ScaleCoreAsync, _logger);
+        _adaptive ??= new AdaptiveLoop(_scheduler.GetAdaptiveTargetAsync, () => WorkerCount, ScaleCoreAsync, _logger);
         return _adaptive.StartAsync(options, cancellationToken);
     }
 

@@ -15,7 +15,7 @@ namespace Shoal.Deploy;
 public sealed class SpecCluster : ICluster
 {
     private readonly SpecClusterOptions _options;
-    private readonly SchedulerServer _scheduler;
+    private readonly IClusterScheduler _scheduler;
     private readonly SecurityOptions _security;
     private readonly IDisposable _registration;
     private readonly ILogger _logger;
@@ -27,9 +27,10 @@ public sealed class SpecCluster : ICluster
     private readonly List<ScaleEvent> _events = [];
     private readonly AdaptiveLoop _adaptive;
     private int _next;
+    private Exception? _startFailure; // the last launch that failed since the last ScaleAsync began
     private int _disposed;
 
-    private SpecCluster(SpecClusterOptions options, SchedulerServer scheduler, SecurityOptions security)
+    private SpecCluster(SpecClusterOptions options, IClusterScheduler scheduler, SecurityOptions security)
     {
         _options = options;
         _scheduler = scheduler;
@@ -37,14 +38,14 @@ public sealed class SpecCluster : ICluster
         _registration = Security.LocalCredentials.Register(scheduler.Address, security);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SpecCluster>();
         _prefix = options.NamePrefix ?? $"spec-{Guid.NewGuid().ToString("N")[..6]}-";
-        _adaptive = new AdaptiveLoop(scheduler, () => WorkerNames.Count, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
+        _adaptive = new AdaptiveLoop(scheduler.GetAdaptiveTargetAsync, () => WorkerNames.Count, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
     }
 
     /// <inheritdoc />
     public string SchedulerAddress => _scheduler.Address;
 
     /// <inheritdoc />
-    public string? DashboardLink => null;
+    public string? DashboardLink => _scheduler.DashboardLink;
 
     /// <summary>Names of the workers launched and not stopped (starting ones included), oldest first.</summary>
     public IReadOnlyList<string> WorkerNames
@@ -58,7 +59,9 @@ public sealed class SpecCluster : ICluster
         get { lock (_events) return [.. _events]; }
     }
 
-    internal SchedulerServer Scheduler => _scheduler;
+    /// <summary>The scheduler, when it runs in this process (tests and diagnostics).</summary>
+    internal SchedulerServer Scheduler => (_scheduler as InProcessClusterScheduler)?.Server
+        ?? throw new InvalidOperationException("the scheduler of this cluster runs in another process");
 
     /// <summary>Starts the scheduler and the first workers, and waits until they registered.</summary>
     /// <param name="options">The launcher and the workers' size.</param>
@@ -70,10 +73,20 @@ public sealed class SpecCluster : ICluster
         ArgumentOutOfRangeException.ThrowIfNegative(options.Workers);
         var security = options.Security ?? SecurityOptions.TemporaryToken();
         var listen = options.Launcher.InProcess ? $"inproc://spec-{Guid.NewGuid():N}" : $"tcp://{options.Host}:{options.SchedulerPort}";
-        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
+        var scheduler = new InProcessClusterScheduler(await SchedulerServer.StartAsync(new SchedulerServerOptions
         {
             ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security,
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false));
+        return await StartAsync(options, scheduler, security, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the first workers of a cluster whose scheduler already runs (elsewhere, say), and waits until they registered.</summary>
+    /// <param name="options">The launcher and the workers' size.</param>
+    /// <param name="scheduler">The running scheduler: the cluster owns it from here on (it is disposed with the cluster, or here on failure).</param>
+    /// <param name="security">The cluster's credentials, from which each worker gets its share.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    internal static async Task<SpecCluster> StartAsync(SpecClusterOptions options, IClusterScheduler scheduler, SecurityOptions security, CancellationToken cancellationToken)
+    {
         var cluster = new SpecCluster(options, scheduler, security);
         try
         {
@@ -98,8 +111,9 @@ public sealed class SpecCluster : ICluster
     {
         ArgumentOutOfRangeException.ThrowIfNegative(workers);
         await _adaptive.StopAsync().ConfigureAwait(false);
+        lock (_launched) _startFailure = null;
         await ReconcileAsync(workers, adaptive: false, cancellationToken).ConfigureAwait(false);
-        await _scheduler.WaitForWorkerCountAsync(workers, _options.StartTimeout, null, cancellationToken).ConfigureAwait(false);
+        await _scheduler.WaitForWorkerCountAsync(workers, _options.StartTimeout, ThrowIfStartFailed, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sizes the cluster from the scheduler's adaptive target, between <paramref name="minimum"/> and <paramref name="maximum"/> workers.</summary>
@@ -145,6 +159,15 @@ public sealed class SpecCluster : ICluster
         }
     }
 
+    /// <summary>Fails a wait for workers at once when a launch failed, with the launcher's reason (a timeout would hide it).</summary>
+    private void ThrowIfStartFailed()
+    {
+        lock (_launched)
+        {
+            if (_startFailure is { } failure) throw failure;
+        }
+    }
+
     private void Launch()
     {
         var name = _prefix + Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -167,7 +190,11 @@ public sealed class SpecCluster : ICluster
         catch (Exception e)
         {
             SpecClusterLog.StartFailed(_logger, launch.Name, e.Message);
-            lock (_launched) _launched.Remove(launch.Name);
+            lock (_launched)
+            {
+                _launched.Remove(launch.Name);
+                _startFailure = new InvalidOperationException($"worker {launch.Name} could not start: {e.Message}", e);
+            }
         }
         finally
         {
@@ -189,7 +216,7 @@ public sealed class SpecCluster : ICluster
         foreach (var name in unregistered) await StopAsync(name).ConfigureAwait(false);
         var left = count - unregistered.Length;
         if (left <= 0) return;
-        var retired = await _scheduler.RetireWorkersAsync([], left).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var retired = await _scheduler.RetireWorkersAsync(left, cancellationToken).ConfigureAwait(false);
         foreach (var name in retired) await StopAsync(name).ConfigureAwait(false);
     }
 

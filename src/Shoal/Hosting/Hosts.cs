@@ -20,6 +20,11 @@ internal static partial class SchedulerHost
     public static async Task<int> RunAsync(SchedulerHostOptions options, TextWriter stdout, CancellationToken cancellationToken)
     {
         using var loggers = HostLogging.Create(stdout);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Started by an SshCluster: credentials come first on the SSH channel, whose end (the cluster gone) stops it.
+        var (_, handoff) = HostLogging.ExitWithParentIfAsked(stop);
+        options = options with { Security = options.Security ?? handoff.Credentials };
+        cancellationToken = stop.Token;
         var listen = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}";
         // Loopback and no credentials given: a per-cluster token that only this user can read.
         var security = options.Security ?? Security.LocalTokenFile.DefaultFor(listen, options.Insecure);

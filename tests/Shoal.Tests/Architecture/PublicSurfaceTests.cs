@@ -45,6 +45,11 @@ public sealed class PublicSurfaceTests
         ["Shoal.Deploy.WorkerLaunchStatus"] = "starting, running, stopped, failed",
         ["Shoal.Deploy.InProcessWorkerLauncher"] = "workers as threads of this process",
         ["Shoal.Deploy.ProcessWorkerLauncher"] = "workers as child processes (shoal worker)",
+        ["Shoal.Deploy.SshCluster"] = "a scheduler and workers on hosts reached over SSH (Dask's SSHCluster)",
+        ["Shoal.Deploy.SshClusterOptions"] = "what SshCluster starts, and where",
+        ["Shoal.Deploy.SshOptions"] = "how the system ssh client reaches the hosts (keys, known_hosts, jump host)",
+        ["Shoal.Deploy.SshWorkerLauncher"] = "workers as shoal worker processes on SSH hosts",
+        ["Shoal.Deploy.SshException"] = "an SSH host could not run shoal, and why",
     };
 
     [Fact]
