@@ -44,6 +44,7 @@ internal static class SshCommandLine
         if (options.ConfigFile is { } config) args.AddRange(["-F", config]);
         if (options.KnownHostsFile is { } known) args.AddRange(["-o", "UserKnownHostsFile=" + known, "-o", "GlobalKnownHostsFile=/dev/null"]);
         if (options.IdentityFile is { } identity) args.AddRange(["-i", identity]);
+        if (options.AgentSocket is { } agent) args.AddRange(["-o", "IdentityAgent=" + agent]);
         if (options.User is { } user) args.AddRange(["-l", user]);
         if (options.Port is { } port) args.AddRange(["-p", port.ToString(CultureInfo.InvariantCulture)]);
         if (options.JumpHost is { } jump) args.AddRange(["-J", jump]);

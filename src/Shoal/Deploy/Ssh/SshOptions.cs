@@ -17,6 +17,9 @@ public sealed record SshOptions
     /// <summary>A private key file (<c>ssh -i</c>); null: ssh's default keys and the agent (<c>SSH_AUTH_SOCK</c>).</summary>
     public string? IdentityFile { get; init; }
 
+    /// <summary>The ssh agent's socket (<c>IdentityAgent</c>); null: ssh's default (<c>SSH_AUTH_SOCK</c>).</summary>
+    public string? AgentSocket { get; init; }
+
     /// <summary>The known_hosts file host keys are checked against; null: ssh's default (<c>~/.ssh/known_hosts</c>).</summary>
     public string? KnownHostsFile { get; init; }
 

@@ -53,6 +53,29 @@ public sealed class SshBadInputTests
     }
 
     [Fact]
+    public async Task A_key_held_by_an_ssh_agent_logs_in()
+    {
+        await using var hosts = await SshHosts.StartAsync();
+        var socket = Path.Join(hosts.Directory, "agent.sock");
+        await using var agent = ShoalProcess.StartCommand("ssh-agent", ["-D", "-a", socket]);
+        await agent.WaitForLineAsync(l => l.StartsWith("SSH_AUTH_SOCK=", StringComparison.Ordinal), E2E.Timeout);
+        var withoutKey = hosts.Ssh with { IdentityFile = null, ExtraOptions = [], AgentSocket = socket };
+        (await FailureAsync(hosts, withoutKey, hosts.Ip("s"))).ShouldContain("refused the login"); // the agent holds nothing yet
+
+        var add = new System.Diagnostics.ProcessStartInfo("ssh-add", ["-q", hosts.UserKey]) { RedirectStandardError = true };
+        add.Environment["SSH_AUTH_SOCK"] = socket;
+        using (var adding = System.Diagnostics.Process.Start(add)!)
+        {
+            await adding.WaitForExitAsync().WaitAsync(E2E.Timeout);
+            adding.ExitCode.ShouldBe(0, await adding.StandardError.ReadToEndAsync());
+        }
+
+        await using var cluster = await SshCluster.StartAsync(new SshClusterOptions { Hosts = [hosts.Ip("s")], Ssh = withoutKey, DashboardPort = null }).WaitAsync(E2E.Timeout);
+        await using var client = await Client.ConnectAsync(cluster).WaitAsync(E2E.Timeout);
+        (await client.Submit(static () => 6 * 7).ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(42);
+    }
+
+    [Fact]
     public async Task Hosts_reached_only_through_a_jump_host_run_a_computation()
     {
         // w2's sshd takes logins only from w1's address: straight from here it refuses; through w1 it lets in.

@@ -96,6 +96,19 @@ public sealed class SshClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_dropped_ssh_connection_ends_its_remote_worker()
+    {
+        await using var hosts = await SshHosts.StartAsync();
+        await using var cluster = await SshCluster.StartAsync(Options(hosts) with { Hosts = [hosts.Ip("s"), hosts.Ip("w1")] }).WaitAsync(Step);
+        var sessions = hosts.RemoteProcesses("w1").Where(pid => Describe(pid).Contains("sshd", StringComparison.Ordinal)).ToArray();
+        sessions.ShouldNotBeEmpty();
+        foreach (var pid in sessions) NetnsCluster.Run("kill", "-9", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await NothingLeftAsync(hosts, "w1");
+        await using var client = await Client.ConnectAsync(cluster).WaitAsync(Step);
+        (await E2E.PollAsync(async () => (await client.GetClusterInfoAsync()).Workers.Count == 0, Step)).ShouldBeTrue("the scheduler still counts the worker");
+    }
+
+    [Fact]
     public async Task Shoal_ssh_serves_a_client_and_leaves_no_remote_process_when_killed()
     {
         await using var hosts = await SshHosts.StartAsync();
