@@ -199,10 +199,10 @@ internal static class LocalHost
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _ = HostLogging.ExitWithParentIfAsked(stop); // `shoal local` is never handed anything
-        // Its own token is for this machine's processes; off loopback that would be a plaintext scheduler.
+        // Its own token is for this machine's processes; off loopback that would be a plaintext scheduler (TLS flags lift that).
         var listen = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}";
-        if (Security.ListenerPolicy.IsPlaintextOffLoopback(listen, null)) throw Security.ListenerPolicy.RefuseLocalCluster(listen);
-        var security = SecurityOptions.TemporaryToken();
+        if (Security.ListenerPolicy.IsPlaintextOffLoopback(listen, options.Security)) throw Security.ListenerPolicy.RefuseLocalCluster(listen);
+        var security = options.Security ?? SecurityOptions.TemporaryToken();
         IDisposable? tokenFile = null;
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
         {
@@ -219,7 +219,8 @@ internal static class LocalHost
             {
                 // Other programs of this user on this machine find the cluster's token by its address, as with
                 // `shoal scheduler`; written before the address is printed, so whoever reads it can connect at once.
-                tokenFile = Security.LocalTokenFile.Publish(address, security);
+                // Credentials given: clients bring theirs (a stale token file of this port is deleted).
+                tokenFile = Security.LocalTokenFile.Publish(address, options.Security is null ? security : null);
                 stdout.WriteLine($"Scheduler at: {address}");
                 stdout.Flush();
             },
