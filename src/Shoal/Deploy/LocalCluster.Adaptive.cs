@@ -4,7 +4,7 @@ namespace Shoal;
 
 // Adaptive scaling of a LocalCluster, as Dask's LocalCluster.adapt: the scheduler's target, the
 // same policy as SpecCluster's, and this cluster's own scale step (which retires before it stops).
-public sealed partial class LocalCluster
+public sealed partial class LocalCluster : IAdaptiveCluster
 {
     private AdaptiveLoop? _adaptive;
 

@@ -12,7 +12,7 @@ namespace Shoal.Deploy;
 /// scheduler chooses them (idle, fewest bytes), moves the results only they hold, then the launcher
 /// stops exactly those, so a scale-down recomputes nothing.
 /// </summary>
-public sealed class SpecCluster : ICluster
+public sealed class SpecCluster : IAdaptiveCluster
 {
     private readonly SpecClusterOptions _options;
     private readonly IClusterScheduler _scheduler;

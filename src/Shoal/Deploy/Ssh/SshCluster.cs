@@ -11,7 +11,7 @@ namespace Shoal.Deploy;
 /// Every remote process ends at <see cref="DisposeAsync"/>, and also when this process dies or its
 /// SSH connection drops.
 /// </summary>
-public sealed class SshCluster : ICluster
+public sealed class SshCluster : IAdaptiveCluster
 {
     private readonly SpecCluster _cluster;
     private readonly SshWorkerLauncher _launcher;
