@@ -38,7 +38,7 @@ public sealed class SpecCluster : IAdaptiveCluster
         _registration = Security.LocalCredentials.Register(scheduler.Address, security);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SpecCluster>();
         _prefix = options.NamePrefix ?? $"spec-{Guid.NewGuid().ToString("N")[..6]}-";
-        _adaptive = new AdaptiveLoop(scheduler.GetAdaptiveTargetAsync, () => WorkerNames.Count, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
+        _adaptive = new AdaptiveLoop(scheduler.GetAdaptiveTargetAsync, () => LiveNames().Length, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
     }
 
     /// <inheritdoc />
@@ -140,6 +140,7 @@ public sealed class SpecCluster : IAdaptiveCluster
         await _scaling.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await ForgetEndedAsync().ConfigureAwait(false);
             int current;
             lock (_launched) current = _launched.Count;
             if (current == wanted) return;
@@ -156,6 +157,27 @@ public sealed class SpecCluster : IAdaptiveCluster
         finally
         {
             _scaling.Release();
+        }
+    }
+
+    /// <summary>Launched workers not known to have ended (a crashed process, a host gone): what the cluster really has.</summary>
+    private string[] LiveNames()
+    {
+        lock (_launched) return [.. _launched.Where(n => _starting.ContainsKey(n) || _options.Launcher.GetStatus(n) != WorkerLaunchStatus.Failed)];
+    }
+
+    /// <summary>
+    /// Forgets the workers that ended without being asked (their launcher says Failed), so that the
+    /// reconciliation starts others in their place; the launcher is told to stop them (freeing what it holds).
+    /// </summary>
+    private async Task ForgetEndedAsync()
+    {
+        string[] ended;
+        lock (_launched) ended = [.. _launched.Except(LiveNames())];
+        foreach (var name in ended)
+        {
+            SpecClusterLog.Ended(_logger, name);
+            await StopAsync(name).ConfigureAwait(false);
         }
     }
 
@@ -270,5 +292,8 @@ internal static partial class SpecClusterLog
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "Worker {Name} could not start: {Reason}")]
     public static partial void StartFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Worker {Name} ended without being asked: another takes its place at the next scale")]
+    public static partial void Ended(ILogger logger, string name);
 
 }

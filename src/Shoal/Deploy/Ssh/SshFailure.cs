@@ -55,4 +55,7 @@ public sealed class SshException : Exception
     public SshException(string message, Exception innerException) : base(message, innerException)
     {
     }
+
+    /// <summary>True when ssh itself failed (exit code 255: unreachable, refused, unknown key), before anything ran there.</summary>
+    internal bool SshFailed { get; init; }
 }

@@ -109,7 +109,7 @@ internal sealed class SshProcess : IAsyncDisposable
         if (first == found.Task) return await found.Task.ConfigureAwait(false);
         // The output is read to its end before Exited completes; a match in the last lines still counts.
         if (found.Task.IsCompleted) return await found.Task.ConfigureAwait(false);
-        throw new SshException(SshFailure.Describe(Host, Options, _exited.Task.Result, LastLines));
+        throw new SshException(SshFailure.Describe(Host, Options, _exited.Task.Result, LastLines)) { SshFailed = _exited.Task.Result == 255 };
     }
 
     private void OnLine(string? line)

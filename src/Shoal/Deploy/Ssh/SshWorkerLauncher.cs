@@ -46,15 +46,46 @@ public sealed class SshWorkerLauncher : IWorkerLauncher
     }
 
     /// <inheritdoc />
-    /// <remarks>Completes once the remote shoal passed its version check and starts; throws <see cref="SshException"/> saying why when ssh or the check fails.</remarks>
+    /// <remarks>
+    /// Completes once the remote shoal passed its version check and starts. A host ssh cannot
+    /// reach (or log in to) is skipped for the next; when none can, or the remote shoal is missing
+    /// or another version, throws <see cref="SshException"/> saying why.
+    /// </remarks>
     public async Task StartAsync(WorkerLaunch worker, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(worker);
-        SshProcess process;
+        string[] candidates;
         lock (_workers)
         {
             if (_workers.ContainsKey(worker.Name)) throw new InvalidOperationException($"worker {worker.Name} is already running");
-            var host = _hosts.OrderBy(h => _workers.Values.Count(w => w.Host == h)).First(); // stable: ties go to the first listed
+            _status[worker.Name] = WorkerLaunchStatus.Starting;
+            // The hosts running the fewest first (stable: ties keep the order given).
+            candidates = [.. _hosts.OrderBy(h => _workers.Values.Count(w => w.Host == h))];
+        }
+
+        SshException? first = null;
+        foreach (var host in candidates)
+        {
+            try
+            {
+                await StartOnAsync(host, worker, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (SshException e) when (e.SshFailed)
+            {
+                first ??= e; // that host is unreachable (or refuses us): the next may do
+            }
+        }
+
+        lock (_workers) _status[worker.Name] = WorkerLaunchStatus.Failed;
+        throw first!;
+    }
+
+    private async Task StartOnAsync(string host, WorkerLaunch worker, CancellationToken cancellationToken)
+    {
+        SshProcess process;
+        lock (_workers)
+        {
             var bundle = Security.CredentialBundle.Write(worker.Security, Protocol.Messages.Role.Worker);
             process = SshProcess.Start(_ssh, host, worker.Name, [
                 "worker", worker.SchedulerAddress, "--no-nanny",
@@ -64,7 +95,6 @@ public sealed class SshWorkerLauncher : IWorkerLauncher
                 .. _workerArguments,
             ], bundle.Length > 0 ? bundle : null, _logger);
             _workers[worker.Name] = process;
-            _status[worker.Name] = WorkerLaunchStatus.Starting;
         }
 
         try

@@ -93,6 +93,11 @@ public sealed class SshClusterTests(ITestOutputHelper output)
         var results = await client.GatherAsync(second).WaitAsync(Step);
         results.ShouldBe(Enumerable.Range(0, 30).Select(i => i * 10 + 1));
         (await client.GetClusterInfoAsync().WaitAsync(Step)).Workers.Select(w => w.Name).ShouldHaveSingleItem();
+
+        // Scaling back to two replaces the lost worker; w2 is unreachable now, so the new one goes to w1.
+        await cluster.ScaleAsync(2).WaitAsync(Step);
+        cluster.WorkerHosts.Values.ShouldBe([hosts.Ip("w1"), hosts.Ip("w1")]);
+        (await client.GetClusterInfoAsync().WaitAsync(Step)).Workers.Count.ShouldBe(2);
     }
 
     [Fact]
