@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Shoal.Deploy;
 using Shoal.Tests.EndToEnd;
 using Shoal.Tests.NetworkNamespaces;
@@ -28,6 +29,18 @@ public sealed class SshClusterTests(ITestOutputHelper output)
         (await E2E.PollAsync(() => on.All(h => hosts.RemoteProcesses(h).Length == 0), Step)).ShouldBeTrue($"remote processes left: {Left()}");
     }
 
+    private static string ReadProc(int pid, string file)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/{file}");
+        }
+        catch (IOException)
+        {
+            return ""; // ended meanwhile
+        }
+    }
+
     private static string Describe(int pid)
     {
         try
@@ -51,6 +64,19 @@ public sealed class SshClusterTests(ITestOutputHelper output)
             cluster.DashboardLink.ShouldNotBeNull().ShouldContain(hosts.Ip("s"));
             cluster.WorkerHosts.Values.Order(StringComparer.Ordinal).ShouldBe([hosts.Ip("w1"), hosts.Ip("w2")]);
             hosts.RemoteProcesses("s").ShouldNotBeEmpty();
+            // The credentials went over the channel: no remote command line or environment holds a key or a certificate.
+            var key = cluster.Security.Certificate!.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem().Split('\n')[1];
+            var bundles = new[] { Protocol.Messages.Role.Scheduler, Protocol.Messages.Role.Worker }
+                .Select(role => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Shoal.Security.CredentialBundle.Write(cluster.Security, role)))[..40]).ToArray();
+            foreach (var pid in NetnsCluster.Hosts.SelectMany(hosts.RemoteProcesses))
+            {
+                var exposed = ReadProc(pid, "cmdline") + ReadProc(pid, "environ");
+                exposed.ShouldNotContain("PRIVATE KEY");
+                exposed.ShouldNotContain("BEGIN CERTIFICATE");
+                exposed.ShouldNotContain(key);
+                foreach (var bundle in bundles) exposed.ShouldNotContain(bundle); // as the channel carries them
+            }
+
             await using var client = await Client.ConnectAsync(cluster).WaitAsync(Step);
             var squares = client.Map(static (int i) => (Worker: WorkerContext.Name, Square: i * i), Enumerable.Range(0, 40));
             var results = await client.GatherAsync(squares).WaitAsync(Step);
