@@ -181,12 +181,14 @@ public sealed class SpecCluster : IAdaptiveCluster
         }
     }
 
-    /// <summary>Fails a wait for workers at once when a launch failed, with the launcher's reason (a timeout would hide it).</summary>
+    /// <summary>Fails a wait for workers at once when a launch failed or a launched worker ended, with the reason (a timeout would hide it).</summary>
     private void ThrowIfStartFailed()
     {
         lock (_launched)
         {
             if (_startFailure is { } failure) throw failure;
+            if (_launched.Except(LiveNames()).FirstOrDefault() is { } ended)
+                throw new InvalidOperationException($"worker {ended} ended before the cluster reached its size (its launcher's logs: SpecCluster.GetLogsAsync)");
         }
     }
 
