@@ -10,14 +10,25 @@ public sealed class SpecClusterFailureTests
     [Fact]
     public async Task A_worker_process_that_exits_at_once_fails_the_start_at_once()
     {
-        // `false worker ...` exits with 1 straight away: a worker host that cannot run.
-        var error = await E2E.CatchAsync(() => SpecCluster.StartAsync(new SpecClusterOptions
+        // A worker host that takes its credentials line, then exits with 3 (as one that cannot run would).
+        var dir = Directory.CreateTempSubdirectory("shoal-spec-fail-").FullName;
+        try
         {
-            Launcher = new ProcessWorkerLauncher(workerCommand: "/bin/false"),
-            Workers = 2,
-            StartTimeout = TimeSpan.FromMinutes(5),
-        }).WaitAsync(TimeSpan.FromMinutes(1)));
-        error.ShouldBeOfType<InvalidOperationException>().Message.ShouldContain("ended before the cluster reached its size");
+            var host = Path.Join(dir, "shoal");
+            await File.WriteAllTextAsync(host, "#!/bin/sh\nread -r line\nexit 3\n");
+            NetworkNamespaces.NetnsCluster.Run("chmod", "700", host);
+            var error = await E2E.CatchAsync(() => SpecCluster.StartAsync(new SpecClusterOptions
+            {
+                Launcher = new ProcessWorkerLauncher(workerCommand: host),
+                Workers = 2,
+                StartTimeout = TimeSpan.FromMinutes(5),
+            }).WaitAsync(TimeSpan.FromMinutes(1)));
+            error.ShouldBeOfType<InvalidOperationException>().Message.ShouldContain("ended before the cluster reached its size");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private sealed class ThrowingLauncher : IWorkerLauncher
