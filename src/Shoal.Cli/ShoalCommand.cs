@@ -67,6 +67,7 @@ public static class ShoalCommand
             new SchedulerCommand(context).Command,
             new WorkerCommand(context).Command,
             new LocalCommand(context).Command,
+            new SshCommand(context).Command,
             new CertsCommand(context).Command,
             new HealthCommand(context).Command,
             new AutoscalerCommand(context).Command,

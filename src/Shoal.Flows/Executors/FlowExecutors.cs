@@ -69,6 +69,13 @@ public static class FlowExecutors
             try
             {
                 if (sizing is not null) await cluster.ScaleAsync(sizing.WorkersFor(parameters), cancellationToken).ConfigureAwait(false);
+                if (sizing is { Adaptive: true })
+                {
+                    if (cluster is not IAdaptiveCluster adaptive)
+                        throw new NotSupportedException($"ClusterSizing.Adaptive: the {description}'s cluster ({cluster.GetType().Name}) cannot adapt; it needs an IAdaptiveCluster (LocalCluster, SpecCluster, SshCluster)");
+                    await adaptive.AdaptAsync(new Deploy.AdaptOptions { Minimum = sizing.Minimum, Maximum = sizing.Maximum }, cancellationToken).ConfigureAwait(false);
+                }
+
                 var client = await Client.ConnectAsync(cluster, null, cancellationToken).ConfigureAwait(false);
                 return new FlowExecution(client, $"{description} at {cluster.SchedulerAddress}", DashboardLinks.Of(cluster), cluster.DisposeAsync);
             }

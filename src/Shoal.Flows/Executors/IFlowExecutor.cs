@@ -59,5 +59,13 @@ public sealed record ClusterSizing(int Minimum, int Maximum)
     /// <summary>The number of workers the run's parameters ask for (Prefect's <c>on_execute</c>); null: <see cref="Minimum"/>.</summary>
     public Func<object, int>? FromParameters { get; init; }
 
+    /// <summary>
+    /// After the start, let the cluster size itself from the scheduler's adaptive target between
+    /// <see cref="Minimum"/> and <see cref="Maximum"/> for the whole run (the cluster must be an
+    /// <see cref="IAdaptiveCluster"/>: LocalCluster, SpecCluster, SshCluster). Default false: the
+    /// start's size holds.
+    /// </summary>
+    public bool Adaptive { get; init; }
+
     internal int WorkersFor(object parameters) => Math.Clamp(FromParameters?.Invoke(parameters) ?? Minimum, Minimum, Maximum);
 }

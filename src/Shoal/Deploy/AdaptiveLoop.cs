@@ -10,20 +10,20 @@ namespace Shoal.Deploy;
 /// </summary>
 internal sealed class AdaptiveLoop
 {
-    private readonly SchedulerServer _scheduler;
+    private readonly Func<double, CancellationToken, Task<AdaptiveReading>> _target;
     private readonly Func<int> _current;
     private readonly Func<int, CancellationToken, Task> _scale;
     private readonly ILogger _logger;
     private CancellationTokenSource? _stop;
     private Task _loop = Task.CompletedTask;
 
-    /// <param name="scheduler">Whose target to follow.</param>
+    /// <param name="target">The scheduler's adaptive target (given the target duration): whose target to follow.</param>
     /// <param name="current">Workers the cluster has, those still starting included.</param>
     /// <param name="scale">The cluster's scale step (retiring when going down).</param>
     /// <param name="logger">Where failed steps are logged.</param>
-    public AdaptiveLoop(SchedulerServer scheduler, Func<int> current, Func<int, CancellationToken, Task> scale, ILogger logger)
+    public AdaptiveLoop(Func<double, CancellationToken, Task<AdaptiveReading>> target, Func<int> current, Func<int, CancellationToken, Task> scale, ILogger logger)
     {
-        _scheduler = scheduler;
+        _target = target;
         _current = current;
         _scale = scale;
         _logger = logger;
@@ -80,7 +80,7 @@ internal sealed class AdaptiveLoop
 
     private async Task StepAsync(AdaptivePolicy policy, AdaptOptions options, CancellationToken cancellationToken)
     {
-        var reading = await _scheduler.GetAdaptiveTargetAsync(options.TargetDuration, cancellationToken).ConfigureAwait(false);
+        var reading = await _target(options.TargetDuration, cancellationToken).ConfigureAwait(false);
         var current = _current();
         if (policy.Decide(reading.Target, current) is { } wanted && wanted != current)
             await _scale(wanted, cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace Shoal;
 
 // Adaptive scaling of a LocalCluster, as Dask's LocalCluster.adapt: the scheduler's target, the
 // same policy as SpecCluster's, and this cluster's own scale step (which retires before it stops).
-public sealed partial class LocalCluster
+public sealed partial class LocalCluster : IAdaptiveCluster
 {
     private AdaptiveLoop? _adaptive;
 
@@ -24,7 +24,7 @@ public sealed partial class LocalCluster
     /// <param name="cancellationToken">Stops waiting for the first reading.</param>
     public Task AdaptAsync(AdaptOptions options, CancellationToken cancellationToken = default)
     {
-        _adaptive ??= new AdaptiveLoop(_scheduler, () => WorkerCount, ScaleCoreAsync, _logger);
+        _adaptive ??= new AdaptiveLoop(_scheduler.GetAdaptiveTargetAsync, () => WorkerCount, ScaleCoreAsync, _logger);
         return _adaptive.StartAsync(options, cancellationToken);
     }
 

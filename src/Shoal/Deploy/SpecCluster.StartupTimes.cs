@@ -18,14 +18,22 @@ public sealed partial class SpecCluster
 /// <summary>Stamps when each worker was requested and, from the scheduler's registration event, how long it took.</summary>
 internal sealed class StartupClock : IDisposable
 {
-    private readonly SchedulerServer _scheduler;
+    private readonly SchedulerServer? _scheduler;
     private readonly ConcurrentDictionary<string, long> _requested = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TimeSpan> _times = new(StringComparer.Ordinal);
 
-    public StartupClock(SchedulerServer scheduler)
+    /// <param name="scheduler">An in-process scheduler whose registration events time each worker; null for a
+    /// remote one, whose workers are timed by <see cref="RegisteredByNow"/> (an upper bound: when a wait saw them).</param>
+    public StartupClock(SchedulerServer? scheduler)
     {
         _scheduler = scheduler;
-        scheduler.WorkerRegistered += Registered;
+        if (scheduler is not null) scheduler.WorkerRegistered += Registered;
+    }
+
+    /// <summary>Counts <paramref name="names"/> as registered now, for workers of a scheduler in another process.</summary>
+    public void RegisteredByNow(IEnumerable<string> names)
+    {
+        foreach (var name in names) Registered(name);
     }
 
     public IReadOnlyDictionary<string, TimeSpan> Times => new Dictionary<string, TimeSpan>(_times, StringComparer.Ordinal);
@@ -38,5 +46,8 @@ internal sealed class StartupClock : IDisposable
         if (_requested.TryRemove(name, out var requested)) _times.TryAdd(name, Stopwatch.GetElapsedTime(requested));
     }
 
-    public void Dispose() => _scheduler.WorkerRegistered -= Registered;
+    public void Dispose()
+    {
+        if (_scheduler is not null) _scheduler.WorkerRegistered -= Registered;
+    }
 }

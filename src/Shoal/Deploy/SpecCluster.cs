@@ -12,10 +12,10 @@ namespace Shoal.Deploy;
 /// scheduler chooses them (idle, fewest bytes), moves the results only they hold, then the launcher
 /// stops exactly those, so a scale-down recomputes nothing.
 /// </summary>
-public sealed partial class SpecCluster : ICluster
+public sealed partial class SpecCluster : IAdaptiveCluster
 {
     private readonly SpecClusterOptions _options;
-    private readonly SchedulerServer _scheduler;
+    private readonly IClusterScheduler _scheduler;
     private readonly SecurityOptions _security;
     private readonly IDisposable _registration;
     private readonly ILogger _logger;
@@ -27,9 +27,10 @@ public sealed partial class SpecCluster : ICluster
     private readonly List<ScaleEvent> _events = [];
     private readonly AdaptiveLoop _adaptive;
     private int _next;
+    private Exception? _startFailure; // the last launch that failed since the last ScaleAsync began
     private int _disposed;
 
-    private SpecCluster(SpecClusterOptions options, SchedulerServer scheduler, SecurityOptions security)
+    private SpecCluster(SpecClusterOptions options, IClusterScheduler scheduler, SecurityOptions security)
     {
         _options = options;
         _scheduler = scheduler;
@@ -37,15 +38,15 @@ public sealed partial class SpecCluster : ICluster
         _registration = Security.LocalCredentials.Register(scheduler.Address, security);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SpecCluster>();
         _prefix = options.NamePrefix ?? $"spec-{Guid.NewGuid().ToString("N")[..6]}-";
-        _startups = new StartupClock(scheduler);
-        _adaptive = new AdaptiveLoop(scheduler, () => WorkerNames.Count, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
+        _startups = new StartupClock((scheduler as InProcessClusterScheduler)?.Server);
+        _adaptive = new AdaptiveLoop(scheduler.GetAdaptiveTargetAsync, () => LiveNames().Length, (wanted, ct) => ReconcileAsync(wanted, adaptive: true, ct), _logger);
     }
 
     /// <inheritdoc />
     public string SchedulerAddress => _scheduler.Address;
 
     /// <inheritdoc />
-    public string? DashboardLink => null;
+    public string? DashboardLink => _scheduler.DashboardLink;
 
     /// <summary>Names of the workers launched and not stopped (starting ones included), oldest first.</summary>
     public IReadOnlyList<string> WorkerNames
@@ -59,7 +60,9 @@ public sealed partial class SpecCluster : ICluster
         get { lock (_events) return [.. _events]; }
     }
 
-    internal SchedulerServer Scheduler => _scheduler;
+    /// <summary>The scheduler, when it runs in this process (tests and diagnostics).</summary>
+    internal SchedulerServer Scheduler => (_scheduler as InProcessClusterScheduler)?.Server
+        ?? throw new InvalidOperationException("the scheduler of this cluster runs in another process");
 
     /// <summary>Starts the scheduler and the first workers, and waits until they registered.</summary>
     /// <param name="options">The launcher and the workers' size.</param>
@@ -71,10 +74,20 @@ public sealed partial class SpecCluster : ICluster
         ArgumentOutOfRangeException.ThrowIfNegative(options.Workers);
         var security = options.Security ?? SecurityOptions.TemporaryToken();
         var listen = options.Launcher.InProcess ? $"inproc://spec-{Guid.NewGuid():N}" : $"tcp://{options.Host}:{options.SchedulerPort}";
-        var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions
+        var scheduler = new InProcessClusterScheduler(await SchedulerServer.StartAsync(new SchedulerServerOptions
         {
             ListenAddress = listen, LoggerFactory = options.LoggerFactory, Security = security,
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false));
+        return await StartAsync(options, scheduler, security, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the first workers of a cluster whose scheduler already runs (elsewhere, say), and waits until they registered.</summary>
+    /// <param name="options">The launcher and the workers' size.</param>
+    /// <param name="scheduler">The running scheduler: the cluster owns it from here on (it is disposed with the cluster, or here on failure).</param>
+    /// <param name="security">The cluster's credentials, from which each worker gets its share.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    internal static async Task<SpecCluster> StartAsync(SpecClusterOptions options, IClusterScheduler scheduler, SecurityOptions security, CancellationToken cancellationToken)
+    {
         var cluster = new SpecCluster(options, scheduler, security);
         try
         {
@@ -99,8 +112,11 @@ public sealed partial class SpecCluster : ICluster
     {
         ArgumentOutOfRangeException.ThrowIfNegative(workers);
         await _adaptive.StopAsync().ConfigureAwait(false);
+        lock (_launched) _startFailure = null;
         await ReconcileAsync(workers, adaptive: false, cancellationToken).ConfigureAwait(false);
-        await _scheduler.WaitForWorkerCountAsync(workers, _options.StartTimeout, null, cancellationToken).ConfigureAwait(false);
+        await _scheduler.WaitForWorkerCountAsync(workers, _options.StartTimeout, ThrowIfStartFailed, cancellationToken).ConfigureAwait(false);
+        // A remote scheduler raises no registration event here: its workers count as registered when the wait sees them.
+        if (_scheduler is not InProcessClusterScheduler) _startups.RegisteredByNow(LiveNames());
     }
 
     /// <summary>Sizes the cluster from the scheduler's adaptive target, between <paramref name="minimum"/> and <paramref name="maximum"/> workers.</summary>
@@ -127,6 +143,7 @@ public sealed partial class SpecCluster : ICluster
         await _scaling.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await ForgetEndedAsync().ConfigureAwait(false);
             int current;
             lock (_launched) current = _launched.Count;
             if (current == wanted) return;
@@ -143,6 +160,38 @@ public sealed partial class SpecCluster : ICluster
         finally
         {
             _scaling.Release();
+        }
+    }
+
+    /// <summary>Launched workers not known to have ended (a crashed process, a host gone): what the cluster really has.</summary>
+    private string[] LiveNames()
+    {
+        lock (_launched) return [.. _launched.Where(n => _starting.ContainsKey(n) || _options.Launcher.GetStatus(n) != WorkerLaunchStatus.Failed)];
+    }
+
+    /// <summary>
+    /// Forgets the workers that ended without being asked (their launcher says Failed), so that the
+    /// reconciliation starts others in their place; the launcher is told to stop them (freeing what it holds).
+    /// </summary>
+    private async Task ForgetEndedAsync()
+    {
+        string[] ended;
+        lock (_launched) ended = [.. _launched.Except(LiveNames())];
+        foreach (var name in ended)
+        {
+            SpecClusterLog.Ended(_logger, name);
+            await StopAsync(name).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Fails a wait for workers at once when a launch failed or a launched worker ended, with the reason (a timeout would hide it).</summary>
+    private void ThrowIfStartFailed()
+    {
+        lock (_launched)
+        {
+            if (_startFailure is { } failure) throw failure;
+            if (_launched.Except(LiveNames()).FirstOrDefault() is { } ended)
+                throw new InvalidOperationException($"worker {ended} ended before the cluster reached its size (its launcher's logs: SpecCluster.GetLogsAsync)");
         }
     }
 
@@ -169,7 +218,11 @@ public sealed partial class SpecCluster : ICluster
         catch (Exception e)
         {
             SpecClusterLog.StartFailed(_logger, launch.Name, e.Message);
-            lock (_launched) _launched.Remove(launch.Name);
+            lock (_launched)
+            {
+                _launched.Remove(launch.Name);
+                _startFailure = new InvalidOperationException($"worker {launch.Name} could not start: {e.Message}", e);
+            }
         }
         finally
         {
@@ -191,7 +244,7 @@ public sealed partial class SpecCluster : ICluster
         foreach (var name in unregistered) await StopAsync(name).ConfigureAwait(false);
         var left = count - unregistered.Length;
         if (left <= 0) return;
-        var retired = await _scheduler.RetireWorkersAsync([], left).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var retired = await _scheduler.RetireWorkersAsync(left, cancellationToken).ConfigureAwait(false);
         foreach (var name in retired) await StopAsync(name).ConfigureAwait(false);
     }
 
@@ -246,5 +299,8 @@ internal static partial class SpecClusterLog
 
     [LoggerMessage(EventId = 601, Level = LogLevel.Warning, Message = "Worker {Name} could not start: {Reason}")]
     public static partial void StartFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 602, Level = LogLevel.Warning, Message = "Worker {Name} ended without being asked: another takes its place at the next scale")]
+    public static partial void Ended(ILogger logger, string name);
 
 }

@@ -20,6 +20,11 @@ internal static partial class SchedulerHost
     public static async Task<int> RunAsync(SchedulerHostOptions options, TextWriter stdout, CancellationToken cancellationToken)
     {
         using var loggers = HostLogging.Create(stdout);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Started by an SshCluster: credentials come first on the SSH channel, whose end (the cluster gone) stops it.
+        var (_, handoff) = HostLogging.ExitWithParentIfAsked(stop);
+        options = options with { Security = options.Security ?? handoff.Credentials };
+        cancellationToken = stop.Token;
         var listen = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}";
         // Loopback and no credentials given: a per-cluster token that only this user can read.
         var security = options.Security ?? Security.LocalTokenFile.DefaultFor(listen, options.Insecure);
@@ -197,10 +202,10 @@ internal static class LocalHost
         using var loggers = HostLogging.Create(stdout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _ = HostLogging.ExitWithParentIfAsked(stop); // `shoal local` is never handed anything
-        // Its own token is for this machine's processes; off loopback that would be a plaintext scheduler.
+        // Its own token is for this machine's processes; off loopback that would be a plaintext scheduler (TLS flags lift that).
         var listen = $"tcp://{HostLogging.FormatHost(options.Host)}:{options.Port}";
-        if (Security.ListenerPolicy.IsPlaintextOffLoopback(listen, null)) throw Security.ListenerPolicy.RefuseLocalCluster(listen);
-        var security = SecurityOptions.TemporaryToken();
+        if (Security.ListenerPolicy.IsPlaintextOffLoopback(listen, options.Security)) throw Security.ListenerPolicy.RefuseLocalCluster(listen);
+        var security = options.Security ?? SecurityOptions.TemporaryToken();
         IDisposable? tokenFile = null;
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
         {
@@ -217,7 +222,8 @@ internal static class LocalHost
             {
                 // Other programs of this user on this machine find the cluster's token by its address, as with
                 // `shoal scheduler`; written before the address is printed, so whoever reads it can connect at once.
-                tokenFile = Security.LocalTokenFile.Publish(address, security);
+                // Credentials given: clients bring theirs (a stale token file of this port is deleted).
+                tokenFile = Security.LocalTokenFile.Publish(address, options.Security is null ? security : null);
                 stdout.WriteLine($"Scheduler at: {address}");
                 stdout.Flush();
             },

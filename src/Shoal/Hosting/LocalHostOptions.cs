@@ -28,6 +28,12 @@ internal sealed record LocalHostOptions
     /// <summary>TCP port of the scheduler; 0 picks a free port. Default 8786.</summary>
     public int Port { get; init; } = 8786;
 
+    /// <summary>
+    /// The cluster's credentials (the scheduler's and the workers' certificates, a token), from
+    /// <c>--tls-*</c> / <c>--token-file</c>; null: a token for this machine's processes only (and loopback only).
+    /// </summary>
+    public SecurityOptions? Security { get; init; }
+
     /// <summary>The threads each worker gets: <see cref="ThreadsPerWorker"/> or the processors shared out.</summary>
     /// <returns>Threads per worker, at least 1.</returns>
     public int GetThreadsPerWorker() =>

@@ -134,6 +134,21 @@ public sealed class SecurityOptions
     public SecurityOptions WithToken(string token) => new(CaCertificate, _certificates, ClusterToken.Parse(token), CaWithKey);
 
     /// <summary>
+    /// These options plus the certificates of <paramref name="other"/> (another role's, signed by
+    /// the same CA): one process that starts processes of several roles (<c>shoal local</c>) holds each's.
+    /// </summary>
+    /// <exception cref="ArgumentException">The two name different CAs, or <paramref name="other"/> has no certificate.</exception>
+    internal SecurityOptions WithCertificatesOf(SecurityOptions other)
+    {
+        if (other.CaCertificate is null || other._certificates.Count == 0) throw new ArgumentException("the other credentials hold no certificate", nameof(other));
+        if (CaCertificate is not null && CaCertificate.Thumbprint != other.CaCertificate.Thumbprint)
+            throw new ArgumentException("the certificates come from two different CAs", nameof(other));
+        var certificates = new Dictionary<Role, X509Certificate2>(_certificates);
+        foreach (var (role, certificate) in other._certificates) certificates.TryAdd(role, certificate);
+        return new SecurityOptions(CaCertificate ?? other.CaCertificate, certificates, Token ?? other.Token, CaWithKey);
+    }
+
+    /// <summary>
     /// Only what a process of <paramref name="role"/> needs: that role's certificate and token. Use it to
     /// hand credentials to a worker without giving it the scheduler's or the client's.
     /// </summary>

@@ -36,6 +36,7 @@ public sealed class PublicSurfaceTests
         ["Shoal.SchedulerUnreachableException"] = "no scheduler answered within ClientOptions.WaitForScheduler",
         ["Shoal.AdaptiveTarget"] = "how many workers the scheduler wants now (Client.GetAdaptiveTargetAsync)",
         ["Shoal.TaskTransition"] = "one line of a key's story (Client.StoryAsync)",
+        ["Shoal.IAdaptiveCluster"] = "a cluster that sizes itself from the adaptive target (LocalCluster, SpecCluster, SshCluster)",
         ["Shoal.Deploy.SpecCluster"] = "a cluster from a scheduler spec and a worker launcher: scale, adapt, logs",
         ["Shoal.Deploy.SpecClusterOptions"] = "what SpecCluster starts",
         ["Shoal.Deploy.AdaptOptions"] = "adaptive scaling's bounds and patience",
@@ -45,6 +46,11 @@ public sealed class PublicSurfaceTests
         ["Shoal.Deploy.WorkerLaunchStatus"] = "starting, running, stopped, failed",
         ["Shoal.Deploy.InProcessWorkerLauncher"] = "workers as threads of this process",
         ["Shoal.Deploy.ProcessWorkerLauncher"] = "workers as child processes (shoal worker)",
+        ["Shoal.Deploy.SshCluster"] = "a scheduler and workers on hosts reached over SSH (Dask's SSHCluster)",
+        ["Shoal.Deploy.SshClusterOptions"] = "what SshCluster starts, and where",
+        ["Shoal.Deploy.SshOptions"] = "how the system ssh client reaches the hosts (keys, known_hosts, jump host)",
+        ["Shoal.Deploy.SshWorkerLauncher"] = "workers as shoal worker processes on SSH hosts",
+        ["Shoal.Deploy.SshException"] = "an SSH host could not run shoal, and why",
     };
 
     [Fact]
