@@ -93,8 +93,8 @@ public sealed class EcsClusterTests
         aws.Ecs.TaskQuota = 2;
         await using (var cluster = await FargateCluster.StartAsync(aws.Options() with { Workers = 2, StartTimeout = TimeSpan.FromSeconds(3) }))
         {
-            var e = await Should.ThrowAsync<TimeoutException>(() => cluster.ScaleAsync(3));
-            e.Message.ShouldContain("2 workers registered, not 3");
+            var e = await Should.ThrowAsync<InvalidOperationException>(() => cluster.ScaleAsync(3));
+            e.Message.ShouldContain("could not start");
             cluster.WorkerNames.Count.ShouldBe(2); // the third could not start and is not counted
             aws.Ecs.Tasks.Count.ShouldBe(2);
         }
@@ -109,7 +109,7 @@ public sealed class EcsClusterTests
         aws.Ecs.NeverStart = true;
         await using (var cluster = await FargateCluster.StartAsync(aws.Options() with { TaskStartTimeout = TimeSpan.FromMilliseconds(300), StartTimeout = TimeSpan.FromSeconds(3) }))
         {
-            await Should.ThrowAsync<TimeoutException>(() => cluster.ScaleAsync(1));
+            (await Should.ThrowAsync<InvalidOperationException>(() => cluster.ScaleAsync(1))).Message.ShouldContain("could not start");
             await Eventually.HoldsAsync(() => aws.Ecs.Tasks is [{ DesiredStatus: "STOPPED", StoppedReason: "Shoal: never started" }], Patience, "the stuck task stopped");
             cluster.WorkerNames.ShouldBeEmpty();
         }
@@ -134,10 +134,10 @@ public sealed class EcsClusterTests
     {
         await using var aws = await FakeAws.StartAsync();
         aws.Ecs.NeverStart = true;
-        await Should.ThrowAsync<TimeoutException>(() => FargateCluster.StartAsync(aws.Options() with
+        (await Should.ThrowAsync<InvalidOperationException>(() => FargateCluster.StartAsync(aws.Options() with
         {
             Workers = 2, TaskStartTimeout = TimeSpan.FromMilliseconds(300), StartTimeout = TimeSpan.FromSeconds(2),
-        }));
+        }))).Message.ShouldContain("could not start");
         aws.Ecs.Tasks.Count.ShouldBe(2);
         aws.Ecs.Tasks.ShouldAllBe(t => t.LastStatus == "STOPPED");
         aws.Leftovers().ShouldBeEmpty();
