@@ -18,6 +18,7 @@ public sealed class SshWorkerLauncher : IWorkerLauncher
     private readonly IReadOnlyList<string> _workerArguments;
     private readonly ILogger _logger;
     private readonly Dictionary<string, SshProcess> _workers = [];
+    private readonly Dictionary<string, string> _placing = []; // worker name -> host, while its launch is under way
     private readonly Dictionary<string, WorkerLaunchStatus> _status = [];
 
     /// <summary>Creates the launcher.</summary>
@@ -59,26 +60,36 @@ public sealed class SshWorkerLauncher : IWorkerLauncher
         {
             if (_workers.ContainsKey(worker.Name)) throw new InvalidOperationException($"worker {worker.Name} is already running");
             _status[worker.Name] = WorkerLaunchStatus.Starting;
-            // The hosts running the fewest first (stable: ties keep the order given).
-            candidates = [.. _hosts.OrderBy(h => _workers.Values.Count(w => w.Host == h))];
+            // The hosts running (or being given) the fewest first (stable: ties keep the order given).
+            // Launches being placed count too, so that concurrent launches spread over the hosts.
+            candidates = [.. _hosts.OrderBy(h => _workers.Values.Count(w => w.Host == h) + _placing.Values.Count(p => p == h))];
+            _placing[worker.Name] = candidates[0];
         }
 
-        SshException? first = null;
-        foreach (var host in candidates)
+        try
         {
-            try
+            SshException? first = null;
+            foreach (var host in candidates)
             {
-                await StartOnAsync(host, worker, cancellationToken).ConfigureAwait(false);
-                return;
+                try
+                {
+                    lock (_workers) _placing[worker.Name] = host;
+                    await StartOnAsync(host, worker, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (SshException e) when (e.SshFailed)
+                {
+                    first ??= e; // that host is unreachable (or refuses us): the next may do
+                }
             }
-            catch (SshException e) when (e.SshFailed)
-            {
-                first ??= e; // that host is unreachable (or refuses us): the next may do
-            }
-        }
 
-        lock (_workers) _status[worker.Name] = WorkerLaunchStatus.Failed;
-        throw first!;
+            lock (_workers) _status[worker.Name] = WorkerLaunchStatus.Failed;
+            throw first!;
+        }
+        finally
+        {
+            lock (_workers) _placing.Remove(worker.Name);
+        }
     }
 
     private async Task StartOnAsync(string host, WorkerLaunch worker, CancellationToken cancellationToken)
@@ -95,6 +106,7 @@ public sealed class SshWorkerLauncher : IWorkerLauncher
                 .. _workerArguments,
             ], bundle.Length > 0 ? bundle : null, _logger);
             _workers[worker.Name] = process;
+            _placing.Remove(worker.Name);
         }
 
         try
