@@ -3,11 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Shoal.Scheduling;
@@ -130,28 +126,8 @@ internal sealed class DashboardServer : IAsyncDisposable
     private static async Task<DashboardServer> StartOnAsync(SchedulerServer scheduler, DashboardOptions options, IPAddress[] ips, int port,
         X509Certificate2? certificate, DashboardAccess access, ILoggerFactory? loggers, ILogger logger, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Shoal.Dashboard" });
-        if (loggers is not null) builder.Services.AddSingleton<ILoggerFactory>(new QuietAspNetLoggers(loggers));
-        else builder.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 1 << 20;
-            kestrel.Limits.MaxConcurrentConnections = 256;
-            foreach (var ip in ips)
-            {
-                kestrel.Listen(ip, port, listen =>
-                {
-                    // HTTP/2 needs TLS (ALPN); without it, HTTP/1.1 alone (Kestrel warns otherwise).
-                    listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-                    if (certificate is not null) listen.UseHttps(certificate);
-                });
-            }
-        });
+        var app = KestrelApp.Build("Shoal.Dashboard", ips, port, certificate, loggers);
         var feed = new DashboardFeed(scheduler.Observer, options.Interval, scheduler.MetricsInstruments);
-        var app = builder.Build();
         var server = new DashboardServer(app, feed, options, scheduler, access, logger);
         if (scheduler.MetricsInstruments is { } metrics) server._prometheus = new Metrics.PrometheusExport(metrics.Meter);
         server.MapRoutes();
@@ -166,8 +142,7 @@ internal sealed class DashboardServer : IAsyncDisposable
             throw;
         }
 
-        var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = bound.Replace("0.0.0.0", Dns.GetHostName(), StringComparison.Ordinal).Replace("[::]", Dns.GetHostName(), StringComparison.Ordinal);
+        server.BaseAddress = KestrelApp.BoundAddress(app);
         return server;
     }
 

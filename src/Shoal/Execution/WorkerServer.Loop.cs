@@ -47,10 +47,12 @@ internal sealed partial class WorkerServer
                 DropUnlessHeld(e.Kind == WorkerEventKind.ExecuteSuccess ? [e.Key] : e.Received.Select(r => r.Key));
                 break;
             case WorkerEventKind.ExecuteSuccess:
+                _instruments.TaskFinished(e.Key, e.Stop - e.Start, succeeded: true);
                 CheckMemoryAfterStoring(e.Nbytes);
                 Apply(_state.ExecuteSuccess(e.Key, e.Nbytes, e.Start, e.Stop));
                 break;
             case WorkerEventKind.ExecuteFailure:
+                _instruments.TaskFinished(e.Key, e.Stop - e.Start, succeeded: false);
                 Apply(_state.ExecuteFailure(e.Key, e.Error!, e.Start, e.Stop));
                 break;
             case WorkerEventKind.GatherSuccess:
@@ -73,6 +75,7 @@ internal sealed partial class WorkerServer
                 ServeStory((StoryAsk)e.Payload!);
                 break;
             case WorkerEventKind.Heartbeat:
+                _instruments.LoopLag(now - Volatile.Read(ref _tickWritten));
                 CheckSchedulerSilence();
                 if (_connected)
                 {
@@ -250,19 +253,31 @@ internal sealed partial class WorkerServer
 
     private void SendHeartbeat()
     {
-        SendToScheduler(new Envelope
+        var heartbeat = new Heartbeat
         {
-            Heartbeat = new Heartbeat
-            {
-                Executing = (uint)_state.Executing,
-                Ready = (uint)_state.ReadyCount,
-                ManagedBytes = (ulong)Math.Max(0, _store.MemoryBytes),
-                SpilledBytes = (ulong)Math.Max(0, _store.SpilledBytes),
-                StoredKeys = (uint)_store.Count,
-                ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
-                Paused = _pausedSince >= 0,
-                Cpu = _cpu.Sample(),
-            },
+            Executing = (uint)_state.Executing,
+            Ready = (uint)_state.ReadyCount,
+            ManagedBytes = (ulong)Math.Max(0, _store.MemoryBytes),
+            SpilledBytes = (ulong)Math.Max(0, _store.SpilledBytes),
+            StoredKeys = (uint)_store.Count,
+            ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
+            Paused = _pausedSince >= 0,
+            Cpu = _cpu.Sample(),
+        };
+        SendToScheduler(new Envelope { Heartbeat = heartbeat });
+        _instruments.Publish(new WorkerGauges
+        {
+            Threads = Math.Max(1, _options.NThreads),
+            Executing = (int)heartbeat.Executing,
+            Ready = (int)heartbeat.Ready,
+            StoredKeys = (int)heartbeat.StoredKeys,
+            ManagedBytes = (long)heartbeat.ManagedBytes,
+            SpilledBytes = (long)heartbeat.SpilledBytes,
+            SpillCount = _store.SpillCount,
+            ProcessMemory = (long)heartbeat.ProcessMemory,
+            MemoryLimit = Math.Max(0, _options.MemoryLimit),
+            Cpu = heartbeat.Cpu,
+            Paused = heartbeat.Paused,
         });
     }
 
@@ -299,13 +314,16 @@ internal sealed partial class WorkerServer
         var generation = _generation;
         _ = Task.Run(async () =>
         {
+            var start = Now;
             try
             {
                 var (received, missing) = await FetchAsync(peer, keys).ConfigureAwait(false);
+                _instruments.Fetched(received.Sum(r => r.Value), Now - start, succeeded: true);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherSuccess) { Generation = generation, Peer = peer, Received = received, Keys = missing });
             }
             catch (Exception e)
             {
+                _instruments.Fetched(0, Now - start, succeeded: false);
                 _peers.Evict(peer);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherFailure) { Generation = generation, Peer = peer, Keys = keys, Reason = e.Message });
             }

@@ -37,6 +37,10 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private int _disposed;
     private SecurityOptions? _security;
     private readonly ProcessMemoryAccount _memory;
+    private readonly WorkerInstruments _instruments;
+
+    /// <summary>When the heartbeat timer last queued a tick (worker clock, seconds): the loop's lag is measured from it.</summary>
+    private double _tickWritten;
 
     private WorkerServer(WorkerServerOptions options)
     {
@@ -46,7 +50,11 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
         _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));
         _memory = options.ProcessMemory ?? new ProcessMemoryAccount(options.MemoryLimit);
+        _instruments = options.Instruments ?? new WorkerInstruments(options.Name);
     }
+
+    /// <summary>The worker's meter (<c>Shoal.Worker</c>): its host exports it.</summary>
+    internal WorkerInstruments Instruments => _instruments;
 
     /// <summary>The worker's name.</summary>
     public string Name => _options.Name;
@@ -142,6 +150,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                Volatile.Write(ref _tickWritten, Now);
                 _events.Writer.TryWrite(WorkerEvent.HeartbeatTick);
             }
         }
@@ -184,6 +193,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _code?.Dispose();
         _store.Dispose();
         _poolThreads?.Dispose();
+        if (_options.Instruments is null) _instruments.Dispose(); // its own; a host's outlives it
         _stopping.Dispose();
     }
 

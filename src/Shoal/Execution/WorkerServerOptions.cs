@@ -96,4 +96,13 @@ internal sealed record WorkerServerOptions
     /// the process that started them together; null for a worker alone in its process.
     /// </summary>
     public ThreadPoolReservation? ThreadPool { get; init; }
+
+    /// <summary>
+    /// The worker's instruments, when its host made them beforehand to export them (its HTTP
+    /// endpoint starts before the worker registers); null: the worker makes its own.
+    /// </summary>
+    public WorkerInstruments? Instruments { get; init; }
+
+    /// <summary>The worker's own HTTP endpoint (<c>/metrics</c>), reported to the scheduler for its /workers page; null: none.</summary>
+    public string? HttpAddress { get; init; }
 }

@@ -371,6 +371,7 @@ internal sealed class Nanny
         }
 
         if (o.Insecure) info.ArgumentList.Add("--insecure");
+        foreach (var arg in WorkerHostOptions.ObservabilityArguments(o)) info.ArgumentList.Add(arg);
         // The worker's credentials (the nanny's own, from its flags or its parent) go down the stdin pipe.
         var credentials = Security.ParentPipeCredentials.BundleFor(o.Security ?? Security.LocalCredentials.Find(o.SchedulerAddress));
         Security.ParentPipeCredentials.Announce(info, credentials);

@@ -96,5 +96,5 @@ internal sealed partial class SchedulerServer
         return snapshot;
     });
 
-    private static string WorkerHttpAddressOf(Protocol.Messages.RegisterWorker registration) => "";
+    private static string WorkerHttpAddressOf(Protocol.Messages.RegisterWorker registration) => registration.HttpAddress;
 }

@@ -28,7 +28,7 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output)
         var text = await http.GetStringAsync(new Uri(target, "/metrics"));
         text.ShouldContain("shoal_scheduler_workers 2");
         text.ShouldContain("shoal_scheduler_tasks{state=\"memory\"} 50");
-        var (code, complaints) = await RunAsync("promtool", ["check", "metrics"], text);
+        var (code, complaints) = await DashboardTestSupport.RunToolAsync("promtool", ["check", "metrics"], text);
         code.ShouldBe(0, complaints);
 
         var directory = Directory.CreateTempSubdirectory("shoal-prometheus-");
@@ -87,18 +87,5 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output)
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, string input)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(E2E.Timeout);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
