@@ -23,6 +23,12 @@ internal sealed class WorkerCommand
     private readonly Option<double> memoryTerminate = CliOptions.Fraction("--memory-terminate-fraction", "The nanny restarts the worker past this fraction of the memory limit (0: never)", WorkerHostOptions.Defaults.MemoryTerminateFraction);
     private readonly Option<bool> noNanny = new("--no-nanny") { Description = "Run the worker directly, without a nanny process that restarts it when it dies" };
     private readonly Option<int?> httpPort = CliOptions.OptionalPort("--http-port", "Serve each worker's /metrics on this port (+ the worker's index with --nworkers; 0: free ports; default: none)");
+    private readonly Option<Microsoft.Extensions.Logging.LogLevel> logForwardLevel = new Option<Microsoft.Extensions.Logging.LogLevel>("--log-forward-level")
+    {
+        Description = "Send the worker's own log lines at or above this level to the scheduler (tasks' lines go from Information up)",
+        HelpName = "LEVEL",
+        DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Warning,
+    };
     private readonly Option<bool> insecure = new("--insecure") { Description = "Serve data to peers and clients without TLS on a non-loopback --host (anyone who reaches the port reads results)" };
 
     public WorkerCommand(CliContext context)
@@ -30,7 +36,7 @@ internal sealed class WorkerCommand
         Command = new Command("worker", "Run workers that join a scheduler")
         {
             address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost, localDirectory,
-            memoryTarget, memoryPause, memoryTerminate, noNanny, insecure, httpPort,
+            memoryTarget, memoryPause, memoryTerminate, noNanny, insecure, httpPort, logForwardLevel,
         };
         foreach (var option in security.All) Command.Options.Add(option);
         foreach (var option in otlp.All) Command.Options.Add(option);
@@ -63,5 +69,6 @@ internal sealed class WorkerCommand
         OtlpProtocol = parse.GetValue(otlp.Endpoint) is null ? null : parse.GetValue(otlp.Protocol),
         OtlpInterval = parse.GetValue(otlp.Interval),
         HttpPort = parse.GetValue(httpPort),
+        LogForwardLevel = parse.GetValue(logForwardLevel),
     };
 }

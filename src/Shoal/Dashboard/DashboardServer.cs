@@ -184,6 +184,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         });
         app.MapMethods("/api/v1/retire_workers", [HttpMethods.Get, HttpMethods.Post], RetireWorkersAsync);
         app.MapGet("/api/v1/stream", StreamAsync);
+        app.MapGet("/api/v1/logs", LogsAsync);
         if (_prometheus is { } prometheus) prometheus.Map(app);
     }
 
@@ -193,6 +194,26 @@ internal sealed class DashboardServer : IAsyncDisposable
         return new StatusUpdate(s.Time, s.Taken, DashboardJson.States(s.StateCounts),
             s.Groups.Select(g => new GroupStatus(g.Name, DashboardJson.States(g.States), g.AverageDuration, 0, 0, 0, 0)).ToArray(),
             s.Workers.Select(WorkerStatus.Of).ToArray(), s.Clients, s.TasksDone, 0, s.AdaptiveTarget, [], 0, 0);
+    }
+
+    /// <summary>The workers' log lines the scheduler keeps: <c>?after=SEQ&amp;worker=NAME&amp;level=N</c>.</summary>
+    private async Task LogsAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        var after = ulong.TryParse(query["after"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var a) ? a : 0;
+        var level = int.TryParse(query["level"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : 0;
+        var worker = query["worker"].ToString() is { Length: > 0 } w ? w : null;
+        var (lines, last) = await _scheduler.OnLoopAsync(() => (_scheduler.ReadWorkerLogsOnLoop(after, worker, level, tasksOnly: false), _scheduler.LastLogSequenceOnLoop))
+            .WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        await Json(context, new
+        {
+            last_sequence = last,
+            lines = lines.Select(x => new
+            {
+                sequence = x.Sequence, worker = x.Worker, time = DateTimeOffset.UnixEpoch.AddTicks((long)(x.UnixSeconds * TimeSpan.TicksPerSecond)),
+                level = x.Level, category = x.Category, message = x.Message, task_key = x.Key.Length == 0 ? null : x.Key,
+            }).ToArray(),
+        }).ConfigureAwait(false);
     }
 
     private async Task GraphAsync(HttpContext context)

@@ -265,6 +265,7 @@ internal sealed partial class WorkerServer
             Cpu = _cpu.Sample(),
         };
         SendToScheduler(new Envelope { Heartbeat = heartbeat });
+        SendLogs();
         _instruments.Publish(new WorkerGauges
         {
             Threads = Math.Max(1, _options.NThreads),
@@ -291,6 +292,7 @@ internal sealed partial class WorkerServer
         {
             var start = Now;
             WorkerContext.Enter(_options.Name);
+            WorkerContext.EnterTask(key, _taskLog);
             try
             {
                 var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);

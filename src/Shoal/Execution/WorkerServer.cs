@@ -38,6 +38,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private SecurityOptions? _security;
     private readonly ProcessMemoryAccount _memory;
     private readonly WorkerInstruments _instruments;
+    private readonly TaskLogSink _taskLog;
 
     /// <summary>When the heartbeat timer last queued a tick (worker clock, seconds): the loop's lag is measured from it.</summary>
     private double _tickWritten;
@@ -45,7 +46,9 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private WorkerServer(WorkerServerOptions options)
     {
         _options = options;
-        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
+        var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
+        _logger = new ForwardingLogger(log, _logs, options.LogForwardLevel, typeof(WorkerServer).FullName!);
+        _taskLog = new TaskLogSink((options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(TaskLogSink.Category), _logs, options.LogForwardLevel);
         _security = options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress);
         var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
         _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));

@@ -105,4 +105,10 @@ internal sealed record WorkerServerOptions
 
     /// <summary>The worker's own HTTP endpoint (<c>/metrics</c>), reported to the scheduler for its /workers page; null: none.</summary>
     public string? HttpAddress { get; init; }
+
+    /// <summary>
+    /// The worker's own log lines at or above this level go to the scheduler too (Warning by
+    /// default); its tasks' lines (<see cref="WorkerContext.Logger"/>) go from Information up, or from this level when lower.
+    /// </summary>
+    public LogLevel LogForwardLevel { get; init; } = LogLevel.Warning;
 }

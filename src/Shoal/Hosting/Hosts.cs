@@ -148,6 +148,7 @@ internal static class WorkerHost
                     Name = name,
                     Instruments = endpoint.Instruments,
                     HttpAddress = endpoint.Address,
+                    LogForwardLevel = options.LogForwardLevel,
                     NThreads = Math.Max(1, options.NThreads),
                     MemoryLimit = options.GetMemoryLimitPerWorker(),
                     ProcessMemory = processMemory,

@@ -107,6 +107,9 @@ internal sealed record WorkerHostOptions
     /// <summary>How often metrics are pushed over OTLP; null: the exporter's default in the CLI (10 s).</summary>
     public TimeSpan? OtlpInterval { get; init; }
 
+    /// <summary>The workers' own log lines at or above this level go to the scheduler too (default Warning); tasks' lines from Information up.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogForwardLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+
     /// <summary>The HTTP port of worker <paramref name="index"/>: <see cref="HttpPort"/> + index, 0 stays 0, null when none.</summary>
     public int? HttpPortOf(int index) => HttpPort is { } port ? (port == 0 ? 0 : port + index) : null;
 
@@ -129,6 +132,12 @@ internal sealed record WorkerHostOptions
         {
             yield return "--otlp-protocol";
             yield return protocol;
+        }
+
+        if (o.LogForwardLevel != Microsoft.Extensions.Logging.LogLevel.Warning)
+        {
+            yield return "--log-forward-level";
+            yield return o.LogForwardLevel.ToString();
         }
 
         if (o.OtlpInterval is { } interval)

@@ -36,6 +36,7 @@ public sealed class PublicSurfaceTests
         ["Shoal.SchedulerUnreachableException"] = "no scheduler answered within ClientOptions.WaitForScheduler",
         ["Shoal.AdaptiveTarget"] = "how many workers the scheduler wants now (Client.GetAdaptiveTargetAsync)",
         ["Shoal.TaskTransition"] = "one line of a key's story (Client.StoryAsync)",
+        ["Shoal.WorkerLogEntry"] = "one log line of a worker (Client.GetWorkerLogsAsync)",
         ["Shoal.Deploy.SpecCluster"] = "a cluster from a scheduler spec and a worker launcher: scale, adapt, logs",
         ["Shoal.Deploy.SpecClusterOptions"] = "what SpecCluster starts",
         ["Shoal.Deploy.AdaptOptions"] = "adaptive scaling's bounds and patience",

@@ -112,6 +112,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.Error => message.Error.RequestId,
         Envelope.BodyOneofCase.Pong => message.Pong.RequestId,
         Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
+        Envelope.BodyOneofCase.WorkerLogsReply => message.WorkerLogsReply.RequestId,
         _ => 0,
     };
 
