@@ -48,11 +48,13 @@ internal sealed partial class WorkerServer
                 break;
             case WorkerEventKind.ExecuteSuccess:
                 _instruments.TaskFinished(e.Key, e.Stop - e.Start, succeeded: true);
+                SendLogs();
                 CheckMemoryAfterStoring(e.Nbytes);
                 Apply(_state.ExecuteSuccess(e.Key, e.Nbytes, e.Start, e.Stop));
                 break;
             case WorkerEventKind.ExecuteFailure:
                 _instruments.TaskFinished(e.Key, e.Stop - e.Start, succeeded: false);
+                SendLogs();
                 Apply(_state.ExecuteFailure(e.Key, e.Error!, e.Start, e.Stop));
                 break;
             case WorkerEventKind.GatherSuccess:
