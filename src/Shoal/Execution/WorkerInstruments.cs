@@ -92,8 +92,7 @@ internal sealed class WorkerInstruments : IDisposable
     /// </summary>
     private string GroupOf(string key)
     {
-        int dash = key.LastIndexOf('-');
-        var span = dash > 0 ? key.AsSpan(0, dash) : key.AsSpan();
+        var span = Protocol.TaskGroupName.Span(key);
         if (_groupLookup.TryGetValue(span, out var name)) return name;
         if (_groups.Count >= MaxGroups) return "other";
         name = span.ToString();
