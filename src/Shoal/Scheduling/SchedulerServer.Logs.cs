@@ -8,9 +8,10 @@ internal sealed partial class SchedulerServer
 {
     private readonly WorkerLogRing _workerLogs = new();
 
-    /// <summary>Workers send their lines; clients read them.</summary>
+    /// <summary>Workers send their lines; clients read them, and record performance reports.</summary>
     private static bool RoleMaySendLogs(Role role, Envelope.BodyOneofCase body) =>
-        (role == Role.Worker && body == Envelope.BodyOneofCase.WorkerLogs) || (role == Role.Client && body == Envelope.BodyOneofCase.WorkerLogsRequest);
+        (role == Role.Worker && body == Envelope.BodyOneofCase.WorkerLogs)
+        || (role == Role.Client && body is Envelope.BodyOneofCase.WorkerLogsRequest or Envelope.BodyOneofCase.PerformanceReportStart or Envelope.BodyOneofCase.PerformanceReportStop);
 
     private void WorkerLogs(Session session, WorkerLogs logs) => _workerLogs.Add(session.Registration!.Name, logs);
 

@@ -205,6 +205,12 @@ internal sealed partial class SchedulerServer
             case Body.WorkerLogsRequest:
                 WorkerLogsRequested(session, message.WorkerLogsRequest);
                 break;
+            case Body.PerformanceReportStart:
+                StartRecording(session, message.PerformanceReportStart);
+                break;
+            case Body.PerformanceReportStop:
+                StopRecording(session, message.PerformanceReportStop);
+                break;
             default:
                 throw new InvalidOperationException($"unexpected message {message.BodyCase}");
         }

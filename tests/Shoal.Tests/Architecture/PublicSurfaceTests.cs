@@ -40,6 +40,7 @@ public sealed class PublicSurfaceTests
         ["Shoal.ProgressReport"] = "how far a set of futures has come (Client.ProgressAsync)",
         ["Shoal.GroupProgress"] = "one task group's progress (Client.ProgressAsync)",
         ["Shoal.ProgressOptions"] = "where and how Client.ProgressAsync draws",
+        ["Shoal.PerformanceReport"] = "a performance report being recorded; disposing it writes the HTML file (Client.PerformanceReport)",
         ["Shoal.Deploy.SpecCluster"] = "a cluster from a scheduler spec and a worker launcher: scale, adapt, logs",
         ["Shoal.Deploy.SpecClusterOptions"] = "what SpecCluster starts",
         ["Shoal.Deploy.AdaptOptions"] = "adaptive scaling's bounds and patience",

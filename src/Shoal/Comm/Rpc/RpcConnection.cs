@@ -113,6 +113,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.Pong => message.Pong.RequestId,
         Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
         Envelope.BodyOneofCase.WorkerLogsReply => message.WorkerLogsReply.RequestId,
+        Envelope.BodyOneofCase.PerformanceReportData => message.PerformanceReportData.RequestId,
         _ => 0,
     };
 
