@@ -67,6 +67,7 @@ public static class ShoalCommand
             new LocalCommand(context).Command,
             new CertsCommand(context).Command,
             new HealthCommand(context).Command,
+            new DashboardLinkCommand(context).Command,
             new FlowsCommand(context).Command,
         };
         return root;
