@@ -20,6 +20,7 @@ internal sealed class PerformanceRecorder : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly List<TaskStreamEvent> _tasks = [];
+    private readonly List<TaskStreamEvent> _marks = [];
     private readonly Dictionary<int, double> _clockOffsets = new();
     private readonly Dictionary<int, (string Name, int Threads)> _workers = new();
     private readonly List<(double Time, int Worker, long Managed, long Unmanaged, long Spilled)> _memory = [];
@@ -83,6 +84,12 @@ internal sealed class PerformanceRecorder : IAsyncDisposable
                     // The worker's clock against the scheduler's: the smallest (received - stop) seen.
                     double offset = e.Received - e.Stop;
                     if (!_clockOffsets.TryGetValue(e.Worker, out var known) || offset < known) _clockOffsets[e.Worker] = offset;
+                    if (e.Kind is TaskStreamKind.Transfer or TaskStreamKind.Spill)
+                    {
+                        if (_marks.Count < MaxTasks) _marks.Add(e);
+                        continue;
+                    }
+
                     if (_tasks.Count < MaxTasks) _tasks.Add(e);
                     else _beyond++;
                 }
@@ -148,6 +155,26 @@ internal sealed class PerformanceRecorder : IAsyncDisposable
             }
 
             json.WriteEndArray();
+            foreach (var (kind, name) in new[] { (TaskStreamKind.Transfer, "transfers"), (TaskStreamKind.Spill, "spills") })
+            {
+                // [worker, peer (transfers) or "", start, stop, bytes]
+                json.WriteStartArray(name);
+                foreach (var e in _marks)
+                {
+                    if (e.Kind != kind) continue;
+                    var offset = _clockOffsets.GetValueOrDefault(e.Worker, e.Received - e.Stop);
+                    json.WriteStartArray();
+                    json.WriteNumberValue(WorkerIndex(e.Worker));
+                    json.WriteStringValue(kind == TaskStreamKind.Transfer ? e.Key : "");
+                    json.WriteNumberValue(Math.Round(e.Start + offset - start, 6));
+                    json.WriteNumberValue(Math.Round(e.Stop + offset - start, 6));
+                    json.WriteNumberValue(e.Nbytes);
+                    json.WriteEndArray();
+                }
+
+                json.WriteEndArray();
+            }
+
             json.WriteStartArray("memory");
             foreach (var m in _memory)
             {

@@ -268,6 +268,7 @@ internal sealed partial class WorkerServer
         };
         SendToScheduler(new Envelope { Heartbeat = heartbeat });
         SendLogs();
+        SendActivity();
         _instruments.Publish(new WorkerGauges
         {
             Threads = Math.Max(1, _options.NThreads),
@@ -322,7 +323,9 @@ internal sealed partial class WorkerServer
             try
             {
                 var (received, missing) = await FetchAsync(peer, keys).ConfigureAwait(false);
-                _instruments.Fetched(received.Sum(r => r.Value), Now - start, succeeded: true);
+                var bytes = received.Sum(r => r.Value);
+                _instruments.Fetched(bytes, Now - start, succeeded: true);
+                MarkTransfer(peer, start, Now, bytes, received.Count);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherSuccess) { Generation = generation, Peer = peer, Received = received, Keys = missing });
             }
             catch (Exception e)

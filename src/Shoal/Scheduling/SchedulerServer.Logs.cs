@@ -10,10 +10,19 @@ internal sealed partial class SchedulerServer
 
     /// <summary>Workers send their lines; clients read them, and record performance reports.</summary>
     private static bool RoleMaySendLogs(Role role, Envelope.BodyOneofCase body) =>
-        (role == Role.Worker && body == Envelope.BodyOneofCase.WorkerLogs)
+        (role == Role.Worker && body is Envelope.BodyOneofCase.WorkerLogs or Envelope.BodyOneofCase.WorkerActivity)
         || (role == Role.Client && body is Envelope.BodyOneofCase.WorkerLogsRequest or Envelope.BodyOneofCase.PerformanceReportStart or Envelope.BodyOneofCase.PerformanceReportStop);
 
     private void WorkerLogs(Session session, WorkerLogs logs) => _workerLogs.Add(session.Registration!.Name, logs);
+
+    /// <summary>A worker's transfers and spills: into the observer's task stream, marked as such (a few stores each, as for tasks).</summary>
+    private void WorkerActivity(Session session, WorkerActivity activity, double now)
+    {
+        foreach (var t in activity.Transfers)
+            _observer.Stream.Write(t.Peer, session.Id, Shoal.Dashboard.TaskStreamKind.Transfer, t.Start, t.Stop, now, (long)t.Nbytes);
+        foreach (var s in activity.Spills)
+            _observer.Stream.Write("spill", session.Id, Shoal.Dashboard.TaskStreamKind.Spill, s.Start, s.Stop, now, (long)s.Nbytes);
+    }
 
     private void WorkerLogsRequested(Session session, WorkerLogsRequest request)
     {

@@ -202,6 +202,9 @@ internal sealed partial class SchedulerServer
             case Body.WorkerLogs:
                 WorkerLogs(session, message.WorkerLogs);
                 break;
+            case Body.WorkerActivity:
+                WorkerActivity(session, message.WorkerActivity, now);
+                break;
             case Body.WorkerLogsRequest:
                 WorkerLogsRequested(session, message.WorkerLogsRequest);
                 break;

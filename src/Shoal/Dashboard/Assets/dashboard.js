@@ -212,7 +212,7 @@ function statusPage() {
       l.ends[lane] = b.stop;
       const x0 = label + Math.max(0, (b.start - start) / WINDOW_S) * plot;
       const x1 = label + Math.min(1, (b.stop - start) / WINDOW_S) * plot;
-      ctx.fillStyle = b.kind === "erred" ? "#111" : groupColour(b.group);
+      ctx.fillStyle = b.kind === "erred" ? "#111" : b.kind === "transfer" ? "#d62728" : b.kind === "spill" ? "#999" : groupColour(b.group);
       ctx.fillRect(x0, (l.first + lane) * laneH + 1, Math.max(1, x1 - x0), Math.max(1, laneH - 2));
     }
     ctx.fillStyle = "#777";
