@@ -56,6 +56,14 @@ public sealed class WorkerMetricsTests
         var (code, complaints) = await DashboardTestSupport.RunToolAsync("promtool", ["check", "metrics"], text);
         code.ShouldBe(0, complaints);
 
+        // A real Prometheus scrapes the worker beside the scheduler.
+        await using (var prometheus = await PrometheusServer.StartAsync(new Uri(scheduler.DashboardLink!).Authority, new Uri(address).Authority))
+        {
+            (await E2E.PollAsync(() => prometheus.QueryAsync(http, "sum({__name__=~\"shoal_worker_tasks_finished(_total)?\",outcome=\"success\"})", 20), E2E.Timeout))
+                .ShouldBeTrue("Prometheus counts the worker's 20 tasks; targets: " + await http.GetStringAsync(new Uri(prometheus.Api, "/api/v1/targets")));
+            (await E2E.PollAsync(() => prometheus.QueryAsync(http, "shoal_scheduler_workers", 1), E2E.Timeout)).ShouldBeTrue("and the scheduler's 1 worker");
+        }
+
         // The same meter over OTLP, under the worker's scope attribute.
         (await E2E.PollAsync(() => receiver.Value("Shoal.Worker", ("worker", "metrics-w"), "tasks.finished", ("outcome", "success")) == 20, E2E.Timeout))
             .ShouldBeTrue($"{receiver.Requests} OTLP requests; {worker.Output}");
