@@ -1,6 +1,7 @@
 // Map and reduce on a Shoal cluster: doubles 10,000 numbers in 10,000 tasks, then sums them in one.
 //   dotnet run --project examples/MapReduce                       (an in-process local cluster)
 //   dotnet run --project examples/MapReduce -- --scheduler tcp://127.0.0.1:8786
+//   dotnet run --project examples/MapReduce -- --progress          (bars per task group on a terminal, lines in a log)
 using Shoal;
 
 var address = Args.Value(args, "--scheduler");
@@ -11,6 +12,7 @@ await using var client = cluster is not null ? await Client.ConnectAsync(cluster
 
 var ys = client.Map(static (int x) => x * 2, Enumerable.Range(0, n));
 var total = client.Submit(static (int[] v) => v.Sum(), ys);   // futures as arguments are dependencies
+if (args.Contains("--progress")) await client.ProgressAsync([.. ys, total]);
 Console.WriteLine(await total);
 
 internal static class Args

@@ -13,5 +13,5 @@ internal sealed record HostEntryPoints(
 {
     /// <summary>The real hosts.</summary>
     public static HostEntryPoints Default { get; } =
-        new(SchedulerHost.RunAsync, WorkerHost.RunAsync, LocalHost.RunAsync);
+        new(Telemetry.OtlpHosts.Scheduler(SchedulerHost.RunAsync), Telemetry.OtlpHosts.Worker(WorkerHost.RunAsync), LocalHost.RunAsync);
 }

@@ -71,6 +71,7 @@ public static class ShoalCommand
             new CertsCommand(context).Command,
             new HealthCommand(context).Command,
             new AutoscalerCommand(context).Command,
+            new DashboardLinkCommand(context).Command,
             new FlowsCommand(context).Command,
         };
         return root;

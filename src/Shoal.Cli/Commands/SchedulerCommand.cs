@@ -16,6 +16,7 @@ internal sealed class SchedulerCommand
     private readonly Option<bool> noDashboard = new("--no-dashboard") { Description = "Serve no dashboard" };
     private readonly Option<TimeSpan?> idleTimeout = CliOptions.Duration("--idle-timeout", "Shut down after this long with no client and no work, e.g. 1h (default: never)");
     private readonly SecurityFlags security = new();
+    private readonly Telemetry.OtlpFlags otlp = new();
     private readonly Option<bool> insecure = new("--insecure") { Description = "Listen off loopback without TLS or authentication (anyone who reaches the port runs code on every worker)" };
 
     public SchedulerCommand(CliContext context)
@@ -25,6 +26,7 @@ internal sealed class SchedulerCommand
             host, port, dashboardAddress, dashboardPort, noDashboard, idleTimeout, insecure,
         };
         foreach (var option in security.All) Command.Options.Add(option);
+        foreach (var option in otlp.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
             context.RunHostAsync("shoal scheduler", () => context.Hosts.RunScheduler(ToOptions(parse), context.Stdout, ct), ct));
     }
@@ -41,5 +43,8 @@ internal sealed class SchedulerCommand
         IdleTimeout = parse.GetValue(idleTimeout),
         Security = security.ToSecurity(parse),
         Insecure = parse.GetValue(insecure),
+        OtlpEndpoint = parse.GetValue(otlp.Endpoint),
+        OtlpProtocol = parse.GetValue(otlp.Endpoint) is null ? null : parse.GetValue(otlp.Protocol),
+        OtlpInterval = parse.GetValue(otlp.Interval),
     };
 }

@@ -16,11 +16,19 @@ internal sealed class WorkerCommand
     private readonly Option<TimeSpan?> deathTimeout = CliOptions.Duration("--death-timeout", "Exit after this long without reaching the scheduler, e.g. 60s (default: never)");
     private readonly Option<string?> listenHost = CliOptions.Host("--host", "Address to listen on for peers (default: the one that reaches the scheduler)", null);
     private readonly SecurityFlags security = new();
+    private readonly Telemetry.OtlpFlags otlp = new();
     private readonly Option<string?> localDirectory = new("--local-directory") { Description = "Directory for spilled results (default: the system temp directory)", HelpName = "DIR" };
     private readonly Option<double> memoryTarget = CliOptions.Fraction("--memory-target-fraction", "Spill results to disk past this fraction of the memory limit (0: never)", WorkerHostOptions.Defaults.MemoryTargetFraction);
     private readonly Option<double> memoryPause = CliOptions.Fraction("--memory-pause-fraction", "Start no new tasks past this fraction of the memory limit in process memory (0: never)", WorkerHostOptions.Defaults.MemoryPauseFraction);
     private readonly Option<double> memoryTerminate = CliOptions.Fraction("--memory-terminate-fraction", "The nanny restarts the worker past this fraction of the memory limit (0: never)", WorkerHostOptions.Defaults.MemoryTerminateFraction);
     private readonly Option<bool> noNanny = new("--no-nanny") { Description = "Run the worker directly, without a nanny process that restarts it when it dies" };
+    private readonly Option<int?> httpPort = CliOptions.OptionalPort("--http-port", "Serve each worker's /metrics on this port (+ the worker's index with --nworkers; 0: free ports; default: none)");
+    private readonly Option<Microsoft.Extensions.Logging.LogLevel> logForwardLevel = new Option<Microsoft.Extensions.Logging.LogLevel>("--log-forward-level")
+    {
+        Description = "Send the worker's own log lines at or above this level to the scheduler (tasks' lines go from Information up)",
+        HelpName = "LEVEL",
+        DefaultValueFactory = _ => Microsoft.Extensions.Logging.LogLevel.Warning,
+    };
     private readonly Option<bool> insecure = new("--insecure") { Description = "Serve data to peers and clients without TLS on a non-loopback --host (anyone who reaches the port reads results)" };
 
     public WorkerCommand(CliContext context)
@@ -28,9 +36,10 @@ internal sealed class WorkerCommand
         Command = new Command("worker", "Run workers that join a scheduler")
         {
             address, nthreads, nworkers, name, memoryLimit, resources, deathTimeout, listenHost, localDirectory,
-            memoryTarget, memoryPause, memoryTerminate, noNanny, insecure,
+            memoryTarget, memoryPause, memoryTerminate, noNanny, insecure, httpPort, logForwardLevel,
         };
         foreach (var option in security.All) Command.Options.Add(option);
+        foreach (var option in otlp.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
             context.RunHostAsync("shoal worker", () => context.Hosts.RunWorker(ToOptions(parse), context.Stdout, ct), ct));
     }
@@ -56,5 +65,10 @@ internal sealed class WorkerCommand
         MemoryPauseFraction = parse.GetValue(memoryPause),
         MemoryTerminateFraction = parse.GetValue(memoryTerminate),
         Insecure = parse.GetValue(insecure),
+        OtlpEndpoint = parse.GetValue(otlp.Endpoint),
+        OtlpProtocol = parse.GetValue(otlp.Endpoint) is null ? null : parse.GetValue(otlp.Protocol),
+        OtlpInterval = parse.GetValue(otlp.Interval),
+        HttpPort = parse.GetValue(httpPort),
+        LogForwardLevel = parse.GetValue(logForwardLevel),
     };
 }

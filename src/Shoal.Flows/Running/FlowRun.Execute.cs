@@ -90,6 +90,7 @@ internal sealed partial class FlowRun
         }
         finally
         {
+            TaskLogsComplete(run);
             Settled();
         }
     }

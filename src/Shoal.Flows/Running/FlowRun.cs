@@ -113,6 +113,7 @@ internal sealed partial class FlowRun
         var upstream = inputs.Concat(waitFor).Distinct().ToArray();
         run.Depth = upstream.Length == 0 ? 0 : upstream.Max(u => u.Depth) + 1;
         live[run.Id] = run;
+        ExpectTaskLogs(run);
         Interlocked.Increment(ref outstanding);
         Record(new RunEvent.TaskRunCreated(new TaskRunRecord(run.Id, Id, run.Name, task.Name, [.. upstream.Select(u => u.Id)], RunState.Pending, null, null, 0, Now, Now)));
         _ = ExecuteAsync(run, task, inputs, upstream, body, inputValues);

@@ -117,6 +117,7 @@ public sealed class FlowRunner : IAsyncDisposable
         using var watcher = new CancellationTokenSource();
         var watching = WatchForCancellationAsync(id, cancellation, watcher.Token);
         var run = new FlowRun(this, execution, id, name, cancellation.Token);
+        var collecting = run.CollectTaskLogsUntilAsync(Options.CancellationPollInterval, Options.TimeProvider, watcher.Token);
         await Recorder.RecordAsync(new RunEvent.FlowRunState(id, RunState.Running, null, null, Now), CancellationToken.None).ConfigureAwait(false);
         RunState state;
         TResult? result = default;
@@ -150,6 +151,7 @@ public sealed class FlowRunner : IAsyncDisposable
             FlowRun.Swap(previous);
             await watcher.CancelAsync().ConfigureAwait(false);
             await watching.ConfigureAwait(false);
+            await collecting.ConfigureAwait(false);
         }
 
         // Task runs still going (a failed body) end with the run: cancelled, recorded.
@@ -159,6 +161,8 @@ public sealed class FlowRunner : IAsyncDisposable
             await run.AllSettledAsync().ConfigureAwait(false);
         }
 
+        // Every task run has ended: one last read holds all the lines they logged.
+        await run.CollectSafelyAsync(CancellationToken.None).ConfigureAwait(false);
         run.ReleaseAll();
         await EndAsync(id, state, error, cause).ConfigureAwait(false);
         return new(id, name, state, state == RunState.Completed ? result : default, error, cause);

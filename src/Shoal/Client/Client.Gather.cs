@@ -159,12 +159,16 @@ public sealed partial class Client
 
         var segments = incoming.Segments.Span;
         var held = new List<string>(reply.Values.Count);
+        long bytes = 0;
         foreach (var value in reply.Values)
         {
             if (!byKey.TryGetValue(value.Key, out var entry)) continue;
             entry.SetValue(Payloads.Decode(segments.Slice((int)value.FirstSegment, (int)value.SegmentCount), entry.ValueType));
             held.Add(value.Key);
+            bytes += (long)value.Nbytes;
         }
+
+        Instruments.Gathered(held.Count, bytes);
 
         ReportHeld(held);
 

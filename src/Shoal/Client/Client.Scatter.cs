@@ -87,5 +87,6 @@ public sealed partial class Client
         }
 
         await connection.RequestAsync(id, new Envelope { PutData = put }, segments.ToArray(), cancellationToken).ConfigureAwait(false);
+        Instruments.Scattered(indices.Sum(i => encoded[i].Nbytes));
     }
 }

@@ -32,7 +32,11 @@ public sealed partial class Client : IAsyncDisposable
         ByReference = byReference;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<Client>();
         _outbox = new ClientOutbox(this);
+        Instruments = new ClientInstruments(options.Name, () => { lock (_keys) return _keys.Count; });
     }
+
+    /// <summary>The client's meter (<c>Shoal.Client</c>).</summary>
+    internal ClientInstruments Instruments { get; }
 
     /// <summary>The address of the scheduler this client talks to.</summary>
     public string SchedulerAddress { get; }
@@ -216,6 +220,7 @@ public sealed partial class Client : IAsyncDisposable
 
         await _scheduler.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);
+        Instruments.Dispose();
         lock (_keys)
         {
             foreach (var entry in _keys.Values) entry.SetCancelled("the client was disposed");

@@ -134,6 +134,7 @@ internal sealed class ClientOutbox
                 }
 
                 rpc.Send(new Envelope { UpdateGraph = update }, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(segments));
+                _client.Instruments.Submitted(j - i);
             }
 
             i = j;

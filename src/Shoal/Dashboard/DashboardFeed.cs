@@ -144,6 +144,16 @@ internal sealed class DashboardFeed : IAsyncDisposable
             for (int i = 0; i < n; i++)
             {
                 ref var e = ref _buffer[i];
+                if (e.Kind is TaskStreamKind.Transfer or TaskStreamKind.Spill)
+                {
+                    // Marks, not tasks: drawn (on the worker's clock as mapped so far), not counted in any group.
+                    var shift = _clockOffsets.GetValueOrDefault(e.Worker, e.Received - e.Stop);
+                    if (i % step == 0) bars.Add(new TaskBar(e.Worker, e.Kind == TaskStreamKind.Transfer ? "transfer" : "spill", e.Start + shift, e.Stop + shift,
+                        e.Kind == TaskStreamKind.Transfer ? "transfer" : "spill"));
+                    _buffer[i].Key = null!;
+                    continue;
+                }
+
                 var group = GroupOf(e.Key);
                 group.Add(e.Kind, e.Stop - e.Start, e.Nbytes);
                 _metrics?.TaskFinished(group.Name, e.Stop - e.Start, e.Nbytes);

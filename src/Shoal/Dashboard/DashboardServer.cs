@@ -3,11 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -129,28 +125,8 @@ internal sealed class DashboardServer : IAsyncDisposable
     private static async Task<DashboardServer> StartOnAsync(IObservedScheduler scheduler, DashboardOptions options, IPAddress[] ips, int port,
         X509Certificate2? certificate, DashboardAccess access, ILoggerFactory? loggers, ILogger logger, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Shoal.Dashboard" });
-        if (loggers is not null) builder.Services.AddSingleton<ILoggerFactory>(new QuietAspNetLoggers(loggers));
-        else builder.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 1 << 20;
-            kestrel.Limits.MaxConcurrentConnections = 256;
-            foreach (var ip in ips)
-            {
-                kestrel.Listen(ip, port, listen =>
-                {
-                    // HTTP/2 needs TLS (ALPN); without it, HTTP/1.1 alone (Kestrel warns otherwise).
-                    listen.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-                    if (certificate is not null) listen.UseHttps(certificate);
-                });
-            }
-        });
+        var app = KestrelApp.Build("Shoal.Dashboard", ips, port, certificate, loggers);
         var feed = new DashboardFeed(scheduler.Observer, options.Interval, scheduler.MetricsInstruments);
-        var app = builder.Build();
         var server = new DashboardServer(app, feed, options, scheduler, access, logger);
         if (scheduler.MetricsInstruments is { } metrics) server._prometheus = new Metrics.PrometheusExport(metrics.Meter);
         server.MapRoutes();
@@ -165,8 +141,7 @@ internal sealed class DashboardServer : IAsyncDisposable
             throw;
         }
 
-        var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = bound.Replace("0.0.0.0", Dns.GetHostName(), StringComparison.Ordinal).Replace("[::]", Dns.GetHostName(), StringComparison.Ordinal);
+        server.BaseAddress = KestrelApp.BoundAddress(app);
         return server;
     }
 
@@ -208,6 +183,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         });
         app.MapMethods("/api/v1/retire_workers", [HttpMethods.Get, HttpMethods.Post], RetireWorkersAsync);
         app.MapGet("/api/v1/stream", StreamAsync);
+        app.MapGet("/api/v1/logs", LogsAsync);
         if (_prometheus is { } prometheus) prometheus.Map(app);
     }
 
@@ -217,6 +193,26 @@ internal sealed class DashboardServer : IAsyncDisposable
         return new StatusUpdate(s.Time, s.Taken, DashboardJson.States(_feed.StateNames, s.StateCounts),
             s.Groups.Select(g => new GroupStatus(g.Name, DashboardJson.States(_feed.StateNames, g.States), g.AverageDuration, 0, 0, 0, 0)).ToArray(),
             s.Workers.Select(WorkerStatus.Of).ToArray(), s.Clients, s.TasksDone, 0, s.AdaptiveTarget, [], 0, 0);
+    }
+
+    /// <summary>The workers' log lines the scheduler keeps: <c>?after=SEQ&amp;worker=NAME&amp;level=N</c>.</summary>
+    private async Task LogsAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        var after = ulong.TryParse(query["after"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var a) ? a : 0;
+        var level = int.TryParse(query["level"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : 0;
+        var worker = query["worker"].ToString() is { Length: > 0 } w ? w : null;
+        var (lines, last) = await _scheduler.OnLoopAsync(() => (_scheduler.ReadWorkerLogsOnLoop(after, worker, level, tasksOnly: false), _scheduler.LastLogSequenceOnLoop))
+            .WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        await Json(context, new
+        {
+            last_sequence = last,
+            lines = lines.Select(x => new
+            {
+                sequence = x.Sequence, worker = x.Worker, time = DateTimeOffset.UnixEpoch.AddTicks((long)(x.UnixSeconds * TimeSpan.TicksPerSecond)),
+                level = x.Level, category = x.Category, message = x.Message, task_key = x.Key.Length == 0 ? null : x.Key,
+            }).ToArray(),
+        }).ConfigureAwait(false);
     }
 
     private async Task GraphAsync(HttpContext context)

@@ -7,6 +7,10 @@ internal enum TaskStreamKind : byte
     Done,
     /// <summary>The task failed on a worker.</summary>
     Erred,
+    /// <summary>A worker fetched dependencies from a peer (Key: the peer's address).</summary>
+    Transfer,
+    /// <summary>A worker spilled results to disk over an interval (Key: "spill").</summary>
+    Spill,
 }
 
 /// <summary>

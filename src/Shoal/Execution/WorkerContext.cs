@@ -4,7 +4,7 @@ namespace Shoal;
 /// What a running task can learn about the worker that runs it. Outside a task (on the client,
 /// or on a thread the task did not start) its members are null.
 /// </summary>
-public static class WorkerContext
+public static partial class WorkerContext
 {
     private static readonly AsyncLocal<string?> CurrentName = new();
 

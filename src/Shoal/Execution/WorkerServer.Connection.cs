@@ -74,6 +74,7 @@ internal sealed partial class WorkerServer
             Nanny = _options.Nanny,
             InstanceId = InstanceId,
             NannyId = _options.NannyId ?? "",
+            HttpAddress = _options.HttpAddress ?? "",
         };
         foreach (var pair in _options.Resources) registration.Resources.Add(pair.Key, pair.Value);
         foreach (var pair in held) registration.Keys.Add(new KeyNbytes { Key = pair.Key, Nbytes = (ulong)Math.Max(0, pair.Value) });

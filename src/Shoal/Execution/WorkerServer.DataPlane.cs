@@ -58,6 +58,7 @@ internal sealed partial class WorkerServer
     {
         var reply = new DataReply { RequestId = request.RequestId };
         var segments = new List<Segment>();
+        long served = 0;
         foreach (var key in request.Keys)
         {
             if (!_store.TryGetForPeer(key, byReference, out var encoded))
@@ -75,8 +76,10 @@ internal sealed partial class WorkerServer
                 TypeName = encoded.TypeName,
             });
             segments.AddRange(encoded.Segments);
+            served += Math.Max(0, encoded.Nbytes);
         }
 
+        _instruments.Served(served);
         connection.Send(new Envelope { DataReply = reply }, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(segments));
     }
 

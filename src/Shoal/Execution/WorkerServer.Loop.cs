@@ -47,10 +47,14 @@ internal sealed partial class WorkerServer
                 DropUnlessHeld(e.Kind == WorkerEventKind.ExecuteSuccess ? [e.Key] : e.Received.Select(r => r.Key));
                 break;
             case WorkerEventKind.ExecuteSuccess:
+                _instruments.TaskFinished(e.Key, e.Stop - e.Start, succeeded: true);
+                SendLogs();
                 CheckMemoryAfterStoring(e.Nbytes);
                 Apply(_state.ExecuteSuccess(e.Key, e.Nbytes, e.Start, e.Stop));
                 break;
             case WorkerEventKind.ExecuteFailure:
+                _instruments.TaskFinished(e.Key, e.Stop - e.Start, succeeded: false);
+                SendLogs();
                 Apply(_state.ExecuteFailure(e.Key, e.Error!, e.Start, e.Stop));
                 break;
             case WorkerEventKind.GatherSuccess:
@@ -73,6 +77,7 @@ internal sealed partial class WorkerServer
                 ServeStory((StoryAsk)e.Payload!);
                 break;
             case WorkerEventKind.Heartbeat:
+                _instruments.LoopLag(now - Volatile.Read(ref _tickWritten));
                 CheckSchedulerSilence();
                 if (_connected)
                 {
@@ -250,19 +255,33 @@ internal sealed partial class WorkerServer
 
     private void SendHeartbeat()
     {
-        SendToScheduler(new Envelope
+        var heartbeat = new Heartbeat
         {
-            Heartbeat = new Heartbeat
-            {
-                Executing = (uint)_state.Executing,
-                Ready = (uint)_state.ReadyCount,
-                ManagedBytes = (ulong)Math.Max(0, _store.MemoryBytes),
-                SpilledBytes = (ulong)Math.Max(0, _store.SpilledBytes),
-                StoredKeys = (uint)_store.Count,
-                ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
-                Paused = _pausedSince >= 0,
-                Cpu = _cpu.Sample(),
-            },
+            Executing = (uint)_state.Executing,
+            Ready = (uint)_state.ReadyCount,
+            ManagedBytes = (ulong)Math.Max(0, _store.MemoryBytes),
+            SpilledBytes = (ulong)Math.Max(0, _store.SpilledBytes),
+            StoredKeys = (uint)_store.Count,
+            ProcessMemory = (ulong)ProcessMemory.ResidentBytes(),
+            Paused = _pausedSince >= 0,
+            Cpu = _cpu.Sample(),
+        };
+        SendToScheduler(new Envelope { Heartbeat = heartbeat });
+        SendLogs();
+        SendActivity();
+        _instruments.Publish(new WorkerGauges
+        {
+            Threads = Math.Max(1, _options.NThreads),
+            Executing = (int)heartbeat.Executing,
+            Ready = (int)heartbeat.Ready,
+            StoredKeys = (int)heartbeat.StoredKeys,
+            ManagedBytes = (long)heartbeat.ManagedBytes,
+            SpilledBytes = (long)heartbeat.SpilledBytes,
+            SpillCount = _store.SpillCount,
+            ProcessMemory = (long)heartbeat.ProcessMemory,
+            MemoryLimit = Math.Max(0, _options.MemoryLimit),
+            Cpu = heartbeat.Cpu,
+            Paused = heartbeat.Paused,
         });
     }
 
@@ -276,6 +295,7 @@ internal sealed partial class WorkerServer
         {
             var start = Now;
             WorkerContext.Enter(_options.Name);
+            WorkerContext.EnterTask(key, _taskLog);
             try
             {
                 var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
@@ -299,13 +319,18 @@ internal sealed partial class WorkerServer
         var generation = _generation;
         _ = Task.Run(async () =>
         {
+            var start = Now;
             try
             {
                 var (received, missing) = await FetchAsync(peer, keys).ConfigureAwait(false);
+                var bytes = received.Sum(r => r.Value);
+                _instruments.Fetched(bytes, Now - start, succeeded: true);
+                MarkTransfer(peer, start, Now, bytes, received.Count);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherSuccess) { Generation = generation, Peer = peer, Received = received, Keys = missing });
             }
             catch (Exception e)
             {
+                _instruments.Fetched(0, Now - start, succeeded: false);
                 _peers.Evict(peer);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.GatherFailure) { Generation = generation, Peer = peer, Keys = keys, Reason = e.Message });
             }

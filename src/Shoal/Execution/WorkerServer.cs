@@ -37,16 +37,27 @@ internal sealed partial class WorkerServer : IAsyncDisposable
     private int _disposed;
     private SecurityOptions? _security;
     private readonly ProcessMemoryAccount _memory;
+    private readonly WorkerInstruments _instruments;
+    private readonly TaskLogSink _taskLog;
+
+    /// <summary>When the heartbeat timer last queued a tick (worker clock, seconds): the loop's lag is measured from it.</summary>
+    private double _tickWritten;
 
     private WorkerServer(WorkerServerOptions options)
     {
         _options = options;
-        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
+        var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
+        _logger = new ForwardingLogger(log, _logs, options.LogForwardLevel, typeof(WorkerServer).FullName!);
+        _taskLog = new TaskLogSink((options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(TaskLogSink.Category), _logs, options.LogForwardLevel);
         _security = options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress);
         var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
         _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));
         _memory = options.ProcessMemory ?? new ProcessMemoryAccount(options.MemoryLimit);
+        _instruments = options.Instruments ?? new WorkerInstruments(options.Name);
     }
+
+    /// <summary>The worker's meter (<c>Shoal.Worker</c>): its host exports it.</summary>
+    internal WorkerInstruments Instruments => _instruments;
 
     /// <summary>The worker's name.</summary>
     public string Name => _options.Name;
@@ -146,6 +157,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
+                Volatile.Write(ref _tickWritten, Now);
                 _events.Writer.TryWrite(WorkerEvent.HeartbeatTick);
             }
         }
@@ -193,6 +205,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         _code?.Dispose();
         _store.Dispose();
         _poolThreads?.Dispose();
+        if (_options.Instruments is null) _instruments.Dispose(); // its own; a host's outlives it
         _stopping.Dispose();
     }
 

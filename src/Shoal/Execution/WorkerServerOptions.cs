@@ -96,4 +96,19 @@ internal sealed record WorkerServerOptions
     /// the process that started them together; null for a worker alone in its process.
     /// </summary>
     public ThreadPoolReservation? ThreadPool { get; init; }
+
+    /// <summary>
+    /// The worker's instruments, when its host made them beforehand to export them (its HTTP
+    /// endpoint starts before the worker registers); null: the worker makes its own.
+    /// </summary>
+    public WorkerInstruments? Instruments { get; init; }
+
+    /// <summary>The worker's own HTTP endpoint (<c>/metrics</c>), reported to the scheduler for its /workers page; null: none.</summary>
+    public string? HttpAddress { get; init; }
+
+    /// <summary>
+    /// The worker's own log lines at or above this level go to the scheduler too (Warning by
+    /// default); its tasks' lines (<see cref="WorkerContext.Logger"/>) go from Information up, or from this level when lower.
+    /// </summary>
+    public LogLevel LogForwardLevel { get; init; } = LogLevel.Warning;
 }

@@ -105,7 +105,7 @@ internal static class WorkerHost
             // Each worker in its own process, restarted by its nanny (this process) when it dies.
             var logger = loggers.CreateLogger("Shoal.Nanny");
             var nannies = Enumerable.Range(0, count)
-                .Select(i => new Nanny(new NannySpec(options, count == 1 ? baseName : $"{baseName}-{i}", options.MemoryTerminateFraction), logger, stdout).RunAsync(stop.Token))
+                .Select(i => new Nanny(new NannySpec(options with { HttpPort = options.HttpPortOf(i) }, count == 1 ? baseName : $"{baseName}-{i}", options.MemoryTerminateFraction), logger, stdout).RunAsync(stop.Token))
                 .ToArray();
             var codes = await Task.WhenAll(nannies).ConfigureAwait(false);
             return codes.Max();
@@ -127,6 +127,7 @@ internal static class WorkerHost
             }
         }
         var workers = new List<WorkerServer>();
+        var endpoints = new List<WorkerEndpoint>();
         var processMemory = new ProcessMemoryAccount(options.GetMemoryLimitPerWorker() * count); // the workers of this process share its memory accounting
         var threadPool = new ThreadPoolReservation(); // --nworkers N --no-nanny: N workers, one process
         try
@@ -136,17 +137,26 @@ internal static class WorkerHost
         finally
         {
             foreach (var worker in workers) await worker.DisposeAsync().ConfigureAwait(false);
+            foreach (var endpoint in endpoints) await endpoint.DisposeAsync().ConfigureAwait(false);
         }
 
         async Task<int> ServeAsync(List<WorkerServer> workers)
         {
             for (var i = 0; i < count; i++)
             {
+                var name = count == 1 ? baseName : $"{baseName}-{i}";
+                // The endpoint first: its address goes into the worker's registration.
+                var endpoint = await WorkerEndpoint.StartAsync(name, host, options.HttpPortOf(i),
+                    options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress), loggers, stop.Token).ConfigureAwait(false);
+                endpoints.Add(endpoint);
                 workers.Add(await WorkerServer.StartAsync(new WorkerServerOptions
                 {
                     SchedulerAddress = options.SchedulerAddress,
                     ListenAddress = $"tcp://{host}:0",
-                    Name = count == 1 ? baseName : $"{baseName}-{i}",
+                    Name = name,
+                    Instruments = endpoint.Instruments,
+                    HttpAddress = endpoint.Address,
+                    LogForwardLevel = options.LogForwardLevel,
                     NThreads = Math.Max(1, options.NThreads),
                     MemoryLimit = options.GetMemoryLimitPerWorker(),
                     ProcessMemory = processMemory,

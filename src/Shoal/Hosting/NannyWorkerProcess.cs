@@ -51,6 +51,7 @@ internal static class NannyWorkerProcess
         if (o.ListenHost is { } host) args.AddRange(["--host", host]);
         if (o.LocalDirectory is { } directory) args.AddRange(["--local-directory", directory]);
         if (o.Insecure) args.Add("--insecure");
+        args.AddRange(WorkerHostOptions.ObservabilityArguments(o));
         return args;
     }
 

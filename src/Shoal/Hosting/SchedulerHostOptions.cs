@@ -35,4 +35,13 @@ internal sealed record SchedulerHostOptions
 
     /// <summary>Listen in clear on a non-loopback address (warned about at start and on each client).</summary>
     public bool Insecure { get; init; }
+
+    /// <summary>An OpenTelemetry collector to push the scheduler's metrics to (OTLP); null: none. Read by the CLI, which carries the exporter.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>The OTLP protocol: <c>http/protobuf</c> (the default) or <c>grpc</c>.</summary>
+    public string? OtlpProtocol { get; init; }
+
+    /// <summary>How often metrics are pushed over OTLP; null: the CLI's default (10 s).</summary>
+    public TimeSpan? OtlpInterval { get; init; }
 }

@@ -87,4 +87,63 @@ internal sealed record WorkerHostOptions
     /// <returns>Bytes per worker.</returns>
     public long GetMemoryLimitPerWorker() =>
         MemoryLimit ?? MachineMemory.TotalBytes / Math.Max(1, NWorkers);
+
+    /// <summary>
+    /// Port of each worker's own HTTP endpoint (<c>/metrics</c>, <c>/health</c>), reported to the
+    /// scheduler and linked from its /workers page: worker i of <see cref="NWorkers"/> listens on
+    /// this port + i; 0 picks free ports; null (the default) serves none.
+    /// </summary>
+    public int? HttpPort { get; init; }
+
+    /// <summary>
+    /// An OpenTelemetry collector to push the workers' metrics to (OTLP, e.g. <c>http://collector:4318</c>);
+    /// null: none. Read by the CLI, which carries the exporter.
+    /// </summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>The OTLP protocol: <c>http/protobuf</c> (the default) or <c>grpc</c>.</summary>
+    public string? OtlpProtocol { get; init; }
+
+    /// <summary>How often metrics are pushed over OTLP; null: the exporter's default in the CLI (10 s).</summary>
+    public TimeSpan? OtlpInterval { get; init; }
+
+    /// <summary>The workers' own log lines at or above this level go to the scheduler too (default Warning); tasks' lines from Information up.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogForwardLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    /// <summary>The HTTP port of worker <paramref name="index"/>: <see cref="HttpPort"/> + index, 0 stays 0, null when none.</summary>
+    public int? HttpPortOf(int index) => HttpPort is { } port ? (port == 0 ? 0 : port + index) : null;
+
+    /// <summary>The flags a nanny passes on to its worker process for its endpoint and its metrics export.</summary>
+    internal static IEnumerable<string> ObservabilityArguments(WorkerHostOptions o)
+    {
+        if (o.HttpPort is { } port)
+        {
+            yield return "--http-port";
+            yield return port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (o.OtlpEndpoint is { } endpoint)
+        {
+            yield return "--otlp-endpoint";
+            yield return endpoint;
+        }
+
+        if (o.OtlpProtocol is { } protocol)
+        {
+            yield return "--otlp-protocol";
+            yield return protocol;
+        }
+
+        if (o.LogForwardLevel != Microsoft.Extensions.Logging.LogLevel.Warning)
+        {
+            yield return "--log-forward-level";
+            yield return o.LogForwardLevel.ToString();
+        }
+
+        if (o.OtlpInterval is { } interval)
+        {
+            yield return "--otlp-interval";
+            yield return ((long)interval.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture) + "ms";
+        }
+    }
 }

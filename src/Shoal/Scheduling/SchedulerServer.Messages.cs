@@ -9,7 +9,7 @@ namespace Shoal.Scheduling;
 internal sealed partial class SchedulerServer
 {
     /// <summary>Which messages each role may send: a client cannot report task results, a worker cannot submit.</summary>
-    private static bool RoleMayStateThis(Role role, Body body) => role switch
+    private static bool RoleMayStateThis(Role role, Body body) => RoleMaySendLogs(role, body) || role switch
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
@@ -198,6 +198,21 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.Reschedule:
                 _state.Reschedule(session.Id, message.Reschedule.Key, (long)message.Reschedule.RunId, now);
+                break;
+            case Body.WorkerLogs:
+                WorkerLogs(session, message.WorkerLogs);
+                break;
+            case Body.WorkerActivity:
+                WorkerActivity(session, message.WorkerActivity, now);
+                break;
+            case Body.WorkerLogsRequest:
+                WorkerLogsRequested(session, message.WorkerLogsRequest);
+                break;
+            case Body.PerformanceReportStart:
+                StartRecording(session, message.PerformanceReportStart);
+                break;
+            case Body.PerformanceReportStop:
+                StopRecording(session, message.PerformanceReportStop);
                 break;
             default:
                 throw new InvalidOperationException($"unexpected message {message.BodyCase}");

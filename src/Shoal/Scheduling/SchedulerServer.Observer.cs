@@ -100,5 +100,5 @@ internal sealed partial class SchedulerServer
         return snapshot;
     });
 
-    private static string WorkerHttpAddressOf(Protocol.Messages.RegisterWorker registration) => "";
+    private static string WorkerHttpAddressOf(Protocol.Messages.RegisterWorker registration) => registration.HttpAddress;
 }

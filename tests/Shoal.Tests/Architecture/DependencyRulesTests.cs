@@ -56,7 +56,8 @@ public sealed class DependencyRulesTests
         // SpecCluster (Shoal.Deploy) is an ICluster of the API and starts in-process scheduler and
         // workers, as LocalCluster (in the API's namespace) uses Deploy's process starting: a documented pair.
         [Deploy] = [Api, Protocol, Security, Scheduling, Execution, Platform, Util],
-        [Hosting] = [Api, Deploy, Protocol, Security, Comm, CommRpc, Scheduling, Execution, Dashboard, Platform, Util],
+        // Hosting serves a worker's meter (an Execution part) at its --http-port through Metrics' endpoint.
+        [Hosting] = [Api, Deploy, Protocol, Security, Comm, CommRpc, Scheduling, Execution, Dashboard, Metrics, Platform, Util],
     };
 
     /// <summary>

@@ -13,7 +13,7 @@ public sealed class BrowserDashboardTests(ITestOutputHelper output)
 {
     private const string Chromium = "/usr/bin/chromium";
 
-    private static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+    internal static async Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
         await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Chromium,
@@ -21,7 +21,7 @@ public sealed class BrowserDashboardTests(ITestOutputHelper output)
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
 
-    private static string Artifact(string name)
+    internal static string Artifact(string name)
     {
         var directory = Path.Combine(AppContext.BaseDirectory, "artifacts");
         Directory.CreateDirectory(directory);

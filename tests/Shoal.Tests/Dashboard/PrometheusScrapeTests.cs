@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
 using Shoal.Tests.EndToEnd;
 using Xunit.Abstractions;
 
@@ -28,77 +24,22 @@ public sealed class PrometheusScrapeTests(ITestOutputHelper output)
         var text = await http.GetStringAsync(new Uri(target, "/metrics"));
         text.ShouldContain("shoal_scheduler_workers 2");
         text.ShouldContain("shoal_scheduler_tasks{state=\"memory\"} 50");
-        var (code, complaints) = await RunAsync("promtool", ["check", "metrics"], text);
+        var (code, complaints) = await DashboardTestSupport.RunToolAsync("promtool", ["check", "metrics"], text);
         code.ShouldBe(0, complaints);
 
-        var directory = Directory.CreateTempSubdirectory("shoal-prometheus-");
-        var port = FreePort();
-        var config = Path.Combine(directory.FullName, "prometheus.yml");
-        await File.WriteAllTextAsync(config, $"""
-            global:
-              scrape_interval: 1s
-              evaluation_interval: 1s
-            scrape_configs:
-              - job_name: shoal-scheduler
-                metrics_path: /metrics
-                static_configs:
-                  - targets: ["{target.Authority}"]
-            """);
-        var info = new ProcessStartInfo("prometheus") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { $"--config.file={config}", $"--storage.tsdb.path={Path.Combine(directory.FullName, "data")}",
-                     $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn" })
-            info.ArgumentList.Add(arg);
-        using var prometheus = Process.Start(info)!;
-        var log = prometheus.StandardError.ReadToEndAsync();
+        var prometheus = await PrometheusServer.StartAsync(target.Authority);
         try
         {
-            var api = new Uri($"http://127.0.0.1:{port}/api/v1/query");
-            (await E2E.PollAsync(() => QueryAsync(http, api, "shoal_scheduler_workers", 2), E2E.Timeout)).ShouldBeTrue("Prometheus reports 2 workers");
-            (await E2E.PollAsync(() => QueryAsync(http, api, "sum(shoal_scheduler_tasks{state=\"memory\"})", 50), E2E.Timeout)).ShouldBeTrue("Prometheus reports 50 tasks in memory");
-            (await E2E.PollAsync(() => QueryAsync(http, api, "sum(shoal_scheduler_task_duration_count)", 50), E2E.Timeout)).ShouldBeTrue("Prometheus counts 50 task durations");
+            (await E2E.PollAsync(() => prometheus.QueryAsync(http, "shoal_scheduler_workers", 2), E2E.Timeout)).ShouldBeTrue("Prometheus reports 2 workers");
+            (await E2E.PollAsync(() => prometheus.QueryAsync(http, "sum(shoal_scheduler_tasks{state=\"memory\"})", 50), E2E.Timeout)).ShouldBeTrue("Prometheus reports 50 tasks in memory");
+            (await E2E.PollAsync(() => prometheus.QueryAsync(http, "sum(shoal_scheduler_task_duration_count)", 50), E2E.Timeout)).ShouldBeTrue("Prometheus counts 50 task durations");
         }
         finally
         {
-            prometheus.Kill(entireProcessTree: true);
-            await prometheus.WaitForExitAsync();
-            output.WriteLine(await log);
-            directory.Delete(recursive: true);
+            await prometheus.DisposeAsync();
+            output.WriteLine(await prometheus.Log);
         }
 
         GC.KeepAlive(held);
-    }
-
-    private static async Task<bool> QueryAsync(HttpClient http, Uri api, string query, double expected)
-    {
-        try
-        {
-            var json = await http.GetStringAsync(api + "?query=" + Uri.EscapeDataString(query));
-            var result = JsonDocument.Parse(json).RootElement.GetProperty("data").GetProperty("result");
-            return result.GetArrayLength() == 1 && double.Parse(result[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture) == expected;
-        }
-        catch (HttpRequestException)
-        {
-            return false; // not listening yet
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, string input)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(E2E.Timeout);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

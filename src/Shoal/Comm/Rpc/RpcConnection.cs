@@ -112,6 +112,8 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.Error => message.Error.RequestId,
         Envelope.BodyOneofCase.Pong => message.Pong.RequestId,
         Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
+        Envelope.BodyOneofCase.WorkerLogsReply => message.WorkerLogsReply.RequestId,
+        Envelope.BodyOneofCase.PerformanceReportData => message.PerformanceReportData.RequestId,
         _ => 0,
     };
 

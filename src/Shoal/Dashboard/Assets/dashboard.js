@@ -212,7 +212,7 @@ function statusPage() {
       l.ends[lane] = b.stop;
       const x0 = label + Math.max(0, (b.start - start) / WINDOW_S) * plot;
       const x1 = label + Math.min(1, (b.stop - start) / WINDOW_S) * plot;
-      ctx.fillStyle = b.kind === "erred" ? "#111" : groupColour(b.group);
+      ctx.fillStyle = b.kind === "erred" ? "#111" : b.kind === "transfer" ? "#d62728" : b.kind === "spill" ? "#999" : groupColour(b.group);
       ctx.fillRect(x0, (l.first + lane) * laneH + 1, Math.max(1, x1 - x0), Math.max(1, laneH - 2));
     }
     ctx.fillStyle = "#777";
@@ -243,6 +243,26 @@ function workersPage() {
       body.appendChild(tr);
     }
   });
+  // Log lines: polled (they are few), only what is new since the last poll, the newest 200 shown.
+  const LEVELS = ["trace", "debug", "info", "warning", "error", "critical"];
+  let after = 0;
+  const shown = [];
+  async function refreshLogs() {
+    const r = await getJson("/api/v1/logs?after=" + after);
+    after = r.last_sequence;
+    shown.push(...r.lines);
+    shown.splice(0, Math.max(0, shown.length - 200));
+    const body = document.querySelector("#logs tbody");
+    body.textContent = "";
+    for (const line of shown.slice().reverse()) {
+      const tr = el("tr", line.level >= 4 ? "erred" : "");
+      [new Date(line.time).toLocaleTimeString(), line.worker, LEVELS[line.level] || String(line.level), line.task_key || "", line.message]
+        .forEach(c => tr.appendChild(el("td", "", c)));
+      body.appendChild(tr);
+    }
+  }
+  refreshLogs();
+  setInterval(() => refreshLogs().catch(() => {}), 2000);
 }
 
 // ------------------------------------------------------------------ /tasks
