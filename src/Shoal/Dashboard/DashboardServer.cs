@@ -202,7 +202,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         var after = ulong.TryParse(query["after"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var a) ? a : 0;
         var level = int.TryParse(query["level"], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var l) ? l : 0;
         var worker = query["worker"].ToString() is { Length: > 0 } w ? w : null;
-        var (lines, last) = await _scheduler.OnLoopAsync(() => (_scheduler.ReadWorkerLogsOnLoop(after, worker, level, tasksOnly: false), _scheduler.LastLogSequenceOnLoop))
+        var (lines, last) = await _scheduler.WorkerLogsAsync(after, worker, level)
             .WaitAsync(context.RequestAborted).ConfigureAwait(false);
         await Json(context, new
         {

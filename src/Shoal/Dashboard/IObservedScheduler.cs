@@ -29,6 +29,9 @@ internal interface IObservedScheduler
     /// <summary>The current graph, read on the loop; null when it has more than <paramref name="maxTasks"/> tasks.</summary>
     Task<ObservedGraph?> GraphAsync(int maxTasks);
 
+    /// <summary>The workers' log lines kept after <paramref name="after"/> (of one worker, by name or address, when given) at <paramref name="minLevel"/> or above, and the last sequence number given; read on the loop.</summary>
+    Task<(List<Protocol.Messages.WorkerLogLine> Lines, ulong Last)> WorkerLogsAsync(ulong after, string? worker, int minLevel);
+
     /// <summary>The options a person may want to see on /info (no credentials).</summary>
     object DescribeOptions();
 

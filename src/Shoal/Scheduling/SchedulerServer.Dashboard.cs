@@ -45,6 +45,9 @@ internal sealed partial class SchedulerServer : IObservedScheduler
     SchedulerObserver IObservedScheduler.Observer => _observer;
 
     /// <summary>The adaptive target (Dask's default target duration of 5 s), read on the loop.</summary>
+    Task<(List<Protocol.Messages.WorkerLogLine> Lines, ulong Last)> IObservedScheduler.WorkerLogsAsync(ulong after, string? worker, int minLevel) =>
+        OnLoopAsync(() => (ReadWorkerLogsOnLoop(after, worker, minLevel, tasksOnly: false), LastLogSequenceOnLoop));
+
     Task<int> IObservedScheduler.AdaptiveTargetAsync() => OnLoopAsync(() => _state.AdaptiveTarget());
 
     /// <summary>The current graph when small enough, read on the loop.</summary>
