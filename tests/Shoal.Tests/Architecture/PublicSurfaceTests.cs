@@ -39,6 +39,7 @@ public sealed class PublicSurfaceTests
         ["Shoal.SchedulerConnectionLostException"] = "what pending futures and calls fail with once the scheduler connection is lost",
         ["Shoal.WaitFor"] = "when Client.WaitAsync returns: all, first completed, first exception",
         ["Shoal.WaitResult`1"] = "the futures done and not done after Client.WaitAsync",
+        ["Shoal.Arg"] = "arguments C#'s types cannot say: Arg.Resolve<T>(structure with futures inside)",
         ["Shoal.AsCompletedSet`1"] = "futures as they complete, added to while iterating, in batches, with results",
         ["Shoal.Deploy.SpecCluster"] = "a cluster from a scheduler spec and a worker launcher: scale, adapt, logs",
         ["Shoal.Deploy.SpecClusterOptions"] = "what SpecCluster starts",
