@@ -14,6 +14,12 @@ internal static class StructuralBinder
 {
     private const int MaxDepth = 16;
 
+    /// <summary>
+    /// What a dependency value function returns for a future to leave out (a gather with errors skipped): the
+    /// entry or item holding it is dropped from its dictionary, list, array or set.
+    /// </summary>
+    public static readonly object Skipped = new();
+
     /// <summary>True when <paramref name="value"/> does not fit <paramref name="parameter"/> as it is but may once its futures are replaced.</summary>
     public static bool Needs(object value, Type parameter) =>
         !parameter.IsInstanceOfType(value) && FutureScanner.MayHoldFutures(value.GetType());
@@ -43,7 +49,8 @@ internal static class StructuralBinder
                 while (e.MoveNext())
                 {
                     var key = Convert(e.Key, keyType, dependencyValue, path + "[key]", depth + 1)!;
-                    result[key] = Convert(e.Value, valueType, dependencyValue, $"{path}[{e.Key}]", depth + 1);
+                    var item = Convert(e.Value, valueType, dependencyValue, $"{path}[{e.Key}]", depth + 1);
+                    if (!ReferenceEquals(key, Skipped) && !ReferenceEquals(item, Skipped)) result[key] = item;
                 }
 
                 return result;
@@ -51,14 +58,22 @@ internal static class StructuralBinder
             case ITuple tuple when IsTuple(target) && target.GetGenericArguments() is { } items && items.Length == tuple.Length:
             {
                 var converted = new object?[tuple.Length];
-                for (var i = 0; i < converted.Length; i++) converted[i] = Convert(tuple[i], items[i], dependencyValue, $"{path}.Item{i + 1}", depth + 1);
+                for (var i = 0; i < converted.Length; i++)
+                {
+                    converted[i] = Convert(tuple[i], items[i], dependencyValue, $"{path}.Item{i + 1}", depth + 1);
+                    if (ReferenceEquals(converted[i], Skipped)) return Skipped; // a tuple cannot lose an item: its container drops it whole
+                }
                 return Activator.CreateInstance(target, converted);
             }
             case IEnumerable sequence when value is not string && SequenceTypes(target) is var (element, made):
             {
                 var list = new List<object?>();
                 var i = 0;
-                foreach (var item in sequence) list.Add(Convert(item, element, dependencyValue, $"{path}[{i++}]", depth + 1));
+                foreach (var item in sequence)
+                {
+                    var converted = Convert(item, element, dependencyValue, $"{path}[{i++}]", depth + 1);
+                    if (!ReferenceEquals(converted, Skipped)) list.Add(converted);
+                }
                 if (made.IsArray)
                 {
                     var array = Array.CreateInstance(element, list.Count);
@@ -79,7 +94,7 @@ internal static class StructuralBinder
 
     private static object? Fit(object? value, Type target, string path)
     {
-        if (value is null || target.IsInstanceOfType(value)) return value;
+        if (value is null || target.IsInstanceOfType(value) || ReferenceEquals(value, Skipped)) return value;
         var underlying = Nullable.GetUnderlyingType(target) ?? target;
         if (value is IConvertible && (underlying.IsPrimitive || underlying == typeof(decimal)))
         {

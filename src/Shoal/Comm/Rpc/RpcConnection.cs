@@ -121,6 +121,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.Error => message.Error.RequestId,
         Envelope.BodyOneofCase.Pong => message.Pong.RequestId,
         Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
+        Envelope.BodyOneofCase.ClusterStateReply => message.ClusterStateReply.RequestId,
         _ => 0,
     };
 
