@@ -129,6 +129,20 @@ internal sealed class ClientKeyEntry
         }
     }
 
+    /// <summary>An erred key is asked to run again: pending anew until the scheduler says how the new run went. False when it had not erred.</summary>
+    public bool ResetForRetry()
+    {
+        lock (_gate)
+        {
+            if (_status != FutureStatus.Error) return false;
+            _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Error = null;
+            Original = null;
+            _status = FutureStatus.Pending;
+            return true;
+        }
+    }
+
     public void SetValue(object? value)
     {
         Value = value;

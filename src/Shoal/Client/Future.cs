@@ -66,6 +66,11 @@ public abstract class Future : IFutureReference, IDisposable
         }, (this, callback), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
+    /// <summary>Runs this future's task again if it erred (see <see cref="Client.RetryAsync"/>); await the future for the outcome.</summary>
+    /// <param name="cancellationToken">Stops waiting for the request to be sent.</param>
+    /// <returns>Completes when the scheduler was asked.</returns>
+    public Task RetryAsync(CancellationToken cancellationToken = default) => BoundEntry().Owner.RetryAsync([this], cancellationToken);
+
     private ClientKeyEntry BoundEntry() => _entry ?? throw new InvalidOperationException(
         $"Future '{Key}' is not bound to a client here (it was made on a worker or deserialized).");
 

@@ -56,6 +56,7 @@ internal sealed partial class SchedulerServer
         StoryCause.RestoreFinished => "restore-finished",
         StoryCause.PlacementResumed => "resume-placing",
         StoryCause.Heartbeat => "heartbeat",
+        StoryCause.KeysRetried => "retry",
         _ => cause.ToString(),
     };
 }

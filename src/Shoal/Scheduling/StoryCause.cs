@@ -42,6 +42,8 @@ internal enum StoryCause : byte
     PlacementResumed,
     /// <summary>A worker's periodic report.</summary>
     Heartbeat,
+    /// <summary>A client asked for erred tasks to run again.</summary>
+    KeysRetried,
 }
 
 /// <summary>

@@ -82,8 +82,16 @@ internal static class StructuralBinder
                 }
 
                 var collection = Activator.CreateInstance(made)!;
-                var add = made.GetMethod("Add", [element])!;
-                foreach (var item in list) add.Invoke(collection, [item]);
+                if (collection is IList sink)
+                {
+                    foreach (var item in list) sink.Add(item);
+                }
+                else
+                {
+                    var add = made.GetMethod("Add", [element])!; // HashSet<T>: no non-generic Add
+                    foreach (var item in list) add.Invoke(collection, [item]);
+                }
+
                 return collection;
             }
         }

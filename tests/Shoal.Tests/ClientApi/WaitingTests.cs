@@ -161,4 +161,33 @@ public sealed class WaitingTests(TcpClusterFixture cluster) : IClassFixture<TcpC
         client.Futures.ContainsKey(a.Key).ShouldBeTrue();
         GC.KeepAlive(a);
     }
+
+    [Fact]
+    public async Task RetryAsync_runs_an_erred_task_and_the_failed_dependency_again()
+    {
+        await using var client = await cluster.ConnectAsync();
+        var path = Path.Combine(Path.GetTempPath(), $"shoal-retry-{Guid.NewGuid():N}");
+        try
+        {
+            var read = client.Submit(static (string p) => File.Exists(p) ? 41 : throw new FileNotFoundException("not yet: " + p), path);
+            var plusOne = client.Submit(static (int x) => x + 1, read);
+            (await plusOne.ExceptionAsync().WaitAsync(E2E.Timeout)).ShouldNotBeNull().RemoteTypeName.ShouldBe(typeof(FileNotFoundException).FullName);
+            read.Status.ShouldBe(FutureStatus.Error);
+
+            await File.WriteAllTextAsync(path, "now");
+            await plusOne.RetryAsync().WaitAsync(E2E.Timeout);
+            plusOne.Status.ShouldBe(FutureStatus.Pending, "pending again at once");
+            (await plusOne.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(42);
+            (await read.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(41, "the failed dependency ran again with it");
+
+            var fine = client.Submit(static (int x) => x, 5);
+            await fine.ResultAsync().WaitAsync(E2E.Timeout);
+            await fine.RetryAsync().WaitAsync(E2E.Timeout);
+            fine.Status.ShouldBe(FutureStatus.Finished, "a future that did not err is left alone");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
