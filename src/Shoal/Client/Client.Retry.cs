@@ -25,4 +25,18 @@ public sealed partial class Client
         _outbox.Send(new Envelope { RetryKeys = retry });
         await _outbox.DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Lets the futures' tasks run to completion even if this client releases them or leaves (Dask's
+    /// <c>fire_and_forget</c>): for tasks with side effects whose results nobody will read. The scheduler keeps each
+    /// task wanted until it finishes or errs, then forgets it. Futures already finished are left alone.
+    /// </summary>
+    /// <param name="futures">This client's futures.</param>
+    public void FireAndForget(IEnumerable<Future> futures)
+    {
+        ArgumentNullException.ThrowIfNull(futures);
+        var message = new Protocol.Messages.FireAndForget();
+        foreach (var future in futures) message.Keys.Add(OwnEntry(future).Key);
+        if (message.Keys.Count > 0) _outbox.Send(new Envelope { FireAndForget = message });
+    }
 }

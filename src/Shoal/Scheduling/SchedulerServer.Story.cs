@@ -57,6 +57,7 @@ internal sealed partial class SchedulerServer
         StoryCause.PlacementResumed => "resume-placing",
         StoryCause.Heartbeat => "heartbeat",
         StoryCause.KeysRetried => "retry",
+        StoryCause.FireAndForget => "fire-and-forget",
         _ => cause.ToString(),
     };
 }

@@ -44,6 +44,8 @@ internal enum StoryCause : byte
     Heartbeat,
     /// <summary>A client asked for erred tasks to run again.</summary>
     KeysRetried,
+    /// <summary>A client asked that tasks run to completion whatever happens to it.</summary>
+    FireAndForget,
 }
 
 /// <summary>

@@ -48,3 +48,41 @@ public class RetryTests
         h.State.Validate();
     }
 }
+
+/// <summary>Fire-and-forget (Dask's <c>fire_and_forget</c>): a task runs to completion after its client left, then is forgotten.</summary>
+public class FireAndForgetTests
+{
+    [Fact]
+    public void A_fire_and_forget_task_runs_after_its_client_leaves_and_is_forgotten_when_done()
+    {
+        var h = new SchedulerHarness();
+        h.Submit(Task("a-1"), Task("b-1", "a-1")).ShouldBeEmpty(); // no worker yet
+        h.State.FireAndForget(["b-1"], h.Now);
+        h.Collect().ShouldBeEmpty();
+        h.RemoveClient(1).ShouldBeEmpty();
+        h.State.TaskCount.ShouldBe(2, "b-1 and the input it needs stay");
+        h.State.Validate();
+
+        h.AddWorker(0).ShouldBe(["Compute w0 a-1"]);
+        h.Finish(0, "a-1").ShouldBe(["Compute w0 b-1"]);
+        h.Finish(0, "b-1").ShouldContain("FreeKeys w0 b-1");
+        h.State.TaskCount.ShouldBe(0, "done: nothing wants it any more");
+        h.State.Validate();
+    }
+
+    [Fact]
+    public void A_fire_and_forget_task_that_errs_is_forgotten_and_finished_keys_are_left_alone()
+    {
+        var h = new SchedulerHarness();
+        h.AddWorker(0);
+        h.Submit(Task("x-1"), Task("done-1")).ShouldBe(["Compute w0 x-1", "Compute w0 done-1"]);
+        h.Finish(0, "done-1").ShouldBe(["KeyInMemory c1 done-1"]);
+        h.State.FireAndForget(["x-1", "done-1", "unknown-1"], h.Now);
+        h.Collect().ShouldBeEmpty();
+        h.Release(1, "x-1", "done-1").ShouldBe(["FreeKeys w0 done-1"]);
+        h.State.TaskCount.ShouldBe(1);
+        h.Err(0, "x-1", "boom").ShouldBeEmpty();
+        h.State.TaskCount.ShouldBe(0);
+        h.State.Validate();
+    }
+}
