@@ -8,12 +8,17 @@ public sealed partial class Client
     /// <param name="futures">The futures.</param>
     /// <param name="cancellationToken">Stops waiting for the scheduler.</param>
     /// <returns>Worker addresses by key.</returns>
-    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> WhoHasAsync(IEnumerable<Future> futures, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> WhoHasAsync(IEnumerable<Future> futures, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(futures);
+        return WhoHasKeysAsync(futures.Select(f => f.Key), cancellationToken);
+    }
+
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> WhoHasKeysAsync(IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
         var id = _scheduler.NextRequestId();
         var request = new WhoHasRequest { RequestId = id };
-        foreach (var future in futures) request.Keys.Add(future.Key);
+        request.Keys.AddRange(keys);
         var reply = await _scheduler.RequestAsync(id, new Envelope { WhoHas = request }, default, cancellationToken).ConfigureAwait(false);
         var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var key in request.Keys) result[key] = [];

@@ -1,5 +1,6 @@
 using Shoal.Protocol;
 using Shoal.Protocol.Messages;
+using Shoal.Transfer;
 
 namespace Shoal.Scheduling;
 
@@ -45,5 +46,31 @@ internal sealed partial class SchedulerServer
         }
 
         session.Connection.Send(new Envelope { ClusterStateReply = reply });
+    }
+
+    /// <summary>A task's run specification as its client sent it (the scheduler keeps it while the task lives, erred too), for a client to run it locally.</summary>
+    private void RunSpec(Session session, RunSpecRequest request)
+    {
+        var reply = new RunSpecReply { RequestId = request.RequestId };
+        var task = _state.TaskIdOf(request.Key);
+        // An erred task whose error came from an erred dependency: the task that raised is the one to run.
+        for (var hops = 0; task >= 0 && hops < 10_000; hops++)
+        {
+            var erredDependency = _state.DependenciesOf(task).ToArray().FirstOrDefault(d => _state.StateOf(_state.KeyOf(d)) == TaskState.Erred, -1);
+            if (erredDependency < 0) break;
+            task = erredDependency;
+        }
+
+        if (task < 0 || _state.RunSpecOf(task) is not TaskPayload payload)
+        {
+            session.Connection.Send(new Envelope { RunSpecReply = reply });
+            return;
+        }
+
+        reply.Found = true;
+        reply.Key = _state.KeyOf(task);
+        reply.RunSegmentCount = (uint)payload.Run.Length;
+        foreach (var dependency in _state.DependenciesOf(task)) reply.Dependencies.Add(_state.KeyOf(dependency));
+        session.Connection.Send(new Envelope { RunSpecReply = reply }, payload.Run);
     }
 }

@@ -190,4 +190,50 @@ public sealed class WaitingTests(TcpClusterFixture cluster) : IClassFixture<TcpC
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task An_erred_task_is_recreated_locally_with_its_inputs_and_throws_its_own_exception_here()
+    {
+        await using var client = await cluster.ConnectAsync();
+        var input = client.Submit(static (int x) => x * 2, 21);
+        var failing = client.Submit(static (int x) => 100 / (x - 42), input);
+        var dependent = client.Submit(static (int x) => x + 1, failing);
+        (await dependent.ExceptionAsync().WaitAsync(E2E.Timeout)).ShouldNotBeNull().RemoteTypeName.ShouldBe(typeof(DivideByZeroException).FullName);
+
+        // The task that raised runs here (with the input fetched from its worker), so the debugger would stop in it.
+        var error = await E2E.CatchAsync(() => client.RecreateErrorLocallyAsync(dependent).WaitAsync(E2E.Timeout));
+        error.ShouldBeOfType<DivideByZeroException>(error.ToString());
+        error.StackTrace.ShouldNotBeNull().ShouldContain(typeof(WaitingTests).FullName!);
+        GC.KeepAlive(input); // held to here: an input nobody holds is released when its dependent errs
+
+        // Without a future for the input, it was released: a clear error at once, not a wait.
+        var lone = client.Submit(static (int x) => 100 / (x - 42), client.Submit(static (int x) => x * 2, 21, new SubmitOptions { Pure = false }));
+        await lone.ExceptionAsync().WaitAsync(E2E.Timeout);
+        string? refusal = null;
+        (await E2E.PollAsync(async () =>
+        {
+            // The release of the unreferenced input reaches the scheduler when the collector finalises its future.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            try
+            {
+                await client.RecreateErrorLocallyAsync(lone).WaitAsync(E2E.Timeout);
+                return false;
+            }
+            catch (DivideByZeroException)
+            {
+                return false; // not released yet: it ran here
+            }
+            catch (InvalidOperationException e)
+            {
+                refusal = e.Message;
+                return true;
+            }
+        }, E2E.Timeout)).ShouldBeTrue();
+        refusal.ShouldNotBeNull().ShouldContain("no longer in memory");
+
+        var fine = client.Submit(static (int x) => x, 3);
+        await fine.ResultAsync().WaitAsync(E2E.Timeout);
+        (await E2E.CatchAsync(() => client.RecreateErrorLocallyAsync(fine))).ShouldBeOfType<InvalidOperationException>().Message.ShouldContain("did not err");
+    }
 }

@@ -122,6 +122,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.Pong => message.Pong.RequestId,
         Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
         Envelope.BodyOneofCase.ClusterStateReply => message.ClusterStateReply.RequestId,
+        Envelope.BodyOneofCase.RunSpecReply => message.RunSpecReply.RequestId,
         _ => 0,
     };
 
