@@ -27,7 +27,7 @@ public sealed partial class Client
         var entries = new ClientKeyEntry[list.Count];
         for (var i = 0; i < entries.Length; i++)
         {
-            entries[i] = list[i].Entry ?? throw new InvalidOperationException($"Future '{list[i].Key}' does not belong to a client.");
+            entries[i] = OwnEntry(list[i]);
         }
 
         await FetchAsTheyFinishAsync(entries, cancellationToken).ConfigureAwait(false);
@@ -41,10 +41,21 @@ public sealed partial class Client
     /// <param name="future">The future.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The result.</returns>
-    public Task<T> GatherAsync<T>(Future<T> future, CancellationToken cancellationToken = default) => future.ResultAsync(cancellationToken);
+    public Task<T> GatherAsync<T>(Future<T> future, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(future);
+        OwnEntry(future);
+        return future.ResultAsync(cancellationToken);
+    }
+
+    /// <summary>The entry of a future this client made; another client's future is refused (see <see cref="NotOurs"/>).</summary>
+    internal ClientKeyEntry OwnEntry(Future future) =>
+        future.Entry is { } entry && ReferenceEquals(entry.Owner, this) ? entry : throw NotOurs(future);
 
     internal async Task<object?> GetValueAsync(ClientKeyEntry entry, CancellationToken cancellationToken)
     {
+        // A cancelled key throws even if its value was fetched before the cancel.
+        if (entry.Status == FutureStatus.Cancelled) entry.ThrowIfNotFinished();
         if (!entry.HasValue)
         {
             await entry.Done.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -73,6 +73,7 @@ public sealed partial class Client
     {
         ArgumentNullException.ThrowIfNull(function);
         options ??= SubmitOptions.Default;
+        CheckOptions(options);
         var prefix = options.Key ?? KeyTokenizer.Prefix(function);
         var perTask = options with { Key = null };
         var results = new List<Future<TResult>>();

@@ -25,18 +25,53 @@ public sealed partial class Client
     /// <param name="broadcast">Copy every value to every worker.</param>
     /// <param name="cancellationToken">Cancels the transfer.</param>
     /// <returns>Finished futures, in order.</returns>
-    public async Task<Future<T>[]> ScatterAsync<T>(IEnumerable<T> values, bool broadcast = false, CancellationToken cancellationToken = default)
+    public Task<Future<T>[]> ScatterAsync<T>(IEnumerable<T> values, bool broadcast = false, CancellationToken cancellationToken = default) =>
+        ScatterCoreAsync(values as IReadOnlyList<T> ?? [.. values], null, null, broadcast, cancellationToken);
+
+    /// <summary>Sends each value to the named workers (spread over them, or to each of them with <paramref name="broadcast"/>) and returns a future per value.</summary>
+    /// <typeparam name="T">Value type.</typeparam>
+    /// <param name="values">The values.</param>
+    /// <param name="workers">Names or addresses of the workers to place them on; null for any.</param>
+    /// <param name="broadcast">Copy every value to every one of those workers.</param>
+    /// <param name="cancellationToken">Cancels the transfer.</param>
+    /// <returns>Finished futures, in order.</returns>
+    public Task<Future<T>[]> ScatterAsync<T>(IEnumerable<T> values, IReadOnlyList<string>? workers, bool broadcast = false, CancellationToken cancellationToken = default) =>
+        ScatterCoreAsync(values as IReadOnlyList<T> ?? [.. values], null, workers, broadcast, cancellationToken);
+
+    /// <summary>
+    /// Sends each value under the key it is given and returns a future per key (Dask's scatter of a dictionary; a
+    /// dictionary given to <c>ScatterAsync</c> is one value).
+    /// </summary>
+    /// <typeparam name="T">Value type.</typeparam>
+    /// <param name="values">The values by the keys they get on the cluster.</param>
+    /// <param name="workers">Names or addresses of the workers to place them on; null for any.</param>
+    /// <param name="broadcast">Copy every value to every one of those workers.</param>
+    /// <param name="cancellationToken">Cancels the transfer.</param>
+    /// <returns>Finished futures by key.</returns>
+    public async Task<IReadOnlyDictionary<string, Future<T>>> ScatterByKeyAsync<T>(IReadOnlyDictionary<string, T> values, IReadOnlyList<string>? workers = null,
+        bool broadcast = false, CancellationToken cancellationToken = default)
     {
-        var items = values as IReadOnlyList<T> ?? [.. values];
+        ArgumentNullException.ThrowIfNull(values);
+        var pairs = values.ToArray();
+        foreach (var (key, _) in pairs) ArgumentException.ThrowIfNullOrWhiteSpace(key, nameof(values));
+        var futures = await ScatterCoreAsync<T>([.. pairs.Select(p => p.Value)], [.. pairs.Select(p => p.Key)], workers, broadcast, cancellationToken).ConfigureAwait(false);
+        var byKey = new Dictionary<string, Future<T>>(StringComparer.Ordinal);
+        for (var i = 0; i < pairs.Length; i++) byKey[pairs[i].Key] = futures[i];
+        return byKey;
+    }
+
+    private async Task<Future<T>[]> ScatterCoreAsync<T>(IReadOnlyList<T> items, string[]? chosenKeys, IReadOnlyList<string>? workers, bool broadcast, CancellationToken cancellationToken)
+    {
         var info = await GetClusterInfoAsync(cancellationToken).ConfigureAwait(false);
         if (info.Workers.Count == 0) throw new InvalidOperationException("Cannot scatter: the cluster has no workers yet (see WaitForWorkersAsync).");
+        var pool = workers is null ? info.Workers : ChooseWorkers(info, workers);
         var keys = new string[items.Count];
         var targets = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var start = Random.Shared.Next(info.Workers.Count);
+        var start = Random.Shared.Next(pool.Count);
         for (var i = 0; i < items.Count; i++)
         {
-            keys[i] = KeyTokenizer.ScatterKey(items[i]);
-            var chosen = broadcast ? info.Workers : [info.Workers[(start + i) % info.Workers.Count]];
+            keys[i] = chosenKeys?[i] ?? KeyTokenizer.ScatterKey(items[i]);
+            var chosen = broadcast ? pool : [pool[(start + i) % pool.Count]];
             foreach (var worker in chosen)
             {
                 if (!targets.TryGetValue(worker.Address, out var list)) targets[worker.Address] = list = [];
@@ -71,7 +106,18 @@ public sealed partial class Client
             _outbox.Send(new Envelope { ScatterUpdate = update });
         }
 
+        // Handed to the connection before returning: a request made next (WhoHas, a task's submission) reaches the
+        // scheduler after the scatter, not before it.
+        await _outbox.DrainAsync().ConfigureAwait(false);
         return futures;
+    }
+
+    /// <summary>The workers named (by name or address), or an error naming the ones the cluster has.</summary>
+    private static IReadOnlyList<WorkerDescription> ChooseWorkers(ClusterInfo info, IReadOnlyList<string> workers)
+    {
+        if (workers.Count == 0) throw new ArgumentException("no workers were named", nameof(workers));
+        return [.. workers.Select(w => info.Workers.FirstOrDefault(d => d.Name == w || d.Address == w)
+            ?? throw new ArgumentException($"no worker named or at '{w}' (the cluster has {string.Join(", ", info.Workers.Select(d => d.Name))})", nameof(workers)))];
     }
 
     private async Task PutAsync(string worker, List<int> indices, string[] keys, EncodedValue[] encoded, CancellationToken cancellationToken)

@@ -13,7 +13,9 @@ public sealed partial class Client
         ArgumentNullException.ThrowIfNull(function);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         options ??= SubmitOptions.Default;
+        CheckOptions(options);
         var run = CreateRunSpec(function, args);
+        WarnOfLargeArguments(function, args);
         var prefix = KeyTokenizer.Prefix(function);
         var key = options.Key
             ?? (options.Pure ? KeyTokenizer.Key(prefix, function, args) : null)
@@ -27,6 +29,13 @@ public sealed partial class Client
         var future = new Future<TResult>(key, entry);
         if (isNew)
         {
+            if (CancelledDependency(run.DependencyKeys) is { } cancelled)
+            {
+                // Never sent: the scheduler no longer knows the dependency, and would fail it as unknown.
+                entry.SetCancelled($"it depends on '{cancelled}', which was cancelled");
+                return future;
+            }
+
             QueueTask(BuildSpec(key, run, options), run);
         }
 

@@ -80,28 +80,27 @@ public sealed partial class Client : IAsyncDisposable
         });
         var peers = new ConnectionPool(Role.Peer, options.Name, dial);
         client = new Client(address, rpc, peers, options, connection.IsInProcess);
+        rpc.ClosedError = reason => client.SchedulerLost(reason);
         _ = rpc.Completion.ContinueWith(static (_, state) => ((Client)state!).OnSchedulerLost(), client,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await client.LearnDashboardLinkAsync(dial.Security, cancellationToken).ConfigureAwait(false);
         return client;
     }
 
-    /// <summary>The scheduler connection closed under us: nothing pending will ever be answered, so cancel it rather than hang.</summary>
+    /// <summary>The scheduler connection closed under us: nothing pending will ever be answered, so fail it rather than hang.</summary>
     private void OnSchedulerLost()
     {
         if (Volatile.Read(ref _disposed) != 0) return;
-        var reason = SchedulerLostReason;
+        var lost = SchedulerLost();
         lock (_keys)
         {
-            foreach (var entry in _keys.Values)
-            {
-                if (!entry.Done.IsCompleted) entry.SetCancelled(reason);
-            }
+            foreach (var entry in _keys.Values) entry.SetSchedulerLost(lost);
         }
     }
 
-    private string SchedulerLostReason =>
-        $"lost the connection to the scheduler at {SchedulerAddress}" + (_scheduler.CloseReason is { } e ? $": {e.Message}" : "");
+    /// <summary>What every call that needs the lost scheduler fails with.</summary>
+    private SchedulerConnectionLostException SchedulerLost(Exception? reason = null) =>
+        new(SchedulerAddress, reason ?? _scheduler.CloseReason);
 
     /// <summary>Describes the cluster: its workers and their load.</summary>
     public async Task<ClusterInfo> GetClusterInfoAsync(CancellationToken cancellationToken = default)
@@ -147,7 +146,7 @@ public sealed partial class Client : IAsyncDisposable
                 StartRestore(message.RestoreKeys);
                 break;
             case Envelope.BodyOneofCase.KeyCancelled:
-                Find(message.KeyCancelled.Key)?.SetCancelled(message.KeyCancelled.Reason);
+                OnKeyCancelled(message.KeyCancelled.Key, message.KeyCancelled.Reason);
                 break;
             default:
                 ClientLog.UnexpectedMessage(_logger, message.BodyCase.ToString());
@@ -165,12 +164,14 @@ public sealed partial class Client : IAsyncDisposable
     {
         lock (_keys)
         {
-            if (!_keys.TryGetValue(key, out var entry))
+            // A key this client cancelled is a new task when submitted again (Dask: cancel, then resubmit runs
+            // the work again); the old futures keep their cancelled entry.
+            if (!_keys.TryGetValue(key, out var entry) || entry.Status == FutureStatus.Cancelled && entry.LostScheduler is null)
             {
                 entry = new ClientKeyEntry(this, key, valueType);
-                _keys.Add(key, entry);
+                _keys[key] = entry;
                 isNew = true;
-                if (_scheduler.IsClosed && Volatile.Read(ref _disposed) == 0) entry.SetCancelled(SchedulerLostReason);
+                if (_scheduler.IsClosed && Volatile.Read(ref _disposed) == 0) entry.SetSchedulerLost(SchedulerLost());
             }
             else
             {
@@ -189,7 +190,10 @@ public sealed partial class Client : IAsyncDisposable
         lock (_keys)
         {
             if (--entry.RefCount > 0) return;
-            if (_keys.TryGetValue(entry.Key, out var current) && ReferenceEquals(current, entry)) _keys.Remove(entry.Key);
+            // An entry replaced by a resubmission after a cancel: the scheduler dropped this client's want of the
+            // old one at the cancel, and a release now would drop the new submission's.
+            if (!_keys.TryGetValue(entry.Key, out var current) || !ReferenceEquals(current, entry)) return;
+            _keys.Remove(entry.Key);
             // Queued under the lock: a Submit or Scatter of the same key that acquires a new entry right after
             // must reach the scheduler after this release, not before it (a finalizer releasing last
             // iteration's future while the next scatters the same bytes had the scheduler forget the new key).

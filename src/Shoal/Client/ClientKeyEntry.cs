@@ -71,11 +71,45 @@ internal sealed class ClientKeyEntry
 
     public void SetCancelled(string reason)
     {
-        CancelReason = reason;
-        _status = FutureStatus.Cancelled;
-        _done.TrySetResult();
+        MarkCancelled(reason);
         _cancelled.TrySetResult();
     }
+
+    /// <summary>
+    /// Cancelled by this client, before the scheduler confirmed it: awaiting the key throws at once,
+    /// and a submission of the same key makes a new entry (<see cref="Cancelled"/> completes on the confirmation).
+    /// </summary>
+    public void MarkCancelled(string reason)
+    {
+        lock (_gate)
+        {
+            if (_status == FutureStatus.Cancelled) return;
+            CancelReason = reason;
+            _status = FutureStatus.Cancelled;
+            _done.TrySetResult();
+        }
+    }
+
+    /// <summary>The scheduler confirmed a cancellation that <see cref="MarkCancelled"/> already showed.</summary>
+    public void ConfirmCancelled() => _cancelled.TrySetResult();
+
+    /// <summary>The connection to the scheduler was lost: nothing pending will be answered.</summary>
+    public void SetSchedulerLost(SchedulerConnectionLostException error)
+    {
+        lock (_gate)
+        {
+            if (_done.Task.IsCompleted && _status != FutureStatus.Pending) return;
+            LostScheduler = error;
+            CancelReason = error.Message;
+            _status = FutureStatus.Cancelled;
+            _done.TrySetResult();
+        }
+
+        _cancelled.TrySetResult();
+    }
+
+    /// <summary>Set when the key was cancelled because the scheduler connection was lost.</summary>
+    public SchedulerConnectionLostException? LostScheduler { get; private set; }
 
     /// <summary>
     /// Every worker holding the result died; the scheduler recomputes it. The key is pending
@@ -95,6 +129,20 @@ internal sealed class ClientKeyEntry
         }
     }
 
+    /// <summary>An erred key is asked to run again: pending anew until the scheduler says how the new run went. False when it had not erred.</summary>
+    public bool ResetForRetry()
+    {
+        lock (_gate)
+        {
+            if (_status != FutureStatus.Error) return false;
+            _done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Error = null;
+            Original = null;
+            _status = FutureStatus.Pending;
+            return true;
+        }
+    }
+
     public void SetValue(object? value)
     {
         Value = value;
@@ -108,6 +156,8 @@ internal sealed class ClientKeyEntry
         {
             case FutureStatus.Error:
                 throw TaskException.FromRemote(Error!, Key, Original);
+            case FutureStatus.Cancelled when LostScheduler is { } lost:
+                throw new SchedulerConnectionLostException(lost.SchedulerAddress, lost.InnerException);
             case FutureStatus.Cancelled:
                 throw new OperationCanceledException($"Task '{Key}' was cancelled: {CancelReason}");
         }

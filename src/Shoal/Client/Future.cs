@@ -35,6 +35,45 @@ public abstract class Future : IFutureReference, IDisposable
 
     internal ClientKeyEntry? Entry => _entry;
 
+    /// <summary>
+    /// Waits for the task and returns what it threw, without throwing it (Dask's <c>exception()</c>): a
+    /// <see cref="TaskException"/> with the remote type, message and stack trace, or null when it succeeded.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The task's exception, or null.</returns>
+    /// <exception cref="OperationCanceledException">The future was cancelled (or the scheduler connection lost).</exception>
+    public async Task<TaskException?> ExceptionAsync(CancellationToken cancellationToken = default)
+    {
+        var entry = BoundEntry();
+        while (!entry.Done.IsCompleted) await entry.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (entry.Status != FutureStatus.Error) entry.ThrowIfNotFinished();
+        return entry.Status == FutureStatus.Error ? TaskException.FromRemote(entry.Error!, Key, entry.Original) : null;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> with this future once its task finished, failed or was cancelled (at once, on
+    /// the thread pool, if it already is): Dask's <c>add_done_callback</c>. An exception from the callback is not
+    /// caught by Shoal; catch it in the callback.
+    /// </summary>
+    /// <param name="callback">What to call.</param>
+    public void OnCompleted(Action<Future> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        BoundEntry().Done.ContinueWith(static (_, state) =>
+        {
+            var (future, action) = ((Future, Action<Future>))state!;
+            action(future);
+        }, (this, callback), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    /// <summary>Runs this future's task again if it erred (see <see cref="Client.RetryAsync"/>); await the future for the outcome.</summary>
+    /// <param name="cancellationToken">Stops waiting for the request to be sent.</param>
+    /// <returns>Completes when the scheduler was asked.</returns>
+    public Task RetryAsync(CancellationToken cancellationToken = default) => BoundEntry().Owner.RetryAsync([this], cancellationToken);
+
+    private ClientKeyEntry BoundEntry() => _entry ?? throw new InvalidOperationException(
+        $"Future '{Key}' is not bound to a client here (it was made on a worker or deserialized).");
+
     /// <summary>Releases this handle; the result is forgotten once no handle holds it.</summary>
     public void Dispose()
     {
@@ -95,6 +134,22 @@ public sealed class Future<T> : Future
     {
         if (Entry is null || DependencyScope.TryGetValue(Key, out _)) return Task.FromResult(Result).GetAwaiter();
         return ResultAsync().GetAwaiter();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="continuation"/> with this future once its task finished, failed or was cancelled, and
+    /// returns what it returns (as <see cref="Task.ContinueWith(Action{Task})"/> for tasks).
+    /// </summary>
+    /// <typeparam name="TNext">What the continuation returns.</typeparam>
+    /// <param name="continuation">What to run; await the future inside it to get the result or the exception.</param>
+    /// <param name="cancellationToken">Stops waiting for the future (the continuation then does not run).</param>
+    /// <returns>The continuation's result.</returns>
+    public async Task<TNext> ContinueWith<TNext>(Func<Future<T>, Task<TNext>> continuation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        if (Entry is null) throw new InvalidOperationException($"Future '{Key}' is not bound to a client here.");
+        while (!Entry.Done.IsCompleted) await Entry.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await continuation(this).ConfigureAwait(false);
     }
 
     private T ResolveInTask()

@@ -8,7 +8,7 @@ public sealed class TaskException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public TaskException(string key, string remoteTypeName, string remoteMessage, string remoteStackTrace, string worker, Exception? original = null)
-        : base($"{remoteTypeName}: {remoteMessage} (task '{key}'{(worker.Length > 0 ? $" on {worker}" : "")})", original)
+        : base($"{remoteTypeName}: {Shorten(remoteMessage)} (task '{key}'{(worker.Length > 0 ? $" on {worker}" : "")})", original)
     {
         Key = key;
         RemoteTypeName = remoteTypeName;
@@ -16,6 +16,17 @@ public sealed class TaskException : Exception
         RemoteStackTrace = remoteStackTrace;
         Worker = worker;
     }
+
+    /// <summary>
+    /// How much of the remote message <see cref="Exception.Message"/> shows (as Dask's <c>admin.max-error-length</c>):
+    /// a task may throw with a megabyte of text, which would flood every log that prints the exception.
+    /// <see cref="RemoteMessage"/> keeps the whole text.
+    /// </summary>
+    public const int MaxMessageLength = 4000;
+
+    private static string Shorten(string message) => message.Length <= MaxMessageLength
+        ? message
+        : string.Concat(message.AsSpan(0, MaxMessageLength), $"… ({message.Length - MaxMessageLength:N0} more characters in RemoteMessage)");
 
     /// <summary>The exception the client throws for a task that failed as <paramref name="error"/> says.</summary>
     internal static TaskException FromRemote(Protocol.Messages.RemoteError error, string key, Exception? original = null) =>
@@ -27,7 +38,7 @@ public sealed class TaskException : Exception
     /// <summary>The full name of the exception type thrown on the worker.</summary>
     public string RemoteTypeName { get; }
 
-    /// <summary>The remote exception's message.</summary>
+    /// <summary>The remote exception's whole message (<see cref="Exception.Message"/> shows at most <see cref="MaxMessageLength"/> characters of it).</summary>
     public string RemoteMessage { get; }
 
     /// <summary>The remote exception's stack trace, as text.</summary>

@@ -130,6 +130,7 @@ internal static class WorkerHost
         var endpoints = new List<WorkerEndpoint>();
         var processMemory = new ProcessMemoryAccount(options.GetMemoryLimitPerWorker() * count); // the workers of this process share its memory accounting
         var threadPool = new ThreadPoolReservation(); // --nworkers N --no-nanny: N workers, one process
+        using var guard = new UnexpectedExitGuard(stdout);
         try
         {
             return await ServeAsync(workers).ConfigureAwait(false);
@@ -193,6 +194,9 @@ internal static class HostExitCodes
 {
     /// <summary>A worker gave up waiting for its scheduler (its death timeout passed before it ever got through).</summary>
     public const int SchedulerUnreachable = 3;
+
+    /// <summary>A worker process exited while serving, not by its host's shutdown (a task called Environment.Exit): restarted by its nanny.</summary>
+    public const int ExitedWhileServing = 4;
 }
 
 /// <summary>Runs a single-node cluster: a scheduler and worker processes (what <c>shoal local</c> runs).</summary>

@@ -13,7 +13,7 @@ internal sealed partial class SchedulerServer
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
-            or Body.HeldByClient or Body.RestoreReply or Body.Story,
+            or Body.HeldByClient or Body.RestoreReply or Body.Story or Body.ClusterState or Body.RetryKeys or Body.FireAndForget or Body.RunSpec,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted,
         // A nanny holds its worker's credential: it may say why the worker died, nothing else.
@@ -135,6 +135,18 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.Identity:
                 Identity(session, message.Identity);
+                break;
+            case Body.ClusterState:
+                ClusterState(session, message.ClusterState);
+                break;
+            case Body.RetryKeys:
+                _state.RetryKeys(session.Id, message.RetryKeys.Keys, now);
+                break;
+            case Body.FireAndForget:
+                _state.FireAndForget(message.FireAndForget.Keys, now);
+                break;
+            case Body.RunSpec:
+                RunSpec(session, message.RunSpec);
                 break;
             case Body.AdaptiveTarget:
                 AdaptiveTarget(session, message.AdaptiveTarget);

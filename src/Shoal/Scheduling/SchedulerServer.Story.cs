@@ -56,6 +56,8 @@ internal sealed partial class SchedulerServer
         StoryCause.RestoreFinished => "restore-finished",
         StoryCause.PlacementResumed => "resume-placing",
         StoryCause.Heartbeat => "heartbeat",
+        StoryCause.KeysRetried => "retry",
+        StoryCause.FireAndForget => "fire-and-forget",
         _ => cause.ToString(),
     };
 }

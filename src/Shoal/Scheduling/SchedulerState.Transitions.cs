@@ -148,6 +148,7 @@ internal sealed partial class SchedulerState
             ref var dr = ref _tasks[d];
             if (dr.State == TaskState.Waiting && --dr.WaitingOn == 0) _ready.Add(d);
         }
+        if (_fireAndForgetCount > 0) DropFireAndForget(task);
         if (r.WanterCount == 0 && r.Waiters == 0) _releaseCandidates.Add(task);
     }
 
@@ -209,6 +210,7 @@ internal sealed partial class SchedulerState
             EmitToWanters(SchedulerCommandKind.KeyErred, t);
             ref var r = ref _tasks[t];
             for (int i = 0; i < r.DependentCount; i++) walk.Push(r.Dependents[i]);
+            if (_fireAndForgetCount > 0) DropFireAndForget(t);
             if (r.WanterCount == 0 && r.Waiters == 0) _releaseCandidates.Add(t);
         }
     }

@@ -47,7 +47,7 @@ internal sealed partial class SchedulerState
             for (int i = 0; i < r.WanterCount; i++)
             {
                 int c = r.WanterCount == 1 ? r.Wanter0 : r.MoreWanters![i];
-                Check(_clients.Contains(c), $"{k}: wanted by unknown client {c}");
+                Check(_clients.Contains(c) || c == FireAndForgetClient, $"{k}: wanted by unknown client {c}");
             }
 
             // Nothing unneeded lingers.

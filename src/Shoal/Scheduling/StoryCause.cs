@@ -42,6 +42,10 @@ internal enum StoryCause : byte
     PlacementResumed,
     /// <summary>A worker's periodic report.</summary>
     Heartbeat,
+    /// <summary>A client asked for erred tasks to run again.</summary>
+    KeysRetried,
+    /// <summary>A client asked that tasks run to completion whatever happens to it.</summary>
+    FireAndForget,
 }
 
 /// <summary>

@@ -22,6 +22,8 @@ internal static class ArgumentBinder
                 return Coerce(dependencyValue(future.Key), parameter, index, function, future.Key);
             case FutureListArg list:
                 return BindList(list, parameter, index, function, dependencyValue);
+            case not null when StructuralBinder.Needs(arg, parameter):
+                return StructuralBinder.Convert(arg, parameter, dependencyValue, $"argument {index} of {MethodIdentity.Describe(function.Method)}");
             default:
                 return arg;
         }

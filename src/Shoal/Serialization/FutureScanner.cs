@@ -43,7 +43,24 @@ internal static class FutureScanner
                 foreach (var item in items) Collect(item, keys, depth + 1);
                 return;
         }
+
+        if (ValueKinds.Of(type).Kind == ValueKind.Json)
+        {
+            foreach (var member in JsonMembers(type)) Collect(member.Get(value), keys, depth + 1);
+        }
     }
+
+    /// <summary>The members System.Text.Json writes (public instance properties and fields) that may hold a future.</summary>
+    private static (Type Type, Func<object, object?> Get)[] JsonMembers(Type type) => Members.GetOrAdd(type, static t =>
+    [
+        .. t.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.GetMethod is not null && p.GetIndexParameters().Length == 0)
+            .Select(p => (p.PropertyType, (Func<object, object?>)p.GetValue)),
+        .. t.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Select(f => (f.FieldType, (Func<object, object?>)f.GetValue)),
+    ]);
+
+    private static readonly TypeCache<(Type Type, Func<object, object?> Get)[]> Members = new();
 
     /// <summary>True if a value of this (runtime) type may contain a future somewhere inside.</summary>
     public static bool MayHoldFutures(Type type) => MayHold.GetOrAdd(type, static t => Compute(t, 0));
@@ -58,6 +75,9 @@ internal static class FutureScanner
         var kind = ValueKinds.Of(type).Kind;
         if (kind is ValueKind.List or ValueKind.HashSet or ValueKind.Dictionary or ValueKind.ValueTuple or ValueKind.Tuple)
             return type.GetGenericArguments().Any(a => Compute(a, depth + 1));
+        // A record or class that travels as JSON: through the members it writes (a record's Future<T> property).
+        if (kind == ValueKind.Json && !type.IsGenericTypeDefinition)
+            return JsonMembers(type).Any(m => m.Type != type && typeof(IFutureReference).IsAssignableFrom(m.Type) || m.Type != type && !m.Type.IsInterface && m.Type != typeof(object) && Compute(m.Type, depth + 1));
         return false;
     }
 }

@@ -54,5 +54,6 @@ internal static class JsonOptionsCache
     {
         IncludeFields = true,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new FutureJsonConverter() },
     };
 }

@@ -231,7 +231,7 @@ internal sealed class TaskRunSpec
             var bound = _args;
             for (var i = 0; i < _args.Length; i++)
             {
-                if (_args[i] is not IFutureReference) continue;
+                if (_args[i] is not IFutureReference && (_args[i] is null || !StructuralBinder.Needs(_args[i]!, parameters[i]))) continue;
                 if (ReferenceEquals(bound, _args)) bound = (object?[])_args.Clone();
                 bound[i] = ArgumentBinder.Bind(_args[i], parameters[i], i, function, dependencyValue);
             }

@@ -33,6 +33,13 @@ internal sealed class RpcConnection : IAsyncDisposable
 
     public bool IsClosed { get; private set; }
 
+    /// <summary>
+    /// What requests fail with once the connection closed, from its close reason; by default a
+    /// <see cref="ConnectionClosedException"/>. A client sets it so that its callers see one clear
+    /// error for a lost scheduler, whichever call met the loss.
+    /// </summary>
+    public Func<Exception?, Exception>? ClosedError { get; set; }
+
     public ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextId);
 
     public void Send(Envelope message, ReadOnlySpan<Segment> segments = default) => Connection.Send(message, segments);
@@ -60,7 +67,9 @@ internal sealed class RpcConnection : IAsyncDisposable
         }
     }
 
-    private ConnectionClosedException Closed() =>
+    private Exception Closed() => ClosedError?.Invoke(CloseReason) ?? ClosedConnection();
+
+    private ConnectionClosedException ClosedConnection() =>
         CloseReason as ConnectionClosedException
         ?? new ConnectionClosedException($"connection to {Connection.RemoteAddress} closed" + (CloseReason is null ? "" : $": {CloseReason.Message}"), CloseReason);
 
@@ -114,6 +123,8 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
         Envelope.BodyOneofCase.WorkerLogsReply => message.WorkerLogsReply.RequestId,
         Envelope.BodyOneofCase.PerformanceReportData => message.PerformanceReportData.RequestId,
+        Envelope.BodyOneofCase.ClusterStateReply => message.ClusterStateReply.RequestId,
+        Envelope.BodyOneofCase.RunSpecReply => message.RunSpecReply.RequestId,
         _ => 0,
     };
 
