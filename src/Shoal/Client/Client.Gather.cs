@@ -30,7 +30,9 @@ public sealed partial class Client
             entries[i] = list[i].Entry ?? throw new InvalidOperationException($"Future '{list[i].Key}' does not belong to a client.");
         }
 
-        await FetchAsTheyFinishAsync(entries, cancellationToken).ConfigureAwait(false);
+        // Inside a task, waiting on other tasks gives up the task's slot (see WorkerContext).
+        await using (WorkerContext.GiveUpSlotWhileWaiting(Array.TrueForAll(entries, e => e.Done.IsCompleted)).ConfigureAwait(false))
+            await FetchAsTheyFinishAsync(entries, cancellationToken).ConfigureAwait(false);
         var results = new T[entries.Length];
         for (var i = 0; i < results.Length; i++) results[i] = (T)entries[i].Value!;
         return results;
@@ -47,6 +49,7 @@ public sealed partial class Client
     {
         if (!entry.HasValue)
         {
+            await using var slot = WorkerContext.GiveUpSlotWhileWaiting(entry.Done.IsCompleted).ConfigureAwait(false);
             await entry.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
             entry.ThrowIfNotFinished();
             await FetchAsync([entry], cancellationToken).ConfigureAwait(false);

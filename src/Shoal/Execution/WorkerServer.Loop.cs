@@ -72,6 +72,12 @@ internal sealed partial class WorkerServer
             case WorkerEventKind.Story:
                 ServeStory((StoryAsk)e.Payload!);
                 break;
+            case WorkerEventKind.Secede:
+                Apply(_state.Secede(e.Key, now));
+                break;
+            case WorkerEventKind.Rejoin:
+                Apply(_state.Rejoin(e.Key, now));
+                break;
             case WorkerEventKind.Heartbeat:
                 CheckSchedulerSilence();
                 if (_connected)
@@ -128,6 +134,7 @@ internal sealed partial class WorkerServer
                 break;
             case Body.FreeKeys:
                 Apply(_state.FreeKeys(message.FreeKeys.Keys, now));
+                CancelUnwantedRuns(message.FreeKeys.Keys);
                 break;
             case Body.StealRequest:
                 Apply(_state.StealRequest(message.StealRequest.Key, (long)message.StealRequest.RunId, now));
@@ -192,7 +199,7 @@ internal sealed partial class WorkerServer
                     AskWhoHas(whoHas.Keys);
                     break;
                 default:
-                    WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);
+                    if (!ApplySecession(instructions[i])) WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);
                     break;
             }
         }
@@ -272,14 +279,16 @@ internal sealed partial class WorkerServer
     private void StartExecution(string key, TaskPayload payload)
     {
         var generation = _generation;
+        // Registered here, on the loop: a free-keys handled before the thread pool starts the task still finds it.
+        var running = BeginRun(key);
         _ = Task.Run(async () =>
         {
             var start = Now;
-            WorkerContext.Enter(_options.Name);
+            WorkerContext.Enter(running);
             try
             {
                 var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
-                var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver)).ConfigureAwait(false);
+                var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver), running.Cancellation).ConfigureAwait(false);
                 var nbytes = Payloads.SizeOf(value);
                 _store.PutObject(key, value, nbytes);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Generation = generation, Key = key, Nbytes = nbytes, Start = start, Stop = Now });
@@ -289,6 +298,10 @@ internal sealed partial class WorkerServer
                 var error = RemoteErrors.FromException(e, key, _options.Name);
                 var original = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteFailure) { Generation = generation, Key = key, Error = new TaskErrorPayload(error, original), Start = start, Stop = Now });
+            }
+            finally
+            {
+                EndRun(running);
             }
         });
     }

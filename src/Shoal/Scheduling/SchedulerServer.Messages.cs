@@ -15,7 +15,8 @@ internal sealed partial class SchedulerServer
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
             or Body.HeldByClient or Body.RestoreReply or Body.Story,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
-            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted,
+            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted
+            or Body.TaskSeceded,
         // A nanny holds its worker's credential: it may say why the worker died, nothing else.
         Role.Nanny => body is Body.WorkerDied or Body.CloseClient or Body.Ping,
         _ => false,
@@ -171,6 +172,9 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.TaskStarted:
                 _state.TaskStarted(session.Id, message.TaskStarted.Key, (long)message.TaskStarted.RunId, now);
+                break;
+            case Body.TaskSeceded:
+                _state.TaskSeceded(session.Id, message.TaskSeceded.Key, (long)message.TaskSeceded.RunId, now);
                 break;
             case Body.TaskFailed:
                 var failed = message.TaskFailed;

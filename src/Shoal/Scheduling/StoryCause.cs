@@ -42,6 +42,8 @@ internal enum StoryCause : byte
     PlacementResumed,
     /// <summary>A worker's periodic report.</summary>
     Heartbeat,
+    /// <summary>A running task gave up its thread slot to wait on other tasks.</summary>
+    TaskSeceded,
 }
 
 /// <summary>

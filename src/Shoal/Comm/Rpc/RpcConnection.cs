@@ -112,6 +112,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.Error => message.Error.RequestId,
         Envelope.BodyOneofCase.Pong => message.Pong.RequestId,
         Envelope.BodyOneofCase.StoryReply => message.StoryReply.RequestId,
+        Envelope.BodyOneofCase.CoordinationReply => message.CoordinationReply.RequestId,
         _ => 0,
     };
 
