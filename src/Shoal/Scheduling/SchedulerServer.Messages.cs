@@ -13,7 +13,7 @@ internal sealed partial class SchedulerServer
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
-            or Body.HeldByClient or Body.RestoreReply or Body.Story,
+            or Body.HeldByClient or Body.RestoreReply or Body.Story or Body.Coordination or Body.CoordinationCancel,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted
             or Body.TaskSeceded,
@@ -77,6 +77,7 @@ internal sealed partial class SchedulerServer
         {
             case SchedulerEventKind.Tick:
                 _state.Tick(now);
+                CoordinationTick(now);
                 CheckLiveness(now);
                 ProgressRetirements(now);
                 PublishObservations(now);
@@ -133,6 +134,12 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.Story:
                 Story(session, message.Story);
+                break;
+            case Body.Coordination:
+                HandleCoordination(session, incoming, now);
+                break;
+            case Body.CoordinationCancel:
+                CancelCoordination(session, message.CoordinationCancel, now);
                 break;
             case Body.Identity:
                 Identity(session, message.Identity);
@@ -318,6 +325,7 @@ internal sealed partial class SchedulerServer
             if (known)
             {
                 _state.RemoveClient(session.Id);
+                CoordinationClientLeft(session.Id, now);
                 SchedulerLog.ClientLeft(_logger, session.Connection.Peer.Name, reason);
             }
         }
