@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Shoal.Cli.Commands;
+using Shoal.Cli.Parsing;
 
 namespace Shoal.Cli;
 
@@ -32,7 +33,17 @@ public static class ShoalCommand
     {
         var root = Build(context);
         // No response files: "@name" is a plain value (a worker name, say), not a file to read.
-        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        var parse = root.Parse(args, parser);
+        // Values from the configuration file and SHOAL_ variables where the flags give none, then parsed as typed ones.
+        var configured = CommandConfiguration.Apply(args, parse, ConfigOptionOf(root), context.Environment, out var configError);
+        if (configError is not null)
+        {
+            await context.Stderr.WriteLineAsync($"{CommandPath(parse)}: {configError}").ConfigureAwait(false);
+            return UsageError;
+        }
+
+        if (configured.Length != args.Length) parse = root.Parse(configured, parser);
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
             // One line whatever went wrong: scripts and people read the first line of stderr.
@@ -62,6 +73,7 @@ public static class ShoalCommand
         {
             new HelpOption(),
             new VersionOption(),
+            CommandConfiguration.ConfigOption(),
             new SchedulerCommand(context).Command,
             new WorkerCommand(context).Command,
             new LocalCommand(context).Command,
@@ -71,6 +83,8 @@ public static class ShoalCommand
         };
         return root;
     }
+
+    private static Option<string?> ConfigOptionOf(Command root) => root.Options.OfType<Option<string?>>().Single(o => o.Name == "--config");
 
     /// <summary>"shoal worker" for errors in the worker command, "shoal" for errors before one.</summary>
     private static string CommandPath(ParseResult parse)
