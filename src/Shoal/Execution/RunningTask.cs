@@ -27,6 +27,9 @@ internal sealed class RunningTask : IDisposable
     /// <summary>Tripped when the task is no longer wanted (cancelled, released, its client gone) or the worker stops.</summary>
     public CancellationToken Cancellation => _cancel.Token;
 
+    /// <summary>Reads a value this worker holds, decoded in the task's code context (set once its code is resolved).</summary>
+    public Func<string, object?>? LocalValue { get; set; }
+
     /// <summary>Whether the task holds no slot now.</summary>
     public bool IsSeceded
     {

@@ -41,6 +41,30 @@ public static class WorkerContext
     public static IReadOnlyList<string> LocalKeys => CurrentRun.Value?.Worker.StoredKeys ?? [];
 
     /// <summary>
+    /// Reads a value the worker holds now (Dask's <c>get_worker().data[key]</c>), decoded for the current task; false
+    /// when the worker does not hold <paramref name="key"/> (or outside a task). A value the task needs should be its
+    /// argument instead: only then does the scheduler bring it here.
+    /// </summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="key">The key of a result or scattered value.</param>
+    /// <param name="value">The value, when there.</param>
+    /// <exception cref="InvalidCastException">The value is not a <typeparamref name="T"/>.</exception>
+    public static bool TryGetLocalValue<T>(string key, out T? value)
+    {
+        value = default;
+        if (CurrentRun.Value?.LocalValue is not { } read) return false;
+        try
+        {
+            value = (T?)read(key);
+            return true;
+        }
+        catch (KeyNotFoundException)
+        {
+            return false; // released meanwhile, or never here
+        }
+    }
+
+    /// <summary>
     /// Tripped when the current task is no longer wanted: its futures were cancelled or released (also when their
     /// client left) or the worker stops. <see cref="CancellationToken.None"/> outside a task. A task may also take a
     /// <see cref="System.Threading.CancellationToken"/> parameter, which gets this token.

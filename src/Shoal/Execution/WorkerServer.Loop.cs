@@ -288,6 +288,7 @@ internal sealed partial class WorkerServer
             try
             {
                 var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
+                running.LocalValue = k => _store.Contains(k) ? _store.ValueOf(k, resolver) : throw new KeyNotFoundException(k);
                 var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver), running.Cancellation).ConfigureAwait(false);
                 var nbytes = Payloads.SizeOf(value);
                 _store.PutObject(key, value, nbytes);
