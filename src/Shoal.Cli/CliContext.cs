@@ -3,6 +3,9 @@ namespace Shoal.Cli;
 /// <summary>Where a command writes and what it runs; one per invocation.</summary>
 internal sealed record CliContext(TextWriter Stdout, TextWriter Stderr, HostEntryPoints Hosts)
 {
+    /// <summary>The environment variables the command's configuration reads (SHOAL_…); null: the process's.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
     /// <summary>
     /// Runs a host and turns how it ended into an exit code: its own code when it returns,
     /// 0 when it stopped because we asked it to (Ctrl-C / SIGTERM), 2 (a usage error) when it
@@ -28,7 +31,7 @@ internal sealed record CliContext(TextWriter Stdout, TextWriter Stderr, HostEntr
         catch (Exception ex)
         {
             await Stderr.WriteLineAsync($"{commandName}: {OneLine(ex.Message)}").ConfigureAwait(false);
-            if (Environment.GetEnvironmentVariable("SHOAL_CLI_STACKTRACE") == "1")
+            if (System.Environment.GetEnvironmentVariable("SHOAL_CLI_STACKTRACE") == "1")
             {
                 // For whoever debugs a host: the one-line rule hides where it failed.
                 await Stderr.WriteLineAsync(ex.ToString()).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Shoal.Cli.Commands;
+using Shoal.Cli.Parsing;
 
 namespace Shoal.Cli;
 
@@ -33,7 +34,17 @@ public static class ShoalCommand
         var root = Build(context);
         Platform.StartupTrace.Mark("cli-built");
         // No response files: "@name" is a plain value (a worker name, say), not a file to read.
-        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        var parse = root.Parse(args, parser);
+        // Values from the configuration file and SHOAL_ variables where the flags give none, then parsed as typed ones.
+        var configured = CommandConfiguration.Apply(args, parse, ConfigOptionOf(root), context.Environment, out var configError);
+        if (configError is not null)
+        {
+            await context.Stderr.WriteLineAsync($"{CommandPath(parse)}: {configError}").ConfigureAwait(false);
+            return UsageError;
+        }
+
+        if (configured.Length != args.Length) parse = root.Parse(configured, parser);
         Platform.StartupTrace.Mark("cli-parsed");
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
@@ -64,6 +75,7 @@ public static class ShoalCommand
         {
             new HelpOption(),
             new VersionOption(),
+            CommandConfiguration.ConfigOption(),
             new SchedulerCommand(context).Command,
             new WorkerCommand(context).Command,
             new LocalCommand(context).Command,
@@ -76,6 +88,8 @@ public static class ShoalCommand
         };
         return root;
     }
+
+    private static Option<string?> ConfigOptionOf(Command root) => root.Options.OfType<Option<string?>>().Single(o => o.Name == "--config");
 
     /// <summary>"shoal worker" for errors in the worker command, "shoal" for errors before one.</summary>
     private static string CommandPath(ParseResult parse)

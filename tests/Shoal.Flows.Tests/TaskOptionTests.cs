@@ -119,6 +119,36 @@ public class TaskOptionTests
         task.Attempts.ShouldBe(1);
     }
 
+    private static readonly TaskCompletionSource WatcherStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly TaskCompletionSource WatcherStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [Fact]
+    public async Task Cancelling_the_flow_run_trips_the_token_of_its_running_task_even_without_a_timeout()
+    {
+        var watcher = FlowTask.Create("Watcher", static async (string k, CancellationToken ct) =>
+        {
+            WatcherStarted.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            }
+            finally
+            {
+                WatcherStopped.TrySetResult();
+            }
+
+            return k;
+        });
+        await using var temp = await TempStore.CreateAsync();
+        await using var runner = temp.Runner(FlowExecutors.InProcess());
+        using var cancel = new CancellationTokenSource();
+        var run = runner.RunAsync(OneTask(watcher), new Input { Key = "k" }, cancel.Token);
+        await WatcherStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await cancel.CancelAsync();
+        await WatcherStopped.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        (await run.WaitAsync(TimeSpan.FromSeconds(60))).State.ShouldBe(RunState.Cancelled);
+    }
+
     private static readonly ManualResetEventSlim Stuck = new();
 
     [Fact]

@@ -4,7 +4,9 @@ namespace Shoal.Flows;
 /// What runs on the worker around a task's function: the timeout. At the timeout the function's
 /// token is cancelled; a function that stops then is a cooperative timeout; one still running a
 /// grace period later is abandoned with a hard-timeout error naming this process, which the
-/// runner replaces (a thread cannot be stopped in .NET; a process can).
+/// runner replaces (a thread cannot be stopped in .NET; a process can). The token is also tripped
+/// when the task is no longer wanted (<see cref="WorkerContext.CancellationToken"/>): a cancelled flow
+/// run stops its running tasks that watch their token.
 /// </summary>
 internal static class TaskBody
 {
@@ -12,9 +14,13 @@ internal static class TaskBody
 
     public static async Task<TResult> RunAsync<TResult>(Func<CancellationToken, Task<TResult>> call, long timeoutTicks, long graceTicks)
     {
-        if (timeoutTicks <= 0) return await call(CancellationToken.None).ConfigureAwait(false);
+        // The worker's token for this task: tripped when the flow no longer wants it (the run cancelled or ended, its
+        // future cancelled), so the function's token stops it then too, with or without a timeout.
+        var unwanted = WorkerContext.CancellationToken;
+        if (timeoutTicks <= 0) return await call(unwanted).ConfigureAwait(false);
         var timeout = TimeSpan.FromTicks(timeoutTicks);
-        using var cancellation = new CancellationTokenSource(timeout);
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(unwanted);
+        cancellation.CancelAfter(timeout);
         var work = Task.Run(() => call(cancellation.Token));
         using var graceTimer = new CancellationTokenSource(timeout + TimeSpan.FromTicks(graceTicks));
         try
@@ -25,6 +31,10 @@ internal static class TaskBody
         {
             throw new FlowTaskHardTimeoutException(
                 $"the task ran past its timeout of {timeout} and ignored its cancellation for {TimeSpan.FromTicks(graceTicks)} more {ProcessMarker}{Environment.ProcessId} on {Environment.MachineName}]");
+        }
+        catch (OperationCanceledException) when (unwanted.IsCancellationRequested)
+        {
+            throw; // not a timeout: nobody wants the result any more
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

@@ -30,7 +30,9 @@ public sealed partial class Client
             entries[i] = OwnEntry(list[i]);
         }
 
-        await FetchAsTheyFinishAsync(entries, cancellationToken).ConfigureAwait(false);
+        // Inside a task, waiting on other tasks gives up the task's slot (see WorkerContext).
+        await using (WorkerContext.GiveUpSlotWhileWaiting(Array.TrueForAll(entries, e => e.Done.IsCompleted)).ConfigureAwait(false))
+            await FetchAsTheyFinishAsync(entries, cancellationToken).ConfigureAwait(false);
         var results = new T[entries.Length];
         for (var i = 0; i < results.Length; i++) results[i] = (T)entries[i].Value!;
         return results;
@@ -58,6 +60,7 @@ public sealed partial class Client
         if (entry.Status == FutureStatus.Cancelled) entry.ThrowIfNotFinished();
         if (!entry.HasValue)
         {
+            await using var slot = WorkerContext.GiveUpSlotWhileWaiting(entry.Done.IsCompleted).ConfigureAwait(false);
             await entry.Done.WaitAsync(cancellationToken).ConfigureAwait(false);
             entry.ThrowIfNotFinished();
             await FetchAsync([entry], cancellationToken).ConfigureAwait(false);

@@ -49,11 +49,19 @@ internal sealed class CodeAssembly
         if (assembly.IsDynamic)
             throw new ClosureCaptureException($"assembly {assembly.GetName().Name} is dynamic (generated at run time) and cannot be shipped to workers");
         var path = assembly.Location;
+        if (string.IsNullOrEmpty(path) && LoadedFromStore.TryGetValue(assembly, out var stored)) path = stored;
         if (string.IsNullOrEmpty(path))
             throw new ClosureCaptureException(
                 $"assembly {assembly.GetName().Name} was not loaded from a file (single-file app or loaded from bytes); it cannot be shipped to workers");
         return OfFile(path);
     }
+
+    // Assemblies a worker loaded from its code store (from bytes, so without a Location) and their stored files. Weak:
+    // a collected load context takes its entries with it.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Assembly, string> LoadedFromStore = new();
+
+    /// <summary>Remembers the file an assembly loaded from bytes came from (a worker's code store).</summary>
+    internal static void RememberFile(Assembly assembly, string path) => LoadedFromStore.AddOrUpdate(assembly, path);
 
     /// <summary>The entry for an assembly file (hashed once per process).</summary>
     public static CodeAssembly OfFile(string path) =>

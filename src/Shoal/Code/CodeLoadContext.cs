@@ -40,6 +40,9 @@ internal sealed class CodeLoadContext : AssemblyLoadContext
 
     public bool Contains(string name) => _pathByName.ContainsKey(name);
 
+    /// <summary>The stored files of the set's assemblies, in the set's order (native libraries not included).</summary>
+    public IEnumerable<string> AssemblyFiles => _pathByName.Values;
+
     public string? NameOf(Guid mvid) => _nameByMvid.GetValueOrDefault(mvid);
 
     protected override Assembly? Load(AssemblyName assemblyName)
@@ -50,7 +53,10 @@ internal sealed class CodeLoadContext : AssemblyLoadContext
         foreach (var loaded in Assemblies)
             if (loaded.GetName().Name == name) return loaded;
         using var stream = new MemoryStream(File.ReadAllBytes(path), writable: false);
-        return LoadFromStream(stream);
+        var assembly = LoadFromStream(stream);
+        // Loaded from bytes it has no Location: remember its file, so that a task submitting tasks ships it on.
+        CodeAssembly.RememberFile(assembly, path);
+        return assembly;
     }
 
     /// <summary>A native library of the set, by the name a P/Invoke gives (e_sqlite3, libe_sqlite3.so, …); else the default probing.</summary>

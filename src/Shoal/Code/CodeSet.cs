@@ -78,6 +78,10 @@ internal sealed class CodeSet
         if (SharedAssemblies.IsShared(assembly)) return Empty;
         return ByAssembly.TryGetValue(assembly, out var cached) ? cached : ByAssembly.GetOrAdd(assembly, static a =>
         {
+            // On a worker, a task that submits tasks: its code came as a set, and the same set travels on (its
+            // references resolve within it, not among the worker's own files).
+            if (AssemblyLoadContext.GetLoadContext(a) is CodeLoadContext received)
+                return new CodeSet([.. received.AssemblyFiles.Select(CodeAssembly.OfFile)]);
             var root = CodeAssembly.Of(a);
             return new CodeSet(Closure(root.Path, AssemblyLoadContext.GetLoadContext(a) ?? AssemblyLoadContext.Default));
         });

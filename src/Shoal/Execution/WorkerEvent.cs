@@ -56,4 +56,6 @@ internal enum WorkerEventKind
     ReplicasFetched,
     MemoryCheck,
     Story,
+    Secede,
+    Rejoin,
 }

@@ -76,6 +76,12 @@ internal sealed partial class WorkerServer
             case WorkerEventKind.Story:
                 ServeStory((StoryAsk)e.Payload!);
                 break;
+            case WorkerEventKind.Secede:
+                Apply(_state.Secede(e.Key, now));
+                break;
+            case WorkerEventKind.Rejoin:
+                Apply(_state.Rejoin(e.Key, now));
+                break;
             case WorkerEventKind.Heartbeat:
                 _instruments.LoopLag(now - Volatile.Read(ref _tickWritten));
                 CheckSchedulerSilence();
@@ -133,6 +139,7 @@ internal sealed partial class WorkerServer
                 break;
             case Body.FreeKeys:
                 Apply(_state.FreeKeys(message.FreeKeys.Keys, now));
+                CancelUnwantedRuns(message.FreeKeys.Keys);
                 break;
             case Body.StealRequest:
                 Apply(_state.StealRequest(message.StealRequest.Key, (long)message.StealRequest.RunId, now));
@@ -197,7 +204,7 @@ internal sealed partial class WorkerServer
                     AskWhoHas(whoHas.Keys);
                     break;
                 default:
-                    WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);
+                    if (!ApplySecession(instructions[i])) WorkerLog.UnexpectedMessage(_logger, instructions[i].GetType().Name);
                     break;
             }
         }
@@ -291,15 +298,18 @@ internal sealed partial class WorkerServer
     private void StartExecution(string key, TaskPayload payload)
     {
         var generation = _generation;
+        // Registered here, on the loop: a free-keys handled before the thread pool starts the task still finds it.
+        var running = BeginRun(key);
         _ = Task.Run(async () =>
         {
             var start = Now;
-            WorkerContext.Enter(_options.Name);
+            WorkerContext.Enter(running);
             WorkerContext.EnterTask(key, _taskLog);
             try
             {
                 var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
-                var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver)).ConfigureAwait(false);
+                running.LocalValue = k => _store.Contains(k) ? _store.ValueOf(k, resolver) : throw new KeyNotFoundException(k);
+                var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver), running.Cancellation).ConfigureAwait(false);
                 var nbytes = Payloads.SizeOf(value);
                 _store.PutObject(key, value, nbytes);
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Generation = generation, Key = key, Nbytes = nbytes, Start = start, Stop = Now });
@@ -309,6 +319,10 @@ internal sealed partial class WorkerServer
                 var error = RemoteErrors.FromException(e, key, _options.Name);
                 var original = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
                 _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteFailure) { Generation = generation, Key = key, Error = new TaskErrorPayload(error, original), Start = start, Stop = Now });
+            }
+            finally
+            {
+                EndRun(running);
             }
         });
     }

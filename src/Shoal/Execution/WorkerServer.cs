@@ -179,6 +179,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Stop("worker closing");
         _stopping.Cancel();
+        await StopRunsAsync().ConfigureAwait(false);
         _events.Writer.TryComplete();
         try { await _loop.ConfigureAwait(false); } catch (Exception) { /* logged */ }
         try { await _heartbeats.ConfigureAwait(false); } catch (Exception) { /* stopping */ }

@@ -340,6 +340,7 @@ internal sealed partial class WorkerState
         // Queue entries of tasks that left Ready/Constrained are skipped lazily; drop them all once none is live.
         if (_readyCount == 0 && _ready.Count > 0) _ready.Clear();
         if (_constrainedCount == 0 && _constrained.Count > 0) _constrained.Clear();
+        GrantRejoins(); // a seceded task that asked for its slot back comes first
         while (!_paused && _runningCount < _config.NThreads && (_readyCount | _constrainedCount) != 0)
         {
             var ready = _readyCount > 0 ? PeekValid(_ready, WorkerTaskState.Ready) : null;
@@ -388,7 +389,7 @@ internal sealed partial class WorkerState
     {
         ts.Running = false;
         ts.PutNbytes = -1;
-        _runningCount--;
+        if (!EndSecession(ts)) _runningCount--;
         if (ts.Resources is not null)
         {
             foreach (var kv in ts.Resources) _availableResources[kv.Key] += kv.Value;

@@ -7,7 +7,7 @@ internal sealed partial class WorkerState
     /// <see cref="WorkerStateConfig.ValidateAfterEveryEvent"/>).</summary>
     public void Validate()
     {
-        int running = 0, ready = 0, constrained = 0, memory = 0;
+        int running = 0, ready = 0, constrained = 0, memory = 0, seceded = 0;
         long managed = 0;
         var used = new Dictionary<string, double>(StringComparer.Ordinal);
 
@@ -21,9 +21,12 @@ internal sealed partial class WorkerState
                 || (ts.State is WorkerTaskState.Cancelled or WorkerTaskState.Resumed && ts.Previous == WorkerTaskState.Executing);
             Check(ts.Running == runningLike, ts, $"Running={ts.Running} does not match its state");
             Check(ts.PutNbytes < 0 || ts.Running, ts, "remembers a scattered value but is not running");
+            Check(!ts.Seceded || ts.Running, ts, "is seceded but not running");
+            Check(!ts.WaitsToRejoin || ts.Seceded, ts, "waits to rejoin but did not secede");
+            if (ts.Seceded) seceded++;
             if (ts.Running)
             {
-                running++;
+                if (!ts.Seceded) running++;
                 if (ts.Resources is not null)
                     foreach (var kv in ts.Resources) used[kv.Key] = used.GetValueOrDefault(kv.Key) + kv.Value;
             }
@@ -119,6 +122,8 @@ internal sealed partial class WorkerState
         }
 
         Check(running == _runningCount, null, $"running count {_runningCount}, counted {running}");
+        Check(seceded == SecededCount, null, $"seceded count {SecededCount}, counted {seceded}");
+        if (running < _config.NThreads) Check(_rejoining.All(ts => !ts.WaitsToRejoin), null, "a slot is free while a seceded task waits to rejoin");
         Check(running <= _config.NThreads, null, $"{running} tasks running on {_config.NThreads} threads");
         Check(ready == _readyCount && constrained == _constrainedCount, null,
             $"ready/constrained counters {_readyCount}/{_constrainedCount}, counted {ready}/{constrained}");

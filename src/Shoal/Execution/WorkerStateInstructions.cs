@@ -18,6 +18,15 @@ internal sealed record Execute(string Key, long RunId = 0) : WorkerInstruction;
 /// <param name="RunId">Run id of the latest compute request for the key.</param>
 internal sealed record TaskStartedMsg(string Key, long RunId) : WorkerInstruction;
 
+/// <summary>Tell the scheduler that a running task gave up its slot (TaskSeceded).</summary>
+/// <param name="Key">Key of the task.</param>
+/// <param name="RunId">Run id of the compute request being executed.</param>
+internal sealed record TaskSecededMsg(string Key, long RunId) : WorkerInstruction;
+
+/// <summary>A seceded task has its slot back: let it go on (see <see cref="WorkerState.Rejoin"/>).</summary>
+/// <param name="Key">Key of the task.</param>
+internal sealed record RejoinGranted(string Key) : WorkerInstruction;
+
 /// <summary>Fetch these keys from one peer; report with <see cref="WorkerState.GatherSuccess"/> (after storing the
 /// received values) or <see cref="WorkerState.GatherFailure"/>.</summary>
 /// <param name="Peer">Address of the worker to fetch from.</param>

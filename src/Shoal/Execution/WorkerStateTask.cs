@@ -79,6 +79,12 @@ internal sealed class WorkerTask
     /// <summary>True while the task occupies an execution slot (Executing, or Cancelled/Resumed from Executing).</summary>
     public bool Running;
 
+    /// <summary>Running, but gave up its slot while it waits on other tasks (see <see cref="WorkerState.Secede"/>).</summary>
+    public bool Seceded;
+
+    /// <summary>Seceded and asked for a slot back; not granted yet.</summary>
+    public bool WaitsToRejoin;
+
     /// <summary>Size of a value scattered for this key while it was executing, or -1. If the execution then fails, the
     /// scattered value stands in for the result.</summary>
     public long PutNbytes = -1;

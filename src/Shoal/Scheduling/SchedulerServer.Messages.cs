@@ -13,9 +13,11 @@ internal sealed partial class SchedulerServer
     {
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
-            or Body.HeldByClient or Body.RestoreReply or Body.Story or Body.ClusterState or Body.RetryKeys or Body.FireAndForget or Body.RunSpec,
+            or Body.HeldByClient or Body.RestoreReply or Body.Story or Body.ClusterState or Body.RetryKeys or Body.FireAndForget or Body.RunSpec
+            or Body.Coordination or Body.CoordinationCancel,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
-            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted,
+            or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted
+            or Body.TaskSeceded,
         // A nanny holds its worker's credential: it may say why the worker died, nothing else.
         Role.Nanny => body is Body.WorkerDied or Body.CloseClient or Body.Ping,
         _ => false,
@@ -76,6 +78,7 @@ internal sealed partial class SchedulerServer
         {
             case SchedulerEventKind.Tick:
                 _state.Tick(now);
+                CoordinationTick(now);
                 CheckLiveness(now);
                 ProgressRetirements(now);
                 PublishObservations(now);
@@ -133,6 +136,12 @@ internal sealed partial class SchedulerServer
             case Body.Story:
                 Story(session, message.Story);
                 break;
+            case Body.Coordination:
+                HandleCoordination(session, incoming, now);
+                break;
+            case Body.CoordinationCancel:
+                CancelCoordination(session, message.CoordinationCancel, now);
+                break;
             case Body.Identity:
                 Identity(session, message.Identity);
                 break;
@@ -183,6 +192,9 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.TaskStarted:
                 _state.TaskStarted(session.Id, message.TaskStarted.Key, (long)message.TaskStarted.RunId, now);
+                break;
+            case Body.TaskSeceded:
+                _state.TaskSeceded(session.Id, message.TaskSeceded.Key, (long)message.TaskSeceded.RunId, now);
                 break;
             case Body.TaskFailed:
                 var failed = message.TaskFailed;
@@ -343,6 +355,7 @@ internal sealed partial class SchedulerServer
             {
                 _state.RemoveClient(session.Id);
                 _idleSince = -1; // idle counts from the next tick: a client that came and went between two ticks must not be missed
+                CoordinationClientLeft(session.Id, now);
                 SchedulerLog.ClientLeft(_logger, session.Connection.Peer.Name, reason);
             }
         }

@@ -205,7 +205,8 @@ internal sealed partial class SchedulerState
         else w.ProcHead = r.ProcNext;
         if (r.ProcNext >= 0) _tasks[r.ProcNext].ProcPrev = r.ProcPrev;
         else w.ProcTail = r.ProcPrev;
-        w.ProcessingCount--;
+        if (r.LongRunning) { r.LongRunning = false; w.LongRunning--; }
+        else w.ProcessingCount--;
         StopExecuting(ref r, w);
         w.Occupancy = w.ProcessingCount == 0 ? 0 : w.Occupancy - r.AssignedDuration;
         LoadChanged(w);

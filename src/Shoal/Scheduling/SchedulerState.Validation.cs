@@ -102,7 +102,7 @@ internal sealed partial class SchedulerState
         {
             var w = _workers[id]!;
             Check(w.Id == id, "worker id");
-            int n = 0, prev = -1, executing = 0;
+            int n = 0, prev = -1, executing = 0, longRunning = 0;
             double occupancy = 0;
             var used = new Dictionary<string, double>();
             for (int t = w.ProcHead; t >= 0; prev = t, t = _tasks[t].ProcNext)
@@ -111,13 +111,15 @@ internal sealed partial class SchedulerState
                 Check(r.State == TaskState.Processing && r.ProcessingOn == id && r.ProcPrev == prev, $"worker {id}: processing list at {r.Key}");
                 n++;
                 if (r.Executing) executing++;
+                if (r.LongRunning) longRunning++;
                 occupancy += r.AssignedDuration;
                 if (r.StealThief >= 0) steals++;
                 if (r.Constraints?.Resources is { } res)
                     foreach (var (name, amount) in res) used[name] = used.GetValueOrDefault(name) + amount;
             }
             Check(w.ProcTail == prev, $"worker {id}: tail");
-            Check(n == w.ProcessingCount, $"worker {id}: {w.ProcessingCount} processing, listed {n}");
+            Check(n == w.ProcessingCount + w.LongRunning, $"worker {id}: {w.ProcessingCount} processing and {w.LongRunning} long-running, listed {n}");
+            Check(longRunning == w.LongRunning, $"worker {id}: {w.LongRunning} long-running, listed {longRunning}");
             Check(executing == w.KnownExecuting, $"worker {id}: {w.KnownExecuting} known executing, listed {executing}");
             Check(Math.Abs(occupancy - w.Occupancy) < 1e-6 * Math.Max(1, occupancy), $"worker {id}: occupancy {w.Occupancy}, summed {occupancy}");
             foreach (var (name, declared) in w.Spec.Resources)

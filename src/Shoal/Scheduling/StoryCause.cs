@@ -46,6 +46,8 @@ internal enum StoryCause : byte
     KeysRetried,
     /// <summary>A client asked that tasks run to completion whatever happens to it.</summary>
     FireAndForget,
+    /// <summary>A running task gave up its thread slot to wait on other tasks.</summary>
+    TaskSeceded,
 }
 
 /// <summary>

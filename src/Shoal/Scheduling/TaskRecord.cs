@@ -58,6 +58,8 @@ internal struct TaskRecord
     public TaskState State;
     /// <summary>Its worker reported it started (TaskStarted for the current run), and no answer ended that run yet.</summary>
     public bool Executing;
+    /// <summary>It seceded from its worker's slots (waits on other tasks): counted in <see cref="WorkerRecord.LongRunning"/>.</summary>
+    public bool LongRunning;
     /// <summary>Data placed by a client (scatter): it has no run spec and cannot be recomputed.</summary>
     public bool IsScattered;
     /// <summary>True while the slot is in use (false on the free list).</summary>

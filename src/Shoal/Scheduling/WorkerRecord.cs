@@ -20,7 +20,10 @@ internal sealed class WorkerRecord
     public readonly int NThreads;
     /// <summary>Tasks processing here (intrusive list through <see cref="TaskRecord.ProcNext"/>).</summary>
     public int ProcHead = -1, ProcTail = -1;
+    /// <summary>Processing tasks that hold a thread slot: those listed, less the <see cref="LongRunning"/> ones.</summary>
     public int ProcessingCount;
+    /// <summary>Processing tasks that seceded (they wait on other tasks and hold no slot; still listed).</summary>
+    public int LongRunning;
     /// <summary>Processing tasks it reported started (<see cref="TaskRecord.Executing"/>).</summary>
     public int KnownExecuting;
     /// <summary>It reported a start since it registered: its start reports reach the scheduler.</summary>

@@ -48,10 +48,14 @@ internal static class CertificateRoles
     /// <summary>
     /// Whether a peer that proved <paramref name="proved"/> may announce <paramref name="claimed"/>:
     /// the same role, "peer" (worker-to-worker data connections) for a worker or client, or
-    /// "nanny" for a worker (a nanny holds its worker's credential, to report its death).
+    /// "nanny" for a worker (a nanny holds its worker's credential, to report its death), and
+    /// "client" for a worker: its tasks submit tasks (<c>WorkerContext.GetClientAsync</c>, as Dask's
+    /// workers connect their <c>get_client</c> with their own credentials). This gives a worker
+    /// credential nothing it could not do already: the code a worker runs is any client's code.
     /// </summary>
     public static bool MayClaim(Role proved, Role claimed) =>
-        proved == claimed || (claimed == Role.Peer && proved is Role.Worker or Role.Client) || (claimed == Role.Nanny && proved == Role.Worker);
+        proved == claimed || (claimed == Role.Peer && proved is Role.Worker or Role.Client)
+        || (claimed is Role.Nanny or Role.Client && proved == Role.Worker);
 
     private static IEnumerable<string> SanUris(byte[] raw)
     {

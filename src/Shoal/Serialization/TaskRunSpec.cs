@@ -58,6 +58,12 @@ internal sealed class TaskRunSpec
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
+            if (function.ParameterTypes[i] == typeof(CancellationToken))
+            {
+                // The worker passes the task's own token (InvokeAsync); whatever the caller gave does not travel.
+                if (arg is not null) (normalized ??= (object?[])args.Clone())[i] = null;
+                continue;
+            }
             if (arg is null || arg is string || arg.GetType().IsPrimitive) continue;
             object? replacement = null;
             if (arg is FutureListArg already)
@@ -219,7 +225,8 @@ internal sealed class TaskRunSpec
     /// Exceptions from the function come out unwrapped, with their original stack trace.
     /// </summary>
     /// <param name="dependencyValue">The value of a dependency, by key.</param>
-    public Task<object?> InvokeAsync(Func<string, object?> dependencyValue)
+    /// <param name="cancellation">Passed to every parameter of type <see cref="CancellationToken"/>: tripped when the task is no longer wanted.</param>
+    public Task<object?> InvokeAsync(Func<string, object?> dependencyValue, CancellationToken cancellation = default)
     {
         var function = Function;
         object? result;
@@ -231,6 +238,12 @@ internal sealed class TaskRunSpec
             var bound = _args;
             for (var i = 0; i < _args.Length; i++)
             {
+                if (parameters[i] == typeof(CancellationToken))
+                {
+                    if (ReferenceEquals(bound, _args)) bound = (object?[])_args.Clone();
+                    bound[i] = cancellation;
+                    continue;
+                }
                 if (_args[i] is not IFutureReference && (_args[i] is null || !StructuralBinder.Needs(_args[i]!, parameters[i]))) continue;
                 if (ReferenceEquals(bound, _args)) bound = (object?[])_args.Clone();
                 bound[i] = ArgumentBinder.Bind(_args[i], parameters[i], i, function, dependencyValue);

@@ -19,6 +19,9 @@ internal sealed class CliHarness
     /// <summary>What the recording hosts return, or do, once they have recorded.</summary>
     public Func<CancellationToken, Task<int>> HostBehaviour { get; set; } = _ => Task.FromResult(0);
 
+    /// <summary>The environment the command's configuration reads; empty by default, so that the machine's SHOAL_ variables do not leak in.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; set; } = new Dictionary<string, string>();
+
     public string[] StderrLines => Stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public Task<int> RunAsync(string commandLine, CancellationToken cancellationToken = default) =>
@@ -30,6 +33,6 @@ internal sealed class CliHarness
             (o, _, ct) => { Scheduler = o; HostCalls++; return HostBehaviour(ct); },
             (o, _, ct) => { Worker = o; HostCalls++; return HostBehaviour(ct); },
             (o, _, ct) => { Local = o; HostCalls++; return HostBehaviour(ct); });
-        return ShoalCommand.InvokeAsync(args, new CliContext(Stdout, Stderr, hosts), cancellationToken);
+        return ShoalCommand.InvokeAsync(args, new CliContext(Stdout, Stderr, hosts) { Environment = Environment }, cancellationToken);
     }
 }

@@ -93,14 +93,15 @@ public class TlsTransportTests
     }
 
     [Fact]
-    public async Task Worker_certificate_cannot_connect_as_a_client()
+    public async Task Client_certificate_cannot_connect_as_a_worker()
     {
+        // (A worker certificate may connect as a client: its tasks submit tasks, see WorkerContext.)
         var failures = new Failures();
         await using var listener = await Transports.ListenAsync("tls://127.0.0.1:0", Server(Cluster, failed: failures.Report));
-        var workerOnly = Cluster.ForRole(Role.Worker);
+        var clientOnly = Cluster.ForRole(Role.Client);
         var error = await Should.ThrowAsync<HandshakeRefusedException>(() => Transports.ConnectAsync(listener.Address,
-            new ConnectionOptions { Role = Role.Client, Name = "sneaky", Security = workerOnly }));
-        error.Message.ShouldContain("a worker certificate may not connect as client");
+            new ConnectionOptions { Role = Role.Worker, Name = "sneaky", Security = clientOnly }));
+        error.Message.ShouldContain("a client certificate may not connect as worker");
         await AssertServesGoodClientAsync(listener, Cluster);
     }
 

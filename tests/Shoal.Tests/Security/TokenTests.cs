@@ -16,7 +16,8 @@ public class TokenTests
         worker.KeyFor(Role.Peer).ShouldBe(secret.KeyFor(Role.Peer));
         worker.KeyFor(Role.Client).ShouldBeNull();
         worker.KeyFor(Role.Scheduler).ShouldBeNull();
-        worker.MayClaim(Role.Client).ShouldBeFalse();
+        worker.MayClaim(Role.Client).ShouldBeTrue(); // a worker's tasks submit tasks; the key it proves is still the worker's
+        ClusterToken.Parse(secret.For(Role.Client).Encode()).MayClaim(Role.Worker).ShouldBeFalse();
         worker.MayClaim(Role.Peer).ShouldBeTrue();
         secret.KeyFor(Role.Client).ShouldNotBe(secret.KeyFor(Role.Worker));
     }

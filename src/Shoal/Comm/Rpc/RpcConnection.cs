@@ -125,6 +125,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.PerformanceReportData => message.PerformanceReportData.RequestId,
         Envelope.BodyOneofCase.ClusterStateReply => message.ClusterStateReply.RequestId,
         Envelope.BodyOneofCase.RunSpecReply => message.RunSpecReply.RequestId,
+        Envelope.BodyOneofCase.CoordinationReply => message.CoordinationReply.RequestId,
         _ => 0,
     };
 
