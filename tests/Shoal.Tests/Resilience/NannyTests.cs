@@ -20,7 +20,7 @@ public class NannyTests(ITestOutputHelper output)
         using var nanny = StartNannyProcess(scheduler.Address, name, "--memory-limit", "400MB");
         try
         {
-            await Eventually.HoldsAsync(() => scheduler.WorkerCount == 1, TimeSpan.FromSeconds(60), "the worker registers");
+            await WorkerRegistersAsync(scheduler, nanny);
             await using var client = await Client.ConnectAsync(scheduler.Address);
 
             var hog = client.Submit(static () =>
@@ -64,7 +64,7 @@ public class NannyTests(ITestOutputHelper output)
         using var nanny = StartNannyProcess(scheduler.Address, name);
         try
         {
-            await Eventually.HoldsAsync(() => scheduler.WorkerCount == 1, TimeSpan.FromSeconds(60), "the worker registers");
+            await WorkerRegistersAsync(scheduler, nanny);
             var first = scheduler.WorkerProcesses.ShouldHaveSingleItem();
             first.Pid.ShouldNotBe(nanny.Id, "the worker runs in a child of the nanny");
 
@@ -109,13 +109,38 @@ public class NannyTests(ITestOutputHelper output)
     }
 
     /// <summary>Starts <c>shoal worker</c> (with its nanny, the default) as a child of the test.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, System.Collections.Concurrent.ConcurrentQueue<string>> Outputs = [];
+
     private static Process StartNannyProcess(string scheduler, string name, params string[] more)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "Shoal.Cli.dll");
-        var info = new ProcessStartInfo(WorkerCommandLocator.DotnetHost()) { RedirectStandardInput = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(WorkerCommandLocator.DotnetHost())
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         foreach (var arg in new[] { cli, "worker", scheduler, "--nthreads", "1", "--name", name, "--death-timeout", "20s" }.Concat(more)) info.ArgumentList.Add(arg);
         info.Environment[WorkerProcess.ParentWatchVariable] = "1";
-        return Process.Start(info)!;
+        var process = Process.Start(info)!;
+        // The nanny's and its worker's lines, kept to say why when the worker does not register.
+        var lines = Outputs.GetOrCreateValue(process);
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lines.Enqueue(line); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) lines.Enqueue(line); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WorkerRegistersAsync(SchedulerServer scheduler, Process nanny)
+    {
+        try
+        {
+            await Eventually.HoldsAsync(() => scheduler.WorkerCount == 1, TimeSpan.FromSeconds(60), "the worker registers");
+        }
+        catch (TimeoutException e)
+        {
+            var lines = Outputs.TryGetValue(nanny, out var kept) ? string.Join("\n", kept) : "";
+            throw new TimeoutException($"{e.Message}; nanny exited: {nanny.HasExited}; its output:\n{lines}", e);
+        }
     }
 
     /// <summary>Closes the nanny's stdin (it stops its worker and exits); kills what is left after a while.</summary>
