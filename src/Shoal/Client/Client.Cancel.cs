@@ -36,7 +36,8 @@ public sealed partial class Client
                 return;
             }
 
-            if (_keys.GetValueOrDefault(key) is { } entry) entry.SetCancelled($"{reason} (a task it depends on was cancelled)");
+            // The scheduler's plain "cancelled" is a dependency's cancellation; any other reason (a restart) says itself.
+            if (_keys.GetValueOrDefault(key) is { } entry) entry.SetCancelled(reason == "cancelled" ? $"{reason} (a task it depends on was cancelled)" : reason);
         }
     }
 

@@ -36,6 +36,12 @@ public abstract class Future : IFutureReference, IDisposable
     internal ClientKeyEntry? Entry => _entry;
 
     /// <summary>
+    /// Why the future was cancelled (e.g. "cancelled: the cluster was restarted (Client.RestartAsync)"), or null when it
+    /// was not. Awaiting a cancelled future throws a <see cref="TaskCanceledException"/>, whose message does not carry it.
+    /// </summary>
+    public string? CancelReason => Status == FutureStatus.Cancelled ? _entry?.CancelReason : null;
+
+    /// <summary>
     /// Waits for the task and returns what it threw, without throwing it (Dask's <c>exception()</c>): a
     /// <see cref="TaskException"/> with the remote type, message and stack trace, or null when it succeeded.
     /// </summary>

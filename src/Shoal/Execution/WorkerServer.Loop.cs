@@ -145,6 +145,8 @@ internal sealed partial class WorkerServer
                 Apply(_state.StealRequest(message.StealRequest.Key, (long)message.StealRequest.RunId, now));
                 break;
             case Body.CloseWorker:
+                // Set before Stop: the host reads it once Stopped completes, to exit with the code its nanny restarts on.
+                RestartRequested = message.CloseWorker.Restart;
                 Stop("the scheduler closed this worker: " + message.CloseWorker.Reason);
                 _events.Writer.TryComplete();
                 break;

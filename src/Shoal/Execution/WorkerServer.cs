@@ -76,6 +76,9 @@ internal sealed partial class WorkerServer : IAsyncDisposable
 
     private string _stopReason = "";
 
+    /// <summary>Whether the scheduler closed this worker for a restart asked by a client (its process should come back).</summary>
+    public bool RestartRequested { get; private set; }
+
     private double Now => _clock.Elapsed.TotalSeconds;
 
     internal DataStore Store => _store;

@@ -182,6 +182,9 @@ internal static class WorkerHost
             {
                 var reason = await (await anyStopped.ConfigureAwait(false)).ConfigureAwait(false);
                 await stdout.WriteLineAsync($"Worker stopping: {reason}").ConfigureAwait(false);
+                // A restart asked by a client: the nanny starts a new process on this code. (Without a nanny the
+                // scheduler refuses the restart, so this process would just end.)
+                if (underNanny && workers.Any(w => w.RestartRequested)) return HostExitCodes.RestartRequested;
             }
 
             return 0;
@@ -197,6 +200,9 @@ internal static class HostExitCodes
 
     /// <summary>A worker process exited while serving, not by its host's shutdown (a task called Environment.Exit): restarted by its nanny.</summary>
     public const int ExitedWhileServing = 4;
+
+    /// <summary>A worker process closed by the scheduler for a restart a client asked for (Client.RestartAsync): restarted by its nanny.</summary>
+    public const int RestartRequested = 5;
 }
 
 /// <summary>Runs a single-node cluster: a scheduler and worker processes (what <c>shoal local</c> runs).</summary>

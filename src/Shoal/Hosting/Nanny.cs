@@ -171,7 +171,8 @@ internal sealed class Nanny
             NannyLog.Restarting(_logger, _spec.Name, cause.Value.Text);
             // Reported before the replacement starts, so that the scheduler charges the lost tasks with the cause
             // (a warm report is a few milliseconds: see NannyReporter.WarmUpAsync).
-            if (!_reported) await _reporter.ReportAsync(cause.Value.Text, process.Id, cancellationToken).ConfigureAwait(false);
+            // (Not for a restart: the scheduler closed that worker itself and knows why.)
+            if (!_reported && process.ExitCode != HostExitCodes.RestartRequested) await _reporter.ReportAsync(cause.Value.Text, process.Id, cancellationToken).ConfigureAwait(false);
             if (lastHealthy.Elapsed > deathTimeout)
             {
                 await _stdout.WriteLineAsync($"Nanny of {_spec.Name}: the worker keeps failing ({cause.Value.Text}); giving up after {deathTimeout.TotalSeconds:0.###} s").ConfigureAwait(false);

@@ -7,6 +7,7 @@ internal static class WorkerExit
     public static (bool Normal, string Text) Describe(int code) => code switch
     {
         0 => (true, "exited normally"),
+        HostExitCodes.RestartRequested => (false, $"restarted at a client's request (exit code {code})"),
         HostExitCodes.ExitedWhileServing => (false, $"the worker process exited while serving (a task called Environment.Exit?; exit code {code})"),
         > 128 and < 128 + 65 => (false, $"killed by signal {code - 128}{SignalName(code - 128)} (exit code {code})"),
         _ => (false, $"exited with code {code}"),

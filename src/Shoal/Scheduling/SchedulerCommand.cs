@@ -17,6 +17,8 @@ internal enum SchedulerCommandKind : byte
     KeyCancelled,
     /// <summary>Target = client: Task's result was lost and is being recomputed (informational).</summary>
     KeyLost,
+    /// <summary>Target = client: Task was forgotten by a restart of the cluster (<see cref="SchedulerState.ForgetAllTasks"/>).</summary>
+    KeyRestarted,
     /// <summary>Target = client: put Task's result, which it holds, back on worker <see cref="SchedulerState.RestoreTargetOf"/>; answered by <see cref="SchedulerState.RestoreFinished"/>.</summary>
     RestoreKeys,
 }

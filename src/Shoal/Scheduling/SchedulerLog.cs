@@ -51,4 +51,7 @@ internal static partial class SchedulerLog
 
     [LoggerMessage(EventId = 226, Level = LogLevel.Warning, Message = "Refused a worker registration from {Peer}: {Reason}")]
     public static partial void RegistrationRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 232, Level = LogLevel.Information, Message = "Restart asked by client {Client}: closing {Count} workers ({Scope})")]
+    public static partial void Restarting(ILogger logger, string client, int count, string scope);
 }

@@ -39,6 +39,9 @@ internal sealed partial class SchedulerServer
                 case SchedulerCommandKind.KeyCancelled:
                     SendToClient(command.Target, new Envelope { KeyCancelled = new KeyCancelled { Key = _state.KeyOf(command.Task), Reason = "cancelled" } });
                     break;
+                case SchedulerCommandKind.KeyRestarted:
+                    SendToClient(command.Target, new Envelope { KeyCancelled = new KeyCancelled { Key = _state.KeyOf(command.Task), Reason = _restartCause } });
+                    break;
                 case SchedulerCommandKind.KeyLost:
                     SendToClient(command.Target, new Envelope { KeyLost = new KeyLost { Key = _state.KeyOf(command.Task) } });
                     break;

@@ -14,7 +14,7 @@ internal sealed partial class SchedulerServer
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
             or Body.HeldByClient or Body.RestoreReply or Body.Story or Body.ClusterState or Body.RetryKeys or Body.FireAndForget or Body.RunSpec
-            or Body.Coordination or Body.CoordinationCancel,
+            or Body.Coordination or Body.CoordinationCancel or Body.Restart,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted
             or Body.TaskSeceded,
@@ -168,6 +168,9 @@ internal sealed partial class SchedulerServer
                     reply.Retired.AddRange(names);
                     TrySend(session, new Envelope { RetireWorkersReply = reply }, default);
                 }), now);
+                break;
+            case Body.Restart:
+                Restart(session, message.Restart, now);
                 break;
             case Body.WorkerDied:
                 WorkerDied(session, message.WorkerDied, now);

@@ -116,6 +116,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.AdaptiveTargetReply => message.AdaptiveTargetReply.RequestId,
         Envelope.BodyOneofCase.HasCodeReply => message.HasCodeReply.RequestId,
         Envelope.BodyOneofCase.RetireWorkersReply => message.RetireWorkersReply.RequestId,
+        Envelope.BodyOneofCase.RestartReply => message.RestartReply.RequestId,
         Envelope.BodyOneofCase.CodeReply => message.CodeReply.RequestId,
         Envelope.BodyOneofCase.Ack => message.Ack.RequestId,
         Envelope.BodyOneofCase.Error => message.Error.RequestId,
