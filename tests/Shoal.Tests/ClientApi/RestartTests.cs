@@ -23,12 +23,16 @@ public sealed class RestartTests(TcpClusterFixture cluster) : IClassFixture<TcpC
             return 0;
         }, new SubmitOptions { Pure = false });
 
+        await using var other = await cluster.ConnectAsync(); // another client's futures are forgotten too
+        var others = other.Submit(static (int x) => x * 3, 3);
+        (await others.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(9);
+
         await client.RestartAsync().WaitAsync(E2E.Timeout);
 
         var after = await PidsByNameAsync(client);
         after.Keys.Order().ShouldBe(cluster.WorkerNames);
         foreach (var (name, pid) in after) pid.ShouldNotBe(before[name], $"worker {name} should be a new process");
-        foreach (var future in new[] { done, running })
+        foreach (var future in new[] { done, running, others })
         {
             await Should.ThrowAsync<OperationCanceledException>(future.ResultAsync().WaitAsync(E2E.Timeout));
             future.Status.ShouldBe(FutureStatus.Cancelled);
