@@ -14,7 +14,8 @@ internal sealed partial class SchedulerState
     public void ForgetAllTasks(double now)
     {
         Stimulus(StoryCause.KeysCancelled, now);
-        foreach (int t in _keyIndex.Values)
+        // A snapshot: a client that stops holding a task being restored changes the task table (RestoreFailed).
+        foreach (int t in _keyIndex.Values.ToArray())
         {
             ref var r = ref _tasks[t];
             // Copied first: removing a wanter reorders the set.
