@@ -88,7 +88,7 @@ internal sealed class DashboardServer : IAsyncDisposable
         {
             server = await StartOnAsync(scheduler, options, ips, port, certificate, access, loggers, logger, cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException) when (options.FallBackToFreePort && port != 0)
+        catch (Exception e) when (options.FallBackToFreePort && port != 0 && IsAddressInUse(e))
         {
             // Taken between the probe and the bind (schedulers starting at once on this machine).
             DashboardLog.PortTaken(logger, port);
@@ -99,6 +99,18 @@ internal sealed class DashboardServer : IAsyncDisposable
         server.PortTaken = taken;
         return server;
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> says the port was taken: Kestrel reports it as an <see cref="IOException"/>, or as an
+    /// <see cref="AggregateException"/> of socket errors when it binds several addresses, so the whole chain is read.
+    /// </summary>
+    private static bool IsAddressInUse(Exception e) => e switch
+    {
+        System.Net.Sockets.SocketException s => s.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse,
+        AggregateException a => a.InnerExceptions.Any(IsAddressInUse),
+        IOException io when io.InnerException is null => true, // Kestrel's "Failed to bind to address": taken
+        _ => e.InnerException is { } inner && IsAddressInUse(inner),
+    };
 
     private static bool IsFree(IPAddress[] ips, int port)
     {
