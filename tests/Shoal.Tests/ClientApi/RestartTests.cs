@@ -22,6 +22,9 @@ public sealed class RestartTests(TcpClusterFixture cluster) : IClassFixture<TcpC
             Thread.Sleep(TimeSpan.FromMinutes(5)); // the task being run when the restart comes: ended with its process
             return 0;
         }, new SubmitOptions { Pure = false });
+        // The restart must come while the task runs on its worker's thread: wait until the worker says it executes.
+        (await E2E.PollAsync(async () => (await client.StoryAsync(running)).Any(t => t.Source != "scheduler" && t.To.Equals("executing", StringComparison.OrdinalIgnoreCase)), E2E.Timeout))
+            .ShouldBeTrue("the long task never started executing");
 
         await using var other = await cluster.ConnectAsync(); // another client's futures are forgotten too
         var others = other.Submit(static (int x) => x * 3, 3);
