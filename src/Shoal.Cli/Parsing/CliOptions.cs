@@ -58,7 +58,11 @@ internal static class CliOptions
         };
 
     /// <summary>A parsed count, null meaning "auto" (a wrapper for the reason <see cref="SizeSetting"/> is one).</summary>
-    public readonly record struct CountSetting(int? Count);
+    public readonly record struct CountSetting(int? Count)
+    {
+        /// <summary>As a user writes it (and help shows the default): the number, or "auto".</summary>
+        public override string ToString() => Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "auto";
+    }
 
     /// <summary>An optional whole number of at least <paramref name="min"/>; absent means null.</summary>
     public static Option<int?> OptionalCount(string name, string description, int min) =>

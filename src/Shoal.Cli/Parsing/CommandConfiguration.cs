@@ -20,6 +20,7 @@ internal static class CommandConfiguration
     public static Option<string?> ConfigOption() => new("--config")
     {
         Description = "A YAML or JSON file of settings for this command (flags and SHOAL_ environment variables win over it)",
+        HelpName = "FILE",
         Recursive = true,
     };
 
@@ -45,6 +46,12 @@ internal static class CommandConfiguration
             return [.. args];
         }
 
+        if (UnknownKey(file, parse) is { } unknown)
+        {
+            error = $"the configuration file {file}: {unknown}";
+            return [.. args];
+        }
+
         var command = parse.CommandResult.Command;
         var section = configuration.GetSection(SectionPath(parse));
         if (!section.Exists()) return [.. args];
@@ -63,6 +70,38 @@ internal static class CommandConfiguration
         }
 
         return [.. args];
+    }
+
+    /// <summary>
+    /// What in the file names nothing, said in words: a top-level key that is not a command, or a key in this
+    /// command's section that is none of its options, arguments or subcommands. A misspelt or unnested key would
+    /// otherwise be ignored without a word (only the file is checked: the environment holds other SHOAL_ variables).
+    /// </summary>
+    private static string? UnknownKey(string? file, ParseResult parse)
+    {
+        if (string.IsNullOrEmpty(file)) return null;
+        var fileOnly = Build(file, new Dictionary<string, string>());
+        var root = parse.RootCommandResult.Command;
+        foreach (var top in fileOnly.GetChildren())
+        {
+            if (!root.Subcommands.Any(c => c.Name.Equals(top.Key, StringComparison.OrdinalIgnoreCase)))
+                return $"'{top.Key}' is not a shoal command (keys go under the command they configure, e.g. local: {{ port: 8786 }})";
+        }
+
+        var command = parse.CommandResult.Command;
+        var path = SectionPath(parse);
+        var known = command.Options.Select(o => o.Name.TrimStart('-'))
+            .Concat(command.Options.Select(o => o.Name.TrimStart('-').Replace('-', '_')))
+            .Concat(command.Arguments.Select(a => a.Name))
+            .Concat(command.Subcommands.Select(c => c.Name))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var key in fileOnly.GetSection(path).GetChildren())
+        {
+            if (!known.Contains(key.Key))
+                return $"'{key.Key}' under {path.Replace(ConfigurationPath.KeyDelimiter, ": ", StringComparison.Ordinal)} is not an option of shoal {path.Replace(ConfigurationPath.KeyDelimiter, " ", StringComparison.Ordinal)}";
+        }
+
+        return null;
     }
 
     private static int AfterCommandName(List<string> args, string[] path)

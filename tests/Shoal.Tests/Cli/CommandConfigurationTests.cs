@@ -85,4 +85,27 @@ public sealed class CommandConfigurationTests : IDisposable
         cli.StderrLines.Single().ShouldContain("cannot read the configuration file");
         cli.HostCalls.ShouldBe(0);
     }
+
+    [Fact]
+    public async Task A_key_in_the_file_that_names_no_command_or_option_is_a_usage_error_that_names_it()
+    {
+        // Written as a user first writes it, without the command's section: otherwise ignored without a word.
+        var flat = Write("flat.yaml", "workers: 2\nport: 18799\n");
+        var (exit, cli) = await RunAsync(["worker", "tcp://10.0.0.1:8786", "--config", flat]);
+        exit.ShouldBe(ShoalCommand.UsageError);
+        cli.StderrLines.Single().ShouldContain("'port' is not a shoal command");
+        cli.HostCalls.ShouldBe(0);
+
+        var misspelt = Write("misspelt.yaml", "worker:\n  nthread: 2\n");
+        (exit, cli) = await RunAsync(["worker", "tcp://10.0.0.1:8786", "--config", misspelt]);
+        exit.ShouldBe(ShoalCommand.UsageError);
+        cli.StderrLines.Single().ShouldContain("'nthread' under worker is not an option of shoal worker");
+        cli.HostCalls.ShouldBe(0);
+
+        // Another command's section in the same file is fine.
+        var shared = Write("shared.yaml", "scheduler:\n  port: 9001\nworker:\n  nthreads: 2\n");
+        (exit, cli) = await RunAsync(["worker", "tcp://10.0.0.1:8786", "--config", shared]);
+        exit.ShouldBe(0, cli.Stderr.ToString());
+        cli.Worker.ShouldNotBeNull().NThreads.ShouldBe(2);
+    }
 }
