@@ -10,6 +10,21 @@ public class MapTests
     private static readonly FlowTask<int[], int> Sum = FlowTask.Create("Sum", static (int[] xs) => xs.Sum());
 
     [Fact]
+    public async Task A_cluster_that_fails_to_start_crashes_the_run_with_its_own_error()
+    {
+        var flow = Flow.Create("never", static async (Empty _) => { await Task.Yield(); return 1; });
+        await using var temp = await TempStore.CreateAsync();
+        await using var runner = temp.Runner(FlowExecutors.LocalCluster(new LocalClusterOptions { Workers = -1 }));
+
+        var result = await runner.RunAsync(flow, new Empty());
+
+        result.State.ShouldBe(RunState.Crashed);
+        result.Cause.ShouldBe(typeof(ArgumentOutOfRangeException).FullName);
+        result.Error!.ShouldContain("Workers must be 0 or more");
+        (await temp.Store.TaskRunsAsync(result.Id)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Two_sequences_zip_to_the_shortest_an_unmapped_input_is_constant_and_a_map_of_a_map_is_a_pipeline()
     {
         var flow = Flow.Create("zip", async (Empty _) =>

@@ -7,14 +7,14 @@ public static class FlowExecutors
     /// <param name="threads">Threads of the one worker; null: the machine's cores.</param>
     /// <returns>The executor.</returns>
     public static IFlowExecutor InProcess(int? threads = null) =>
-        PerRun(_ => Shoal.LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1, ThreadsPerWorker = threads }), null, "in-process");
+        PerRun((_, cancel) => Shoal.LocalCluster.StartAsync(new LocalClusterOptions { Workers = 1, ThreadsPerWorker = threads }, cancel), null, "in-process");
 
     /// <summary>A new <see cref="LocalCluster"/> per run (worker processes when <see cref="LocalClusterOptions.Processes"/>).</summary>
     /// <param name="options">The cluster's options.</param>
     /// <param name="sizing">Workers from the run's parameters, within adapt bounds; null: the options' count.</param>
     /// <returns>The executor.</returns>
     public static IFlowExecutor LocalCluster(LocalClusterOptions? options = null, ClusterSizing? sizing = null) =>
-        PerRun(_ => Shoal.LocalCluster.StartAsync(options), sizing, options?.Processes == true ? "local cluster (processes)" : "local cluster");
+        PerRun((_, cancel) => Shoal.LocalCluster.StartAsync(options, cancel), sizing, options?.Processes == true ? "local cluster (processes)" : "local cluster");
 
     /// <summary>A cluster that outlives the run (not torn down).</summary>
     /// <param name="cluster">The cluster.</param>
@@ -37,7 +37,7 @@ public static class FlowExecutors
     /// <param name="description">What it is, for the run's log.</param>
     /// <returns>The executor.</returns>
     public static IFlowExecutor PerRun(Func<object, Task<ICluster>> factory, ClusterSizing? sizing = null, string description = "per-run cluster") =>
-        new PerRunCluster(factory, sizing, description);
+        new PerRunCluster((p, _) => factory(p), sizing, description);
 
     /// <summary>Same, with a typed factory.</summary>
     /// <typeparam name="TParams">The flow's parameters' type.</typeparam>
@@ -45,12 +45,14 @@ public static class FlowExecutors
     /// <param name="sizing">Workers from the parameters; null: as the factory made it.</param>
     /// <returns>The executor.</returns>
     public static IFlowExecutor PerRun<TParams>(Func<TParams, Task<ICluster>> factory, ClusterSizing? sizing = null) =>
-        new PerRunCluster(p => factory((TParams)p), sizing, "per-run cluster");
+        new PerRunCluster((p, _) => factory((TParams)p), sizing, "per-run cluster");
 
-    private static Task<ICluster> Start<TCluster>(Task<TCluster> start) where TCluster : ICluster => start.ContinueWith(t => (ICluster)t.Result, TaskScheduler.Default);
+    // Awaited, not continued with t.Result: a start that failed or was cancelled is reported as itself, not wrapped in
+    // an AggregateException ("One or more errors occurred"), which made a cancelled start look like a crash.
+    private static async Task<ICluster> Start<TCluster>(Task<TCluster> start) where TCluster : ICluster => await start.ConfigureAwait(false);
 
-    private static IFlowExecutor PerRun(Func<object, Task<Shoal.LocalCluster>> factory, ClusterSizing? sizing, string description) =>
-        new PerRunCluster(p => Start(factory(p)), sizing, description);
+    private static IFlowExecutor PerRun(Func<object, CancellationToken, Task<Shoal.LocalCluster>> factory, ClusterSizing? sizing, string description) =>
+        new PerRunCluster((p, cancel) => Start(factory(p, cancel)), sizing, description);
 
     private sealed class Existing(string address, ClientOptions? clientOptions, Func<string?> dashboard) : IFlowExecutor
     {
@@ -61,11 +63,13 @@ public static class FlowExecutors
         }
     }
 
-    private sealed class PerRunCluster(Func<object, Task<ICluster>> factory, ClusterSizing? sizing, string description) : IFlowExecutor
+    // factory: starts the cluster for a run's parameters; the run's token cancels the start (the public factories
+    // take none: their cluster is disposed when the run is cancelled once they return).
+    private sealed class PerRunCluster(Func<object, CancellationToken, Task<ICluster>> factory, ClusterSizing? sizing, string description) : IFlowExecutor
     {
         public async Task<FlowExecution> StartAsync(object parameters, CancellationToken cancellationToken)
         {
-            var cluster = await factory(parameters).ConfigureAwait(false);
+            var cluster = await factory(parameters, cancellationToken).ConfigureAwait(false);
             try
             {
                 if (sizing is not null) await cluster.ScaleAsync(sizing.WorkersFor(parameters), cancellationToken).ConfigureAwait(false);

@@ -16,18 +16,23 @@ internal static class ProcessIdentity
         if (!OperatingSystem.IsLinux()) return $"{pid} unknown";
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, start time field 22.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            // A zombie (Z) or dead (X) process has ended: it only waits to be reaped, which an orphan under an init
-            // that reaps nothing (a container's or a sandbox's PID 1) may wait for forever.
-            if (fields.Length <= 19 || fields[0] is "Z" or "X") return "";
-            return $"{pid} {fields[19]}";
+            return FromStat(pid, File.ReadAllText($"/proc/{pid}/stat"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "";
         }
+    }
+
+    /// <summary>"PID STARTTIME" from the text of <c>/proc/PID/stat</c>; "" for a process that has ended.</summary>
+    internal static string FromStat(int pid, string stat)
+    {
+        // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, start time field 22.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // A zombie (Z) or dead (X) process has ended: it only waits to be reaped, which an orphan under an init
+        // that reaps nothing (a container's or a sandbox's PID 1) may wait for forever.
+        if (fields.Length <= 19 || fields[0] is "Z" or "X") return "";
+        return $"{pid} {fields[19]}";
     }
 
     /// <summary>Whether <paramref name="identity"/> ("PID STARTTIME") names a process that is gone (not one whose id was reused).</summary>
