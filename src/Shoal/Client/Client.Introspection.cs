@@ -37,28 +37,60 @@ public sealed partial class Client
     }
 
     /// <summary>
-    /// The Shoal version, .NET runtime and operating system of this client, the scheduler and every worker, compared
-    /// (<see cref="ClusterVersions.Mismatches"/>). The workers' runtimes are asked with <see cref="RunAsync{T}"/>, so a
-    /// worker whose threads are all busy answers when one frees up.
+    /// The Shoal version, .NET runtime and operating system of this client, the scheduler and every worker, and the user
+    /// code in use (the assemblies this client's tasks shipped; on workers, every build of shipped code their tasks loaded),
+    /// compared (<see cref="ClusterVersions.Mismatches"/>), as Dask's <c>get_versions</c> compares packages. The workers
+    /// are asked with <see cref="RunAsync{T}"/>, so a worker whose threads are all busy answers when one frees up.
     /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The versions.</returns>
-    public async Task<ClusterVersions> GetVersionsAsync(CancellationToken cancellationToken = default)
+    public Task<ClusterVersions> GetVersionsAsync(CancellationToken cancellationToken = default) => GetVersionsAsync(false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="GetVersionsAsync(CancellationToken)"/>; with <paramref name="check"/>, mismatches are an error (Dask's
+    /// <c>get_versions(check=True)</c>).
+    /// </summary>
+    /// <param name="check">Throw when anything differs from the client.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The versions.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="check"/> is set and something differs; the message lists each mismatch.</exception>
+    public async Task<ClusterVersions> GetVersionsAsync(bool check, CancellationToken cancellationToken = default)
     {
         var state = await ClusterStateAsync(cancellationToken).ConfigureAwait(false);
-        var runtimes = await RunAsync(static () => $"{RuntimeInformation.FrameworkDescription}\n{RuntimeInformation.OSDescription}", null, cancellationToken).ConfigureAwait(false);
+        var described = await RunAsync(static () => WorkerContext.DescribeProcess(), null, cancellationToken).ConfigureAwait(false);
         var workers = new Dictionary<string, ProcessVersions>(StringComparer.Ordinal);
         foreach (var worker in state.Workers)
         {
-            var runtime = runtimes.GetValueOrDefault(worker.Address)?.Split('\n') ?? ["", ""];
-            workers[worker.Name] = new ProcessVersions(worker.ShoalVersion, runtime[0], runtime[1]);
+            var lines = described.GetValueOrDefault(worker.Address)?.Split('\n') ?? ["", ""];
+            workers[worker.Name] = new ProcessVersions(worker.ShoalVersion, lines[0], lines.Length > 1 ? lines[1] : "")
+            {
+                Code = [.. lines.Skip(2).Select(Shoal.Code.LoadedCode.Parse).OfType<Shoal.Code.LoadedCode>().Select(c => new CodeVersion(c.Name, c.Version, c.Hash))],
+            };
         }
 
-        return new ClusterVersions(
-            new ProcessVersions(ProtocolVersion.ShoalVersion, RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription),
+        var versions = new ClusterVersions(
+            new ProcessVersions(ProtocolVersion.ShoalVersion, RuntimeInformation.FrameworkDescription, RuntimeInformation.OSDescription)
+            {
+                Code = [.. ShippedCodeVersions()],
+            },
             new ProcessVersions(state.SchedulerVersion, state.SchedulerRuntime, state.SchedulerOs),
             workers);
+        if (check && versions.Mismatches.Count > 0)
+        {
+            throw new InvalidOperationException("the cluster's versions differ from the client's:\n" + string.Join("\n", versions.Mismatches));
+        }
+
+        return versions;
     }
+
+    /// <summary>The assemblies this client's tasks have shipped so far (native libraries left out), by name.</summary>
+    private IEnumerable<CodeVersion> ShippedCodeVersions() =>
+        _outbox.ShippedCode
+            .Where(a => a.Source.NativeRid is null)
+            .Select(a => Shoal.Code.LoadedCode.OfFile(a.Source.Path, a.Source.Hash))
+            .OfType<Shoal.Code.LoadedCode>()
+            .Select(c => new CodeVersion(c.Name, c.Version, c.Hash))
+            .OrderBy(c => c.Name, StringComparer.Ordinal);
 
     /// <summary>
     /// Writes what the scheduler knows of the cluster (every worker with what it runs and holds, task counts per

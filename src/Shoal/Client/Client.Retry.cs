@@ -12,10 +12,29 @@ public sealed partial class Client
     /// <param name="futures">This client's futures.</param>
     /// <param name="cancellationToken">Stops waiting for the request to be sent.</param>
     /// <returns>Completes when the scheduler was asked.</returns>
-    public async Task RetryAsync(IEnumerable<Future> futures, CancellationToken cancellationToken = default)
+    public Task RetryAsync(IEnumerable<Future> futures, CancellationToken cancellationToken = default) =>
+        RetryCoreAsync(futures, null, cancellationToken);
+
+    /// <summary>
+    /// Runs erred futures' tasks again (Dask's <c>retry</c>), as <see cref="RetryAsync(IEnumerable{Future}, CancellationToken)"/>
+    /// does, and lets each of them (and each erred dependency retried with it) fail <paramref name="retries"/> more times
+    /// before it errs again, as <see cref="SubmitOptions.Retries"/> does at submission.
+    /// </summary>
+    /// <param name="futures">This client's futures.</param>
+    /// <param name="retries">How many more failures each retried task may have before it errs (0: the next failure errs).</param>
+    /// <param name="cancellationToken">Stops waiting for the request to be sent.</param>
+    /// <returns>Completes when the scheduler was asked.</returns>
+    public Task RetryAsync(IEnumerable<Future> futures, int retries, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(retries);
+        return RetryCoreAsync(futures, retries, cancellationToken);
+    }
+
+    private async Task RetryCoreAsync(IEnumerable<Future> futures, int? retries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(futures);
         var retry = new RetryKeys();
+        if (retries is { } n) retry.Retries = (uint)n;
         foreach (var future in futures)
         {
             if (OwnEntry(future).ResetForRetry()) retry.Keys.Add(future.Key);

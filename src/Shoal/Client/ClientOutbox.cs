@@ -16,6 +16,11 @@ internal sealed class ClientOutbox
     private readonly Client _client;
     private readonly object _lock = new();
     private readonly HashSet<string> _codeOnScheduler = new(StringComparer.Ordinal);
+    // The same assemblies, readable from any thread: the code this client's tasks use (Client.GetVersionsAsync).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ShippedAssembly> _shipped = new(StringComparer.Ordinal);
+
+    /// <summary>Every assembly this client's tasks have needed on the workers so far.</summary>
+    internal IEnumerable<ShippedAssembly> ShippedCode => _shipped.Values;
     private List<Op> _pending = new();
     private bool _flushing;
     private TaskCompletionSource? _idle;
@@ -174,7 +179,11 @@ internal sealed class ClientOutbox
             rpc.Send(new Envelope { UploadCode = upload }, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(segments));
         }
 
-        foreach (var hash in unknown.Keys) _codeOnScheduler.Add(hash);
+        foreach (var (hash, assembly) in unknown)
+        {
+            _codeOnScheduler.Add(hash);
+            _shipped.TryAdd(hash, assembly);
+        }
     }
 
     private enum OpKind { Task, Release, Message }

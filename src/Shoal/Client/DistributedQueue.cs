@@ -17,13 +17,12 @@ public sealed class DistributedQueue<T>(Client client, string name)
     /// <summary>The queue's name on the cluster.</summary>
     public string Name { get; } = !string.IsNullOrEmpty(name) ? name : throw new ArgumentException("a queue needs a name", nameof(name));
 
-    /// <summary>Appends an item.</summary>
-    public Task PutAsync(T item, CancellationToken cancellationToken = default)
-    {
-        var encoded = _client.EncodeForCoordination(item);
-        return _client.CoordinateAsync(new CoordinationRequest { Op = CoordinationOp.QueuePut, Name = Name, HasValue = true, TypeName = encoded.TypeName },
-            encoded.Segments, cancellationToken);
-    }
+    /// <summary>
+    /// Appends an item. A future (of this client) is kept by the scheduler while it is queued, even if this client
+    /// releases it or leaves; the getter gets a future of its own client, which holds it from then on.
+    /// </summary>
+    public Task PutAsync(T item, CancellationToken cancellationToken = default) =>
+        _client.CoordinateValueAsync(new CoordinationRequest { Op = CoordinationOp.QueuePut, Name = Name }, item, cancellationToken);
 
     /// <summary>Takes the first item, waiting for one (at most <paramref name="timeout"/>; null: no limit).</summary>
     /// <exception cref="TimeoutException">No item came within <paramref name="timeout"/>.</exception>
@@ -32,7 +31,7 @@ public sealed class DistributedQueue<T>(Client client, string name)
         var incoming = await _client.CoordinateAsync(new CoordinationRequest { Op = CoordinationOp.QueueGet, Name = Name, Timeout = Client.TimeoutSeconds(timeout) },
             default, cancellationToken).ConfigureAwait(false);
         if (!incoming.Message.CoordinationReply.Ok) throw new TimeoutException($"queue '{Name}' had no item within {timeout}");
-        return Client.DecodeCoordinationValue<T>(incoming);
+        return await _client.ReceiveCoordinationValueAsync<T>(incoming, $"queue '{Name}'").ConfigureAwait(false);
     }
 
     /// <summary>The number of items in the queue now.</summary>

@@ -72,10 +72,19 @@ public abstract class Future : IFutureReference, IDisposable
         }, (this, callback), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    /// <summary>Runs this future's task again if it erred (see <see cref="Client.RetryAsync"/>); await the future for the outcome.</summary>
+    /// <summary>Runs this future's task again if it erred (see <see cref="Client.RetryAsync(IEnumerable{Future}, CancellationToken)"/>); await the future for the outcome.</summary>
     /// <param name="cancellationToken">Stops waiting for the request to be sent.</param>
     /// <returns>Completes when the scheduler was asked.</returns>
     public Task RetryAsync(CancellationToken cancellationToken = default) => BoundEntry().Owner.RetryAsync([this], cancellationToken);
+
+    /// <summary>
+    /// Runs this future's task again if it erred, allowing it <paramref name="retries"/> more failures before it errs
+    /// (see <see cref="Client.RetryAsync(IEnumerable{Future}, int, CancellationToken)"/>); await the future for the outcome.
+    /// </summary>
+    /// <param name="retries">How many more failures the task may have before it errs.</param>
+    /// <param name="cancellationToken">Stops waiting for the request to be sent.</param>
+    /// <returns>Completes when the scheduler was asked.</returns>
+    public Task RetryAsync(int retries, CancellationToken cancellationToken = default) => BoundEntry().Owner.RetryAsync([this], retries, cancellationToken);
 
     private ClientKeyEntry BoundEntry() => _entry ?? throw new InvalidOperationException(
         $"Future '{Key}' is not bound to a client here (it was made on a worker or deserialized).");

@@ -5,12 +5,19 @@ using Shoal.Execution;
 
 namespace Shoal.Deploy;
 
-/// <summary>Workers as threads of this process (<c>inproc://</c>: tasks and values travel by reference).</summary>
+/// <summary>
+/// Workers as threads of this process (<c>inproc://</c>: tasks and values travel by reference). As an in-process
+/// <see cref="LocalCluster"/>'s do, they share one memory account (pauses compare the process's memory with the sum of
+/// their limits, not with each one's share) and one reservation of the thread pool.
+/// </summary>
 public sealed class InProcessWorkerLauncher : IWorkerLauncher
 {
     private readonly ConcurrentDictionary<string, WorkerServer> _workers = new();
     private readonly ConcurrentDictionary<string, WorkerLaunchStatus> _status = new();
+    private readonly ConcurrentDictionary<string, long> _limits = new();
     private readonly ILoggerFactory? _loggers;
+    private readonly ProcessMemoryAccount _memory = new();
+    private readonly Platform.ThreadPoolReservation _threadPool = new();
 
     /// <summary>Creates the launcher.</summary>
     /// <param name="loggerFactory">Where the workers log; none by default.</param>
@@ -19,11 +26,17 @@ public sealed class InProcessWorkerLauncher : IWorkerLauncher
     /// <inheritdoc />
     public bool InProcess => true;
 
+    /// <summary>The memory account the workers share (tests and diagnostics).</summary>
+    internal ProcessMemoryAccount Memory => _memory;
+
     /// <inheritdoc />
     public async Task StartAsync(WorkerLaunch worker, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(worker);
         _status[worker.Name] = WorkerLaunchStatus.Starting;
+        // Counted before the worker starts: the cluster starts its workers together, so the first to check its memory
+        // already compares the process with every starting worker's limit (as LocalCluster sets the sum beforehand).
+        CountLimit(worker.Name, worker.MemoryLimit);
         try
         {
             var server = await WorkerServer.StartAsync(new WorkerServerOptions
@@ -35,6 +48,8 @@ public sealed class InProcessWorkerLauncher : IWorkerLauncher
                 MemoryLimit = worker.MemoryLimit,
                 LoggerFactory = _loggers,
                 Security = worker.Security,
+                ProcessMemory = _memory,
+                ThreadPool = _threadPool,
             }, cancellationToken).ConfigureAwait(false);
             _workers[worker.Name] = server;
             _status[worker.Name] = WorkerLaunchStatus.Running;
@@ -42,6 +57,7 @@ public sealed class InProcessWorkerLauncher : IWorkerLauncher
         catch
         {
             _status[worker.Name] = WorkerLaunchStatus.Failed;
+            CountLimit(worker.Name, null);
             throw;
         }
     }
@@ -52,6 +68,19 @@ public sealed class InProcessWorkerLauncher : IWorkerLauncher
         if (!_workers.TryRemove(name, out var server)) return;
         _status[name] = WorkerLaunchStatus.Stopped;
         await server.DisposeAsync().ConfigureAwait(false);
+        CountLimit(name, null);
+    }
+
+    /// <summary>Sets (or, with null, drops) a worker's limit in the shared account, whose limit is their sum.</summary>
+    private void CountLimit(string name, long? limit)
+    {
+        lock (_limits)
+        {
+            if (limit is { } bytes) _limits[name] = bytes;
+            else _limits.TryRemove(name, out _);
+            // One worker without a limit leaves the process without one, as its own account would have.
+            _memory.Limit = _limits.Values.Any(l => l <= 0) ? 0 : _limits.Values.Sum();
+        }
     }
 
     /// <inheritdoc />

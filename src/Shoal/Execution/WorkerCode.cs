@@ -16,7 +16,7 @@ namespace Shoal.Execution;
 /// load context per distinct code set, so two clients with different versions of one assembly
 /// each run their own.
 /// </summary>
-internal sealed class WorkerCode : IDisposable
+internal sealed partial class WorkerCode : IDisposable
 {
     private readonly Func<RpcConnection> _scheduler;
     private readonly CodeLoadContexts _contexts;

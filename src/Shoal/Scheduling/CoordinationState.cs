@@ -4,7 +4,14 @@ using Shoal.Protocol.Messages;
 namespace Shoal.Scheduling;
 
 /// <summary>A value a client put into a primitive: opaque segments (the scheduler decodes no value) and its type's name.</summary>
-internal sealed record CoordinationValue(Segment[] Segments, string TypeName);
+internal sealed record CoordinationValue(Segment[] Segments, string TypeName)
+{
+    /// <summary>The value is a future of this key (no segments); "" for a plain value.</summary>
+    public string FutureKey { get; init; } = "";
+
+    /// <summary>For a future: the holder (a client id no connection has) keeping its key alive while the value is held here.</summary>
+    public int Holder { get; init; }
+}
 
 /// <summary>One coordination request, as the server read it.</summary>
 internal sealed record CoordinationAsk(int Client, ulong RequestId, CoordinationOp Op, string Name)
@@ -27,6 +34,8 @@ internal sealed record CoordinationAnswer(int Client, ulong RequestId, bool Ok)
     public long Count { get; init; }
     public IReadOnlyList<string> Keys { get; init; } = [];
     public IReadOnlyList<string> TypeNames { get; init; } = [];
+    /// <summary>The value left its primitive with this answer (a queue item taken), so its holder is now the getter's to end.</summary>
+    public bool HandedOver { get; init; }
 }
 
 /// <summary>
@@ -49,6 +58,7 @@ internal sealed partial class CoordinationState
     private readonly Dictionary<(int Client, ulong RequestId), LinkedListNode<Waiting>> _waitingById = new();
     private readonly List<CoordinationAnswer> _answers = new();
     private readonly List<DatasetChange> _datasetChanges = new();
+    private readonly List<CoordinationValue> _droppedValues = new();
 
     private sealed record Waiting(CoordinationAsk Ask, double Deadline);
 
@@ -82,6 +92,18 @@ internal sealed partial class CoordinationState
         return changes;
     }
 
+    /// <summary>
+    /// Values no primitive holds any more since the last call (a variable set over or deleted), so that the keys of
+    /// those that are futures can be let go. A queue item taken leaves with its answer instead (<see cref="CoordinationAnswer.HandedOver"/>).
+    /// </summary>
+    public IReadOnlyList<CoordinationValue> TakeDroppedValues()
+    {
+        if (_droppedValues.Count == 0) return [];
+        var dropped = _droppedValues.ToArray();
+        _droppedValues.Clear();
+        return dropped;
+    }
+
     /// <summary>Requests waiting now (tests and diagnostics).</summary>
     public int WaitingCount => _waitingById.Count;
 
@@ -102,6 +124,7 @@ internal sealed partial class CoordinationState
         {
             case CoordinationOp.VariableSet:
                 if (ask.Value is null) { Answer(ask, false, "Variable.Set needs a value"); return; }
+                if (_variables.TryGetValue(ask.Name, out var replaced)) _droppedValues.Add(replaced);
                 _variables[ask.Name] = ask.Value;
                 Answer(ask, true);
                 WakeVariableGetters(ask.Name);
@@ -111,7 +134,9 @@ internal sealed partial class CoordinationState
                 else Wait(ask, now);
                 break;
             case CoordinationOp.VariableDelete:
-                Answer(ask, _variables.Remove(ask.Name));
+                var deleted = _variables.Remove(ask.Name, out var old);
+                if (deleted) _droppedValues.Add(old!);
+                Answer(ask, deleted);
                 break;
             case CoordinationOp.QueuePut:
                 if (ask.Value is null) { Answer(ask, false, "Queue.Put needs a value"); return; }
@@ -126,7 +151,7 @@ internal sealed partial class CoordinationState
                 if (_queues.TryGetValue(ask.Name, out var items) && items.TryDequeue(out var item))
                 {
                     if (items.Count == 0) _queues.Remove(ask.Name);
-                    Answer(ask, true, value: item);
+                    _answers.Add(new CoordinationAnswer(ask.Client, ask.RequestId, true) { Value = item, HandedOver = true });
                 }
                 else Wait(ask, now);
                 break;
@@ -264,7 +289,8 @@ internal sealed partial class CoordinationState
     private bool TryHandToWaiter(CoordinationOp op, string name, CoordinationValue value)
     {
         if (FirstWaiting(op, name) is not { } node) return false;
-        Answer(TakeFirst(node), true, value: value);
+        var ask = TakeFirst(node);
+        _answers.Add(new CoordinationAnswer(ask.Client, ask.RequestId, true) { Value = value, HandedOver = true });
         return true;
     }
 

@@ -14,7 +14,7 @@ internal sealed partial class SchedulerServer
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
             or Body.HeldByClient or Body.RestoreReply or Body.Story or Body.ClusterState or Body.RetryKeys or Body.FireAndForget or Body.RunSpec
-            or Body.Coordination or Body.CoordinationCancel or Body.Restart,
+            or Body.Coordination or Body.CoordinationCancel or Body.Restart or Body.Rebalance,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted
             or Body.TaskSeceded,
@@ -81,6 +81,7 @@ internal sealed partial class SchedulerServer
                 CoordinationTick(now);
                 CheckLiveness(now);
                 ProgressRetirements(now);
+                if (_rebalances.Count > 0) ProgressRebalances(now);
                 PublishObservations(now);
                 return;
             case SchedulerEventKind.OnLoop:
@@ -149,7 +150,7 @@ internal sealed partial class SchedulerServer
                 ClusterState(session, message.ClusterState);
                 break;
             case Body.RetryKeys:
-                _state.RetryKeys(session.Id, message.RetryKeys.Keys, now);
+                _state.RetryKeys(session.Id, message.RetryKeys.Keys, now, message.RetryKeys.HasRetries ? (int)Math.Min(message.RetryKeys.Retries, int.MaxValue) : null);
                 break;
             case Body.FireAndForget:
                 _state.FireAndForget(message.FireAndForget.Keys, now);
@@ -171,6 +172,9 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.Restart:
                 Restart(session, message.Restart, now);
+                break;
+            case Body.Rebalance:
+                Rebalance(session, message.Rebalance, now);
                 break;
             case Body.WorkerDied:
                 WorkerDied(session, message.WorkerDied, now);
@@ -222,6 +226,7 @@ internal sealed partial class SchedulerServer
                 break;
             case Body.AddKeys:
                 _state.AddKeys(session.Id, message.AddKeys.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray(), now);
+                if (_rebalances.Count > 0) ProgressRebalances(now);
                 break;
             case Body.Reschedule:
                 _state.Reschedule(session.Id, message.Reschedule.Key, (long)message.Reschedule.RunId, now);

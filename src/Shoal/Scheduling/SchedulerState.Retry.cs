@@ -7,9 +7,10 @@ internal sealed partial class SchedulerState
     /// dependency that key's error came from (transitively), goes back to released and then waiting, with its
     /// lost-worker count reset (retries left stay as they are); the failing roots are placed again and their dependents follow. Keys
     /// that are not erred, not known, or not wanted by this client are left alone. Other erred dependents of the
-    /// roots stay erred (their clients retry them if they want).
+    /// roots stay erred (their clients retry them if they want). With <paramref name="retries"/>, every task run again
+    /// may fail that many more times before it errs (the count a submission's <c>retries</c> sets).
     /// </summary>
-    public void RetryKeys(int client, IReadOnlyList<string> keys, double now)
+    public void RetryKeys(int client, IReadOnlyList<string> keys, double now, int? retries = null)
     {
         Stimulus(StoryCause.KeysRetried, now);
         var again = new List<int>();
@@ -26,6 +27,7 @@ internal sealed partial class SchedulerState
                 if (!seen.Add(t)) continue;
                 _errors.Remove(t);
                 _failures.Remove(t);
+                if (retries is { } n) _tasks[t].Retries = n;
                 SetState(t, TaskState.Released);
                 var deps = _tasks[t].Dependencies;
                 for (int i = 0; i < deps.Length; i++)

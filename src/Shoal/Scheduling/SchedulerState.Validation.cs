@@ -43,11 +43,11 @@ internal sealed partial class SchedulerState
             Check((r.State == TaskState.Restoring) == _restoring.ContainsKey(t), $"{k}: {r.State}, restore on record: {_restoring.ContainsKey(t)}");
             if (_restoring.TryGetValue(t, out var restore)) Check(Wants(t, restore.Client), $"{k}: restored by client {restore.Client}, which does not want it");
 
-            // Wanting clients are connected.
+            // Wanting clients are connected (or are holders the scheduler issued: datasets, primitives' futures).
             for (int i = 0; i < r.WanterCount; i++)
             {
                 int c = r.WanterCount == 1 ? r.Wanter0 : r.MoreWanters![i];
-                Check(_clients.Contains(c) || c == FireAndForgetClient, $"{k}: wanted by unknown client {c}");
+                Check(_clients.Contains(c) || c == FireAndForgetClient || c > _nextDatasetHolder, $"{k}: wanted by unknown client {c}");
             }
 
             // Nothing unneeded lingers.

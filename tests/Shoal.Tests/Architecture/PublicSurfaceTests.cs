@@ -54,6 +54,8 @@ public sealed class PublicSurfaceTests
         ["Shoal.GatherErrors"] = "raise or skip failed futures in a gather",
         ["Shoal.ProcessVersions"] = "one process's Shoal, runtime and OS versions (Client.GetVersionsAsync)",
         ["Shoal.ClusterVersions"] = "client, scheduler and worker versions compared",
+        ["Shoal.CodeVersion"] = "one assembly of user code a process runs (ClusterVersions)",
+        ["Shoal.RebalanceResult"] = "what Client.RebalanceAsync moved",
         ["Shoal.AsCompletedSet`1"] = "futures as they complete, added to while iterating, in batches, with results",
         ["Shoal.Deploy.SpecCluster"] = "a cluster from a scheduler spec and a worker launcher: scale, adapt, logs",
         ["Shoal.Deploy.SpecClusterOptions"] = "what SpecCluster starts",

@@ -16,7 +16,7 @@ public sealed class TcpCodeVersionTests : IClassFixture<TcpClusterFixture>
     public TcpCodeVersionTests(TcpClusterFixture cluster) => _cluster = cluster;
 
     /// <summary>Writes E2EVersioned.dll (version 1.0.0.0) whose <c>Versioned.Answer(int x)</c> returns <c>x * 1000 + answer</c>.</summary>
-    private static string BuildVersion(string directory, int answer)
+    internal static string BuildVersion(string directory, int answer)
     {
         var name = new AssemblyName("E2EVersioned") { Version = new Version(1, 0, 0, 0) };
         var assembly = new PersistedAssemblyBuilder(name, typeof(object).Assembly);
@@ -37,7 +37,7 @@ public sealed class TcpCodeVersionTests : IClassFixture<TcpClusterFixture>
         return path;
     }
 
-    private static Func<int, int> LoadAnswer(string path, string contextName)
+    internal static Func<int, int> LoadAnswer(string path, string contextName)
     {
         var loaded = new AssemblyLoadContext(contextName).LoadFromAssemblyPath(path);
         return loaded.GetType("E2EVersioned.Versioned", throwOnError: true)!.GetMethod("Answer")!.CreateDelegate<Func<int, int>>();

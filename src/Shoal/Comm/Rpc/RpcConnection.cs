@@ -117,6 +117,7 @@ internal sealed class RpcConnection : IAsyncDisposable
         Envelope.BodyOneofCase.HasCodeReply => message.HasCodeReply.RequestId,
         Envelope.BodyOneofCase.RetireWorkersReply => message.RetireWorkersReply.RequestId,
         Envelope.BodyOneofCase.RestartReply => message.RestartReply.RequestId,
+        Envelope.BodyOneofCase.RebalanceReply => message.RebalanceReply.RequestId,
         Envelope.BodyOneofCase.CodeReply => message.CodeReply.RequestId,
         Envelope.BodyOneofCase.Ack => message.Ack.RequestId,
         Envelope.BodyOneofCase.Error => message.Error.RequestId,
