@@ -18,7 +18,9 @@ namespace Shoal.Bench;
 /// <item>flow: N more tasks in batches, each gathered and released as a throughput run does: the
 /// heap after each batch (it must not grow with the tasks that went through).</item>
 /// </list>
-/// Usage: scheduler-memory [--tasks 1000000] [--batch 100000] [--dashboard off|on|sse] [--workers 2]
+/// Usage: scheduler-memory [--tasks 1000000] [--batch 100000] [--dashboard off|on|sse] [--workers 2] [--hold-seconds S]
+/// (<c>--hold-seconds</c>: wait that long with every task held, printing the process id, to take a heap
+/// dump with <c>dotnet-gcdump collect -p PID</c>).
 /// </summary>
 public sealed class SchedulerMemoryBenchmark : IBenchmark
 {
@@ -70,6 +72,12 @@ public sealed class SchedulerMemoryBenchmark : IBenchmark
             var heap = Heap() - baseline;
             heldSteps.Add(new() { ["tasks_held"] = count, ["heap_mb"] = Math.Round(heap / 1e6, 1), ["bytes_per_task"] = Math.Round((double)heap / count) });
             Console.Error.WriteLine($"  held {count:N0}: +{heap / 1e6:0.0} MB, {heap / (double)count:0} B per task held, load {Load()}");
+        }
+
+        if (a.Value("hold-seconds") is { } hold)
+        {
+            Console.Error.WriteLine($"  holding for {hold} s: dotnet-gcdump collect -p {Environment.ProcessId}");
+            await Task.Delay(TimeSpan.FromSeconds(double.Parse(hold, CultureInfo.InvariantCulture)), cancellationToken);
         }
 
         var heldTotal = held.Sum(f => f.Length);

@@ -26,6 +26,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CodeRepository _code = new();
+    private readonly CodeLists _codeLists = new(); // loop side: tasks of the same code share one list of hashes
     private IListenerHandle? _listener;
     private Task _loop = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
