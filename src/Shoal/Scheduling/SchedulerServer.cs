@@ -89,6 +89,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         var role = connection.Peer.Role;
         var id = role == Role.Worker ? Interlocked.Increment(ref _nextWorkerId) - 1 : Interlocked.Increment(ref _nextClientId) - 1;
         var session = new Session(id, role, connection) { LastSeen = Now };
+        _traffic.Track(connection);
         string reason = "connection closed";
         try
         {
