@@ -19,8 +19,8 @@ namespace Shoal.Bench;
 /// heap after each batch (it must not grow with the tasks that went through).</item>
 /// </list>
 /// Usage: scheduler-memory [--tasks 1000000] [--batch 100000] [--dashboard off|on|sse] [--workers 2] [--hold-seconds S]
-/// (<c>--hold-seconds</c>: wait that long with every task held, printing the process id, to take a heap
-/// dump with <c>dotnet-gcdump collect -p PID</c>).
+/// (<c>--hold-seconds</c>: wait that long with every task held, and again after the flow phase, printing
+/// the process id, to take a heap dump with <c>dotnet-gcdump collect -p PID</c>).
 /// </summary>
 public sealed class SchedulerMemoryBenchmark : IBenchmark
 {
@@ -74,11 +74,7 @@ public sealed class SchedulerMemoryBenchmark : IBenchmark
             Console.Error.WriteLine($"  held {count:N0}: +{heap / 1e6:0.0} MB, {heap / (double)count:0} B per task held, load {Load()}");
         }
 
-        if (a.Value("hold-seconds") is { } hold)
-        {
-            Console.Error.WriteLine($"  holding for {hold} s: dotnet-gcdump collect -p {Environment.ProcessId}");
-            await Task.Delay(TimeSpan.FromSeconds(double.Parse(hold, CultureInfo.InvariantCulture)), cancellationToken);
-        }
+        await HoldAsync(a, "every task held", cancellationToken);
 
         var heldTotal = held.Sum(f => f.Length);
         var heldHeap = Heap() - baseline;
@@ -103,6 +99,7 @@ public sealed class SchedulerMemoryBenchmark : IBenchmark
             Console.Error.WriteLine($"  through {through:N0}: {heap / 1e6:+0.00;-0.00} MB, load {Load()}");
         }
 
+        await HoldAsync(a, "after the flow", cancellationToken);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["bench"] = "scheduler-memory",
@@ -122,6 +119,15 @@ public sealed class SchedulerMemoryBenchmark : IBenchmark
             ["flow"] = flowSteps,
         }));
         return 0;
+    }
+
+    /// <summary>With <c>--hold-seconds S</c>: waits S seconds, saying how to take a heap dump meanwhile.</summary>
+    private static async Task HoldAsync(BenchArgs a, string when, CancellationToken cancellationToken)
+    {
+        if (a.Value("hold-seconds") is not { } hold) return;
+        Heap();
+        Console.Error.WriteLine($"  holding {when} for {hold} s: dotnet-gcdump collect -p {Environment.ProcessId}");
+        await Task.Delay(TimeSpan.FromSeconds(double.Parse(hold, CultureInfo.InvariantCulture)), cancellationToken);
     }
 
     private static async Task FlowBatchAsync(Client client, int n, long offset, CancellationToken cancellationToken)
