@@ -8,7 +8,7 @@ namespace Shoal.Bench;
 /// Scheduler throughput for no-op tasks, end to end over TCP with worker processes: the Shoal
 /// side of ../shared/dask-baseline/throughput.py (same flags, same JSON shape).
 /// Usage: throughput [--workers 2] [--threads 1] [--n 10000 100000] [--chain 5000] [--reps 3]
-///                   [--only map tree chain fchain] [--tls] [--nanny] [--dashboard off|on|watched]
+///                   [--only map tree chain fchain] [--tls] [--nanny] [--dashboard off|on|sse|watched]
 /// <list type="bullet">
 /// <item>map: <c>client.Map(inc, range)</c> + <c>GatherAsync</c>, distinct keys per repetition (N tasks);</item>
 /// <item>tree: <c>Delayed.Call</c> tree reduction, N inc leaves summed pairwise, <c>ComputeAsync</c> (2N-1 tasks);</item>
@@ -45,10 +45,11 @@ public sealed class ThroughputBenchmark : IBenchmark
         // --nanny: each worker under a nanny (as `shoal worker` runs them), so with its result journal; the
         // workers' CPU figure then is the nannies' own (their worker children are not counted).
         var nanny = a.Has("nanny");
-        // --dashboard: off (the default, as the figures before it), on (served, nobody watching), or watched
-        // (Debian's chromium, headless, keeps /status open for the whole run).
+        // --dashboard: off (the default, as the figures before it), on (served, nobody watching), sse (an HTTP
+        // client in this process reads /api/v1/stream for the whole run) or watched (Debian's chromium, headless,
+        // keeps /status open for the whole run).
         var dashboard = a.List("dashboard", "off")[0];
-        if (dashboard is not ("off" or "on" or "watched")) throw new ArgumentException($"--dashboard {dashboard}: expected off, on or watched");
+        if (dashboard is not ("off" or "on" or "sse" or "watched")) throw new ArgumentException($"--dashboard {dashboard}: expected off, on, sse or watched");
 
         var start = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
@@ -61,6 +62,7 @@ public sealed class ThroughputBenchmark : IBenchmark
             DashboardAddress = dashboard == "off" ? null : "127.0.0.1:0",
         }, cancellationToken);
         using var browser = dashboard == "watched" ? WatchingBrowser.Open(cluster.DashboardLink!) : null;
+        using var stream = dashboard == "sse" ? WatchingStream.Open(cluster.DashboardLink!) : null;
         await using var client = await Client.ConnectAsync(cluster, cancellationToken: cancellationToken);
         await client.WaitForWorkersAsync(workers, cancellationToken);
         Console.Error.WriteLine($"throughput: cluster of {workers} worker processes x {threads} threads at {cluster.SchedulerAddress} ready in {start.Elapsed.TotalSeconds:0.000} s");
@@ -147,6 +149,7 @@ public sealed class ThroughputBenchmark : IBenchmark
             ["reps"] = reps,
             ["nanny"] = nanny,
             ["dashboard"] = dashboard,
+            ["stream_updates_read"] = stream?.Updates ?? 0,
             ["results"] = results,
             ["errors"] = errors,
         }));
@@ -279,6 +282,10 @@ public sealed class ThroughputBenchmark : IBenchmark
             ["tasks_per_s_max"] = Math.Round(tasks / s.Min(), 1),
             ["us_per_task_median"] = Math.Round(med / tasks * 1e6, 1),
         };
+        // Every repetition, for harnesses that pool repetitions over several processes (dashboard-overhead).
+        output["s_all"] = s.Select(x => Math.Round(x, 4)).ToArray();
+        output["cpu_s_client_scheduler_all"] = runs.Select(r => Math.Round(r.CpuHere, 4)).ToArray();
+        output["cpu_s_workers_all"] = runs.Select(r => Math.Round(r.CpuWorkers, 4)).ToArray();
         output["cpu_s_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.CpuHere).ToArray()), 4);
         output["cpu_s_workers_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.CpuWorkers).ToArray()), 4);
         output["gc_pause_s_client_scheduler_median"] = Math.Round(BenchStats.Median(runs.Select(r => r.GcPause).ToArray()), 4);

@@ -15,6 +15,7 @@ internal sealed class LocalCommand
     private readonly Option<CliOptions.SizeSetting> memoryPerWorker = CliOptions.Size("--memory-per-worker", "Memory limit per worker, e.g. 4GB; 0: no limit (default: total memory / workers)");
     private readonly Option<string?> host = CliOptions.Host("--host", "Address the scheduler listens on", Defaults.Host);
     private readonly Option<int> port = CliOptions.Port("--port", "Port of the scheduler (0: any free port)", Defaults.Port);
+    private readonly Option<int?> httpPort = CliOptions.OptionalPort("--http-port", "Serve each worker's /metrics on this port (+ the worker's index; 0: free ports; default: none)");
     private readonly SecurityFlags security = new();
     private readonly Option<string?> workerCertificate = new("--tls-worker-cert") { Description = "The workers' certificate (PEM, signed by the cluster CA; --tls-cert is the scheduler's)", HelpName = "FILE" };
     private readonly Option<string?> workerKey = new("--tls-worker-key") { Description = "The private key of --tls-worker-cert (PEM)", HelpName = "FILE" };
@@ -23,7 +24,7 @@ internal sealed class LocalCommand
     {
         Command = new Command("local", "Run a scheduler and worker processes on this machine; prints the scheduler address first")
         {
-            workers, threadsPerWorker, memoryPerWorker, host, port, workerCertificate, workerKey,
+            workers, threadsPerWorker, memoryPerWorker, host, port, httpPort, workerCertificate, workerKey,
         };
         foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
@@ -42,6 +43,7 @@ internal sealed class LocalCommand
         MemoryPerWorker = parse.GetValue(memoryPerWorker).Bytes,
         Host = parse.GetValue(host) ?? Defaults.Host,
         Port = parse.GetValue(port),
+        WorkerHttpPort = parse.GetValue(httpPort),
         Security = ToSecurity(parse),
     };
 

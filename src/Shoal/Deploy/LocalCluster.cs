@@ -158,6 +158,7 @@ public sealed partial class LocalCluster : ICluster
     private static string NameOf(IAsyncDisposable worker) => worker switch
     {
         WorkerServer server => server.Name,
+        ObservedWorker observed => observed.Name,
         WorkerProcess process => process.Name,
         _ => "",
     };
@@ -169,29 +170,15 @@ public sealed partial class LocalCluster : ICluster
     {
         var index = Interlocked.Increment(ref _nextWorker) - 1;
         var name = $"local-{_clusterId}-{index}";
-        if (!_options.Processes)
-        {
-            return await WorkerServer.StartAsync(new WorkerServerOptions
-            {
-                SchedulerAddress = _scheduler.Address,
-                ListenAddress = $"inproc://{name}",
-                Name = name,
-                NThreads = _options.ThreadsPerWorker!.Value,
-                MemoryLimit = _options.MemoryLimitPerWorker!.Value,
-                ProcessMemory = _processMemory,
-                Resources = _options.Resources ?? new Dictionary<string, double>(),
-                LoggerFactory = _options.LoggerFactory,
-                Security = _security.ForRole(Protocol.Messages.Role.Worker),
-                SpillDirectory = _options.SpillDirectory,
-                ThreadPool = _threadPool,
-            }, cancellationToken).ConfigureAwait(false);
-        }
+        if (!_options.Processes) return await StartInProcessWorkerAsync(name, WorkerHttpPortOf(index), cancellationToken).ConfigureAwait(false);
 
         return WorkerProcess.Start(new WorkerProcessSpec(_scheduler.Address, name, _options.ThreadsPerWorker!.Value,
             _options.MemoryLimitPerWorker!.Value, _options.Resources, _options.Host, _options.WorkerCommand)
         {
             Credentials = Security.CredentialBundle.Write(_security, Protocol.Messages.Role.Worker),
-            ExtraArguments = _options.ExtraWorkerArguments,
+            ExtraArguments = WorkerHttpPortOf(index) is { } httpPort
+                ? [.. _options.ExtraWorkerArguments, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+                : _options.ExtraWorkerArguments,
             SpillDirectory = _options.SpillDirectory,
             Nanny = _options.Nanny,
         }, _logger);

@@ -44,6 +44,15 @@ public sealed record LocalClusterOptions
     /// </summary>
     public string? DashboardAddress { get; init; } = ":8787";
 
+    /// <summary>
+    /// Serve each worker's metrics (Prometheus text at <c>/metrics</c>, meter <c>Shoal.Worker</c>) over HTTP
+    /// on <see cref="Host"/>, as <c>shoal worker --http-port</c> does: worker <i>i</i> (in the order started)
+    /// gets this port + <i>i</i>; 0 gives each a free port. Each worker's address is reported to the scheduler
+    /// (<c>http_address</c> in the dashboard's <c>/api/v1/workers</c> and on its /workers page). Null (the
+    /// default): none. Works with in-process workers and with <see cref="Processes"/>.
+    /// </summary>
+    public int? WorkerHttpPort { get; init; }
+
     /// <summary>How long to wait for the workers to register.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -49,6 +49,22 @@ internal sealed class WorkerInstruments : IDisposable
         _transferDuration = Meter.CreateHistogram<double>("transfer.duration", "s", "Time of each fetch from a peer");
         _transferFailures = Meter.CreateCounter<long>("transfer.failures", "{transfer}", "Fetches from peers that failed");
         _servedBytes = Meter.CreateCounter<long>("data_served.bytes", "By", "Bytes of results served to peers and clients");
+        Meter.CreateObservableCounter("journal.recovered", () => Interlocked.Read(ref _journalValues), "{value}",
+            "Results recovered from the result journal when the worker (re)started under its nanny");
+        Meter.CreateObservableCounter("journal.recovered.bytes", () => Interlocked.Read(ref _journalBytes), "By", "Bytes of results recovered from the result journal");
+        Traffic.AddInstruments(Meter);
+    }
+
+    private long _journalValues, _journalBytes;
+
+    /// <summary>The worker's connections (scheduler, peers it fetches from, peers and clients it serves): frames and bytes per role.</summary>
+    public Comm.ConnectionTraffic Traffic { get; } = new();
+
+    /// <summary>Start-up: results recovered from the journal.</summary>
+    public void JournalRecovered(int values, long bytes)
+    {
+        Interlocked.Add(ref _journalValues, values);
+        Interlocked.Add(ref _journalBytes, bytes);
     }
 
     public Meter Meter { get; }

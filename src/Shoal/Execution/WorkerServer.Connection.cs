@@ -36,6 +36,7 @@ internal sealed partial class WorkerServer
     {
         var generation = _generation;
         var connection = opened ?? await Dial.ConnectAsync(_options.SchedulerAddress, Role.Worker, _options.Name, SchedulerDialOptions, cancellationToken).ConfigureAwait(false);
+        _instruments.Traffic.Track(connection);
         var registered = new TaskCompletionSource<RegisterWorkerReply>(TaskCreationOptions.RunContinuationsAsynchronously);
         RpcConnection? rpc = null;
         rpc = new RpcConnection(connection, incoming =>

@@ -12,6 +12,7 @@ internal sealed partial class WorkerServer
     private async Task ServePeerAsync(IConnection connection)
     {
         var byReference = connection.IsInProcess;
+        _instruments.Traffic.Track(connection);
         try
         {
             while (!_stopping.IsCancellationRequested)

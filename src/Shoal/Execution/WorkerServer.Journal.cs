@@ -41,6 +41,7 @@ internal sealed partial class WorkerServer
         {
             _recoveredInstructions = _state.DataPut(held, Now);
             WorkerLog.JournalRecovered(_logger, _options.Name, held.Length, held.Sum(h => h.Value), path);
+            _instruments.JournalRecovered(held.Length, held.Sum(h => h.Value));
         }
 
         return held;

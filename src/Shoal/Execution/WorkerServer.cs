@@ -118,7 +118,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
 
     private async Task StartServingAsync(IConnection firstContact, CancellationToken cancellationToken)
     {
-        _peers = new ConnectionPool(Role.Peer, _options.Name, new DialOptions { LoggerFactory = _options.LoggerFactory, Security = _security });
+        _peers = new ConnectionPool(Role.Peer, _options.Name, new DialOptions { LoggerFactory = _options.LoggerFactory, Security = _security }, _instruments.Traffic.Track);
         _listener = await Dial.ListenAsync(_options.ListenAddress, Role.Worker, _options.Name,
             new ListenOptions
             {

@@ -236,6 +236,7 @@ internal static class LocalHost
             MemoryLimitPerWorker = options.GetMemoryPerWorker(),
             Host = options.Host,
             SchedulerPort = options.Port,
+            WorkerHttpPort = options.WorkerHttpPort,
             LoggerFactory = loggers,
             WorkerCommand = Environment.GetEnvironmentVariable("SHOAL_CLI") ?? HostLogging.OwnWorkerCommand(),
             SchedulerStarted = address =>

@@ -28,6 +28,9 @@ internal sealed record LocalHostOptions
     /// <summary>TCP port of the scheduler; 0 picks a free port. Default 8786.</summary>
     public int Port { get; init; } = 8786;
 
+    /// <summary>Each worker's /metrics port (<c>--http-port</c>): worker i gets this + i; 0: free ports; null (the default): none.</summary>
+    public int? WorkerHttpPort { get; init; }
+
     /// <summary>
     /// The cluster's credentials (the scheduler's and the workers' certificates, a token), from
     /// <c>--tls-*</c> / <c>--token-file</c>; null: a token for this machine's processes only (and loopback only).

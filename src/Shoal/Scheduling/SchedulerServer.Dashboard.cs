@@ -9,6 +9,9 @@ internal sealed partial class SchedulerServer : IObservedScheduler
     private DashboardServer? _dashboard;
     private Metrics.SchedulerMetrics? _metrics;
 
+    /// <summary>Frames and bytes per connection role, read by the meter on a scrape (counted by the connections themselves).</summary>
+    private readonly Comm.ConnectionTraffic _traffic = new();
+
     /// <summary>The dashboard, null when the scheduler runs none.</summary>
     internal DashboardServer? Dashboard => _dashboard;
 
@@ -19,6 +22,8 @@ internal sealed partial class SchedulerServer : IObservedScheduler
     {
         if (_options.Dashboard is not { } options) return;
         _metrics = new Metrics.SchedulerMetrics(_observer, SnapshotAsync);
+        _traffic.AddInstruments(_metrics.Meter);
+        _code.AddInstruments(_metrics.Meter);
         _dashboard = await DashboardServer.StartAsync((IObservedScheduler)this, options, HostOf(Address), _options.Security, _options.LoggerFactory, cancellationToken).ConfigureAwait(false);
     }
 

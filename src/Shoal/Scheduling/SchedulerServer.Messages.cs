@@ -120,7 +120,7 @@ internal sealed partial class SchedulerServer
         switch (message.BodyCase)
         {
             case Body.UpdateGraph:
-                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, incoming.Segments), now);
+                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, incoming.Segments, _codeLists), now);
                 break;
             case Body.ReleaseKeys:
                 _state.ReleaseKeys(session.Id, message.ReleaseKeys.Keys, now);
@@ -267,7 +267,7 @@ internal sealed partial class SchedulerServer
             runId, task < 0 ? 0 : _state.RunIdOf(task));
     }
 
-    private static List<TaskSpecification> ToSpecifications(UpdateGraph update, ReadOnlyMemory<Segment> segments)
+    private static List<TaskSpecification> ToSpecifications(UpdateGraph update, ReadOnlyMemory<Segment> segments, CodeLists codeLists)
     {
         var specs = new List<TaskSpecification>(update.Tasks.Count);
         var all = segments.Span;
@@ -280,7 +280,7 @@ internal sealed partial class SchedulerServer
                 throw new InvalidOperationException($"task '{task.Key}' points at segments {first}..{first + count} of {all.Length}");
             }
 
-            var code = task.Code.Count == 0 ? TaskPayload.NoCode : task.Code.ToArray();
+            var code = codeLists.Intern(task.Code); // shared with the other tasks of the same code: not a copy per task
             specs.Add(new TaskSpecification
             {
                 Key = task.Key,

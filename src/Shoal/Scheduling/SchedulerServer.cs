@@ -26,6 +26,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CodeRepository _code = new();
+    private readonly CodeLists _codeLists = new(); // loop side: tasks of the same code share one list of hashes
     private IListenerHandle? _listener;
     private Task _loop = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
@@ -88,6 +89,7 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         var role = connection.Peer.Role;
         var id = role == Role.Worker ? Interlocked.Increment(ref _nextWorkerId) - 1 : Interlocked.Increment(ref _nextClientId) - 1;
         var session = new Session(id, role, connection) { LastSeen = Now };
+        _traffic.Track(connection);
         string reason = "connection closed";
         try
         {

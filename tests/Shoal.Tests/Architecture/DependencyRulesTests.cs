@@ -51,7 +51,8 @@ public sealed class DependencyRulesTests
         [Metrics] = [Protocol, Dashboard],
         [Execution] = [Protocol, Security, Comm, CommRpc, Serialization, Code, Transfer, Platform, Util],
         [ClientSide] = [Api, Protocol, Security, Comm, CommRpc, Serialization, Code, Transfer],
-        [Api] = [ClientSide, Protocol, Security, Comm, CommRpc, Serialization, Code, Transfer, Scheduling, Execution, Deploy, Dashboard, Platform, Util],
+        // LocalCluster serves its in-process workers' meters at their own /metrics (WorkerHttpPort) through Metrics' endpoint.
+        [Api] = [ClientSide, Protocol, Security, Comm, CommRpc, Serialization, Code, Transfer, Scheduling, Execution, Deploy, Dashboard, Metrics, Platform, Util],
         // Deploy starts processes; Hosting (what the CLI runs) uses it, never the other way round.
         // SpecCluster (Shoal.Deploy) is an ICluster of the API and starts in-process scheduler and
         // workers, as LocalCluster (in the API's namespace) uses Deploy's process starting: a documented pair.

@@ -5,7 +5,7 @@ public class HelpTests
     [Theory]
     [InlineData("scheduler", new[] { "--host", "--port", "--dashboard-port", "--idle-timeout" })]
     [InlineData("worker", new[] { "<ADDRESS>", "--nthreads", "--nworkers", "--name", "--memory-limit", "--resources", "--death-timeout", "--host" })]
-    [InlineData("local", new[] { "--workers", "--threads-per-worker", "--memory-per-worker", "--host", "--port", "--tls-ca-file", "--tls-cert", "--tls-key", "--tls-worker-cert", "--tls-worker-key", "--token-file" })]
+    [InlineData("local", new[] { "--workers", "--threads-per-worker", "--memory-per-worker", "--host", "--port", "--http-port", "--tls-ca-file", "--tls-cert", "--tls-key", "--tls-worker-cert", "--tls-worker-key", "--token-file" })]
     [InlineData("ssh", new[] { "<HOST>", "--nworkers", "--nthreads", "--ssh-username", "--ssh-private-key", "--known-hosts", "--accept-new-host-keys", "--jump-host", "--remote-shoal" })]
     public async Task Help_of_each_command_lists_its_options(string command, string[] options)
     {

@@ -129,7 +129,7 @@ public class OptionMappingTests
     {
         var cli = new CliHarness();
 
-        (await cli.RunAsync("local --workers 4 --threads-per-worker 2 --memory-per-worker 4GB --host :: --port 0")).ShouldBe(0);
+        (await cli.RunAsync("local --workers 4 --threads-per-worker 2 --memory-per-worker 4GB --host :: --port 0 --http-port 9100")).ShouldBe(0);
 
         var o = cli.Local.ShouldNotBeNull();
         o.Workers.ShouldBe(4);
@@ -138,6 +138,7 @@ public class OptionMappingTests
         o.MemoryPerWorker.ShouldBe(4_000_000_000L);
         o.Host.ShouldBe("::");
         o.Port.ShouldBe(0);
+        o.WorkerHttpPort.ShouldBe(9100);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ namespace Shoal.Comm.Internal;
 /// <see cref="Send"/> never blocks: its queue is unbounded (the caller is responsible for not
 /// queueing more than it can afford; <see cref="FlushAsync"/> lets it wait).
 /// </summary>
-internal sealed partial class TcpConnection : IConnection
+internal sealed partial class TcpConnection : IConnection, IConnectionTraffic
 {
     private const int StateOpen = 0, StateClosing = 1, StateClosed = 2;
     private static readonly TimeSpan LingerTimeout = TimeSpan.FromSeconds(5);
@@ -118,6 +118,15 @@ internal sealed partial class TcpConnection : IConnection
 
     /// <summary>Bytes read from the socket so far.</summary>
     internal long BytesReceived;
+
+    // Read by the metrics on a scrape, from another thread (each field has one writer, its loop).
+    long IConnectionTraffic.FramesSent => Volatile.Read(ref FramesSent);
+
+    long IConnectionTraffic.FramesReceived => Volatile.Read(ref FramesReceived);
+
+    long IConnectionTraffic.BytesSent => Volatile.Read(ref BytesSent);
+
+    long IConnectionTraffic.BytesReceived => Volatile.Read(ref BytesReceived);
 
     /// <summary>
     /// True when the peer sent something this process has not handed on yet: decoded frames

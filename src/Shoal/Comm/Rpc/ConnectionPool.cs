@@ -12,13 +12,19 @@ internal sealed class ConnectionPool : IAsyncDisposable
     private readonly Role _role;
     private readonly string _name;
     private readonly DialOptions _options;
+    private readonly Action<IConnection>? _opened;
     private bool _disposed;
 
-    public ConnectionPool(Role role, string name, DialOptions options)
+    /// <param name="role">The role this end dials as.</param>
+    /// <param name="name">The name it gives.</param>
+    /// <param name="options">How it dials.</param>
+    /// <param name="opened">Told of every connection dialled (a worker's traffic metrics count it).</param>
+    public ConnectionPool(Role role, string name, DialOptions options, Action<IConnection>? opened = null)
     {
         _role = role;
         _name = name;
         _options = options;
+        _opened = opened;
     }
 
     public async Task<RpcConnection> GetAsync(string address, CancellationToken cancellationToken)
@@ -40,6 +46,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
     private async Task<RpcConnection> ConnectAsync(string address)
     {
         var connection = await Dial.ConnectAsync(address, _role, _name, _options, CancellationToken.None).ConfigureAwait(false);
+        _opened?.Invoke(connection);
         return new RpcConnection(connection, onMessage: null);
     }
 
