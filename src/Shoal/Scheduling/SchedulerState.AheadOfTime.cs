@@ -29,6 +29,15 @@ internal sealed partial class SchedulerState
     // The worker whose processing tasks RemoveWorker is emptying: it gets no FreeKeys.
     private int _removingWorker = -1;
 
+    /// <summary>Tasks assigned ahead of time so far.</summary>
+    public long AheadAssigned { get; private set; }
+
+    /// <summary>Tasks assigned ahead of time whose input then finished on their worker (they ran there without a round trip).</summary>
+    public long AheadLanded { get; private set; }
+
+    /// <summary>Tasks assigned ahead of time and pulled back because their input left their worker another way.</summary>
+    public long AheadPulledBack { get; private set; }
+
     /// <summary>Whether a processing task was assigned ahead of time and still waits for its input on its worker.</summary>
     public bool IsAhead(int task) => _tasks[task].Ahead;
 
@@ -124,6 +133,7 @@ internal sealed partial class SchedulerState
         w.AheadCount++;
         SetState(task, TaskState.Processing);
         Emit(SchedulerCommandKind.Compute, w.Id, task);
+        AheadAssigned++;
         if (r.DependentCount > 0) _aheadParents.Add(task);
     }
 
@@ -147,6 +157,7 @@ internal sealed partial class SchedulerState
             r.WaitingOn = 0;
             LinkAtTail(t, ref w.ProcHead, ref w.ProcTail);
             CountProcessing(t, w);
+            AheadLanded++;
         }
     }
 
@@ -188,6 +199,7 @@ internal sealed partial class SchedulerState
                 Unqueue(t, freeOnWorker: r.ProcessingOn != _removingWorker); // may push t here, for its own ahead dependents
                 SetState(t, TaskState.Waiting);
                 r.WaitingOn = CountMissingInputs(t);
+                AheadPulledBack++;
             }
         }
         _pullingBack = false;
