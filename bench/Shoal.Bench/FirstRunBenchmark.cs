@@ -93,23 +93,8 @@ public sealed class FirstRunBenchmark : IBenchmark
         var started = new List<Process>();
         try
         {
-            var scheduler = Start(cli, ["scheduler", "--port", "0"], redirectOut: true);
-            started.Add(scheduler);
-            var address = await ReadLineAsync(scheduler.StandardOutput, "Scheduler at: ", cancellationToken);
-            _ = DrainAsync(scheduler.StandardOutput);
-            var registrations = new List<Task<double>>();
-            for (var i = 0; i < workers; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                List<string> workerArgs = ["worker", address, "--nthreads", Str(threads)];
-                if (!nanny) workerArgs.Add("--no-nanny");
-                var worker = Start(cli, workerArgs, redirectOut: true, redirectErr: true);
-                started.Add(worker);
-                // The log line may come on stdout or stderr (a nanny passes its worker's log on).
-                registrations.Add(Task.WhenAny(WaitRegisteredAsync(worker.StandardOutput, clock, cancellationToken), WaitRegisteredAsync(worker.StandardError, clock, cancellationToken)).Unwrap());
-            }
-
-            var registered = await Task.WhenAll(registrations).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            var (address, registered) = await StartClusterAsync(cli, workers, threads, nanny, started, cancellationToken);
+            var scheduler = started[0];
             for (var i = 0; i < registered.Length; i++) figures[$"worker{i}_registered_s"] = registered[i];
 
             scheduler.Refresh();
@@ -131,20 +116,53 @@ public sealed class FirstRunBenchmark : IBenchmark
         }
         finally
         {
-            foreach (var p in Enumerable.Reverse(started))
-            {
-                try
-                {
-                    if (!p.HasExited) p.Kill(entireProcessTree: true);
-                    await p.WaitForExitAsync(CancellationToken.None);
-                }
-                catch (InvalidOperationException)
-                {
-                    // already gone
-                }
+            await StopAllAsync(started);
+        }
+    }
 
-                p.Dispose();
+    /// <summary>
+    /// Starts <c>shoal scheduler</c> and <paramref name="workers"/> <c>shoal worker</c> processes as a user does (added to
+    /// <paramref name="started"/>, the scheduler first) and waits until every worker registered: the scheduler's address and
+    /// each worker's seconds from exec to registered.
+    /// </summary>
+    internal static async Task<(string Address, double[] Registered)> StartClusterAsync(string cli, int workers, int threads, bool nanny, List<Process> started, CancellationToken cancellationToken)
+    {
+        var scheduler = Start(cli, ["scheduler", "--port", "0"], redirectOut: true);
+        started.Add(scheduler);
+        var address = await ReadLineAsync(scheduler.StandardOutput, "Scheduler at: ", cancellationToken);
+        _ = DrainAsync(scheduler.StandardOutput);
+        var registrations = new List<Task<double>>();
+        for (var i = 0; i < workers; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            List<string> workerArgs = ["worker", address, "--nthreads", Str(threads)];
+            if (!nanny) workerArgs.Add("--no-nanny");
+            var worker = Start(cli, workerArgs, redirectOut: true, redirectErr: true);
+            started.Add(worker);
+            // The log line may come on stdout or stderr (a nanny passes its worker's log on).
+            registrations.Add(Task.WhenAny(WaitRegisteredAsync(worker.StandardOutput, clock, cancellationToken), WaitRegisteredAsync(worker.StandardError, clock, cancellationToken)).Unwrap());
+        }
+
+        var registered = await Task.WhenAll(registrations).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        return (address, registered);
+    }
+
+    /// <summary>Kills the processes (with their children), last started first.</summary>
+    internal static async Task StopAllAsync(List<Process> started)
+    {
+        foreach (var p in Enumerable.Reverse(started))
+        {
+            try
+            {
+                if (!p.HasExited) p.Kill(entireProcessTree: true);
+                await p.WaitForExitAsync(CancellationToken.None);
             }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+
+            p.Dispose();
         }
     }
 
@@ -189,7 +207,7 @@ public sealed class FirstRunBenchmark : IBenchmark
         for (var i = 0; i < count; i++) yield return start + i;
     }
 
-    private static Process Start(string dll, IEnumerable<string> args, bool redirectOut = false, bool redirectErr = false)
+    internal static Process Start(string dll, IEnumerable<string> args, bool redirectOut = false, bool redirectErr = false)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {

@@ -161,7 +161,7 @@ public sealed class ThroughputBenchmark : IBenchmark
     /// chain), and CPU seconds spent meanwhile by this process (client and scheduler) and by the
     /// worker processes together.
     /// </summary>
-    private sealed record Run(double Seconds, int Tasks, double? BuildSeconds = null, double CpuHere = 0, double CpuWorkers = 0, double GcPause = 0, long AllocatedBytes = 0, long HeapAtLastGcBytes = 0);
+    internal sealed record Run(double Seconds, int Tasks, double? BuildSeconds = null, double CpuHere = 0, double CpuWorkers = 0, double GcPause = 0, long AllocatedBytes = 0, long HeapAtLastGcBytes = 0);
 
     /// <summary>CPU time of this process and of the worker processes (user + system).</summary>
     private sealed class CpuMeter(IReadOnlyList<int> workerPids)
@@ -219,7 +219,7 @@ public sealed class ThroughputBenchmark : IBenchmark
         return new Run(seconds, 2 * n - 1, built);
     }
 
-    private static async Task<Run> ChainAsync(Client client, int n, CancellationToken cancellationToken)
+    internal static async Task<Run> ChainAsync(Client client, int n, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var x = Delayed.Call(Inc, 0L);
@@ -231,7 +231,7 @@ public sealed class ThroughputBenchmark : IBenchmark
         return new Run(seconds, n, built);
     }
 
-    private static async Task<Run> FuturesChainAsync(Client client, int n, CancellationToken cancellationToken)
+    internal static async Task<Run> FuturesChainAsync(Client client, int n, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var futures = new List<Future<long>>(n) { client.Submit(Inc, 0L, Impure) };

@@ -49,7 +49,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def one_run(python, workers, threads, n):
+def one_run(python, workers, threads, n, child_script=None):
+    """Starts dask-scheduler and the workers, runs `child_script --child ADDRESS` (this script by default) as the fresh
+    client and returns the JSON line it prints."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = []
@@ -60,7 +62,7 @@ def one_run(python, workers, threads, n):
             procs.append(subprocess.Popen([python, "-m", "distributed.cli.dask_worker", address, "--nthreads", str(threads),
                                            "--nworkers", "1", "--dashboard-address", ":0"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        out = subprocess.run([python, __file__, "--child", address, "--workers", str(workers), "--n", str(n)],
+        out = subprocess.run([python, child_script or __file__, "--child", address, "--workers", str(workers), "--n", str(n)],
                              check=True, stdout=subprocess.PIPE, text=True).stdout
         return json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
     finally:

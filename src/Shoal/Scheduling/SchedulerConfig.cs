@@ -31,6 +31,16 @@ internal sealed class SchedulerConfig
     /// <summary>Upper bound on the root tasks handed to one worker ahead of its threads.</summary>
     public int MaxPipelinedPerWorker { get; set; } = 1000;
 
+    /// <summary>
+    /// Whether a task whose only missing input is processing on a worker (that holds its other inputs) is assigned to
+    /// that worker ahead of time, so the worker starts it as soon as the input is done, without a round trip to the
+    /// scheduler per link of a chain (see SchedulerState.AheadOfTime.cs).
+    /// </summary>
+    public bool AheadOfTime { get; set; } = true;
+
+    /// <summary>Upper bound on the tasks assigned ahead of time to one worker at once.</summary>
+    public int MaxAheadPerWorker { get; set; } = 1000;
+
     /// <summary>Weight of the newest observation in the per-group duration average (0..1].</summary>
     public double DurationSmoothing { get; set; } = 0.5;
 

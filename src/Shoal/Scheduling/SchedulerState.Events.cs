@@ -72,6 +72,9 @@ internal sealed partial class SchedulerState
         // Its processing tasks: back to waiting, or erred when they kill one worker too many. Only those that were
         // executing there count (FindSuspects); the rest were queued on it and go elsewhere for free.
         if (!expected) FindSuspects(w);
+        // Tasks assigned ahead of time there go back to waiting with their inputs (no FreeKeys to the dead worker):
+        // they never started, so they count no death.
+        _removingWorker = worker;
         while (w.ProcHead >= 0)
         {
             int t = w.ProcHead;
@@ -88,6 +91,13 @@ internal sealed partial class SchedulerState
             }
             else BackToWaiting(t);
         }
+        while (w.AheadHead >= 0) // (each ahead task's chain starts at a processing task there: none should be left)
+        {
+            int t = w.AheadHead;
+            RemoveFromProcessing(t);
+            BackToWaiting(t);
+        }
+        _removingWorker = -1;
         _suspects.Clear();
 
         _liveWorkers.Remove(worker);
@@ -119,6 +129,7 @@ internal sealed partial class SchedulerState
         switch (r.State)
         {
             case TaskState.Processing when r.ProcessingOn == worker:
+                LandAhead(t); // its dependents assigned ahead of time there start (or started) there
                 RemoveFromProcessing(t);
                 RecordDuration(r.Group, stop - start);
                 ToMemory(t, worker, nbytes);
@@ -243,6 +254,7 @@ internal sealed partial class SchedulerState
                 break;
             case TaskState.Processing when _tasks[t].ProcessingOn == worker:
                 // Its own copy (gathered before it was asked to compute it): done there, not to be freed there.
+                LandAhead(t);
                 RemoveFromProcessing(t);
                 ToMemory(t, worker, nbytes);
                 break;

@@ -15,7 +15,8 @@ internal sealed partial class SchedulerState
     {
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
-        if (r.RunId != runId || r.State != TaskState.Processing || r.ProcessingOn != worker || r.Executing) return;
+        // (An ahead task cannot start before its input's completion reaches the scheduler on the same connection.)
+        if (r.RunId != runId || r.State != TaskState.Processing || r.ProcessingOn != worker || r.Executing || r.Ahead) return;
         r.Executing = true;
         var w = _workers[worker]!;
         w.KnownExecuting++;

@@ -180,20 +180,35 @@ internal sealed partial class SchedulerState
         if (_freedOn.Count > 0 && _freedOn.TryGetValue(task, out int freedOn) && freedOn == worker) _freedOn.Remove(task);
         r.ProcessingOn = worker;
         r.StealThief = -1;
+        LinkAtTail(task, ref w.ProcHead, ref w.ProcTail);
+        CountProcessing(task, w);
+        if (r.Constraints?.Resources is { } resources)
+            foreach (var (name, amount) in resources) w.ResourcesUsed![name] += amount;
+        SetState(task, TaskState.Processing);
+        Emit(SchedulerCommandKind.Compute, worker, task);
+        NoteAssignedForAhead(task);
+    }
+
+    /// <summary>Appends a task to a worker's intrusive list (processing, or ahead of time).</summary>
+    private void LinkAtTail(int task, ref int head, ref int tail)
+    {
+        ref var r = ref _tasks[task];
         r.ProcNext = -1;
-        r.ProcPrev = w.ProcTail;
-        if (w.ProcTail >= 0) _tasks[w.ProcTail].ProcNext = task;
-        else w.ProcHead = task;
-        w.ProcTail = task;
+        r.ProcPrev = tail;
+        if (tail >= 0) _tasks[tail].ProcNext = task;
+        else head = task;
+        tail = task;
+    }
+
+    /// <summary>A task on the processing list takes a slot and its estimated duration of the worker's occupancy.</summary>
+    private void CountProcessing(int task, WorkerRecord w)
+    {
+        ref var r = ref _tasks[task];
         w.ProcessingCount++;
         float duration = (float)EstimatedDuration(r.Group);
         r.AssignedDuration = duration;
         w.Occupancy += duration;
         LoadChanged(w);
-        if (r.Constraints?.Resources is { } resources)
-            foreach (var (name, amount) in resources) w.ResourcesUsed![name] += amount;
-        SetState(task, TaskState.Processing);
-        Emit(SchedulerCommandKind.Compute, worker, task);
     }
 
     /// <summary>Takes a task off its worker's processing list (no command: callers decide).</summary>
@@ -201,6 +216,15 @@ internal sealed partial class SchedulerState
     {
         ref var r = ref _tasks[task];
         var w = _workers[r.ProcessingOn]!;
+        if (r.Ahead)
+        {
+            // Never started, holds no slot, no occupancy, no resources, no steal (SchedulerState.AheadOfTime.cs).
+            UnlinkAhead(task, w);
+            r.ProcessingOn = -1;
+            r.AssignedDuration = 0;
+            if (r.AheadDependents > 0) PullBackAhead(task);
+            return;
+        }
         if (r.ProcPrev >= 0) _tasks[r.ProcPrev].ProcNext = r.ProcNext;
         else w.ProcHead = r.ProcNext;
         if (r.ProcNext >= 0) _tasks[r.ProcNext].ProcPrev = r.ProcPrev;
@@ -219,6 +243,7 @@ internal sealed partial class SchedulerState
         r.ProcessingOn = -1;
         r.ProcPrev = r.ProcNext = -1;
         r.AssignedDuration = 0;
+        if (r.AheadDependents > 0) PullBackAhead(task); // it left its worker without finishing there
     }
 
     /// <summary>Hands queued root tasks, best first, to the least loaded workers with free slots.</summary>

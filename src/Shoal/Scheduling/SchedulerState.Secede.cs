@@ -16,7 +16,7 @@ internal sealed partial class SchedulerState
         Stimulus(StoryCause.TaskSeceded, now, worker, key);
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
-        if (r.RunId != runId || r.State != TaskState.Processing || r.ProcessingOn != worker || r.LongRunning) return;
+        if (r.RunId != runId || r.State != TaskState.Processing || r.ProcessingOn != worker || r.LongRunning || r.Ahead) return;
         var w = _workers[worker]!;
         r.LongRunning = true;
         w.LongRunning++;

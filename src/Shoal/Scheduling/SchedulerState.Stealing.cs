@@ -68,7 +68,8 @@ internal sealed partial class SchedulerState
         for (int t = victim.ProcTail; t >= 0 && scanned < Math.Min(StealScanLimit, candidates); t = _tasks[t].ProcPrev, scanned++)
         {
             ref var r = ref _tasks[t];
-            if (r.StealThief >= 0) continue;
+            // A task others wait for ahead of time there is refused by the worker (another local task needs it).
+            if (r.StealThief >= 0 || r.AheadDependents > 0) continue;
             if (r.Constraints is { } c && (!IsValid(thief, c) || !HasFreeResources(thief, c) || c.Workers is not null)) continue;
             double compute = EstimatedDuration(r.Group);
             double transfer = 0;

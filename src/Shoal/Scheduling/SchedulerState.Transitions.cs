@@ -81,6 +81,7 @@ internal sealed partial class SchedulerState
             _tasks[t].WaitingOn = missing;
             if (error is not null) MarkErred(t, error);
             else if (missing == 0) _ready.Add(t);
+            else if (missing == 1) NoteWaitingOnOne(t);
         }
     }
 
@@ -93,6 +94,7 @@ internal sealed partial class SchedulerState
         if (missing == 0) _ready.Add(task);
         else
         {
+            if (missing == 1) NoteWaitingOnOne(task);
             // An input may have been released meanwhile; bring it back.
             var deps = _tasks[task].Dependencies;
             for (int i = 0; i < deps.Length; i++)
@@ -146,7 +148,9 @@ internal sealed partial class SchedulerState
         {
             int d = dependents[i];
             ref var dr = ref _tasks[d];
-            if (dr.State == TaskState.Waiting && --dr.WaitingOn == 0) _ready.Add(d);
+            if (dr.State != TaskState.Waiting) continue;
+            if (--dr.WaitingOn == 0) _ready.Add(d);
+            else if (dr.WaitingOn == 1) NoteWaitingOnOne(d);
         }
         if (_fireAndForgetCount > 0) DropFireAndForget(task);
         if (r.WanterCount == 0 && r.Waiters == 0) _releaseCandidates.Add(task);
@@ -166,8 +170,8 @@ internal sealed partial class SchedulerState
             int d = dependents[i];
             switch (_tasks[d].State)
             {
-                case TaskState.Waiting:
-                    _tasks[d].WaitingOn++;
+                case TaskState.Waiting: // (counted afresh: it may have just been pulled back from ahead of time, counting this)
+                    _tasks[d].WaitingOn = CountMissingInputs(d);
                     break;
                 case TaskState.Queued or TaskState.NoWorker or TaskState.Processing:
                     Unqueue(d, freeOnWorker: true);
@@ -290,6 +294,7 @@ internal sealed partial class SchedulerState
             RetryResourceWaiting();
         }
         DrainQueue();
+        AssignAheadOfTime();
         if (_releaseCandidates.Count > 0) ProcessReleases();
     }
 }

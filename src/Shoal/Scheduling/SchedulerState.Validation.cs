@@ -75,6 +75,9 @@ internal sealed partial class SchedulerState
                 case TaskState.NoWorker:
                     Check(CountMissingInputs(t) == 0 && _noWorker.Contains(t), $"{k}: no-worker bookkeeping");
                     break;
+                case TaskState.Processing when r.Ahead:
+                    ValidateAhead(t);
+                    break;
                 case TaskState.Processing:
                     Check(CountMissingInputs(t) == 0, $"{k}: processing with missing inputs");
                     Check(WorkerOrNull(r.ProcessingOn) is not null, $"{k}: processing on dead worker {r.ProcessingOn}");
@@ -83,6 +86,11 @@ internal sealed partial class SchedulerState
                     Check(_errors.ContainsKey(t), $"{k}: erred without error");
                     break;
             }
+            if (r.Ahead) Check(r.State == TaskState.Processing, $"{k}: ahead of time while {r.State}");
+            int aheadDependents = 0;
+            for (int i = 0; i < r.DependentCount; i++)
+                if (_tasks[r.Dependents[i]].Ahead && _tasks[r.Dependents[i]].AheadInput == t) aheadDependents++;
+            Check(aheadDependents == r.AheadDependents, $"{k}: {r.AheadDependents} ahead dependents, counted {aheadDependents}");
             if (r.State != TaskState.Processing) Check(r.ProcessingOn == -1 && r.StealThief == -1 && !r.Executing, $"{k}: not processing but on a worker");
             if (r.State != TaskState.Queued) Check(r.HeapIndex == -1, $"{k}: in heap while {r.State}");
             if (r.StealThief >= 0) Check(WorkerOrNull(r.StealThief) is not null, $"{k}: steal towards dead worker");
@@ -108,7 +116,7 @@ internal sealed partial class SchedulerState
             for (int t = w.ProcHead; t >= 0; prev = t, t = _tasks[t].ProcNext)
             {
                 ref var r = ref _tasks[t];
-                Check(r.State == TaskState.Processing && r.ProcessingOn == id && r.ProcPrev == prev, $"worker {id}: processing list at {r.Key}");
+                Check(r.State == TaskState.Processing && !r.Ahead && r.ProcessingOn == id && r.ProcPrev == prev, $"worker {id}: processing list at {r.Key}");
                 n++;
                 if (r.Executing) executing++;
                 if (r.LongRunning) longRunning++;
@@ -118,6 +126,7 @@ internal sealed partial class SchedulerState
                     foreach (var (name, amount) in res) used[name] = used.GetValueOrDefault(name) + amount;
             }
             Check(w.ProcTail == prev, $"worker {id}: tail");
+            ValidateAheadList(w);
             Check(n == w.ProcessingCount + w.LongRunning, $"worker {id}: {w.ProcessingCount} processing and {w.LongRunning} long-running, listed {n}");
             Check(longRunning == w.LongRunning, $"worker {id}: {w.LongRunning} long-running, listed {longRunning}");
             Check(executing == w.KnownExecuting, $"worker {id}: {w.KnownExecuting} known executing, listed {executing}");

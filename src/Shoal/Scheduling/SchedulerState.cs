@@ -208,12 +208,13 @@ internal sealed partial class SchedulerState
     /// <summary>Ids of the connected clients.</summary>
     public IReadOnlyCollection<int> Clients => _clients;
 
-    /// <summary>Tasks processing on a worker, in the order they were sent.</summary>
+    /// <summary>Tasks processing on a worker, in the order they were sent, then those assigned there ahead of time.</summary>
     public IEnumerable<int> ProcessingOn(int worker)
     {
         var w = WorkerOrNull(worker);
         if (w is null) yield break;
         for (int t = w.ProcHead; t >= 0; t = _tasks[t].ProcNext) yield return t;
+        for (int t = w.AheadHead; t >= 0; t = _tasks[t].ProcNext) yield return t;
     }
 
     /// <summary>Number of tasks processing on a worker.</summary>

@@ -49,6 +49,10 @@ internal struct TaskRecord
     public int HeapIndex;
     /// <summary>Thief of a pending steal, -1 when none.</summary>
     public int StealThief;
+    /// <summary>While <see cref="Ahead"/>: the one input it still waits for, processing on the same worker.</summary>
+    public int AheadInput;
+    /// <summary>Dependents assigned ahead of time to this task's worker, waiting for this task (see SchedulerState.AheadOfTime.cs).</summary>
+    public int AheadDependents;
     /// <summary>A client that fetched the result and still wants it (holder of last resort), -1 when none.</summary>
     public int ClientHolder;
     /// <summary>Workers that died while it was executing on them, in half deaths: 2 for a reported start, 1 for a guess (see SchedulerState.CountDeath).</summary>
@@ -60,6 +64,9 @@ internal struct TaskRecord
     public bool Executing;
     /// <summary>It seceded from its worker's slots (waits on other tasks): counted in <see cref="WorkerRecord.LongRunning"/>.</summary>
     public bool LongRunning;
+    /// <summary>Assigned ahead of time: processing on the worker computing its only missing input (<see cref="AheadInput"/>),
+    /// on that worker's ahead list; it holds no slot and no occupancy until the input lands.</summary>
+    public bool Ahead;
     /// <summary>Data placed by a client (scatter): it has no run spec and cannot be recomputed.</summary>
     public bool IsScattered;
     /// <summary>Scattered data only: the generation of the put each worker received (worker id -> generation), sent

@@ -20,6 +20,13 @@ internal sealed class WorkerRecord
     public readonly int NThreads;
     /// <summary>Tasks processing here (intrusive list through <see cref="TaskRecord.ProcNext"/>).</summary>
     public int ProcHead = -1, ProcTail = -1;
+    /// <summary>Tasks assigned here ahead of time (intrusive list through <see cref="TaskRecord.ProcNext"/>): they wait for
+    /// an input this worker is computing and count neither in <see cref="ProcessingCount"/> nor in <see cref="Occupancy"/>.</summary>
+    public int AheadHead = -1, AheadTail = -1;
+    /// <summary>Length of the ahead list.</summary>
+    public int AheadCount;
+    /// <summary>Tasks that could go ahead of time here but found the ahead list full; looked at again as it shrinks.</summary>
+    public Queue<int>? AheadBlocked;
     /// <summary>Processing tasks that hold a thread slot: those listed, less the <see cref="LongRunning"/> ones.</summary>
     public int ProcessingCount;
     /// <summary>Processing tasks that seceded (they wait on other tasks and hold no slot; still listed).</summary>

@@ -25,7 +25,7 @@ public class FailureTests
     [Fact]
     public void An_error_errs_every_dependent_with_the_same_error()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.Submit(Task("a-1"), Task("b-1", "a-1"), Task("c-1", "b-1"), Task("d-1", "c-1")).ShouldBe(["Compute w0 a-1"]);
         var error = new object();
@@ -71,7 +71,7 @@ public class FailureTests
     [Fact]
     public void Results_only_a_lost_worker_held_are_recomputed_and_dependents_wait_again()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.AddWorker(1);
         var a = Task("a-1");
@@ -103,7 +103,7 @@ public class FailureTests
     [Fact]
     public void A_task_that_kills_too_many_workers_errs()
     {
-        var h = new SchedulerHarness(new SchedulerConfig { AllowedFailures = 1 });
+        var h = new SchedulerHarness(new SchedulerConfig { AllowedFailures = 1, AheadOfTime = false });
         h.AddWorker(0);
         h.Submit(Task("k-1"), Task("after-1", "k-1")).ShouldBe(["Compute w0 k-1"]);
         h.Started(0, "k-1");
@@ -150,7 +150,7 @@ public class FailureTests
     [Fact]
     public void A_key_reported_while_released_is_freed_on_that_worker()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.AddWorker(1);
         var x = Task("x-1");

@@ -34,7 +34,7 @@ public class ForgettingTests
     [Fact]
     public void Cancel_takes_the_client_s_dependents_along()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.Submit(Task("a-1"), Task("b-1", "a-1"), Task("c-1", "b-1"));
         h.Cancel(1, "a-1").ShouldBe(["KeyCancelled c1 a-1", "KeyCancelled c1 b-1", "KeyCancelled c1 c-1", "FreeKeys w0 a-1"]);

@@ -12,7 +12,7 @@ public class RestartStateTests
     [Fact]
     public void Forgetting_all_tasks_tells_every_client_and_frees_the_workers()
     {
-        var h = new SchedulerHarness(new SchedulerConfig { WorkStealing = false });
+        var h = new SchedulerHarness(new SchedulerConfig { WorkStealing = false, AheadOfTime = false });
         h.State.AddClient(2);
         h.AddWorker(0, 2);
         h.Submit(Task("a-1"), Task("b-1", "a-1")).ShouldBe(["Compute w0 a-1"]);

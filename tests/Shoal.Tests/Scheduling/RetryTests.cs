@@ -9,7 +9,7 @@ public class RetryTests
     [Fact]
     public void Retrying_an_erred_dependent_runs_the_failed_root_again_and_then_the_dependent()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.Submit(Task("a-1"), Task("b-1", "a-1")).ShouldBe(["Compute w0 a-1"]);
         h.Err(0, "a-1", "boom").ShouldBe(["KeyErred c1 a-1", "KeyErred c1 b-1"]);
@@ -55,7 +55,7 @@ public class FireAndForgetTests
     [Fact]
     public void A_fire_and_forget_task_runs_after_its_client_leaves_and_is_forgotten_when_done()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.Submit(Task("a-1"), Task("b-1", "a-1")).ShouldBeEmpty(); // no worker yet
         h.State.FireAndForget(["b-1"], h.Now);
         h.Collect().ShouldBeEmpty();

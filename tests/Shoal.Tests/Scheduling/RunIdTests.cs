@@ -85,9 +85,9 @@ public class RunIdTests
         long r1 = h.RunOf("f-4");
         h.RemoveWorker(1).ShouldBeEmpty();
         h.Missing(0, "d-1", 0).ShouldBe([
-            "FreeKeys w0 f-1", "FreeKeys w0 f-2", "FreeKeys w0 f-3", "FreeKeys w0 f-4", "KeyLost c1 d-1", "Compute w0 d-1"]);
-        h.Finish(0, "d-1", nbytes: 1000).ShouldBe([
-            "KeyInMemory c1 d-1", "Compute w0 f-1", "Compute w0 f-2", "Compute w0 f-3", "Compute w0 f-4"]);
+            "FreeKeys w0 f-1", "FreeKeys w0 f-2", "FreeKeys w0 f-3", "FreeKeys w0 f-4", "KeyLost c1 d-1", "Compute w0 d-1",
+            "Compute w0 f-1", "Compute w0 f-2", "Compute w0 f-3", "Compute w0 f-4"]); // ahead of time, behind d-1
+        h.Finish(0, "d-1", nbytes: 1000).ShouldBe(["KeyInMemory c1 d-1"]);
         h.RunOf("f-4").ShouldBeGreaterThan(r1);
 
         h.StealResponse(0, "f-4", accepted: true, run: r1).ShouldBeEmpty();

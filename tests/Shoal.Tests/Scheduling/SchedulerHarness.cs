@@ -14,6 +14,12 @@ internal sealed class SchedulerHarness
         State.AddClient(1);
     }
 
+    /// <summary>
+    /// A scheduler that places a dependent only once its inputs are in memory (no ahead-of-time assignment), for
+    /// tests written about something else in terms of those commands; AheadOfTimeTests cover the same events with it.
+    /// </summary>
+    public static SchedulerHarness WithoutAheadOfTime() => new(new SchedulerConfig { AheadOfTime = false });
+
     public SchedulerState State { get; }
     public double Now { get; set; }
 

@@ -59,7 +59,7 @@ public class StoryTests
     [Fact]
     public void An_erred_task_and_its_dependent_tell_the_error()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.Submit(Task("a-1"), Task("b-1", "a-1"));
         h.Err(0, "a-1", "InvalidOperationException: boom");

@@ -28,7 +28,7 @@ public class TransitionTests
     [Fact]
     public void A_dependent_waits_for_its_input_and_the_input_is_freed_once_consumed()
     {
-        var h = new SchedulerHarness();
+        var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         var a = Task("a-1");
         a.Wanted = false;

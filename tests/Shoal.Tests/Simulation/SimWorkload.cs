@@ -118,13 +118,17 @@ internal sealed class SimWorkload
     private readonly Dictionary<string, bool> _mayFail = new(StringComparer.Ordinal);
 
     /// <summary>Draws a scenario. Everything random comes from <paramref name="rng"/>.</summary>
-    public static SimWorkload Generate(Random rng)
+    /// <param name="rng">The seeded source.</param>
+    /// <param name="chains">Chains only (whole, or submitted link by link as client.Submit does), some links with a
+    /// second input, always with stealing and with more kills, connection drops, cancels and releases: the scenarios
+    /// of ahead-of-time assignment.</param>
+    public static SimWorkload Generate(Random rng, bool chains = false)
     {
         var w = new SimWorkload
         {
             WorkerSaturation = rng.Next(3) == 0 ? double.PositiveInfinity : 1.1,
             AllowedFailures = rng.Next(1, 4),
-            WorkStealing = rng.Next(5) != 0,
+            WorkStealing = chains || rng.Next(5) != 0,
             ReuseAddressOnRestart = rng.Next(2) == 0,
             RoundTrip = 0.001 * rng.Next(1, 10),
         };
@@ -164,19 +168,26 @@ internal sealed class SimWorkload
                     graphs.Add(copy with { SubmitAt = at });
                     continue;
                 }
+                if (chains)
+                {
+                    var links = w.NewChainGraphs(rng, graphId++, shared, gpu, at);
+                    graphs.AddRange(links);
+                    earlier.Add(links[^1]);
+                    continue;
+                }
                 var graph = w.NewGraph(rng, graphId++, shared, gpu, at);
                 graphs.Add(graph);
                 earlier.Add(graph);
             }
 
             var actions = new List<(double, SimClientAction, double)>();
-            int nactions = rng.Next(4) == 0 ? rng.Next(1, 3) : 0;
+            int nactions = chains ? rng.Next(1, 4) : rng.Next(4) == 0 ? rng.Next(1, 3) : 0;
             for (int i = 0; i < nactions; i++)
                 actions.Add((rng.NextDouble() * 1.0, rng.Next(2) == 0 ? SimClientAction.Cancel : SimClientAction.Release, rng.NextDouble() * 0.5));
             w.Clients.Add(new SimClientPlan(graphs, actions, rng.Next(3) == 0));
         }
 
-        int nfaults = rng.Next(3) == 0 ? 0 : rng.Next(1, 5);
+        int nfaults = chains ? rng.Next(1, 7) : rng.Next(3) == 0 ? 0 : rng.Next(1, 5);
         for (int i = 0; i < nfaults; i++)
             w.Faults.Add((rng.NextDouble() * 1.5, rng.Next(3) == 0 ? SimFaultKind.DropConnection : SimFaultKind.Kill, rng.Next(nworkers)));
         w.Faults.Sort((a, b) => a.At.CompareTo(b.At));
@@ -264,6 +275,40 @@ internal sealed class SimWorkload
             RescheduleProbability = rng.Next(30) == 0 ? 0.3 : 0,
             Resources = gpu && rng.Next(5) == 0 ? new Dictionary<string, double>(StringComparer.Ordinal) { ["GPU"] = 1 } : null,
         };
+    }
+
+    /// <summary>
+    /// A chain, some links taking a second input (an earlier link, or a shared one): one graph, or one graph per link
+    /// submitted a little after the previous one (each carrying the links before it, as a client resubmits what it
+    /// holds futures of), wanting the last link or every link.
+    /// </summary>
+    private List<SimGraph> NewChainGraphs(Random rng, int id, List<string> shared, bool gpu, double at)
+    {
+        int n = rng.Next(2, 30);
+        var links = new List<string>();
+        for (int i = 0; i < n; i++)
+        {
+            var deps = new List<string>();
+            if (i > 0) deps.Add(links[i - 1]);
+            if (rng.Next(6) == 0 && i > 1) deps.Add(links[rng.Next(i - 1)]);
+            else if (rng.Next(6) == 0 && shared.Count > 0) deps.Add(shared[rng.Next(shared.Count)]);
+            var key = $"chain{id}-{i}";
+            Tasks[key] = NewTask(rng, key, deps.ToArray(), gpu, failures: true);
+            links.Add(key);
+        }
+        bool wantAll = rng.Next(2) == 0;
+        var closedShared = links.SelectMany(k => Tasks[k].Dependencies).Where(d => d.StartsWith("shared-", StringComparison.Ordinal)).Distinct().ToList();
+        if (rng.Next(2) == 0)
+            return [new SimGraph([.. closedShared, .. links], wantAll ? links : [links[^1]], at)];
+        var graphs = new List<SimGraph>();
+        double step = rng.NextDouble() * 0.01;
+        for (int i = 0; i < n; i++)
+        {
+            var upTo = links.Take(i + 1).ToList();
+            var sharedUpTo = upTo.SelectMany(k => Tasks[k].Dependencies).Where(d => d.StartsWith("shared-", StringComparison.Ordinal)).Distinct();
+            graphs.Add(new SimGraph([.. sharedUpTo, .. upTo], [links[i]], at + i * step));
+        }
+        return graphs;
     }
 
     private SimGraph NewGraph(Random rng, int id, List<string> shared, bool gpu, double at)

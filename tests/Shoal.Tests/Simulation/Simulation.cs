@@ -54,12 +54,12 @@ internal sealed partial class Simulation
     private int _executions;
     private bool _finished;
 
-    public Simulation(int seed, bool periodicKills = false)
+    public Simulation(int seed, bool periodicKills = false, bool chains = false)
     {
         _seed = seed;
         _rng = new Random(seed);
         _clock = new SimClock(_rng);
-        _workload = periodicKills ? SimWorkload.GeneratePeriodicKills(_rng) : SimWorkload.Generate(_rng);
+        _workload = periodicKills ? SimWorkload.GeneratePeriodicKills(_rng) : SimWorkload.Generate(_rng, chains);
         _scheduler = new SchedulerState(new SchedulerConfig
         {
             WorkerSaturation = _workload.WorkerSaturation,
@@ -75,6 +75,9 @@ internal sealed partial class Simulation
 
     /// <summary>Runs one seed of the kill-every-interval pattern (<see cref="SimWorkload.GeneratePeriodicKills"/>).</summary>
     public static SimResult RunPeriodicKills(int seed) => new Simulation(seed, periodicKills: true).Run();
+
+    /// <summary>Runs one seed of chains under faults (<see cref="SimWorkload.Generate"/> with chains).</summary>
+    public static SimResult RunChains(int seed) => new Simulation(seed, chains: true).Run();
 
     /// <summary>Runs the scenario and returns its outcome.</summary>
     public SimResult Run()
@@ -136,7 +139,13 @@ internal sealed partial class Simulation
 
     private Dictionary<string, int> Counts()
     {
-        var all = new Dictionary<string, int>(_counts, StringComparer.Ordinal) { ["stale-answer-ignored"] = (int)_scheduler.StaleAnswers };
+        var all = new Dictionary<string, int>(_counts, StringComparer.Ordinal)
+        {
+            ["stale-answer-ignored"] = (int)_scheduler.StaleAnswers,
+            ["ahead-assigned"] = (int)_scheduler.AheadAssigned,
+            ["ahead-landed"] = (int)_scheduler.AheadLanded,
+            ["ahead-pulled-back"] = (int)_scheduler.AheadPulledBack,
+        };
         return all;
     }
 

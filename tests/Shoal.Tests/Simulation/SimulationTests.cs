@@ -64,7 +64,8 @@ public class SimulationTests(ITestOutputHelper output)
         output.WriteLine(string.Join(", ", totals.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
         foreach (var kind in new[] { "kill", "drop-connection", "restart", "task-failure", "reschedule", "slow-execution", "steal-request",
                      "steal-accepted", "key-lost", "gather-failure", "cancel", "cancelled", "release", "client-disconnect", "erred", "killed-worker-error",
-                     "stale-answer-ignored", "missing-data-about-predecessor", "restore-request", "restored-by-client", "journal-recovered" })
+                     "stale-answer-ignored", "missing-data-about-predecessor", "restore-request", "restored-by-client", "journal-recovered",
+                     "ahead-assigned", "ahead-landed", "ahead-pulled-back" })
             totals.GetValueOrDefault(kind).ShouldBeGreaterThan(0, kind);
         results.Count(r => r.Executions > 0).ShouldBe(results.Count);
     }
@@ -87,6 +88,24 @@ public class SimulationTests(ITestOutputHelper output)
         totals.GetValueOrDefault("erred").ShouldBe(0);
         totals.GetValueOrDefault("kill-during-work").ShouldBeGreaterThan(count * 3); // the kills really hit the work
         totals.GetValueOrDefault("result-received").ShouldBe(count); // each scenario's root, checked against its expected sum
+    }
+
+    [Fact]
+    public void Chains_under_kills_steals_and_cancellations_keep_every_invariant()
+    {
+        // Ahead-of-time assignment (SchedulerState.AheadOfTime.cs) in the scenarios it must survive: chains, whole or
+        // link by link, with workers killed and disconnected, stealing on, clients cancelling and releasing.
+        int count = EnvInt("SHOAL_SIM_CHAIN_SEEDS", 300);
+        int first = EnvInt("SHOAL_SIM_FIRST", 1);
+        var results = new SimResult[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Math.Min(2, Environment.ProcessorCount)) },
+            i => results[i] = Simulation.RunChains(first + i));
+        var totals = results.SelectMany(r => r.Counts).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
+        output.WriteLine(string.Join(", ", totals.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
+        var failed = results.Where(r => r.Failure is not null).ToList();
+        failed.ShouldBeEmpty($"chain seeds [{string.Join(", ", failed.Take(20).Select(f => f.Seed))}] failed (replay with Simulation.RunChains(seed)); first:\n{failed.FirstOrDefault()?.Failure}");
+        foreach (var kind in new[] { "ahead-assigned", "ahead-landed", "ahead-pulled-back", "kill", "drop-connection", "steal-accepted", "cancel", "release", "erred" })
+            totals.GetValueOrDefault(kind).ShouldBeGreaterThan(0, kind);
     }
 
     /// <summary>Seeds that found bugs (see the commits naming them): each must pass from now on.</summary>
