@@ -105,7 +105,8 @@ def figures(bench, res):
         if flat:
             out["figures"] = (None, True, ", ".join(flat))
         # Nested groups of numbers (scheduler-cpu's "map" and "tree"): one row each.
+        # A group that says its CPU per task is compared by it (lower is better).
         for a, b in res.items():
             if isinstance(b, dict) and b and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in b.values()):
-                out[a] = (None, True, ", ".join(f"{k}={v}" for k, v in b.items()))
+                out[a] = (b.get("cpu_us_per_task"), False, ", ".join(f"{k}={v}" for k, v in b.items()))
     return out
