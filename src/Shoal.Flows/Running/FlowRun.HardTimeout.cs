@@ -24,8 +24,7 @@ internal sealed partial class FlowRun
         string noNanny;
         try
         {
-            using var patience = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            await Client.RestartWorkersAsync([worker], patience.Token).ConfigureAwait(false);
+            await Client.RestartWorkersAsync([worker], Token).ConfigureAwait(false);
             return $"worker {worker} ({where}) was restarted by its nanny to be replaced";
         }
         catch (NotSupportedException e)
