@@ -33,10 +33,11 @@ public sealed partial class Client
             var add = byLoad.Where(w => !has.Contains(w)).Take(Math.Max(0, want - has.Count)).ToArray();
             if (add.Length == 0) continue;
             var encoded = new[] { Payloads.Encode(entry.Value, ByReference) };
-            await Task.WhenAll(add.Select(worker => PutAsync(worker, [0], [entry.Key], encoded, cancellationToken))).ConfigureAwait(false);
+            var generation = (ulong)Random.Shared.NextInt64(1, long.MaxValue); // as a scatter's (Client.Scatter.cs)
+            await Task.WhenAll(add.Select(worker => PutAsync(worker, [0], [entry.Key], encoded, generation, cancellationToken))).ConfigureAwait(false);
             var update = new ScatterUpdate { Wanted = true };
             update.Workers.AddRange(add);
-            update.Keys.Add(new KeyNbytes { Key = entry.Key, Nbytes = (ulong)encoded[0].Nbytes, TypeName = encoded[0].TypeName });
+            update.Keys.Add(new KeyNbytes { Key = entry.Key, Nbytes = (ulong)encoded[0].Nbytes, TypeName = encoded[0].TypeName, Generation = generation });
             _outbox.Send(new Envelope { ScatterUpdate = update });
         }
 

@@ -63,7 +63,7 @@ public sealed partial class Client
 
         try
         {
-            if (keys.Count > 0) await PutAsync(request.Worker, [.. Enumerable.Range(0, keys.Count)], [.. keys], [.. encoded], CancellationToken.None).ConfigureAwait(false);
+            if (keys.Count > 0) await PutAsync(request.Worker, [.. Enumerable.Range(0, keys.Count)], [.. keys], [.. encoded], generation: 0, CancellationToken.None).ConfigureAwait(false);
             for (var i = 0; i < keys.Count; i++)
             {
                 reply.Restored.Add(new KeyNbytes { Key = keys[i], Nbytes = (ulong)encoded[i].Nbytes, TypeName = encoded[i].TypeName });

@@ -81,7 +81,10 @@ public sealed partial class Client
 
         var encoded = new EncodedValue[items.Count];
         for (var i = 0; i < items.Count; i++) encoded[i] = Payloads.Encode(items[i], ByReference);
-        await Task.WhenAll(targets.Select(pair => PutAsync(pair.Key, pair.Value, keys, encoded, cancellationToken))).ConfigureAwait(false);
+        // Told to the workers and the scheduler: a FreeKeys of an earlier scatter of the same (content-addressed) key
+        // can reach a worker after this put (the scheduler sends it on another connection); the worker then keeps this one.
+        var generation = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
+        await Task.WhenAll(targets.Select(pair => PutAsync(pair.Key, pair.Value, keys, encoded, generation, cancellationToken))).ConfigureAwait(false);
 
         var futures = new Future<T>[items.Count];
         var byWorkers = new Dictionary<string, (List<int> Indices, string[] Workers)>(StringComparer.Ordinal);
@@ -102,7 +105,7 @@ public sealed partial class Client
         {
             var update = new ScatterUpdate { Wanted = true };
             update.Workers.AddRange(holders);
-            foreach (var i in indices) update.Keys.Add(new KeyNbytes { Key = keys[i], Nbytes = (ulong)encoded[i].Nbytes, TypeName = encoded[i].TypeName });
+            foreach (var i in indices) update.Keys.Add(new KeyNbytes { Key = keys[i], Nbytes = (ulong)encoded[i].Nbytes, TypeName = encoded[i].TypeName, Generation = generation });
             _outbox.Send(new Envelope { ScatterUpdate = update });
         }
 
@@ -120,7 +123,7 @@ public sealed partial class Client
             ?? throw new ArgumentException($"no worker named or at '{w}' (the cluster has {string.Join(", ", info.Workers.Select(d => d.Name))})", nameof(workers)))];
     }
 
-    private async Task PutAsync(string worker, List<int> indices, string[] keys, EncodedValue[] encoded, CancellationToken cancellationToken)
+    private async Task PutAsync(string worker, List<int> indices, string[] keys, EncodedValue[] encoded, ulong generation, CancellationToken cancellationToken)
     {
         var connection = await _peers.GetAsync(worker, cancellationToken).ConfigureAwait(false);
         var id = connection.NextRequestId();
@@ -128,7 +131,7 @@ public sealed partial class Client
         var segments = new List<Segment>();
         foreach (var i in indices)
         {
-            put.Values.Add(new ValueRef { Key = keys[i], FirstSegment = (uint)segments.Count, SegmentCount = (uint)encoded[i].Segments.Length, Nbytes = (ulong)encoded[i].Nbytes, TypeName = encoded[i].TypeName });
+            put.Values.Add(new ValueRef { Key = keys[i], FirstSegment = (uint)segments.Count, SegmentCount = (uint)encoded[i].Segments.Length, Nbytes = (ulong)encoded[i].Nbytes, TypeName = encoded[i].TypeName, Generation = generation });
             segments.AddRange(encoded[i].Segments);
         }
 

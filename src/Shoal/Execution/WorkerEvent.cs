@@ -1,4 +1,6 @@
 using Shoal.Comm;
+using Shoal.Protocol;
+using Shoal.Protocol.Messages;
 using Shoal.Transfer;
 
 namespace Shoal.Execution;
@@ -32,6 +34,9 @@ internal sealed record WorkerEvent(WorkerEventKind Kind)
 
     public object? Payload { get; init; }
 
+    /// <summary>For <see cref="WorkerEventKind.DataPut"/>: the client's put, stored by the loop.</summary>
+    public ReceivedPut? Put { get; init; }
+
     public static readonly WorkerEvent HeartbeatTick = new(WorkerEventKind.Heartbeat);
 
     public static WorkerEvent FromScheduler(IncomingMessage incoming) => new(WorkerEventKind.SchedulerMessage) { Incoming = incoming };
@@ -59,3 +64,6 @@ internal enum WorkerEventKind
     Secede,
     Rejoin,
 }
+
+/// <summary>A client's PutData as it arrived: the connection to acknowledge on, the message, its segments.</summary>
+internal sealed record ReceivedPut(IConnection From, PutData Message, Segment[] Segments);

@@ -83,15 +83,28 @@ internal sealed partial class WorkerServer
         connection.Send(new Envelope { DataReply = reply }, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(segments));
     }
 
-    private void AcceptPutData(IConnection connection, PutData put, ReadOnlySpan<Segment> segments)
+    /// <summary>
+    /// Hands scattered values to the worker loop, which stores them and acknowledges: stored there, in the loop's
+    /// order, a FreeKeys of an earlier scatter of the same key that the loop applies first cannot release the value
+    /// this put brings, and a peer asking for the key once the client's acknowledgement let the scheduler know of it
+    /// finds it stored.
+    /// </summary>
+    private void AcceptPutData(IConnection connection, PutData put, ReadOnlySpan<Segment> segments) =>
+        _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.DataPut) { Put = new ReceivedPut(connection, put, segments.ToArray()) });
+
+    /// <summary>Stores a client's put, applies it to the state, then acknowledges it.</summary>
+    private void StorePut(ReceivedPut put, double now)
     {
-        var received = new List<KeyValuePair<string, long>>(put.Values.Count);
-        foreach (var value in put.Values)
+        var received = new KeyValuePair<string, long>[put.Message.Values.Count];
+        var generations = new ulong[received.Length];
+        for (var i = 0; i < received.Length; i++)
         {
-            received.Add(new(value.Key, StoreReceived(value, segments)));
+            var value = put.Message.Values[i];
+            received[i] = new(value.Key, StoreReceived(value, put.Segments));
+            generations[i] = value.Generation;
         }
 
-        _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.DataPut) { Received = received });
-        connection.Send(new Envelope { Ack = new Ack { RequestId = put.RequestId } });
+        Apply(_state.DataPut(received, now, generations));
+        put.From.Send(new Envelope { Ack = new Ack { RequestId = put.Message.RequestId } });
     }
 }

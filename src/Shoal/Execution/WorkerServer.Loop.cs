@@ -68,7 +68,7 @@ internal sealed partial class WorkerServer
                 ReplicasFetched(e.Received, now);
                 break;
             case WorkerEventKind.DataPut:
-                Apply(_state.DataPut(e.Received, now));
+                StorePut(e.Put!, now);
                 break;
             case WorkerEventKind.MemoryCheck:
                 CheckMemory();
@@ -138,7 +138,7 @@ internal sealed partial class WorkerServer
                 Apply(_state.ComputeTask(request, now));
                 break;
             case Body.FreeKeys:
-                Apply(_state.FreeKeys(message.FreeKeys.Keys, now));
+                Apply(_state.FreeKeys(message.FreeKeys.Keys, now, message.FreeKeys.ScatterGenerations.Count == 0 ? null : message.FreeKeys.ScatterGenerations));
                 CancelUnwantedRuns(message.FreeKeys.Keys);
                 break;
             case Body.StealRequest:

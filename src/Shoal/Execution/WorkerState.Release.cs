@@ -9,13 +9,24 @@ internal sealed partial class WorkerState
     /// reported). Dependencies no longer needed by anything and not held for the scheduler are released too.</remarks>
     /// <param name="keys">Keys to free.</param>
     /// <param name="now">Current time.</param>
-    public IReadOnlyList<WorkerInstruction> FreeKeys(IReadOnlyList<string> keys, double now)
+    /// <param name="putGenerations">For keys a client put here: the generation of the put the scheduler frees. A key
+    /// held from another put stays: the scheduler sent this before it learnt of the later scatter, which reached this
+    /// worker first on the client's own connection.</param>
+    public IReadOnlyList<WorkerInstruction> FreeKeys(IReadOnlyList<string> keys, double now, IReadOnlyDictionary<string, ulong>? putGenerations = null)
     {
         _story.Stimulus("free-keys", now);
         ArgumentNullException.ThrowIfNull(keys);
         for (int i = 0; i < keys.Count; i++)
         {
             if (!_tasks.TryGetValue(keys[i], out var ts)) continue;
+            if (ts.PutGeneration != 0 && (putGenerations is null || !putGenerations.TryGetValue(keys[i], out var freed) || freed != ts.PutGeneration))
+            {
+                // Told in the key's story as an event of its own that leaves its state as it is.
+                _story.Stimulus("free-keys-of-an-earlier-put", now);
+                _story.Record(ts.Key, ts.State, ts.State);
+                _story.Stimulus("free-keys", now);
+                continue;
+            }
             ts.WantedByScheduler = false;
             if (ts.State == WorkerTaskState.Resumed && ts.Previous == WorkerTaskState.Flight && ts.HasDependents)
             {

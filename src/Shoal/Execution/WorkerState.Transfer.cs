@@ -182,7 +182,8 @@ internal sealed partial class WorkerState
     /// moment keeps executing: its result replaces the value (and is reported); if it fails, the value stands.</remarks>
     /// <param name="keys">Keys stored, with their sizes.</param>
     /// <param name="now">Current time.</param>
-    public IReadOnlyList<WorkerInstruction> DataPut(IReadOnlyList<KeyValuePair<string, long>> keys, double now)
+    /// <param name="generations">Per key, the generation of the client's put (0 or null: none; see <see cref="WorkerTask.PutGeneration"/>).</param>
+    public IReadOnlyList<WorkerInstruction> DataPut(IReadOnlyList<KeyValuePair<string, long>> keys, double now, IReadOnlyList<ulong>? generations = null)
     {
         _story.Stimulus("put-data", now);
         ArgumentNullException.ThrowIfNull(keys);
@@ -191,6 +192,7 @@ internal sealed partial class WorkerState
             var (key, nbytes) = keys[i];
             var ts = GetOrCreate(key, out _);
             ts.WantedByScheduler = true;
+            ts.PutGeneration = generations?[i] ?? 0;
             if (ts.Running)
             {
                 // Keeps executing; its result replaces the value, its failure leaves the value standing.

@@ -40,6 +40,10 @@ internal sealed class WorkerTask
     /// <summary>True once the scheduler asked to compute this key here (run spec below is meaningful).</summary>
     public bool HasCompute;
 
+    /// <summary>The generation of the client's put that placed its value here (scatter), or 0: a FreeKeys naming another
+    /// generation was overtaken by a later scatter of the same key and does not release it.</summary>
+    public ulong PutGeneration;
+
     /// <summary>Opaque run spec of a compute task.</summary>
     public TaskPayload? RunSpec;
 

@@ -24,6 +24,8 @@ internal sealed partial class SchedulerServer
                 case SchedulerCommandKind.FreeKeys:
                     if (!_pendingFrees.TryGetValue(command.Target, out var free)) _pendingFrees[command.Target] = free = new FreeKeys();
                     free.Keys.Add(_state.KeyOf(command.Task));
+                    if (_state.ScatterGenerationOf(command.Task, command.Target) is var generation and not 0)
+                        free.ScatterGenerations[_state.KeyOf(command.Task)] = generation;
                     break;
                 case SchedulerCommandKind.StealRequest:
                     SendToWorker(command.Target, new Envelope { StealRequest = new StealRequest { Key = _state.KeyOf(command.Task), RunId = (ulong)_state.RunIdOf(command.Task) } });

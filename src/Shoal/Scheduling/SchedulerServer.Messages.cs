@@ -377,7 +377,8 @@ internal sealed partial class SchedulerServer
             if (_workerByAddress.TryGetValue(address, out var id)) workers.Add(id);
         }
 
-        _state.ScatterData(session.Id, update.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray(), workers, update.Wanted, now);
+        _state.ScatterData(session.Id, update.Keys.Select(k => new KeyValuePair<string, long>(k.Key, (long)k.Nbytes)).ToArray(), workers, update.Wanted, now,
+            update.Keys.Select(k => k.Generation).ToArray());
     }
 
     private void WhoHas(Session session, WhoHasRequest request)

@@ -337,7 +337,14 @@ internal sealed partial class SchedulerState
     /// A client placed data directly on workers (scatter, or broadcast to several): the keys
     /// are in memory there.
     /// </summary>
-    public void ScatterData(int client, IReadOnlyList<KeyValuePair<string, long>> keys, IReadOnlyList<int> workers, bool wanted, double now)
+    /// <param name="client">The client that scattered.</param>
+    /// <param name="keys">Keys with their sizes.</param>
+    /// <param name="workers">The workers that received every key.</param>
+    /// <param name="wanted">The client holds futures of them.</param>
+    /// <param name="now">Current time.</param>
+    /// <param name="generations">Per key, the generation of its put (0 or null: none); see <see cref="ScatterGenerationOf"/>.</param>
+    public void ScatterData(int client, IReadOnlyList<KeyValuePair<string, long>> keys, IReadOnlyList<int> workers, bool wanted, double now,
+        IReadOnlyList<ulong>? generations = null)
     {
         Stimulus(StoryCause.DataScattered, now);
         for (int k = 0; k < keys.Count; k++)
@@ -356,6 +363,8 @@ internal sealed partial class SchedulerState
             {
                 int worker = workers[i];
                 if (WorkerOrNull(worker) is null) continue;
+                if (generations is not null && generations[k] != 0)
+                    (_tasks[t].ScatterGenerations ??= [])[worker] = generations[k];
                 if (first && _tasks[t].State != TaskState.Memory) ToMemory(t, worker, nbytes);
                 else AddHolder(t, worker);
                 first = false;
@@ -366,4 +375,11 @@ internal sealed partial class SchedulerState
         }
         Settle();
     }
+
+    /// <summary>
+    /// The generation of the put by which <paramref name="worker"/> received scattered <paramref name="task"/>, or 0
+    /// (computed, copied from a peer, or put without one). Valid for a FreeKeys command until the commands are cleared.
+    /// </summary>
+    public ulong ScatterGenerationOf(int task, int worker) =>
+        _tasks[task].ScatterGenerations is { } generations && generations.TryGetValue(worker, out var g) ? g : 0;
 }

@@ -62,6 +62,9 @@ internal struct TaskRecord
     public bool LongRunning;
     /// <summary>Data placed by a client (scatter): it has no run spec and cannot be recomputed.</summary>
     public bool IsScattered;
+    /// <summary>Scattered data only: the generation of the put each worker received (worker id -> generation), sent
+    /// with a FreeKeys so that the worker tells a free of this put from a later scatter of the same key.</summary>
+    public Dictionary<int, ulong>? ScatterGenerations;
     /// <summary>True while the slot is in use (false on the free list).</summary>
     public bool Live;
 }

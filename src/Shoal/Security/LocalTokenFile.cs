@@ -28,7 +28,11 @@ internal static class LocalTokenFile
             return null;
         }
 
-        return credentials.WriteTokenFile(address, token);
+        var written = credentials.WriteTokenFile(address, token);
+        // Off the start-up path: files left by killed schedulers on other ports go too.
+        var directory = credentials.Directory;
+        _ = Task.Run(() => TokenFileOwner.DeleteStale(directory));
+        return written;
     }
 
     /// <summary>Says where the token file of <paramref name="address"/> is (never what it holds).</summary>

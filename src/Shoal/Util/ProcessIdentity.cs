@@ -10,7 +10,7 @@ internal static class ProcessIdentity
     /// <summary>This process's identity.</summary>
     public static string Current => Of(Environment.ProcessId);
 
-    /// <summary>"PID STARTTIME" of a live process; "" when it is gone. Without /proc (not Linux) every pid counts as alive.</summary>
+    /// <summary>"PID STARTTIME" of a live process; "" when it is gone (or a zombie). Without /proc (not Linux) every pid counts as alive.</summary>
     public static string Of(int pid)
     {
         if (!OperatingSystem.IsLinux()) return $"{pid} unknown";
@@ -19,7 +19,10 @@ internal static class ProcessIdentity
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, start time field 22.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields.Length > 19 ? $"{pid} {fields[19]}" : "";
+            // A zombie (Z) or dead (X) process has ended: it only waits to be reaped, which an orphan under an init
+            // that reaps nothing (a container's or a sandbox's PID 1) may wait for forever.
+            if (fields.Length <= 19 || fields[0] is "Z" or "X") return "";
+            return $"{pid} {fields[19]}";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

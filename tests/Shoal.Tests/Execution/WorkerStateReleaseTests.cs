@@ -18,6 +18,29 @@ public class WorkerStateReleaseTests
     }
 
     [Fact]
+    public void A_free_of_an_earlier_put_overtaken_by_a_later_scatter_of_the_same_key_keeps_the_value()
+    {
+        var ws = NewState();
+        ws.DataPut([Kv("x", 10)], 0, [7]).ShouldBeInstructions();
+        // Released and scattered again: the new put arrives (on the client's connection) before the scheduler's FreeKeys of the old one.
+        ws.DataPut([Kv("x", 10)], 1, [9]).ShouldBeInstructions();
+        ws.FreeKeys(["x"], 2, new Dictionary<string, ulong> { ["x"] = 7 }).ShouldBeInstructions();
+        ws.FreeKeys(["x"], 2).ShouldBeInstructions(); // names no put: sent before the scheduler knew of this one
+        ws.StateOf("x").ShouldBe(WorkerTaskState.Memory);
+        ws.StoryOf("x").ShouldContain(t => t.Cause == "free-keys-of-an-earlier-put");
+        ws.FreeKeys(["x"], 3, new Dictionary<string, ulong> { ["x"] = 9 }).ShouldBeInstructions(new ReleaseData("x"));
+        ws.StateOf("x").ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_value_copied_from_a_peer_is_freed_whatever_put_the_free_names()
+    {
+        var ws = NewState();
+        ws.DataPut([Kv("x", 10)], 0).ShouldBeInstructions(); // a put without generation (a restore, a recovered journal)
+        ws.FreeKeys(["x"], 1, new Dictionary<string, ulong> { ["x"] = 7 }).ShouldBeInstructions(new ReleaseData("x"));
+    }
+
+    [Fact]
     public void Freeing_a_waiting_task_forgets_its_queued_fetches()
     {
         var ws = NewState(transferLimit: 1);

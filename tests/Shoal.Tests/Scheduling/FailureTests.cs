@@ -223,6 +223,20 @@ public class ScatterTests
     }
 
     [Fact]
+    public void A_freed_scatter_names_the_put_it_frees_on_each_worker()
+    {
+        var h = new SchedulerHarness();
+        h.AddWorker(0);
+        h.AddWorker(1);
+        h.ScatterPut(1, [0], 7, ("x-1", 10)).ShouldBe(["KeyInMemory c1 x-1"]);
+        h.ScatterPut(1, [1], 9, ("x-1", 10)).ShouldBeEmpty(); // the same content scattered again, elsewhere: one more holder
+        h.Release(1, "x-1").ShouldBe(["FreeKeys w0 x-1 of put 7", "FreeKeys w1 x-1 of put 9"], ignoreOrder: true);
+        // Scattered again after its release: the new put's generation, never the freed one's.
+        h.ScatterPut(1, [0], 11, ("x-1", 10)).ShouldBe(["KeyInMemory c1 x-1"]);
+        h.Release(1, "x-1").ShouldBe(["FreeKeys w0 x-1 of put 11"]);
+    }
+
+    [Fact]
     public void Data_scattered_to_no_live_worker_is_lost()
     {
         var h = new SchedulerHarness();

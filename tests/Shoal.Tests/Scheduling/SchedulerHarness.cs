@@ -33,7 +33,8 @@ internal sealed class SchedulerHarness
                 ? "w" + c.Target
                 : "c" + c.Target;
             var restoreTo = c.Kind == SchedulerCommandKind.RestoreKeys ? $" to w{State.RestoreTargetOf(c.Task)}" : "";
-            list.Add($"{c.Kind} {target} {State.KeyOf(c.Task)}{restoreTo}");
+            var ofPut = c.Kind == SchedulerCommandKind.FreeKeys && State.ScatterGenerationOf(c.Task, c.Target) is var g and not 0 ? $" of put {g}" : "";
+            list.Add($"{c.Kind} {target} {State.KeyOf(c.Task)}{restoreTo}{ofPut}");
         }
         State.ClearCommands();
         return list;
@@ -78,6 +79,13 @@ internal sealed class SchedulerHarness
     public List<string> Scatter(int client, int[] workers, bool wanted, params (string Key, long Nbytes)[] keys)
     {
         State.ScatterData(client, keys.Select(k => new KeyValuePair<string, long>(k.Key, k.Nbytes)).ToArray(), workers, wanted, Now);
+        return Done();
+    }
+    /// <summary>A scatter whose puts carry <paramref name="generation"/> (as a client's do).</summary>
+    public List<string> ScatterPut(int client, int[] workers, ulong generation, params (string Key, long Nbytes)[] keys)
+    {
+        State.ScatterData(client, keys.Select(k => new KeyValuePair<string, long>(k.Key, k.Nbytes)).ToArray(), workers, true, Now,
+            keys.Select(_ => generation).ToArray());
         return Done();
     }
 

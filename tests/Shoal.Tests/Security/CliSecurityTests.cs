@@ -145,6 +145,70 @@ public class FoundCredentialsTests(TokenDirectoryFixture tokens) : IClassFixture
     }
 
     [Fact]
+    public async Task A_token_file_that_names_no_owner_is_ignored_and_a_new_scheduler_sweeps_stale_ones()
+    {
+        await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
+        Directory.CreateDirectory(_credentials.Directory);
+        var token = SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!;
+        // As an earlier Shoal wrote them: the token alone. Such a file once made every worker refuse a later
+        // scheduler on the same port that expects no credentials.
+        var ownerless = _credentials.TokenFilePath(scheduler.Address)!;
+        LocalCredentials.WritePrivateFile(ownerless, token + "\n");
+        _credentials.Find(scheduler.Address).ShouldBeNull();
+        await using (var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "ownerless-token", NThreads = 1, Credentials = _credentials }))
+        await using (var client = await Client.ConnectAsync(scheduler.Address, new ClientOptions { Credentials = _credentials }))
+            (await client.Submit(static () => 6)).ShouldBe(6);
+
+        // A live owner's file stays; the ownerless one and a dead owner's go.
+        var live = Path.Join(_credentials.Directory, "127.0.0.1-1.token");
+        LocalCredentials.WritePrivateFile(live, $"{token}\nowner {Shoal.Util.ProcessIdentity.Current}\n");
+        var dead = Path.Join(_credentials.Directory, "127.0.0.1-2.token");
+        LocalCredentials.WritePrivateFile(dead, $"{token}\nowner 999999999 1\n");
+        TokenFileOwner.DeleteStale(_credentials.Directory).ShouldBe(2);
+        File.Exists(live).ShouldBeTrue();
+        File.Exists(dead).ShouldBeFalse();
+        File.Exists(ownerless).ShouldBeFalse();
+        File.Delete(live);
+    }
+
+    [Fact]
+    public async Task A_token_file_whose_owner_is_a_zombie_is_ignored()
+    {
+        // `true` ends at once, but its parent then execs `sleep`, which never reaps it: a zombie, as an orphaned
+        // scheduler becomes under an init that reaps nothing. Its /proc entry stays, with its start time.
+        using var parent = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh", ["-c", "true & echo $!; exec sleep 60"])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+        })!;
+        try
+        {
+            var zombie = int.Parse((await parent.StandardOutput.ReadLineAsync())!, System.Globalization.CultureInfo.InvariantCulture);
+            await Shoal.Tests.Resilience.Eventually.HoldsAsync(() => ZombieState(zombie) == "Z", TimeSpan.FromSeconds(10), "the child becomes a zombie");
+            var startTime = File.ReadAllText($"/proc/{zombie}/stat").Split(") ")[1].Split(' ')[19];
+            Shoal.Util.ProcessIdentity.IsGone($"{zombie} {startTime}").ShouldBeTrue();
+
+            await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
+            Directory.CreateDirectory(_credentials.Directory);
+            var path = _credentials.TokenFilePath(scheduler.Address)!;
+            LocalCredentials.WritePrivateFile(path, $"{SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)}\nowner {zombie} {startTime}\n");
+            _credentials.Find(scheduler.Address).ShouldBeNull();
+            File.Delete(path);
+        }
+        finally
+        {
+            parent.Kill();
+            await parent.WaitForExitAsync();
+        }
+
+        static string ZombieState(int pid)
+        {
+            try { return File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[0]; }
+            catch (IOException) { return ""; }
+        }
+    }
+
+    [Fact]
     public async Task A_client_with_a_live_schedulers_token_never_falls_back_to_no_credentials()
     {
         await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
