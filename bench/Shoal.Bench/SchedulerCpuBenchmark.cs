@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Shoal.Protocol;
 using Shoal.Scheduling;
+using Shoal.Transfer;
 
 namespace Shoal.Bench;
 
@@ -80,11 +82,16 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
         return 0;
     }
 
+    // What the scheduler keeps of each task and never opens: one shared payload per kind, as a literal was.
+    private static readonly TaskPayload IncSpec = new([Segment.FromObject("inc")], TaskPayload.NoCode);
+    private static readonly TaskPayload LeafSpec = new([Segment.FromObject("leaf")], TaskPayload.NoCode);
+    private static readonly TaskPayload SumSpec = new([Segment.FromObject("sum")], TaskPayload.NoCode);
+
     private static TaskSpecification[] MapGraph(int n)
     {
         var tasks = new TaskSpecification[n];
         for (int i = 0; i < n; i++)
-            tasks[i] = new TaskSpecification { Key = "inc-" + i.ToString("x8", CultureInfo.InvariantCulture), RunSpec = "inc", Wanted = true };
+            tasks[i] = new TaskSpecification { Key = "inc-" + i.ToString("x8", CultureInfo.InvariantCulture), RunSpec = IncSpec, Wanted = true };
         return tasks;
     }
 
@@ -96,7 +103,7 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
         for (int i = 0; i < leaves; i++)
         {
             var key = "leaf-" + i.ToString("x8", CultureInfo.InvariantCulture);
-            tasks.Add(new TaskSpecification { Key = key, RunSpec = "leaf" });
+            tasks.Add(new TaskSpecification { Key = key, RunSpec = LeafSpec });
             level.Add(key);
         }
         int depth = 0;
@@ -108,7 +115,7 @@ public sealed class SchedulerCpuBenchmark : IBenchmark
             {
                 var key = $"sum{depth}-{i / 2:x8}";
                 string[] deps = i + 1 < level.Count ? [level[i], level[i + 1]] : [level[i]];
-                tasks.Add(new TaskSpecification { Key = key, Dependencies = deps, RunSpec = "sum" });
+                tasks.Add(new TaskSpecification { Key = key, Dependencies = deps, RunSpec = SumSpec });
                 next.Add(key);
             }
             level = next;

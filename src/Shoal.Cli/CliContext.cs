@@ -6,6 +6,9 @@ internal sealed record CliContext(TextWriter Stdout, TextWriter Stderr, HostEntr
     /// <summary>The environment variables the command's configuration reads (SHOAL_…); null: the process's.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
+    /// <summary>Where the hosts it starts find credentials and write token files: this user's unless a test passes its own.</summary>
+    public Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
+
     /// <summary>
     /// Runs a host and turns how it ended into an exit code: its own code when it returns,
     /// 0 when it stopped because we asked it to (Ctrl-C / SIGTERM), 2 (a usage error) when it

@@ -36,8 +36,8 @@ internal sealed class DashboardLinkCommand
     private async Task<int> PrintAsync(ParseResult parse, CliContext context, CancellationToken cancellationToken)
     {
         var target = parse.GetValue(address) is { Length: > 0 } given ? given : DefaultAddress;
-        var credentials = security.ToSecurity(parse) ?? Shoal.Security.LocalCredentials.Find(target);
-        await using var client = await Client.ConnectAsync(target, new ClientOptions { Name = "dashboard-link", Security = credentials }, cancellationToken).ConfigureAwait(false);
+        var credentials = security.ToSecurity(parse) ?? context.Credentials.Find(target);
+        await using var client = await Client.ConnectAsync(target, new ClientOptions { Name = "dashboard-link", Security = credentials, Credentials = context.Credentials }, cancellationToken).ConfigureAwait(false);
         var link = await client.DashboardSignInLinkAsync(credentials, parse.GetValue(role) == "viewer" ? DashboardRole.Viewer : DashboardRole.Admin,
             parse.GetValue(lifetime) ?? TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
         await context.Stdout.WriteLineAsync(link).ConfigureAwait(false);

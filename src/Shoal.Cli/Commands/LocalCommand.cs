@@ -28,7 +28,7 @@ internal sealed class LocalCommand
         };
         foreach (var option in security.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
-            context.RunHostAsync("shoal local", () => context.Hosts.RunLocal(ToOptions(parse), context.Stdout, ct), ct));
+            context.RunHostAsync("shoal local", () => context.Hosts.RunLocal(ToOptions(parse) with { Credentials = context.Credentials }, context.Stdout, ct), ct));
     }
 
     public Command Command { get; }

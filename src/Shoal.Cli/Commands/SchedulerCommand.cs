@@ -28,7 +28,7 @@ internal sealed class SchedulerCommand
         foreach (var option in security.All) Command.Options.Add(option);
         foreach (var option in otlp.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
-            context.RunHostAsync("shoal scheduler", () => context.Hosts.RunScheduler(ToOptions(parse), context.Stdout, ct), ct));
+            context.RunHostAsync("shoal scheduler", () => context.Hosts.RunScheduler(ToOptions(parse) with { Credentials = context.Credentials }, context.Stdout, ct), ct));
     }
 
     public Command Command { get; }

@@ -41,7 +41,7 @@ internal sealed class WorkerCommand
         foreach (var option in security.All) Command.Options.Add(option);
         foreach (var option in otlp.All) Command.Options.Add(option);
         Command.SetAction((parse, ct) =>
-            context.RunHostAsync("shoal worker", () => context.Hosts.RunWorker(ToOptions(parse), context.Stdout, ct), ct));
+            context.RunHostAsync("shoal worker", () => context.Hosts.RunWorker(ToOptions(parse) with { Credentials = context.Credentials }, context.Stdout, ct), ct));
     }
 
     public Command Command { get; }

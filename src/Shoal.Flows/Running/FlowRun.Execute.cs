@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Shoal.Flows;
 
 /// <summary>The life of one task run: trigger, concurrency slots, cache, attempts, timeouts, records, hooks.</summary>
@@ -129,7 +127,7 @@ internal sealed partial class FlowRun
             }
             catch (TaskException ex)
             {
-                return Classify(run, task, ex);
+                return await ClassifyAsync(task, ex).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (Token.IsCancellationRequested && future is not null)
@@ -177,38 +175,15 @@ internal sealed partial class FlowRun
         await foreach (var _ in Client.AsCompleted([future], Token).ConfigureAwait(false)) break;
     }
 
-    private (RunState, string, string?, bool) Classify(TaskRun run, FlowTask task, TaskException ex)
+    private async Task<(RunState, string, string?, bool)> ClassifyAsync(FlowTask task, TaskException ex)
     {
         var message = ex.RemoteMessage;
         if (ex.RemoteTypeName == WorkerKilled) return (RunState.Crashed, message, ex.RemoteTypeName, false);
         if (ex.RemoteTypeName == CooperativeTimeout) return (RunState.TimedOut, message, "cooperative timeout: the task stopped at its cancellation token", false);
-        if (ex.RemoteTypeName == HardTimeout) return (RunState.TimedOut, message, "hard timeout: " + ReplaceWorker(message), false);
+        if (ex.RemoteTypeName == HardTimeout) return (RunState.TimedOut, message, "hard timeout: " + await ReplaceWorkerAsync(message, ex.Worker).ConfigureAwait(false), false);
         var error = new TaskError(ex.RemoteTypeName, message);
         var retry = task.Options.RetryOn?.Invoke(error) ?? true;
         return (RunState.Failed, $"{ex.RemoteTypeName}: {message}", ex.RemoteTypeName, retry);
-    }
-
-    /// <summary>
-    /// Kills the worker process that holds an abandoned task (its nanny or cluster starts a new
-    /// one). Shoal's client offers no "restart the worker running key K" yet, so a worker on
-    /// another host, or the calling process itself, cannot be replaced from here.
-    /// </summary>
-    private static string ReplaceWorker(string message)
-    {
-        if (TaskBody.ProcessOf(message) is not { } process) return "the worker could not be identified";
-        if (process.Pid == Environment.ProcessId) return "the task runs in the flow's own process (in-process executor): its thread was abandoned, nothing could be replaced";
-        if (!string.Equals(process.Host, Environment.MachineName, StringComparison.Ordinal))
-            return $"worker process {process.Pid} on {process.Host} left running (the client API cannot restart a remote worker yet)";
-        try
-        {
-            using var worker = Process.GetProcessById(process.Pid);
-            worker.Kill();
-            return $"worker process {process.Pid} was killed to be replaced";
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return $"worker process {process.Pid} was already gone";
-        }
     }
 
     private static (string Error, string Cause)? TriggerBlocks(TaskTrigger trigger, TaskRun[] upstream, TaskRun[] inputs)

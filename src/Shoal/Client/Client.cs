@@ -69,7 +69,7 @@ public sealed partial class Client : IAsyncDisposable
         DialOptions dial = null!;
         var connection = await SchedulerWait.ConnectAsync(address, Role.Client, options.Name,
             () => dial = new DialOptions { ConnectTimeout = options.ConnectTimeout, LoggerFactory = options.LoggerFactory,
-                Security = options.Security ?? Security.LocalCredentials.Find(address) },
+                Security = options.Security ?? options.Credentials.Find(address), Credentials = options.Credentials },
             options.Security is not null, options.WaitForScheduler == Timeout.InfiniteTimeSpan ? null : options.WaitForScheduler,
             (ILogger?)options.LoggerFactory?.CreateLogger<Client>() ?? NullLogger.Instance, cancellationToken).ConfigureAwait(false);
         Client? client = null;

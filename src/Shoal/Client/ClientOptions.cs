@@ -28,6 +28,9 @@ public sealed record ClientOptions
     /// </summary>
     public SecurityOptions? Security { get; init; }
 
+    /// <summary>Where credentials nobody passed are found: this user's unless the process (a test) passes its own.</summary>
+    internal Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
+
     /// <summary>
     /// True (the default): results this client fetched and still holds are reported to the
     /// scheduler, which asks the client to put them back on a worker should every worker holding

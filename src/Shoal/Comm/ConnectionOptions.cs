@@ -53,6 +53,12 @@ internal class ConnectionOptions
     /// <summary>Where connection events (handshake failures, closes with errors) are logged.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// The listener names an <c>inproc://</c> address is looked up in (or registered in, to listen):
+    /// the process's unless the caller passes a network of its own.
+    /// </summary>
+    public Internal.InprocNetwork InprocNetwork { get; set; } = Internal.InprocNetwork.OfProcess;
+
     internal void Validate()
     {
         if (Security is not null && Authenticator is NoAuthentication) Authenticator = Security.Authenticator();

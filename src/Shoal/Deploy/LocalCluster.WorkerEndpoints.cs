@@ -40,6 +40,7 @@ public sealed partial class LocalCluster
                 Security = security,
                 SpillDirectory = _options.SpillDirectory,
                 ThreadPool = _threadPool,
+                Credentials = _options.Credentials,
                 Instruments = instruments,
                 HttpAddress = endpoint?.BaseAddress,
             }, cancellationToken).ConfigureAwait(false);

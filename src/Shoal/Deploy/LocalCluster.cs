@@ -31,7 +31,7 @@ public sealed partial class LocalCluster : ICluster
     {
         _security = security;
         // Client.ConnectAsync(cluster) and in-process workers of this process find the credentials by address.
-        _registration = Security.LocalCredentials.Register(scheduler.Address, security);
+        _registration = options.Credentials.Register(scheduler.Address, security);
         _options = options;
         _scheduler = scheduler;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalCluster>();

@@ -88,4 +88,7 @@ public sealed record LocalClusterOptions
     /// for TLS as well.
     /// </summary>
     public SecurityOptions? Security { get; init; }
+
+    /// <summary>Where credentials nobody passed are found: this user's unless the process (a test) passes its own.</summary>
+    internal Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
 }

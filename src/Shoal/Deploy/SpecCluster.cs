@@ -35,7 +35,7 @@ public sealed partial class SpecCluster : IAdaptiveCluster
         _options = options;
         _scheduler = scheduler;
         _security = security;
-        _registration = Security.LocalCredentials.Register(scheduler.Address, security);
+        _registration = options.Credentials.Register(scheduler.Address, security);
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SpecCluster>();
         _prefix = options.NamePrefix ?? $"spec-{Guid.NewGuid().ToString("N")[..6]}-";
         _startups = new StartupClock((scheduler as InProcessClusterScheduler)?.Server);

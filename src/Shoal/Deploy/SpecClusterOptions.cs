@@ -20,6 +20,9 @@ public sealed record SpecClusterOptions
     /// <summary>Credentials; null: a new token for this cluster (the launcher hands each worker its share).</summary>
     public SecurityOptions? Security { get; init; }
 
+    /// <summary>Where credentials nobody passed are found: this user's unless the process (a test) passes its own.</summary>
+    internal Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
+
     /// <summary>Address the scheduler listens on when the workers are not in this process. Default loopback.</summary>
     public string Host { get; init; } = "127.0.0.1";
 

@@ -27,7 +27,7 @@ internal sealed partial class WorkerServer
         return await SchedulerWait.ConnectAsync(_options.SchedulerAddress, Role.Worker, _options.Name,
             () =>
             {
-                if (!given) _security = Security.LocalCredentials.Find(_options.SchedulerAddress);
+                if (!given) _security = _options.Credentials.Find(_options.SchedulerAddress);
                 return SchedulerDialOptions;
             },
             given, _options.DeathTimeout, _logger, cancellationToken).ConfigureAwait(false);

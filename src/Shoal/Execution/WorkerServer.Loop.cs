@@ -169,7 +169,7 @@ internal sealed partial class WorkerServer
                 case Execute execute:
                     // The start report goes first: if the task kills this process, the scheduler holds it against the task.
                     SendToScheduler(new Envelope { TaskStarted = new TaskStarted { Key = execute.Key, RunId = (ulong)execute.RunId } });
-                    StartExecution(execute.Key, (TaskPayload)_state.RunSpecOf(execute.Key)!);
+                    StartExecution(execute.Key, _state.RunSpecOf(execute.Key)!);
                     break;
                 case TaskStartedMsg started:
                     SendToScheduler(new Envelope { TaskStarted = new TaskStarted { Key = started.Key, RunId = (ulong)started.RunId } });
@@ -238,8 +238,8 @@ internal sealed partial class WorkerServer
 
     private void SendFailure(TaskFailedMsg failed)
     {
-        var payload = failed.Error as TaskErrorPayload;
-        var error = payload?.Error.Clone() ?? new RemoteError { Key = failed.Key, TypeName = "error", Message = failed.Error.ToString() ?? "", StackTrace = "" };
+        var payload = failed.Error;
+        var error = payload.Error.Clone();
         Segment[] segments = [];
         if (payload?.Original is { } original && _scheduler.Connection.IsInProcess)
         {

@@ -49,7 +49,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
         var log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WorkerServer>();
         _logger = new ForwardingLogger(log, _logs, options.LogForwardLevel, typeof(WorkerServer).FullName!);
         _taskLog = new TaskLogSink((options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(TaskLogSink.Category), _logs, options.LogForwardLevel);
-        _security = options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress);
+        _security = options.Security ?? options.Credentials.Find(options.SchedulerAddress);
         var target = options.MemoryLimit > 0 && options.MemoryTargetFraction > 0 ? (long)(options.MemoryLimit * options.MemoryTargetFraction) : 0;
         _store = new DataStore(target, new SpillFiles(options.SpillDirectory, options.Name));
         _memory = options.ProcessMemory ?? new ProcessMemoryAccount(options.MemoryLimit);
@@ -118,7 +118,7 @@ internal sealed partial class WorkerServer : IAsyncDisposable
 
     private async Task StartServingAsync(IConnection firstContact, CancellationToken cancellationToken)
     {
-        _peers = new ConnectionPool(Role.Peer, _options.Name, new DialOptions { LoggerFactory = _options.LoggerFactory, Security = _security }, _instruments.Traffic.Track);
+        _peers = new ConnectionPool(Role.Peer, _options.Name, new DialOptions { LoggerFactory = _options.LoggerFactory, Security = _security, Credentials = _options.Credentials }, _instruments.Traffic.Track);
         _listener = await Dial.ListenAsync(_options.ListenAddress, Role.Worker, _options.Name,
             new ListenOptions
             {

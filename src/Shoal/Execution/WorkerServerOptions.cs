@@ -86,6 +86,12 @@ internal sealed record WorkerServerOptions
     public SecurityOptions? Security { get; init; }
 
     /// <summary>
+    /// Where credentials nobody passed are found (and, for a scheduler on loopback, its token file
+    /// written): this user's unless a caller (a test, a cluster) passes its own.
+    /// </summary>
+    public Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
+
+    /// <summary>
     /// Serve the data plane in clear on a non-loopback <see cref="ListenAddress"/> (warned about at
     /// start and on each connection); without it such a listener needs TLS credentials.
     /// </summary>

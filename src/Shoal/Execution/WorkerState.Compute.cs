@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 namespace Shoal.Execution;
 
 internal sealed partial class WorkerState
@@ -105,7 +106,7 @@ internal sealed partial class WorkerState
     /// <param name="error">The error, passed on to the scheduler as is.</param>
     /// <param name="start">When it started.</param>
     /// <param name="stop">When it stopped.</param>
-    public IReadOnlyList<WorkerInstruction> ExecuteFailure(string key, object error, double start, double stop)
+    public IReadOnlyList<WorkerInstruction> ExecuteFailure(string key, TaskErrorPayload error, double start, double stop)
     {
         _story.Stimulus("task-erred", stop, error);
         if (!_tasks.TryGetValue(key, out var ts) || !ts.Running) return Finish();

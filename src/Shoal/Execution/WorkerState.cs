@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 namespace Shoal.Execution;
 
 /// <summary>
@@ -106,7 +107,7 @@ internal sealed partial class WorkerState
 
     /// <summary>The run spec of a task to compute here, or null.</summary>
     /// <param name="key">Key of the task.</param>
-    public object? RunSpecOf(string key) => _tasks.TryGetValue(key, out var ts) ? ts.RunSpec : null;
+    public TaskPayload? RunSpecOf(string key) => _tasks.TryGetValue(key, out var ts) ? ts.RunSpec : null;
 
     /// <summary>Keys of the inputs of a task to compute here, in request order (duplicates removed); empty once the task
     /// has finished or when it is unknown. Valid while the task executes: its inputs are in memory then.</summary>

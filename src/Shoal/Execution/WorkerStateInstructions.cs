@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 using System.Text;
 
 namespace Shoal.Execution;
@@ -64,7 +65,7 @@ internal sealed record TaskDoneMsg(string Key, long Nbytes, double Start, double
 /// <param name="Start">When execution started.</param>
 /// <param name="Stop">When execution stopped.</param>
 /// <param name="RunId">Run id of the latest compute request for the key.</param>
-internal sealed record TaskFailedMsg(string Key, object Error, double Start, double Stop, long RunId = 0) : WorkerInstruction;
+internal sealed record TaskFailedMsg(string Key, TaskErrorPayload Error, double Start, double Stop, long RunId = 0) : WorkerInstruction;
 
 /// <summary>Tell the scheduler that no known holder could provide a key; <paramref name="Peer"/> was the last one tried.</summary>
 /// <param name="Key">The missing key.</param>

@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 namespace Shoal.Execution;
 
 /// <summary>A dependency of a task to compute: its key, estimated size and the workers holding it.</summary>
@@ -19,7 +20,7 @@ internal sealed record DependencySpec(string Key, long Nbytes, IReadOnlyList<str
 /// carry the run id of the latest request, so the scheduler can ignore answers about a run it ended.</param>
 internal sealed record ComputeRequest(
     string Key,
-    object? RunSpec,
+    TaskPayload? RunSpec,
     long Priority,
     IReadOnlyList<DependencySpec> Dependencies,
     IReadOnlyDictionary<string, double>? Resources,

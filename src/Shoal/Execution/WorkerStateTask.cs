@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 namespace Shoal.Execution;
 
 /// <summary>Everything <see cref="WorkerState"/> knows about one key. Mutable, owned by the state machine.</summary>
@@ -44,7 +45,7 @@ internal sealed class WorkerTask
     public ulong PutGeneration;
 
     /// <summary>Opaque run spec of a compute task.</summary>
-    public object? RunSpec;
+    public TaskPayload? RunSpec;
 
     /// <summary>Run id of the latest compute request for this key; echoed in the answers about it.</summary>
     public long RunId;
@@ -97,7 +98,7 @@ internal sealed class WorkerTask
     public double Start, Stop;
 
     /// <summary>The error of a failed task.</summary>
-    public object? Error;
+    public TaskErrorPayload? Error;
 
     /// <summary>For Resumed from Flight: the compute request to apply if the gather does not deliver.</summary>
     public ComputeRequest? PendingRequest;

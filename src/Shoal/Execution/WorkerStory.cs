@@ -84,10 +84,5 @@ internal sealed class WorkerStory(int length)
         return result;
     }
 
-    private static string? Describe(object? detail) => detail switch
-    {
-        null => null,
-        Transfer.TaskErrorPayload payload => $"{payload.Error.TypeName}: {payload.Error.Message}",
-        _ => detail.ToString(),
-    };
+    private static string? Describe(object? detail) => detail?.ToString(); // an error says "Type: message" (TaskErrorPayload.ToString)
 }

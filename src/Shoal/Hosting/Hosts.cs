@@ -37,11 +37,11 @@ internal static partial class SchedulerHost
             IdleTimeout = options.IdleTimeout,
             Dashboard = DashboardFor(options),
         }, cancellationToken).ConfigureAwait(false);
-        using var tokenFile = Security.LocalTokenFile.Publish(scheduler.Address, options.Security is null ? security : null);
+        using var tokenFile = Security.LocalTokenFile.Publish(options.Credentials, scheduler.Address, options.Security is null ? security : null);
         await stdout.WriteLineAsync($"Scheduler at: {scheduler.Address}").ConfigureAwait(false);
         if (scheduler.Dashboard is { } dashboard) await stdout.WriteLineAsync(dashboard.StartLine()).ConfigureAwait(false);
         await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (tokenFile is not null) Security.LocalTokenFile.LogWritten(scheduler.Address, loggers);
+        if (tokenFile is not null) Security.LocalTokenFile.LogWritten(options.Credentials, scheduler.Address, loggers);
         var shutdown = HostLogging.WaitForShutdownAsync(cancellationToken);
         if (await Task.WhenAny(shutdown, scheduler.Idle).ConfigureAwait(false) == scheduler.Idle)
         {
@@ -96,7 +96,7 @@ internal static class WorkerHost
         Platform.StartupTrace.Mark("listen-host");
         // Before any nanny or worker starts: a data plane in clear off loopback needs --insecure spelled out.
         if (!options.Insecure && Security.ListenerPolicy.IsPlaintextOffLoopback($"tcp://{host}:0",
-                options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress)))
+                options.Security ?? options.Credentials.Find(options.SchedulerAddress)))
             throw Security.ListenerPolicy.Refuse(
                 options.ListenHost is null ? $"tcp://{host} (the address that reaches the scheduler: no --host was given)" : $"tcp://{host}",
                 Protocol.Messages.Role.Worker);
@@ -148,11 +148,12 @@ internal static class WorkerHost
                 var name = count == 1 ? baseName : $"{baseName}-{i}";
                 // The endpoint first: its address goes into the worker's registration.
                 var endpoint = await WorkerEndpoint.StartAsync(name, host, options.HttpPortOf(i),
-                    options.Security ?? Security.LocalCredentials.Find(options.SchedulerAddress), loggers, stop.Token).ConfigureAwait(false);
+                    options.Security ?? options.Credentials.Find(options.SchedulerAddress), loggers, stop.Token).ConfigureAwait(false);
                 endpoints.Add(endpoint);
                 workers.Add(await WorkerServer.StartAsync(new WorkerServerOptions
                 {
                     SchedulerAddress = options.SchedulerAddress,
+                    Credentials = options.Credentials,
                     ListenAddress = $"tcp://{host}:0",
                     Name = name,
                     Instruments = endpoint.Instruments,
@@ -230,6 +231,7 @@ internal static class LocalHost
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions
         {
             Security = security,
+            Credentials = options.Credentials,
             Processes = true,
             Workers = Math.Max(0, options.Workers),
             ThreadsPerWorker = options.GetThreadsPerWorker(),
@@ -244,7 +246,7 @@ internal static class LocalHost
                 // Other programs of this user on this machine find the cluster's token by its address, as with
                 // `shoal scheduler`; written before the address is printed, so whoever reads it can connect at once.
                 // Credentials given: clients bring theirs (a stale token file of this port is deleted).
-                tokenFile = Security.LocalTokenFile.Publish(address, options.Security is null ? security : null);
+                tokenFile = Security.LocalTokenFile.Publish(options.Credentials, address, options.Security is null ? security : null);
                 stdout.WriteLine($"Scheduler at: {address}");
                 stdout.Flush();
             },
@@ -256,7 +258,7 @@ internal static class LocalHost
         }, stop.Token).ConfigureAwait(false);
         using var deleteTokenFile = tokenFile;
         // Logged after the dashboard's line, which must follow "Scheduler at:".
-        if (tokenFile is not null) Security.LocalTokenFile.LogWritten(cluster.SchedulerAddress, loggers);
+        if (tokenFile is not null) Security.LocalTokenFile.LogWritten(options.Credentials, cluster.SchedulerAddress, loggers);
         await stdout.WriteLineAsync($"Workers: {cluster.WorkerCount} x {options.GetThreadsPerWorker()} threads, {Util.ByteSize.Format(options.GetMemoryPerWorker())} each").ConfigureAwait(false);
         await stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         await HostLogging.WaitForShutdownAsync(stop.Token).ConfigureAwait(false);

@@ -37,6 +37,12 @@ internal sealed record LocalHostOptions
     /// </summary>
     public SecurityOptions? Security { get; init; }
 
+    /// <summary>
+    /// Where credentials nobody passed are found (and, for a scheduler on loopback, its token file
+    /// written): this user's unless a caller (a test, a cluster) passes its own.
+    /// </summary>
+    public Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
+
     /// <summary>The threads each worker gets: <see cref="ThreadsPerWorker"/> or the processors shared out.</summary>
     /// <returns>Threads per worker, at least 1.</returns>
     public int GetThreadsPerWorker() =>

@@ -48,5 +48,5 @@ internal sealed class NannyReporter(NannySpec spec, string nannyId, ILogger logg
 
     private Task<Comm.IConnection> ConnectAsync(CancellationToken cancellationToken) =>
         Dial.ConnectAsync(spec.Options.SchedulerAddress, Role.Nanny, "nanny-" + spec.Name,
-            new DialOptions { ConnectTimeout = TimeSpan.FromSeconds(5), Security = spec.Options.Security }, cancellationToken);
+            new DialOptions { ConnectTimeout = TimeSpan.FromSeconds(5), Security = spec.Options.Security, Credentials = spec.Options.Credentials }, cancellationToken);
 }

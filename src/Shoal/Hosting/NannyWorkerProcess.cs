@@ -19,7 +19,7 @@ internal static class NannyWorkerProcess
         foreach (var arg in prefix) info.ArgumentList.Add(arg);
         foreach (var arg in Arguments(spec)) info.ArgumentList.Add(arg);
         // The worker's credentials (the nanny's own, from its flags or its parent) go down the stdin pipe.
-        var credentials = Security.ParentPipeCredentials.BundleFor(o.Security ?? Security.LocalCredentials.Find(o.SchedulerAddress));
+        var credentials = Security.ParentPipeCredentials.BundleFor(o.Security ?? o.Credentials.Find(o.SchedulerAddress));
         Security.ParentPipeCredentials.Announce(info, credentials);
 
         // The worker exits when our pipe on its stdin closes: it never outlives its nanny.

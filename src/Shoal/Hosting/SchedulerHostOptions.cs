@@ -33,6 +33,12 @@ internal sealed record SchedulerHostOptions
     /// </summary>
     public SecurityOptions? Security { get; init; }
 
+    /// <summary>
+    /// Where credentials nobody passed are found (and, for a scheduler on loopback, its token file
+    /// written): this user's unless a caller (a test, a cluster) passes its own.
+    /// </summary>
+    public Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
+
     /// <summary>Listen in clear on a non-loopback address (warned about at start and on each client).</summary>
     public bool Insecure { get; init; }
 

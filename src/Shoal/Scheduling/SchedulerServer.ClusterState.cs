@@ -61,7 +61,7 @@ internal sealed partial class SchedulerServer
             task = erredDependency;
         }
 
-        if (task < 0 || _state.RunSpecOf(task) is not TaskPayload payload)
+        if (task < 0 || _state.RunSpecOf(task) is not { } payload)
         {
             session.Connection.Send(new Envelope { RunSpecReply = reply });
             return;

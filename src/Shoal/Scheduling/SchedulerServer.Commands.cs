@@ -74,7 +74,7 @@ internal sealed partial class SchedulerServer
 
     private void SendCompute(int worker, int task)
     {
-        var payload = (TaskPayload)_state.RunSpecOf(task)!;
+        var payload = _state.RunSpecOf(task)!;
         var compute = new ComputeTask
         {
             Key = _state.KeyOf(task),
@@ -109,14 +109,9 @@ internal sealed partial class SchedulerServer
     private void SendError(int client, int task)
     {
         var key = _state.KeyOf(task);
-        var (error, original) = _state.ErrorOf(task) switch
-        {
-            TaskErrorPayload p => (p.Error.Clone(), p.Original),
-            WorkerKilledError k => (new RemoteError { TypeName = "Shoal.WorkerKilledException", Message = k.ToString(), Key = key, StackTrace = "" }, (Exception?)null),
-            { } other => (new RemoteError { TypeName = other.GetType().FullName ?? "error", Message = other.ToString() ?? "", Key = key, StackTrace = "" }, null),
-            null => (new RemoteError { TypeName = "Shoal.TaskException", Message = "the task failed", Key = key, StackTrace = "" }, null),
-        };
-        error.Key = key;
+        var failure = _state.ErrorOf(task);
+        var error = failure?.Describe(key) ?? new RemoteError { TypeName = "Shoal.TaskException", Message = "the task failed", Key = key, StackTrace = "" };
+        var original = (failure as TaskErrorPayload)?.Original;
         Segment[] segments = [];
         if (original is not null && _clients.TryGetValue(client, out var session) && session.Connection.IsInProcess)
         {

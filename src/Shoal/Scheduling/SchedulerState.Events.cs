@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 namespace Shoal.Scheduling;
 
 // The events the server feeds in. Each one updates the state, then settles it (Settle) so that
@@ -147,10 +148,10 @@ internal sealed partial class SchedulerState
     }
 
     /// <summary>Run <paramref name="runId"/> of a task raised an error on a worker: retried while retries remain, else erred with its dependents.</summary>
-    public void TaskErred(int worker, string key, long runId, object error, double now)
+    public void TaskErred(int worker, string key, long runId, TaskFailure error, double now)
     {
+        ArgumentNullException.ThrowIfNull(error); // an erred task always has its error
         Stimulus(StoryCause.TaskErred, now, worker, error);
-        error ??= "unknown error"; // an erred task always has an error object
         if (!_keyIndex.TryGetValue(key, out int t)) return;
         ref var r = ref _tasks[t];
         if (IsStale(t, runId)) return;

@@ -92,10 +92,5 @@ internal sealed partial class SchedulerState
         return result;
     }
 
-    private static string? Describe(object? detail) => detail switch
-    {
-        null => null,
-        TaskErrorPayload payload => $"{payload.Error.TypeName}: {payload.Error.Message}",
-        _ => detail.ToString(),
-    };
+    private static string? Describe(object? detail) => detail?.ToString(); // an error says "Type: message" (TaskErrorPayload.ToString)
 }

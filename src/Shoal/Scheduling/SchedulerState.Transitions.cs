@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 namespace Shoal.Scheduling;
 
 // Task state transitions. Every state change goes through SetState so that the bookkeeping that
@@ -66,7 +67,7 @@ internal sealed partial class SchedulerState
             SetState(t, TaskState.Waiting);
             var deps = _tasks[t].Dependencies;
             int missing = 0;
-            object? error = null;
+            TaskFailure? error = null;
             for (int i = 0; i < deps.Length; i++)
             {
                 int d = deps[i];
@@ -197,7 +198,7 @@ internal sealed partial class SchedulerState
     }
 
     /// <summary>-> erred, with every dependent that has yet to run (transitively).</summary>
-    private void MarkErred(int task, object error)
+    private void MarkErred(int task, TaskFailure error)
     {
         var walk = _walk;
         int mark = walk.Count; // MarkErred may run inside MakeWaiting's walk: use the stack above it.

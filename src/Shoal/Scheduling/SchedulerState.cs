@@ -1,3 +1,4 @@
+using Shoal.Transfer;
 using System.Runtime.InteropServices;
 
 namespace Shoal.Scheduling;
@@ -60,7 +61,7 @@ internal sealed partial class SchedulerState
     private readonly HashSet<int> _noWorker = new();
 
     // Rare per-task data.
-    private readonly Dictionary<int, object> _errors = new();
+    private readonly Dictionary<int, TaskFailure> _errors = new();
     private readonly Dictionary<int, List<WorkerDeath>> _failures = new();
 
     // Commands.
@@ -129,7 +130,7 @@ internal sealed partial class SchedulerState
     public string KeyOf(int task) => _tasks[task].Key;
 
     /// <summary>The opaque run specification the client gave for a task.</summary>
-    public object? RunSpecOf(int task) => _tasks[task].RunSpec;
+    public TaskPayload? RunSpecOf(int task) => _tasks[task].RunSpec;
 
     /// <summary>The user priority of a task (higher first).</summary>
     public long PriorityOf(int task) => _tasks[task].UserPriority;
@@ -177,7 +178,7 @@ internal sealed partial class SchedulerState
     }
 
     /// <summary>The error of an erred task (the worker's, or a <see cref="WorkerKilledError"/>), else null.</summary>
-    public object? ErrorOf(int task) => _errors.TryGetValue(task, out var e) ? e : null;
+    public TaskFailure? ErrorOf(int task) => _errors.TryGetValue(task, out var e) ? e : null;
 
     /// <summary>The abstract resources a task needs while running, null for none.</summary>
     public IReadOnlyDictionary<string, double>? ResourcesOf(int task) => _tasks[task].Constraints?.ResourcesAsGiven;

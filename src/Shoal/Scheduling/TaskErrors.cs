@@ -1,3 +1,5 @@
+using Shoal.Transfer;
+
 namespace Shoal.Scheduling;
 
 /// <summary>One worker death held against a task: the worker died while the task was executing there.</summary>
@@ -12,8 +14,12 @@ internal sealed record WorkerDeath(string Worker, int Pid, string Cause, bool St
 /// <param name="Key">The task's key.</param>
 /// <param name="Workers">Names of the workers that died while running it.</param>
 /// <param name="Causes">Why each of them was removed (same order).</param>
-internal sealed record WorkerKilledError(string Key, IReadOnlyList<string> Workers, IReadOnlyList<string> Causes)
+internal sealed record WorkerKilledError(string Key, IReadOnlyList<string> Workers, IReadOnlyList<string> Causes) : TaskFailure
 {
+    /// <summary>Clients see it as <c>Shoal.WorkerKilledException</c> (Dask's KilledWorker), which the flows runner recognises.</summary>
+    public override Protocol.Messages.RemoteError Describe(string key) =>
+        new() { TypeName = "Shoal.WorkerKilledException", Message = ToString(), Key = key, StackTrace = "" };
+
     /// <summary>Each death in order, with the process and whether the task's start had been reported (empty when unknown).</summary>
     public IReadOnlyList<WorkerDeath> Deaths { get; init; } = [];
 
@@ -45,7 +51,7 @@ internal sealed record WorkerKilledError(string Key, IReadOnlyList<string> Worke
 
 /// <summary>Error of a task that (through its dependencies) depends on itself.</summary>
 /// <param name="Key">A task on the cycle.</param>
-internal sealed record DependencyCycleError(string Key)
+internal sealed record DependencyCycleError(string Key) : TaskFailure
 {
     /// <inheritdoc/>
     public override string ToString() => $"Task {Key} depends on itself through its dependencies";
@@ -53,7 +59,7 @@ internal sealed record DependencyCycleError(string Key)
 
 /// <summary>Error of scattered data whose every copy was lost (it cannot be recomputed).</summary>
 /// <param name="Key">The data's key.</param>
-internal sealed record DataLostError(string Key)
+internal sealed record DataLostError(string Key) : TaskFailure
 {
     /// <inheritdoc/>
     public override string ToString() => $"Scattered data {Key} was lost with the workers that held it";
@@ -62,7 +68,7 @@ internal sealed record DataLostError(string Key)
 /// <summary>Error of a task submitted with a dependency the scheduler does not know.</summary>
 /// <param name="Key">The task's key.</param>
 /// <param name="MissingKey">The unknown dependency.</param>
-internal sealed record MissingDependencyError(string Key, string MissingKey)
+internal sealed record MissingDependencyError(string Key, string MissingKey) : TaskFailure
 {
     /// <inheritdoc/>
     public override string ToString() => $"Task {Key} depends on {MissingKey}, which the scheduler does not know";

@@ -8,7 +8,7 @@ namespace Shoal.Scheduling;
 internal struct TaskRecord
 {
     public string Key;
-    public object? RunSpec;
+    public Transfer.TaskPayload? RunSpec;
     /// <summary>Ids of the tasks it depends on (shared empty array for roots).</summary>
     public int[] Dependencies;
     /// <summary>Ids of the tasks that depend on it; the first <see cref="DependentCount"/> are live.</summary>

@@ -10,7 +10,7 @@ internal sealed class TaskSpecification
     public string[] Dependencies { get; set; } = [];
 
     /// <summary>What the worker runs; opaque to the scheduler, never inspected.</summary>
-    public object? RunSpec { get; set; }
+    public Transfer.TaskPayload? RunSpec { get; set; }
 
     /// <summary>User priority: higher runs first.</summary>
     public long Priority { get; set; }

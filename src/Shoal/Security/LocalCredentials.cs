@@ -12,21 +12,38 @@ namespace Shoal.Security;
 /// </list>
 /// Credentials a parent process hands down its pipe are not here: <see cref="ParentPipeCredentials"/>
 /// returns them to the worker host, which passes them on in its options.
+/// An instance is passed explicitly (in the options of clients, servers, hosts, clusters and the
+/// CLI's context); who is given none uses <see cref="ForThisUser"/>, which is what lets
+/// <c>Client.ConnectAsync(address)</c> find the credentials of a <see cref="LocalCluster"/>
+/// started in the same process. Tests make their own, with their own token directory.
 /// </summary>
-internal static class LocalCredentials
+internal sealed class LocalCredentials
 {
-    private static readonly ConcurrentDictionary<string, SecurityOptions> InProcess = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, SecurityOptions> _inProcess = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Finds and publishes credentials under <paramref name="directory"/> (the token files' directory).</summary>
+    public LocalCredentials(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory = directory;
+    }
+
+    /// <summary>
+    /// This user's: token files under <c>~/.shoal/clusters</c>, and the clusters this process
+    /// registered. Used where nobody passed another instance.
+    /// </summary>
+    public static LocalCredentials ForThisUser { get; } =
+        new(Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".shoal", "clusters"));
 
     /// <summary>Directory of the per-cluster token files (mode 0700).</summary>
-    public static string Directory { get; set; } =
-        Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".shoal", "clusters");
+    public string Directory { get; }
 
     /// <summary>Credentials for dialling <paramref name="address"/>, or null when none are known.</summary>
-    public static SecurityOptions? Find(string address)
+    public SecurityOptions? Find(string address)
     {
         var key = Key(address);
         if (key is null) return null;
-        if (InProcess.TryGetValue(key, out var registered)) return registered;
+        if (_inProcess.TryGetValue(key, out var registered)) return registered;
         var file = TokenFilePath(key);
         if (file is null || !File.Exists(file)) return null;
         try
@@ -42,11 +59,11 @@ internal static class LocalCredentials
     }
 
     /// <summary>Makes <paramref name="security"/> what this process uses to dial <paramref name="address"/>; dispose to forget it.</summary>
-    public static IDisposable Register(string address, SecurityOptions security)
+    public IDisposable Register(string address, SecurityOptions security)
     {
         var key = Key(address) ?? throw new ArgumentException($"bad address '{address}'", nameof(address));
-        InProcess[key] = security;
-        return new Forget(() => InProcess.TryRemove(new KeyValuePair<string, SecurityOptions>(key, security)));
+        _inProcess[key] = security;
+        return new Forget(() => _inProcess.TryRemove(new KeyValuePair<string, SecurityOptions>(key, security)));
     }
 
     /// <summary>
@@ -54,7 +71,7 @@ internal static class LocalCredentials
     /// this user (directory 0700, file 0600, created with those modes: never readable by others,
     /// not even briefly). Dispose to delete it.
     /// </summary>
-    public static IDisposable WriteTokenFile(string address, string token)
+    public IDisposable WriteTokenFile(string address, string token)
     {
         var key = Key(address) ?? throw new ArgumentException($"bad address '{address}'", nameof(address));
         var path = TokenFilePath(key)!;
@@ -84,7 +101,7 @@ internal static class LocalCredentials
     }
 
     /// <summary>The token file of a scheduler address (loopback only), or null.</summary>
-    public static string? TokenFilePath(string address)
+    public string? TokenFilePath(string address)
     {
         var key = Key(address);
         if (key is null || !key.StartsWith("tcp://127.0.0.1:", StringComparison.Ordinal)) return null;

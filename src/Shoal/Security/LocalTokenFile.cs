@@ -16,9 +16,9 @@ internal static class LocalTokenFile
     /// this port (clients would otherwise offer its token to a scheduler that expects none).
     /// </summary>
     /// <remarks>Logs nothing: hosts print the scheduler's address first, then call <see cref="LogWritten"/>.</remarks>
-    public static IDisposable? Publish(string address, SecurityOptions? security)
+    public static IDisposable? Publish(LocalCredentials credentials, string address, SecurityOptions? security)
     {
-        var path = LocalCredentials.TokenFilePath(address);
+        var path = credentials.TokenFilePath(address);
         if (path is null) return null;
         if (security?.TokenFor(Role.Scheduler) is not { } token)
         {
@@ -28,16 +28,16 @@ internal static class LocalTokenFile
             return null;
         }
 
-        var written = LocalCredentials.WriteTokenFile(address, token);
+        var written = credentials.WriteTokenFile(address, token);
         // Off the start-up path: files left by killed schedulers on other ports go too.
-        var directory = LocalCredentials.Directory;
+        var directory = credentials.Directory;
         _ = Task.Run(() => TokenFileOwner.DeleteStale(directory));
         return written;
     }
 
     /// <summary>Says where the token file of <paramref name="address"/> is (never what it holds).</summary>
-    public static void LogWritten(string address, ILoggerFactory loggers)
+    public static void LogWritten(LocalCredentials credentials, string address, ILoggerFactory loggers)
     {
-        if (LocalCredentials.TokenFilePath(address) is { } path) SecurityLog.TokenFileWritten(loggers.CreateLogger("Shoal.Security"), path);
+        if (credentials.TokenFilePath(address) is { } path) SecurityLog.TokenFileWritten(loggers.CreateLogger("Shoal.Security"), path);
     }
 }

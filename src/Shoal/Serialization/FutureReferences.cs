@@ -1,31 +1,24 @@
 namespace Shoal.Serialization;
 
 /// <summary>
-/// The hook through which deserialization turns a future on the wire (key + value type) back
-/// into an object of the type the closure field or argument expects. The client layer sets
-/// <see cref="Factory"/> to create an unbound <c>Future&lt;T&gt;</c>.
+/// How deserialization turns a future on the wire (key + value type) back into an object of the
+/// type the closure field or argument expects: the type's constructor taking the key (an unbound
+/// <c>Future&lt;T&gt;</c>), or a placeholder that implements <see cref="IFutureReference"/> only.
 /// </summary>
 internal static class FutureReferences
 {
-    /// <summary>
-    /// Creates a future object for (key, value type). When null, deserialization produces an
-    /// internal placeholder that implements <see cref="IFutureReference"/> only.
-    /// </summary>
-    public static Func<string, Type, object>? Factory { get; set; }
-
     private static readonly TypeCache<System.Reflection.ConstructorInfo?> KeyConstructors = new();
 
-    internal static object Create(string key, Type valueType) =>
-        Factory is { } factory ? factory(key, valueType) : new FutureArg(key, valueType);
+    /// <summary>A future for (key, value type) where nothing says which type: the placeholder.</summary>
+    internal static object Create(string key, Type valueType) => new FutureArg(key, valueType);
 
     /// <summary>
-    /// A future for (key, value type) that is an instance of <paramref name="expected"/>: from the
-    /// factory if it makes one, else from <paramref name="expected"/>'s public constructor taking
-    /// the key (a future type of your own may offer one), else an error naming the type.
+    /// A future for (key, value type) that is an instance of <paramref name="expected"/>: from
+    /// <paramref name="expected"/>'s public constructor taking the key (a future type of your own
+    /// may offer one), else the placeholder if it fits, else an error naming the type.
     /// </summary>
     internal static object Create(string key, Type valueType, Type expected)
     {
-        if (Factory is { } factory && factory(key, valueType) is { } made && expected.IsInstanceOfType(made)) return made;
         var ctor = KeyConstructors.GetOrAdd(expected, static t => t.IsAbstract || t.IsInterface || t.ContainsGenericParameters ? null : KeyConstructor(t));
         if (ctor is not null)
         {
@@ -38,8 +31,7 @@ internal static class FutureReferences
         var placeholder = new FutureArg(key, valueType);
         if (expected.IsInstanceOfType(placeholder)) return placeholder;
         throw new ValueSerializationException(
-            $"cannot recreate future {key} as a {TypeIdentity.DisplayName(expected)}: FutureReferences.Factory is " +
-            (Factory is null ? "not set" : "set but makes another type") + $" and {TypeIdentity.DisplayName(expected)} has no public constructor taking the key",
+            $"cannot recreate future {key} as a {TypeIdentity.DisplayName(expected)}: it has no public constructor taking the key",
             expected);
     }
 

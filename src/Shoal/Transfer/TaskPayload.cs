@@ -17,4 +17,16 @@ internal sealed record TaskPayload(Segment[] Run, ByteString[] Code)
 /// <summary>A task's failure as the scheduler keeps it: the description, and in-process the original exception.</summary>
 /// <param name="Error">The description sent to clients.</param>
 /// <param name="Original">The original exception, when everything runs in one process.</param>
-internal sealed record TaskErrorPayload(Protocol.Messages.RemoteError Error, Exception? Original);
+internal sealed record TaskErrorPayload(Protocol.Messages.RemoteError Error, Exception? Original) : TaskFailure
+{
+    /// <inheritdoc/>
+    public override Protocol.Messages.RemoteError Describe(string key)
+    {
+        var error = Error.Clone();
+        error.Key = key;
+        return error;
+    }
+
+    /// <summary>The remote type and message (what a log line or a story shows).</summary>
+    public override string ToString() => $"{Error.TypeName}: {Error.Message}";
+}

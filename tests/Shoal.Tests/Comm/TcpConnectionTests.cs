@@ -237,9 +237,9 @@ public class TcpBackPressureTests
         var chunk = new byte[1024 * 1024];
         const int count = 100;
 
-        var sendTime = System.Diagnostics.Stopwatch.StartNew();
+        // Send only queues: the 100 sends return although nobody reads (a blocking Send would never
+        // get past this loop, since the receiver below never drains); no clock needed to show it.
         for (var i = 0; i < count; i++) client.Send(Ping((ulong)i), [chunk]);
-        sendTime.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5), "Send must only queue");
         var flush = client.FlushAsync().AsTask();
 
         // 100 MiB cannot fit in the receiver's bounded buffers while nobody reads: once its queue is

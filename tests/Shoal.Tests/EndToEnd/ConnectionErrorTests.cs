@@ -17,10 +17,11 @@ public sealed class ConnectionErrorTests
         }
 
         var address = $"tcp://127.0.0.1:{port}";
-        var started = DateTime.UtcNow;
         var error = await E2E.CatchAsync(() => Client.ConnectAsync(address).WaitAsync(E2E.Timeout));
-        (DateTime.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(10));
+        // Fast means refused, not waited out: no timeout (ours, or the connect's) and no "unreachable after retrying".
+        // No clock: under load a refusal may take seconds, and still be a refusal.
         error.ShouldNotBeOfType<TimeoutException>(error.ToString());
+        error.ShouldNotBeOfType<SchedulerUnreachableException>(error.ToString());
         error.Message.ShouldContain($"127.0.0.1:{port}", Case.Sensitive, error.ToString());
     }
 

@@ -95,7 +95,7 @@ internal static class E2E
     /// <summary>Asks the worker at <paramref name="workerAddress"/> itself (its data plane) whether it holds <paramref name="key"/>.</summary>
     /// <remarks>The probe proves itself with the credentials this process knows for <paramref name="schedulerAddress"/>, as a client would.</remarks>
     public static Task<bool> WorkerHoldsAsync(string schedulerAddress, string workerAddress, string key) =>
-        WorkerHoldsAsync(Shoal.Security.LocalCredentials.Find(schedulerAddress), workerAddress, key);
+        WorkerHoldsAsync(Shoal.Security.LocalCredentials.ForThisUser.Find(schedulerAddress), workerAddress, key);
 
     /// <summary>Same, proving <paramref name="security"/> (e.g. a client's certificate).</summary>
     public static async Task<bool> WorkerHoldsAsync(SecurityOptions? security, string workerAddress, string key)

@@ -265,7 +265,7 @@ public abstract class TcpClusterScenarios
         var options = new Shoal.Comm.ConnectionOptions
         {
             Role = Shoal.Protocol.Messages.Role.Client, Name = "old-client", MinProtocol = 3, MaxProtocol = 3,
-            Security = Shoal.Security.LocalCredentials.Find(_cluster.SchedulerAddress),
+            Security = Shoal.Security.LocalCredentials.ForThisUser.Find(_cluster.SchedulerAddress),
         };
         var error = await Should.ThrowAsync<Exception>(Shoal.Comm.Transports.ConnectAsync(_cluster.SchedulerAddress, options).WaitAsync(E2E.Timeout));
         var ours = Shoal.Protocol.ProtocolVersion.FormatRange(Shoal.Protocol.ProtocolVersion.Min, Shoal.Protocol.ProtocolVersion.Max);

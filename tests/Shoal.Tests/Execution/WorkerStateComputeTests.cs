@@ -11,7 +11,7 @@ public class WorkerStateComputeTests
         var ws = NewState();
         ws.ComputeTask(Task("a"), 0).ShouldBeInstructions(new Execute("a"));
         ws.StateOf("a").ShouldBe(WorkerTaskState.Executing);
-        ws.RunSpecOf("a").ShouldBe("spec:a");
+        TestPayloads.TextOf(ws.RunSpecOf("a")).ShouldBe("spec:a");
         ws.Executing.ShouldBe(1);
     }
 
@@ -37,7 +37,7 @@ public class WorkerStateComputeTests
         var ws = NewState();
         ws.ComputeTask(Task("a"), 0);
         ws.ComputeTask(Task("b"), 0);
-        var error = new InvalidOperationException("boom");
+        var error = TestPayloads.Error("boom", "System.InvalidOperationException");
         ws.ExecuteFailure("a", error, 1, 2).ShouldBeInstructions(new TaskFailedMsg("a", error, 1, 2), new Execute("b"));
         ws.StateOf("a").ShouldBeNull(); // the scheduler sends no free-keys for a failed task: nothing else would drop it
     }
@@ -100,7 +100,7 @@ public class WorkerStateComputeTests
     {
         var ws = NewState();
         ws.ComputeTask(Task("a"), 0);
-        ws.ExecuteFailure("a", "err", 0, 1);
+        ws.ExecuteFailure("a", TestPayloads.Error("err"), 0, 1);
         ws.ComputeTask(Task("a"), 2).ShouldBeInstructions(new Execute("a"));
         ws.ExecuteSuccess("a", 3, 2, 3).ShouldBeInstructions(new TaskDoneMsg("a", 3, 2, 3));
     }
@@ -132,7 +132,7 @@ public class WorkerStateComputeTests
 
         ws.ExecuteSuccess("g1", 1, 0, 1).ShouldBeInstructions(new TaskDoneMsg("g1", 1, 0, 1), new Execute("g2"));
         ws.AvailableResources["GPU"].ShouldBe(0);
-        ws.ExecuteFailure("g2", "x", 1, 2).ShouldBeInstructions(new TaskFailedMsg("g2", "x", 1, 2));
+        ws.ExecuteFailure("g2", TestPayloads.Error("x"), 1, 2).ShouldBeInstructions(new TaskFailedMsg("g2", TestPayloads.Error("x"), 1, 2));
         ws.AvailableResources["GPU"].ShouldBe(1);
     }
 

@@ -142,7 +142,7 @@ public class WorkerStateRandomizedTests
             }
             IReadOnlyDictionary<string, double>? resources =
                 _rng.Next(10) == 0 ? new Dictionary<string, double> { ["GPU"] = 1 } : null;
-            return new ComputeRequest(key, "spec", _rng.Next(10), deps, resources);
+            return new ComputeRequest(key, TestPayloads.Run("spec"), _rng.Next(10), deps, resources);
         }
 
         private void NewTask()
@@ -180,7 +180,7 @@ public class WorkerStateRandomizedTests
             _executing.Remove(key);
             if (_rng.Next(5) == 0)
             {
-                Apply(_ws.ExecuteFailure(key, "error", _now, _now));
+                Apply(_ws.ExecuteFailure(key, TestPayloads.Error("error"), _now, _now));
             }
             else
             {

@@ -85,7 +85,7 @@ public class WorkerStateReleaseTests
         var ws = NewState();
         ws.ComputeTask(Task("a"), 0);
         ws.FreeKeys(["a"], 1);
-        ws.ExecuteFailure("a", "err", 0, 2).ShouldBeInstructions();
+        ws.ExecuteFailure("a", TestPayloads.Error("err"), 0, 2).ShouldBeInstructions();
         ws.StateOf("a").ShouldBeNull();
         ws.Executing.ShouldBe(0);
     }
@@ -195,7 +195,7 @@ public class WorkerStateReleaseTests
         ws.ComputeTask(Task("x"), 0);
         ws.FreeKeys(["x"], 1);
         ws.ComputeTask(Task("a", 0, Dep("x", 1, "p1")), 2);
-        ws.ExecuteFailure("x", "err", 0, 3).ShouldBeInstructions(new GatherDep("p1", ["x"], 1));
+        ws.ExecuteFailure("x", TestPayloads.Error("err"), 0, 3).ShouldBeInstructions(new GatherDep("p1", ["x"], 1));
         ws.GatherSuccess("p1", Received(("x", 1)), None, 4)
             .ShouldBeInstructions(new AddKeysMsg([Kv("x", 1)]), new Execute("a"));
     }
@@ -218,7 +218,7 @@ public class WorkerStateReleaseTests
         var ws = NewState();
         ws.ComputeTask(Task("a", 0, Dep("x", 1, "p1")), 0);
         ws.GatherSuccess("p1", Received(("x", 1)), None, 1);
-        ws.ExecuteFailure("a", "err", 1, 2).ShouldBeInstructions(new TaskFailedMsg("a", "err", 1, 2));
+        ws.ExecuteFailure("a", TestPayloads.Error("err"), 1, 2).ShouldBeInstructions(new TaskFailedMsg("a", TestPayloads.Error("err"), 1, 2));
         ws.FreeKeys(["a"], 3).ShouldBeInstructions();
         ws.StateOf("a").ShouldBeNull();
         ws.StateOf("x").ShouldBe(WorkerTaskState.Memory); // replica: the scheduler was told, it frees it
@@ -229,6 +229,6 @@ public class WorkerStateReleaseTests
     {
         var ws = NewState();
         ws.ExecuteSuccess("ghost", 1, 0, 1).ShouldBeInstructions(new ReleaseData("ghost"));
-        ws.ExecuteFailure("ghost", "e", 0, 1).ShouldBeInstructions();
+        ws.ExecuteFailure("ghost", TestPayloads.Error("e"), 0, 1).ShouldBeInstructions();
     }
 }

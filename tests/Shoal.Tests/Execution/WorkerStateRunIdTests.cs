@@ -19,7 +19,7 @@ public class WorkerStateRunIdTests
         ws.ComputeTask(Run("a", 7), 0).ShouldBeInstructions(new Execute("a", 7));
         ws.ComputeTask(Run("b", 8), 0).ShouldBeInstructions();
         ws.ExecuteSuccess("a", 1, 0, 1).ShouldBeInstructions(new TaskDoneMsg("a", 1, 0, 1, 7), new Execute("b", 8));
-        ws.ExecuteFailure("b", "boom", 1, 2).ShouldBeInstructions(new TaskFailedMsg("b", "boom", 1, 2, 8));
+        ws.ExecuteFailure("b", TestPayloads.Error("boom"), 1, 2).ShouldBeInstructions(new TaskFailedMsg("b", TestPayloads.Error("boom"), 1, 2, 8));
     }
 
     [Fact]

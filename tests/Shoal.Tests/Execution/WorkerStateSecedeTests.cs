@@ -68,7 +68,7 @@ public class WorkerStateSecedeTests
         ws.ComputeTask(Task("child"), 0);
         ws.Secede("parent", 1);
         ws.Rejoin("parent", 2).ShouldBeInstructions();
-        ws.ExecuteFailure("parent", "boom", 0, 3).ShouldBeInstructions(new TaskFailedMsg("parent", "boom", 0, 3));
+        ws.ExecuteFailure("parent", TestPayloads.Error("boom"), 0, 3).ShouldBeInstructions(new TaskFailedMsg("parent", TestPayloads.Error("boom"), 0, 3));
         ws.ExecuteSuccess("child", 8, 1, 3).ShouldBeInstructions(new TaskDoneMsg("child", 8, 1, 3));
         ws.Executing.ShouldBe(0);
     }

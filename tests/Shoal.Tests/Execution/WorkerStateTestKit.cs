@@ -23,10 +23,10 @@ internal static class WorkerStateTestKit
         });
 
     public static ComputeRequest Task(string key, long priority = 0, params DependencySpec[] deps) =>
-        new(key, "spec:" + key, priority, deps, null);
+        new(key, TestPayloads.Run("spec:" + key), priority, deps, null);
 
     public static ComputeRequest TaskWithResources(string key, long priority, IReadOnlyDictionary<string, double> resources) =>
-        new(key, "spec:" + key, priority, [], resources);
+        new(key, TestPayloads.Run("spec:" + key), priority, [], resources);
 
     public static DependencySpec Dep(string key, long nbytes, params string[] holders) => new(key, nbytes, holders);
 

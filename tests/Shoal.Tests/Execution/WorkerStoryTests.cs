@@ -15,7 +15,7 @@ public class WorkerStoryTests
         var ws = NewState();
         ws.ComputeTask(Task("a", 0, Dep("x", 1, "tcp://peer:1")), 0);
         ws.GatherSuccess("tcp://peer:1", Received(("x", 1)), [], 1);
-        ws.ExecuteFailure("a", "InvalidOperationException: boom", 2, 3);
+        ws.ExecuteFailure("a", TestPayloads.Error("boom", "InvalidOperationException"), 2, 3);
 
         Story(ws, "a").ShouldBe([
             "Released->Waiting compute-task",

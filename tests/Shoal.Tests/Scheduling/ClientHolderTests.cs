@@ -16,8 +16,8 @@ public class ClientHolderTests
         var h = new SchedulerHarness();
         h.AddWorker(0);
         h.AddWorker(1);
-        h.Submit(new TaskSpecification { Key = "a-1", Dependencies = [], RunSpec = "a", Wanted = true, Workers = ["w0"] },
-            new TaskSpecification { Key = "b-1", Dependencies = [], RunSpec = "b", Wanted = true, Workers = ["w0"] });
+        h.Submit(new TaskSpecification { Key = "a-1", Dependencies = [], RunSpec = TestPayloads.Run("a"), Wanted = true, Workers = ["w0"] },
+            new TaskSpecification { Key = "b-1", Dependencies = [], RunSpec = TestPayloads.Run("b"), Wanted = true, Workers = ["w0"] });
         h.Finish(0, "a-1").ShouldContain("KeyInMemory c1 a-1");
         h.Finish(0, "b-1").ShouldContain("KeyInMemory c1 b-1");
         h.ClientHolds(1, "a-1").ShouldBeEmpty();
@@ -43,7 +43,7 @@ public class ClientHolderTests
         var h = new SchedulerHarness();
         h.AddWorker(0);
         h.AddWorker(1);
-        h.Submit(new TaskSpecification { Key = "a-1", Dependencies = [], RunSpec = "a", Wanted = true, Workers = ["w0"] });
+        h.Submit(new TaskSpecification { Key = "a-1", Dependencies = [], RunSpec = TestPayloads.Run("a"), Wanted = true, Workers = ["w0"] });
         h.Finish(0, "a-1");
         h.ClientHolds(1, "a-1");
         h.RemoveWorker(0).ShouldBe(["RestoreKeys c1 a-1 to w1"]);

@@ -58,7 +58,7 @@ public class ExecutingDeathTests
         // counts half a death against the not-started task it would take first (best run order, inputs held there).
         var h = Harness(allowedFailures: 0);
         h.AddWorker(0, Process("w0", 7, nthreads: 2));
-        h.Submit(Task("low-1"), new TaskSpecification { Key = "high-1", RunSpec = "x", Wanted = true, Priority = 5 }, Task("other-1"));
+        h.Submit(Task("low-1"), new TaskSpecification { Key = "high-1", RunSpec = TestPayloads.Run("x"), Wanted = true, Priority = 5 }, Task("other-1"));
         h.Started(0, "other-1");
         h.AddWorker(1, Process("w1", 8));
         h.Submit(Task("warm-1")).ShouldBe(["Compute w1 warm-1"]);
@@ -97,11 +97,11 @@ public class ExecutingDeathTests
         h.AddWorker(1);
         h.Submit(Task("x-1")).ShouldBe(["Compute w0 x-1"]);
         h.Finish(0, "x-1");
-        h.Submit(new TaskSpecification { Key = "warm-1", RunSpec = "w", Wanted = true, Workers = ["w1"] }).ShouldBe(["Compute w1 warm-1"]);
+        h.Submit(new TaskSpecification { Key = "warm-1", RunSpec = TestPayloads.Run("w"), Wanted = true, Workers = ["w1"] }).ShouldBe(["Compute w1 warm-1"]);
         h.Started(1, "warm-1"); // w1 got going: a thread of it without a start on record would be guessed
         h.Finish(1, "warm-1");
         h.Release(1, "warm-1");
-        h.Submit(new TaskSpecification { Key = "far-1", Dependencies = ["x-1"], RunSpec = "f", Wanted = true, Priority = 9, Workers = ["w1"], AllowOtherWorkers = true },
+        h.Submit(new TaskSpecification { Key = "far-1", Dependencies = ["x-1"], RunSpec = TestPayloads.Run("f"), Wanted = true, Priority = 9, Workers = ["w1"], AllowOtherWorkers = true },
                  Task("near-1", "x-1")).ShouldBe(["Compute w1 far-1", "Compute w0 near-1"]);
         h.RemoveWorker(1, "killed").ShouldBe(["Compute w0 far-1"]);
         h.State.ErrorOf(h.State.TaskIdOf("far-1")).ShouldBeNull();

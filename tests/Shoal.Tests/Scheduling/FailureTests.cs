@@ -14,7 +14,7 @@ public class FailureTests
         t.Retries = 1;
         h.Submit(t).ShouldBe(["Compute w0 flaky-1"]);
         h.Err(0, "flaky-1", "boom 1").ShouldBe(["Compute w0 flaky-1"]);
-        var error = new InvalidOperationException("boom 2");
+        var error = TestPayloads.Error("boom 2");
         h.Err(0, "flaky-1", error).ShouldBe(["KeyErred c1 flaky-1"]);
         h.State.StateOf("flaky-1").ShouldBe(TaskState.Erred);
         h.State.ErrorOf(h.State.TaskIdOf("flaky-1")).ShouldBeSameAs(error);
@@ -28,7 +28,7 @@ public class FailureTests
         var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.Submit(Task("a-1"), Task("b-1", "a-1"), Task("c-1", "b-1"), Task("d-1", "c-1")).ShouldBe(["Compute w0 a-1"]);
-        var error = new object();
+        var error = TestPayloads.Error("a failed");
         h.Err(0, "a-1", error).ShouldBe(["KeyErred c1 a-1", "KeyErred c1 b-1", "KeyErred c1 c-1", "KeyErred c1 d-1"]);
         foreach (var k in new[] { "b-1", "c-1", "d-1" })
         {

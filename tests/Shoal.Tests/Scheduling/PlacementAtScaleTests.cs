@@ -80,10 +80,10 @@ public class PlacementAtScaleTests
         var h = new SchedulerHarness(new SchedulerConfig { WorkStealing = false, WorkerSaturation = double.PositiveInfinity });
         for (int w = 0; w < 2000; w++)
             h.AddWorker(w, Spec("w" + w, resources: w % 500 == 7 ? new Dictionary<string, double> { ["GPU"] = 1 } : null));
-        h.Submit(new TaskSpecification { Key = "named-1", RunSpec = "x", Wanted = true, Workers = ["w1234"] }).ShouldBe(["Compute w1234 named-1"]);
-        h.Submit(new TaskSpecification { Key = "gpu-1", RunSpec = "x", Wanted = true, Resources = new Dictionary<string, double> { ["GPU"] = 1 } })
+        h.Submit(new TaskSpecification { Key = "named-1", RunSpec = TestPayloads.Run("x"), Wanted = true, Workers = ["w1234"] }).ShouldBe(["Compute w1234 named-1"]);
+        h.Submit(new TaskSpecification { Key = "gpu-1", RunSpec = TestPayloads.Run("x"), Wanted = true, Resources = new Dictionary<string, double> { ["GPU"] = 1 } })
             .ShouldBe(["Compute w7 gpu-1"]);
-        h.Submit(new TaskSpecification { Key = "gpu-2", RunSpec = "x", Wanted = true, Resources = new Dictionary<string, double> { ["GPU"] = 1 } })
+        h.Submit(new TaskSpecification { Key = "gpu-2", RunSpec = TestPayloads.Run("x"), Wanted = true, Resources = new Dictionary<string, double> { ["GPU"] = 1 } })
             .ShouldBe(["Compute w507 gpu-2"]); // w7's GPU is taken
         h.State.StopPlacingOn(0); // closing: skipped by the heaps
         h.Submit(Task("any-1")).ShouldBe(["Compute w1 any-1"]);

@@ -40,7 +40,7 @@ public class RetryTests
 
         h.State.RetryKeys(1, ["x-1"], h.Now);
         h.Collect().ShouldBe(["Compute w0 x-1"]);
-        var second = new InvalidOperationException("second");
+        var second = TestPayloads.Error("second");
         h.Err(0, "x-1", second).ShouldBe(["KeyErred c1 x-1"]);
         h.State.ErrorOf(h.State.TaskIdOf("x-1")).ShouldBeSameAs(second);
         h.Release(1, "x-1", "ok-1").ShouldNotBeEmpty();

@@ -28,7 +28,7 @@ internal sealed class SchedulerHarness
             held.Select(h => new KeyValuePair<string, long>(h.Key, h.Nbytes)).ToArray());
 
     public static TaskSpecification Task(string key, params string[] deps) =>
-        new() { Key = key, Dependencies = deps, RunSpec = "run " + key, Wanted = true };
+        new() { Key = key, Dependencies = deps, RunSpec = TestPayloads.Run("run " + key), Wanted = true };
 
     public List<string> Collect()
     {
@@ -67,7 +67,9 @@ internal sealed class SchedulerHarness
     }
     /// <summary>The worker reports it started the key's current run (or <paramref name="run"/>).</summary>
     public List<string> Started(int worker, string key, long? run = null) { State.TaskStarted(worker, key, run ?? RunOf(key), Now); return Done(); }
-    public List<string> Err(int worker, string key, object error, long? run = null) { State.TaskErred(worker, key, run ?? RunOf(key), error, Now); return Done(); }
+    public List<string> Err(int worker, string key, Shoal.Transfer.TaskFailure error, long? run = null) { State.TaskErred(worker, key, run ?? RunOf(key), error, Now); return Done(); }
+
+    public List<string> Err(int worker, string key, string message, long? run = null) => Err(worker, key, TestPayloads.Error(message), run);
     public List<string> Release(int client, params string[] keys) { State.ReleaseKeys(client, keys, Now); return Done(); }
     public List<string> Cancel(int client, params string[] keys) { State.CancelKeys(client, keys, Now); return Done(); }
     public List<string> Missing(int worker, string key, int holder) { State.MissingData(worker, key, holder, Now); return Done(); }

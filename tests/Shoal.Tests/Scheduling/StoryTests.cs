@@ -62,7 +62,7 @@ public class StoryTests
         var h = SchedulerHarness.WithoutAheadOfTime();
         h.AddWorker(0);
         h.Submit(Task("a-1"), Task("b-1", "a-1"));
-        h.Err(0, "a-1", "InvalidOperationException: boom");
+        h.Err(0, "a-1", TestPayloads.Error("boom", "InvalidOperationException"));
 
         Story(h, "a-1").ShouldBe([
             "Released->Waiting - GraphSubmitted",

@@ -12,7 +12,7 @@ public class TransitionTests
         h.AddWorker(0).ShouldBeEmpty();
         h.Submit(Task("inc-1")).ShouldBe(["Compute w0 inc-1"]);
         h.State.StateOf("inc-1").ShouldBe(TaskState.Processing);
-        h.State.RunSpecOf(h.State.TaskIdOf("inc-1")).ShouldBe("run inc-1");
+        TestPayloads.TextOf(h.State.RunSpecOf(h.State.TaskIdOf("inc-1"))).ShouldBe("run inc-1");
 
         h.Finish(0, "inc-1", nbytes: 80, duration: 0.25).ShouldBe(["KeyInMemory c1 inc-1"]);
         h.State.StateOf("inc-1").ShouldBe(TaskState.Memory);

@@ -11,12 +11,13 @@ namespace Shoal.Tests.Security;
 /// <summary>`shoal certs create`, the TLS flags, the off-loopback refusal and the loopback token file.</summary>
 [Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
+public class CliSecurityTests(TokenDirectoryFixture tokens) : IClassFixture<TokenDirectoryFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly LocalCredentials _credentials = tokens.Credentials;
 
-    private static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
-        ShoalCommand.InvokeAsync(args, stdout, stderr, cancellationToken);
+    private Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        tokens.RunCliAsync(args, stdout, stderr, cancellationToken);
 
     [Fact]
     public async Task Certs_create_writes_private_pem_files_that_run_a_cluster_over_tls()
@@ -97,7 +98,7 @@ public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
         var run = RunAsync(["scheduler", "--port", "0"], stdout, new StringWriter(), stop.Token);
         var text = await stdout.WaitForAsync(t => t.Contains("Scheduler at:"), Patience);
         var address = Regex.Match(text, @"Scheduler at: (\S+)").Groups[1].Value;
-        var file = LocalCredentials.TokenFilePath(address);
+        var file = _credentials.TokenFilePath(address);
         file.ShouldNotBeNull();
         File.Exists(file).ShouldBeTrue();
         File.GetUnixFileMode(file).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -109,8 +110,8 @@ public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
             Transports.ConnectAsync(address, new ConnectionOptions { Role = Role.Client, Name = "intruder" }));
 
         // Worker and client on this machine find it by the address alone.
-        await using (var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = address, Name = "found-token", NThreads = 1 }))
-        await using (var client = await Client.ConnectAsync(address))
+        await using (var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = address, Name = "found-token", NThreads = 1, Credentials = _credentials }))
+        await using (var client = await Client.ConnectAsync(address, new ClientOptions { Credentials = _credentials }))
         {
             (await client.Submit(static () => 42)).ShouldBe(42);
         }
@@ -122,8 +123,10 @@ public class CliSecurityTests : IClassFixture<TokenDirectoryFixture>
 
 /// <summary>Credentials found by address, never passed explicitly.</summary>
 [Collection(Shoal.Tests.EndToEnd.RealProcessesCollection.Name)]
-public class FoundCredentialsTests : IClassFixture<TokenDirectoryFixture>
+public class FoundCredentialsTests(TokenDirectoryFixture tokens) : IClassFixture<TokenDirectoryFixture>
 {
+    private readonly LocalCredentials _credentials = tokens.Credentials;
+
     [Fact]
     public async Task A_token_file_left_by_a_killed_scheduler_is_ignored()
     {
@@ -132,36 +135,36 @@ public class FoundCredentialsTests : IClassFixture<TokenDirectoryFixture>
         using var finished = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
         await finished.WaitForExitAsync();
         var token = SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!;
-        Directory.CreateDirectory(LocalCredentials.Directory);
-        LocalCredentials.WritePrivateFile(LocalCredentials.TokenFilePath(scheduler.Address)!, $"{token}\nowner {finished.Id} 12345\n");
-        LocalCredentials.Find(scheduler.Address).ShouldBeNull();
-        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "stale-token", NThreads = 1 });
-        await using var client = await Client.ConnectAsync(scheduler.Address);
+        Directory.CreateDirectory(_credentials.Directory);
+        LocalCredentials.WritePrivateFile(_credentials.TokenFilePath(scheduler.Address)!, $"{token}\nowner {finished.Id} 12345\n");
+        _credentials.Find(scheduler.Address).ShouldBeNull();
+        await using var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "stale-token", NThreads = 1, Credentials = _credentials });
+        await using var client = await Client.ConnectAsync(scheduler.Address, new ClientOptions { Credentials = _credentials });
         (await client.Submit(static () => 5)).ShouldBe(5);
-        File.Delete(LocalCredentials.TokenFilePath(scheduler.Address)!);
+        File.Delete(_credentials.TokenFilePath(scheduler.Address)!);
     }
 
     [Fact]
     public async Task A_token_file_that_names_no_owner_is_ignored_and_a_new_scheduler_sweeps_stale_ones()
     {
         await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
-        Directory.CreateDirectory(LocalCredentials.Directory);
+        Directory.CreateDirectory(_credentials.Directory);
         var token = SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!;
         // As an earlier Shoal wrote them: the token alone. Such a file once made every worker refuse a later
         // scheduler on the same port that expects no credentials.
-        var ownerless = LocalCredentials.TokenFilePath(scheduler.Address)!;
+        var ownerless = _credentials.TokenFilePath(scheduler.Address)!;
         LocalCredentials.WritePrivateFile(ownerless, token + "\n");
-        LocalCredentials.Find(scheduler.Address).ShouldBeNull();
-        await using (var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "ownerless-token", NThreads = 1 }))
-        await using (var client = await Client.ConnectAsync(scheduler.Address))
+        _credentials.Find(scheduler.Address).ShouldBeNull();
+        await using (var worker = await WorkerServer.StartAsync(new WorkerServerOptions { SchedulerAddress = scheduler.Address, Name = "ownerless-token", NThreads = 1, Credentials = _credentials }))
+        await using (var client = await Client.ConnectAsync(scheduler.Address, new ClientOptions { Credentials = _credentials }))
             (await client.Submit(static () => 6)).ShouldBe(6);
 
         // A live owner's file stays; the ownerless one and a dead owner's go.
-        var live = Path.Join(LocalCredentials.Directory, "127.0.0.1-1.token");
+        var live = Path.Join(_credentials.Directory, "127.0.0.1-1.token");
         LocalCredentials.WritePrivateFile(live, $"{token}\nowner {Shoal.Util.ProcessIdentity.Current}\n");
-        var dead = Path.Join(LocalCredentials.Directory, "127.0.0.1-2.token");
+        var dead = Path.Join(_credentials.Directory, "127.0.0.1-2.token");
         LocalCredentials.WritePrivateFile(dead, $"{token}\nowner 999999999 1\n");
-        TokenFileOwner.DeleteStale(LocalCredentials.Directory).ShouldBe(2);
+        TokenFileOwner.DeleteStale(_credentials.Directory).ShouldBe(2);
         File.Exists(live).ShouldBeTrue();
         File.Exists(dead).ShouldBeFalse();
         File.Exists(ownerless).ShouldBeFalse();
@@ -186,33 +189,39 @@ public class FoundCredentialsTests : IClassFixture<TokenDirectoryFixture>
     {
         await using var scheduler = await SchedulerServer.StartAsync(new SchedulerServerOptions { ListenAddress = "tcp://127.0.0.1:0" });
         // The token file names a live owner (this process), but the listener on the port wants no credentials.
-        using var file = LocalCredentials.WriteTokenFile(scheduler.Address, SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!);
-        LocalCredentials.Find(scheduler.Address).ShouldNotBeNull();
-        var refused = await Should.ThrowAsync<Shoal.Protocol.HandshakeRefusedException>(() => Client.ConnectAsync(scheduler.Address));
+        using var file = _credentials.WriteTokenFile(scheduler.Address, SecurityOptions.TemporaryToken().TokenFor(Role.Scheduler)!);
+        _credentials.Find(scheduler.Address).ShouldNotBeNull();
+        var refused = await Should.ThrowAsync<Shoal.Protocol.HandshakeRefusedException>(() => Client.ConnectAsync(scheduler.Address, new ClientOptions { Credentials = _credentials }));
         refused.Message.ShouldContain("expects no credentials");
         refused.Message.ShouldContain("does not fall back");
-        refused.Message.ShouldContain(LocalCredentials.TokenFilePath(scheduler.Address)!);
+        refused.Message.ShouldContain(_credentials.TokenFilePath(scheduler.Address)!);
     }
 }
 
 /// <summary>
-/// Points token files at a temporary directory while one test class runs. The directory is a
-/// process-wide setting, so the classes using this run in the real-processes collection, never
-/// beside tests whose child schedulers write their token files to the default directory.
+/// Credentials found in a temporary token directory, for one test class: passed to the CLI (its
+/// context), the servers and the clients the test starts, so nothing it writes or finds is the
+/// user's <c>~/.shoal/clusters</c> and no other test sees it.
 /// </summary>
 public sealed class TokenDirectoryFixture : IDisposable
 {
-    private readonly string _directory = Path.Join(Path.GetTempPath(), "shoal-home-" + Guid.NewGuid().ToString("N"), ".shoal", "clusters");
-    private readonly string _previous = LocalCredentials.Directory;
+    private readonly string _home = Path.Join(Path.GetTempPath(), "shoal-home-" + Guid.NewGuid().ToString("N"));
 
-    /// <summary>Redirects <see cref="LocalCredentials.Directory"/>.</summary>
-    public TokenDirectoryFixture() => LocalCredentials.Directory = _directory;
+    /// <summary>Makes the credentials of a fresh temporary directory.</summary>
+    public TokenDirectoryFixture() => Credentials = new LocalCredentials(Path.Join(_home, ".shoal", "clusters"));
 
-    /// <summary>Restores the default and removes the directory.</summary>
+    /// <summary>Finds and writes token files under the temporary directory.</summary>
+    internal LocalCredentials Credentials { get; }
+
+    /// <summary>Runs <c>shoal ARGS</c> in this process with these credentials.</summary>
+    internal Task<int> RunCliAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        ShoalCommand.InvokeAsync(args, new CliContext(stdout, stderr, HostEntryPoints.Default) { Credentials = Credentials }, cancellationToken);
+
+    /// <summary>Removes the directory.</summary>
     public void Dispose()
     {
-        LocalCredentials.Directory = _previous;
-        try { Directory.Delete(Path.GetDirectoryName(Path.GetDirectoryName(_directory))!, recursive: true); }
+        try { Directory.Delete(_home, recursive: true); }
+        catch (DirectoryNotFoundException) { }
         catch (IOException) { }
     }
 }

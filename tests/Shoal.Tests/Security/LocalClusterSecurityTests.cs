@@ -91,7 +91,7 @@ public class LocalClusterSecurityTests
     /// <summary>The key material of the cluster's worker token (what must never leak).</summary>
     private static string[] SecretOf(LocalCluster cluster)
     {
-        var security = Shoal.Security.LocalCredentials.Find(cluster.SchedulerAddress);
+        var security = Shoal.Security.LocalCredentials.ForThisUser.Find(cluster.SchedulerAddress);
         security.ShouldNotBeNull();
         var token = security.TokenFor(Role.Worker)!;
         return [.. token.Split('.').Skip(2)];

@@ -52,7 +52,7 @@ public sealed class TlsClusterFixture : TcpClusterFixture
     {
         address.ShouldStartWith("tls://");
         var client = SecurityOptions.FromPemFiles(Path.Join(_directory, "ca.pem"), Path.Join(_directory, "client.pem"), Path.Join(_directory, "client-key.pem"));
-        _registration = LocalCredentials.Register(address, client);
+        _registration = LocalCredentials.ForThisUser.Register(address, client);
     }
 
     public override async Task DisposeAsync()

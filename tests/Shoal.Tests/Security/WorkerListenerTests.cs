@@ -15,12 +15,12 @@ namespace Shoal.Tests.Security;
 /// </summary>
 [Collection(RealProcessesCollection.Name)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public class WorkerListenerTests : IClassFixture<TokenDirectoryFixture>
+public class WorkerListenerTests(TokenDirectoryFixture tokens) : IClassFixture<TokenDirectoryFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
-        ShoalCommand.InvokeAsync(args, stdout, stderr, cancellationToken);
+    private Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
+        tokens.RunCliAsync(args, stdout, stderr, cancellationToken);
 
     [Theory]
     [InlineData("--no-nanny")]

@@ -84,9 +84,14 @@ internal sealed class SimClient(int id, SimClientPlan plan)
     public required SimLink FromScheduler { get; init; }
 }
 
-/// <summary>The error of a simulated task that raised.</summary>
-/// <param name="Key">The task that raised.</param>
-internal sealed record SimTaskError(string Key);
+/// <summary>The error of a simulated task that raised, as a worker reports it (its type says so, its key which task).</summary>
+internal static class SimTaskError
+{
+    public const string TypeName = "Shoal.Simulation.SimTaskError";
+
+    public static Transfer.TaskErrorPayload Of(string key) =>
+        new(new Protocol.Messages.RemoteError { TypeName = TypeName, Key = key, Message = $"{key} raised", StackTrace = "" }, null);
+}
 
 /// <summary>A broken invariant (carries the message into the failure report).</summary>
 internal sealed class SimInvariantException(string message) : Exception(message);

@@ -27,7 +27,7 @@ internal sealed partial class Simulation
             {
                 Key = k,
                 Dependencies = t.Dependencies,
-                RunSpec = k,
+                RunSpec = TestPayloads.Run(k),
                 Priority = t.Priority,
                 Retries = t.Retries,
                 Resources = t.Resources,
@@ -151,7 +151,7 @@ internal sealed partial class Simulation
         bool explained = error switch
         {
             WorkerKilledError killed => KilledErrorIsTrue(killed),
-            SimTaskError e => _workload.Tasks[e.Key].Failure != SimFailure.None && _workload.DependsOn(key, e.Key),
+            Transfer.TaskErrorPayload { Error.TypeName: SimTaskError.TypeName } e => _workload.Tasks[e.Error.Key].Failure != SimFailure.None && _workload.DependsOn(key, e.Error.Key),
             _ => false,
         };
         if (!explained) throw new SimInvariantException($"client {c.Id}: {key} erred with {error?.ToString() ?? "null"}, which it cannot have");

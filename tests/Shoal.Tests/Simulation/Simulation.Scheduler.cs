@@ -124,7 +124,7 @@ internal sealed partial class Simulation
             var holders = _scheduler.WhoHas(d).ToArray();
             deps.Add(new DependencySpec(_scheduler.KeyOf(d), Math.Max(0, _scheduler.NbytesOf(d)), holders.Select(AddressOf).ToArray(), holders.Select(InstanceOf).ToArray()));
         }
-        var request = new ComputeRequest(key, key, -_scheduler.RunOrderOf(t), deps, _scheduler.ResourcesOf(t), _scheduler.RunIdOf(t));
+        var request = new ComputeRequest(key, _scheduler.RunSpecOf(t), -_scheduler.RunOrderOf(t), deps, _scheduler.ResourcesOf(t), _scheduler.RunIdOf(t));
         Trace($"S -> {w} compute {key} run {request.RunId} deps [{string.Join(", ", deps.Select(d => d.Key + "@" + string.Join("|", d.Holders)))}]");
         Bump(_computesSent, (w.Id, key));
         SendToWorker(w, $"compute {key}", () =>

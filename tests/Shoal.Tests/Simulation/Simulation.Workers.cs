@@ -134,7 +134,7 @@ internal sealed partial class Simulation
             }
             else if (fail)
             {
-                OnWorker(w, $"execute-failure {key}", () => w.State.ExecuteFailure(key, new SimTaskError(key), start, stop));
+                OnWorker(w, $"execute-failure {key}", () => w.State.ExecuteFailure(key, SimTaskError.Of(key), start, stop));
             }
             else
             {

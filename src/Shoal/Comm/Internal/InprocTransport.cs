@@ -1,29 +1,25 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Shoal.Protocol;
 
 namespace Shoal.Comm.Internal;
 
 /// <summary>
-/// The inproc:// transport: a process-wide registry of named listeners; a connection is a pair
-/// of channels passing envelopes and segments by reference. The handshake decision (versions,
-/// authentication, session id) is the same as over TCP, just without bytes.
+/// The inproc:// transport: a name is looked up in the options' <see cref="InprocNetwork"/>; a
+/// connection is a pair of channels passing envelopes and segments by reference. The handshake
+/// decision (versions, authentication, session id) is the same as over TCP, just without bytes.
 /// </summary>
 internal sealed class InprocTransport : ITransport
 {
-    private static readonly ConcurrentDictionary<string, InprocListener> Listeners = new(StringComparer.Ordinal);
-    private static long _nextId;
-
     public string Scheme => "inproc";
 
     public async Task<IConnection> ConnectAsync(ShoalAddress address, ConnectionOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
         var text = address.ToString();
-        if (!Listeners.TryGetValue(address.Host, out var listener))
+        if (!options.InprocNetwork.TryFind(address.Host, out var listener))
             throw new IOException($"cannot connect to {text}: no listener by that name in this process");
         var hello = await Handshake.CreateHelloAsync(options, cancellationToken).ConfigureAwait(false);
-        var id = Interlocked.Increment(ref _nextId);
+        var id = options.InprocNetwork.NextId();
         var clientAddress = $"inproc://{address.Host}.client-{id}";
         var decision = await Handshake.DecideAsync(hello, listener.Options, cancellationToken).ConfigureAwait(false);
         var wasChallenged = false;
@@ -52,11 +48,12 @@ internal sealed class InprocTransport : ITransport
     public Task<IListener> ListenAsync(ShoalAddress address, ListenerOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
-        var name = address.Host.Length > 0 ? address.Host : $"auto-{Interlocked.Increment(ref _nextId)}";
+        var network = options.InprocNetwork;
+        var name = address.Host.Length > 0 ? address.Host : $"auto-{network.NextId()}";
         var listener = new InprocListener(name, options);
-        if (!Listeners.TryAdd(name, listener))
+        if (!network.TryAdd(name, listener))
             throw new IOException($"cannot listen on inproc://{name}: the name is already in use in this process");
-        listener.Unregister = () => _ = Listeners.TryRemove(new KeyValuePair<string, InprocListener>(name, listener));
+        listener.Unregister = () => network.Remove(name, listener);
         return Task.FromResult<IListener>(listener);
     }
 }

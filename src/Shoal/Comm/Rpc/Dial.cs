@@ -11,8 +11,11 @@ internal sealed record DialOptions
 
     public ILoggerFactory? LoggerFactory { get; init; }
 
-    /// <summary>Credentials; null: those this process knows for the address (see <see cref="Security.LocalCredentials"/>), else none.</summary>
+    /// <summary>Credentials; null: those <see cref="Credentials"/> knows for the address, else none.</summary>
     public SecurityOptions? Security { get; init; }
+
+    /// <summary>Where credentials nobody passed are found (this user's unless the caller passes its own).</summary>
+    public Shoal.Security.LocalCredentials Credentials { get; init; } = Shoal.Security.LocalCredentials.ForThisUser;
 }
 
 /// <summary>Options for listening.</summary>
@@ -52,7 +55,7 @@ internal static class Dial
 {
     public static async Task<IConnection> ConnectAsync(string address, Role role, string name, DialOptions options, CancellationToken cancellationToken)
     {
-        var connectionOptions = new ConnectionOptions { Role = role, Name = name, Security = options.Security ?? Security.LocalCredentials.Find(address) };
+        var connectionOptions = new ConnectionOptions { Role = role, Name = name, Security = options.Security ?? options.Credentials.Find(address) };
         if (options.LoggerFactory is { } loggers) connectionOptions.LoggerFactory = loggers;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.ConnectTimeout);
@@ -69,7 +72,7 @@ internal static class Dial
                 // there should be some is not that scheduler (a token file of a dead one is ignored when found).
                 throw new Protocol.HandshakeRefusedException(
                     $"{address} expects no credentials, but the token file of the scheduler on this machine that listens there " +
-                    $"({Security.LocalCredentials.TokenFilePath(address)}) says it uses a token. Shoal does not fall back to an " +
+                    $"({options.Credentials.TokenFilePath(address)}) says it uses a token. Shoal does not fall back to an " +
                     "unauthenticated connection: another process may be listening on that port. Pass SecurityOptions explicitly " +
                     "if this is the scheduler you mean.", refused.Refusal);
             }
