@@ -36,8 +36,26 @@ internal sealed class ReconcileQueue
         }
     }
 
-    public void AddAfter(ReconcileKey key, TimeSpan delay, CancellationToken cancellationToken) =>
-        _ = Task.Delay(delay, cancellationToken).ContinueWith(t => { if (!t.IsCanceled) Add(key); }, TaskScheduler.Default);
+    public void AddAfter(ReconcileKey key, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _delayed);
+        _ = Task.Delay(delay, cancellationToken).ContinueWith(t =>
+        {
+            if (!t.IsCanceled) Add(key);
+            Interlocked.Decrement(ref _delayed);
+        }, TaskScheduler.Default);
+    }
+
+    private int _delayed;
+
+    /// <summary>Nothing queued, nothing running, nothing coming back after a delay: only an event or a resync brings work.</summary>
+    public bool Idle
+    {
+        get
+        {
+            lock (_gate) return _queued.Count == 0 && _running.Count == 0 && _again.Count == 0 && Volatile.Read(ref _delayed) == 0;
+        }
+    }
 
     /// <summary>The next key, now marked running until <see cref="Done"/>.</summary>
     public async Task<ReconcileKey> TakeAsync(CancellationToken cancellationToken)

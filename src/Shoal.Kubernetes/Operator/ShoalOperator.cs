@@ -47,6 +47,9 @@ internal sealed partial class ShoalOperator
     /// <summary>Reconciles done so far (tests wait on progress with it).</summary>
     public int Reconciles => Volatile.Read(ref _reconciles);
 
+    /// <summary>True when no reconcile is queued, running or due (tests wait for it before cutting the watches).</summary>
+    internal bool Idle => _queue.Idle;
+
     /// <summary>The watch loops, once running (tests read their list counts).</summary>
     internal IReadOnlyList<Func<int>> ListCounts { get; private set; } = [];
 
