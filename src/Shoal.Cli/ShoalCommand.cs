@@ -83,6 +83,7 @@ public static class ShoalCommand
             new CertsCommand(context).Command,
             new HealthCommand(context).Command,
             new AutoscalerCommand(context).Command,
+            new OperatorCommand(context).Command,
             new DashboardLinkCommand(context).Command,
             new FlowsCommand(context).Command,
         };

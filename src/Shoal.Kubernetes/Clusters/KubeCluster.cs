@@ -98,7 +98,12 @@ public sealed class KubeCluster : ICluster
         {
             var anchor = await kubernetes.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
             {
-                Metadata = new V1ObjectMeta { Name = name, Labels = KubeLabels.For(name, "cluster") },
+                Metadata = new V1ObjectMeta
+                {
+                    Name = name, Labels = KubeLabels.For(name, "cluster"),
+                    // Owned by the client's pod, if it runs in one: its deletion takes the whole cluster, whatever became of this process.
+                    OwnerReferences = options.OwnerPod is { } pod ? [new V1OwnerReference { ApiVersion = "v1", Kind = "Pod", Name = pod.Name, Uid = pod.Uid }] : null,
+                },
                 Data = new Dictionary<string, string> { ["scheduler-host"] = host },
             }, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
             var owner = new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = name, Uid = anchor.Metadata.Uid };

@@ -33,6 +33,15 @@ public sealed record KubeClusterOptions
     /// <summary>The Kubernetes client to use instead of loading a configuration (tests, or a client the caller made).</summary>
     public k8s.IKubernetes? Kubernetes { get; init; }
 
+    /// <summary>
+    /// The pod this client runs in (name and uid), which then owns the cluster's anchor ConfigMap:
+    /// when the pod goes, the garbage collector removes every object of the cluster even if this
+    /// process was killed. Default: <c>$POD_NAME</c> and <c>$POD_UID</c> when both are set (the
+    /// downward API's <c>metadata.name</c> and <c>metadata.uid</c>), else none.
+    /// </summary>
+    internal (string Name, string Uid)? OwnerPod { get; init; } =
+        Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } name && Environment.GetEnvironmentVariable("POD_UID") is { Length: > 0 } uid ? (name, uid) : null;
+
     /// <summary>Where the cluster logs; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

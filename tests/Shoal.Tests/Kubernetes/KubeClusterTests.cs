@@ -103,6 +103,35 @@ public sealed class KubeClusterTests
     }
 
     [Fact]
+    public async Task When_the_client_s_pod_goes_the_garbage_collector_removes_the_whole_cluster_without_the_client()
+    {
+        await using var fake = await FakeKubeWithWorkers.StartAsync();
+        var (api, kubernetes) = (fake.Api, fake.Kubernetes);
+        using var spec = SpecFile.Of();
+        // The notebook's pod (its kubelet fails it: it runs no worker, as a notebook whose process was killed).
+        var notebook = await kubernetes.CoreV1.CreateNamespacedPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "notebook" },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "jupyter", Image = "localhost/notebook:1" }] },
+        }, "default");
+        var cluster = await KubeCluster.FromYamlAsync(spec.Path, new KubeClusterOptions
+        {
+            Kubernetes = kubernetes, Workers = 2, Name = "orphaned", OwnerPod = (notebook.Metadata.Name, notebook.Metadata.Uid),
+        });
+        await using (cluster)
+        {
+            var anchor = await kubernetes.CoreV1.ReadNamespacedConfigMapAsync("orphaned", "default");
+            anchor.Metadata.OwnerReferences.ShouldHaveSingleItem().Uid.ShouldBe(notebook.Metadata.Uid);
+            api.Objects("pods").Count.ShouldBe(3);
+
+            // The client never tidies up (this process stands for one killed): deleting its pod is enough.
+            await kubernetes.CoreV1.DeleteNamespacedPodAsync("notebook", "default");
+            await api.SettledAsync();
+            api.Store.All().ShouldBeEmpty();
+        }
+    }
+
+    [Fact]
     public async Task A_start_that_fails_half_way_removes_what_it_made()
     {
         await using var fake = await FakeKubeWithWorkers.StartAsync();

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Shoal.Deploy;
 using Shoal.Tests.Kubernetes.Fake;
 
@@ -20,7 +19,7 @@ internal sealed class WorkerKubelet(string? schedulerAddress = null, SecurityOpt
     {
         var name = pod.Env.TryGetValue("SHOAL_WORKER_NAME", out var n) ? n : pod.Name;
         var address = schedulerAddress ?? (pod.Args is ["worker", var a, ..] ? a : throw new InvalidOperationException($"pod {pod.Name}: args do not start with 'worker ADDRESS'"));
-        var threads = Flag(pod, "--nthreads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : 1;
+        var threads = pod.Flag("--nthreads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : 1;
         var security = workerSecurity ?? FromMountedSecret(pod);
         await _launcher.StartAsync(new WorkerLaunch(name, address, threads, 0, security), cancellationToken);
         pod.Log($"worker {name} joined {address}");
@@ -31,24 +30,9 @@ internal sealed class WorkerKubelet(string? schedulerAddress = null, SecurityOpt
 
     public ValueTask DisposeAsync() => _launcher.DisposeAsync();
 
-    private static string? Flag(FakePod pod, string flag)
-    {
-        int i = pod.Args.ToList().IndexOf(flag);
-        return i >= 0 && i + 1 < pod.Args.Count ? pod.Args[i + 1] : null;
-    }
-
     private static SecurityOptions FromMountedSecret(FakePod pod)
     {
-        string File(string flag)
-        {
-            var path = Flag(pod, flag) ?? throw new InvalidOperationException($"pod {pod.Name}: no {flag}");
-            var mount = pod.Object["spec"]!["containers"]![0]!["volumeMounts"]!.AsArray().Single(m => path.StartsWith(m.Str("mountPath")! + "/", StringComparison.Ordinal))!;
-            var volume = pod.Object["spec"]!["volumes"]!.AsArray().Single(v => v.Str("name") == mount.Str("name"));
-            var secret = pod.Api.Store.Get("secrets", pod.Namespace, volume!["secret"].Str("secretName")!)
-                ?? throw new InvalidOperationException($"pod {pod.Name}: its Secret is missing");
-            return Encoding.ASCII.GetString(Convert.FromBase64String(secret["data"].Str(Path.GetFileName(path))!));
-        }
-
+        string File(string flag) => pod.ReadMountedFile(pod.Flag(flag) ?? throw new InvalidOperationException($"pod {pod.Name}: no {flag}"));
         return SecurityOptions.FromPem(File("--tls-ca-file"), File("--tls-cert"), File("--tls-key"));
     }
 }

@@ -74,6 +74,7 @@ internal sealed partial class FakeKubeApi
         if (meta["namespace"] is not null && meta.Str("namespace") != r.Namespace && resource.Namespaced)
             return Error(new FakeKubeError(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"));
         if (FakeKubeValidation.Check(resource, name, body) is { } invalid) return Error(invalid);
+        if (resource.Schema is { } schema && FakeKubeSchema.Apply(body, schema) is { } bad) return Error(FakeKubeError.Invalid(resource.Kind, name, bad));
         if (resource.Namespaced && r.Namespace != "default" && Store.Get("namespaces", "", r.Namespace) is null && !_implicitNamespaces)
             return Error(new FakeKubeError(404, "NotFound", $"namespaces \"{r.Namespace}\" not found"));
         var (stored, error) = Store.Write(r.Resource, r.Namespace, name, current =>
@@ -89,6 +90,7 @@ internal sealed partial class FakeKubeApi
             FakeKubeDefaults.OnCreate(resource, body);
             return (body, null);
         });
+        if (error is null && resource.Key == "customresourcedefinitions.apiextensions.k8s.io") Register(FakeKubeResource.FromDefinition(stored!)); // the CRD's API is served from now on
         return error is not null ? Error(error) : (201, stored, null);
     }
 
@@ -102,6 +104,7 @@ internal sealed partial class FakeKubeApi
         if (body is null) return Error(new FakeKubeError(400, "BadRequest", "the body of the request was empty"));
         if (body.Meta().Str("name") is { } named && named != r.Name)
             return Error(new FakeKubeError(400, "BadRequest", $"the name of the object ({named}) does not match the name on the URL ({r.Name})"));
+        if (resource.Schema is { } schema && FakeKubeSchema.Apply(body, schema) is { } bad) return Error(FakeKubeError.Invalid(resource.Kind, r.Name!, bad));
         var (stored, error) = Store.Write(r.Resource, r.Namespace, r.Name!, current => Replace(r, current, body, keep));
         return error is not null ? Error(error) : (200, stored, null);
     }
@@ -132,6 +135,7 @@ internal sealed partial class FakeKubeApi
         {
             if (current is null) return (null, FakeKubeError.NotFound(r.RbacResource, r.Name!));
             var merged = (JsonObject)FakeKubeJson.MergePatch(current.DeepClone(), body)!;
+            if (resource.Schema is { } schema && FakeKubeSchema.Apply(merged, schema) is { } bad) return (null, FakeKubeError.Invalid(resource.Kind, r.Name!, bad));
             // A patch that names a resource version is checked like a replace.
             return Replace(r, current, merged, keep: r.Subresource is null && resource.HasStatus ? "status" : r.Subresource == "status" ? "spec" : null);
         });

@@ -305,11 +305,12 @@ internal sealed class FakeKubeControllers(FakeKubeApi api, IFakeKubelet kubelet)
         {
             FakePodOutcome.Running => new JsonObject { ["running"] = new JsonObject { ["startedAt"] = now } },
             FakePodOutcome.CrashLoopBackOff => new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "CrashLoopBackOff", ["message"] = "back-off 5m0s restarting failed container" } },
+            FakePodOutcome.Succeeded => new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 0, ["reason"] = "Completed", ["startedAt"] = now, ["finishedAt"] = now } },
             _ => new JsonObject { ["terminated"] = new JsonObject { ["exitCode"] = 1, ["reason"] = "Error", ["startedAt"] = now, ["finishedAt"] = now } },
         };
         return new JsonObject
         {
-            ["phase"] = outcome == FakePodOutcome.Failed ? "Failed" : "Running", ["qosClass"] = "BestEffort",
+            ["phase"] = outcome switch { FakePodOutcome.Failed => "Failed", FakePodOutcome.Succeeded => "Succeeded", _ => "Running" }, ["qosClass"] = "BestEffort",
             ["hostIP"] = "192.168.49.2", ["podIP"] = $"10.244.0.{Random.Shared.Next(2, 250)}", ["startTime"] = now,
             ["conditions"] = new JsonArray(Condition("PodScheduled", true), Condition("Initialized", true), Condition("ContainersReady", running), Condition("Ready", running)),
             ["containerStatuses"] = new JsonArray(new JsonObject

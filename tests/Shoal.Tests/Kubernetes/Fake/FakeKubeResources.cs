@@ -9,6 +9,21 @@ namespace Shoal.Tests.Kubernetes.Fake;
 /// <param name="HasStatus">True when it has a status subresource (a PUT of the object keeps the stored status).</param>
 internal sealed record FakeKubeResource(string Group, string Version, string Plural, string Kind, bool Namespaced = true, bool HasStatus = false)
 {
+    /// <summary>A custom resource's structural schema (openAPIV3Schema): what is pruned and checked on every write. Null for built-in kinds.</summary>
+    public System.Text.Json.Nodes.JsonObject? Schema { get; init; }
+
+    /// <summary>The resource a CustomResourceDefinition object (as stored) declares: its storage version, scope, status subresource and schema.</summary>
+    public static FakeKubeResource FromDefinition(System.Text.Json.Nodes.JsonObject crd)
+    {
+        var spec = crd["spec"]!;
+        var version = spec["versions"]!.AsArray().First(v => v?["storage"]?.GetValue<bool>() == true)!;
+        return new FakeKubeResource(spec.Str("group")!, version.Str("name")!, spec["names"].Str("plural")!, spec["names"].Str("kind")!,
+            Namespaced: spec.Str("scope") != "Cluster", HasStatus: version["subresources"]?["status"] is not null)
+        {
+            Schema = version["schema"]?["openAPIV3Schema"]?.DeepClone() as System.Text.Json.Nodes.JsonObject,
+        };
+    }
+
     /// <summary>The store's key: the group and the plural (one version per resource in the fake).</summary>
     public string Key => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
 

@@ -57,12 +57,22 @@ internal sealed class FakeKubeStore
             _objects.TryGetValue((resource, ns, name), out var current);
             var (next, error) = change(current is null ? null : (JsonObject)current.DeepClone());
             if (error is not null || next is null) return (null, error);
+            // As the real server: a write that changes nothing is not stored again (no new resource version, no watch event).
+            if (current is not null && SameBut(current, next, "resourceVersion")) return ((JsonObject)current.DeepClone(), null);
             var meta = next.Meta();
             meta["resourceVersion"] = (++_revision).ToString(System.Globalization.CultureInfo.InvariantCulture);
             _objects[(resource, ns, name)] = next;
             Publish(new FakeWatchEvent(_revision, current is null ? "ADDED" : "MODIFIED", resource, ns, (JsonObject)next.DeepClone()));
             return ((JsonObject)next.DeepClone(), null);
         }
+    }
+
+    private static bool SameBut(JsonObject a, JsonObject b, string metaField)
+    {
+        var (x, y) = ((JsonObject)a.DeepClone(), (JsonObject)b.DeepClone());
+        x.Meta().Remove(metaField);
+        y.Meta().Remove(metaField);
+        return JsonNode.DeepEquals(x, y);
     }
 
     public JsonObject? Remove(string resource, string ns, string name)

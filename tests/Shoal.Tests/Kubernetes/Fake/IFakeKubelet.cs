@@ -29,6 +29,9 @@ internal enum FakePodOutcome
 
     /// <summary>phase Failed (restartPolicy Never and the container exited 1).</summary>
     Failed,
+
+    /// <summary>phase Succeeded (restartPolicy Never and the container exited 0: a job's pod that finished).</summary>
+    Succeeded,
 }
 
 /// <summary>A pod as its kubelet sees it: its first container's environment resolved (field and secret references), arguments and command.</summary>
@@ -37,6 +40,24 @@ internal sealed record FakePod(string Namespace, string Name, string Uid, JsonOb
 {
     /// <summary>Appends a line to the pod's log (GET .../pods/NAME/log).</summary>
     public void Log(string line) => Api.AppendLog(Namespace, Name, line);
+
+    /// <summary>A file the first container sees at <paramref name="path"/>, read from the Secret volume mounted over its directory (as the kubelet projects it).</summary>
+    public string ReadMountedFile(string path)
+    {
+        var mount = Object["spec"]!["containers"]![0]!["volumeMounts"]!.AsArray().Single(m => path.StartsWith(m.Str("mountPath")! + "/", StringComparison.Ordinal))!;
+        var volume = Object["spec"]!["volumes"]!.AsArray().Single(v => v.Str("name") == mount.Str("name"));
+        var secret = Api.Store.Get("secrets", Namespace, volume!["secret"].Str("secretName")!)
+            ?? throw new InvalidOperationException($"pod {Name}: its Secret is missing");
+        var data = secret["data"].Str(Path.GetFileName(path)) ?? throw new InvalidOperationException($"pod {Name}: no {Path.GetFileName(path)} in its Secret");
+        return System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(data));
+    }
+
+    /// <summary>The value after <paramref name="flag"/> in the container's args, or null.</summary>
+    public string? Flag(string flag)
+    {
+        int i = Args.ToList().IndexOf(flag);
+        return i >= 0 && i + 1 < Args.Count ? Args[i + 1] : null;
+    }
 }
 
 /// <summary>A kubelet whose every pod runs at once (and does nothing).</summary>
