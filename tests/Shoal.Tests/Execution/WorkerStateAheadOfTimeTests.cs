@@ -42,7 +42,7 @@ public class WorkerStateAheadOfTimeTests
         var ws = NewState();
         ws.ComputeTask(Task("a", 0), 0);
         ws.ComputeTask(Task("b", 0, Dep("a", -1)), 0);
-        var error = new InvalidOperationException("boom");
+        var error = TestPayloads.Error("boom");
         ws.ExecuteFailure("a", error, 1, 2).ShouldBeInstructions(new TaskFailedMsg("a", error, 1, 2));
         ws.StateOf("b").ShouldBe(WorkerTaskState.Waiting); // never runs on a failed input
         ws.StateOf("a").ShouldBe(WorkerTaskState.Error); // kept while b needs it

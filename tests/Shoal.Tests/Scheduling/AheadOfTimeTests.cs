@@ -21,7 +21,7 @@ public class AheadOfTimeTests
         });
 
     private static TaskSpecification Retried(string key) =>
-        new() { Key = key, RunSpec = "run " + key, Wanted = true, Retries = 1 };
+        new() { Key = key, RunSpec = TestPayloads.Run("run " + key), Wanted = true, Retries = 1 };
 
     private static bool Ahead(SchedulerHarness h, string key) => h.State.IsAhead(h.State.TaskIdOf(key));
 
@@ -131,8 +131,8 @@ public class AheadOfTimeTests
         h.AddWorker(0, Spec("w0", resources: new Dictionary<string, double> { ["GPU"] = 1 }));
         h.Submit(Task("a-1")).ShouldBe(["Compute w0 a-1"]);
         h.Submit(
-            new TaskSpecification { Key = "gpu-1", Dependencies = ["a-1"], RunSpec = "run", Wanted = true, Resources = new Dictionary<string, double> { ["GPU"] = 1 } },
-            new TaskSpecification { Key = "pinned-1", Dependencies = ["a-1"], RunSpec = "run", Wanted = true, Workers = ["w0"] }).ShouldBeEmpty();
+            new TaskSpecification { Key = "gpu-1", Dependencies = ["a-1"], RunSpec = TestPayloads.Run("run"), Wanted = true, Resources = new Dictionary<string, double> { ["GPU"] = 1 } },
+            new TaskSpecification { Key = "pinned-1", Dependencies = ["a-1"], RunSpec = TestPayloads.Run("run"), Wanted = true, Workers = ["w0"] }).ShouldBeEmpty();
         h.Finish(0, "a-1").ShouldBe(["KeyInMemory c1 a-1", "Compute w0 gpu-1", "Compute w0 pinned-1"]);
     }
 
@@ -158,7 +158,7 @@ public class AheadOfTimeTests
         h.Submit(Chain("c", 3));
         h.Err(0, "c-1", "boom").ShouldBe([
             "FreeKeys w0 c-2", "FreeKeys w0 c-3", "KeyErred c1 c-1", "KeyErred c1 c-2", "KeyErred c1 c-3"]);
-        h.State.ErrorOf(h.State.TaskIdOf("c-3")).ShouldBe("boom");
+        h.State.ErrorOf(h.State.TaskIdOf("c-3")).ShouldBeOfType<Shoal.Transfer.TaskErrorPayload>().Error.Message.ShouldBe("boom");
         h.State.AheadCountOf(0).ShouldBe(0);
     }
 
