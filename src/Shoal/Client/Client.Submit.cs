@@ -49,13 +49,8 @@ public sealed partial class Client
         _outbox.Submit(packed, segments, code);
     }
 
-    /// <summary>A task as the outbox sends it: the spec naming its code, the run spec's segments, the code.</summary>
-    private (TaskSpec, Segment[], ShippedAssembly[]) Packed(TaskSpec spec, TaskRunSpec run)
-    {
-        var code = CodeOf(run);
-        foreach (var assembly in code) spec.Code.Add(assembly.HashBytes);
-        return (spec, RunSegments(run), code);
-    }
+    /// <summary>A task as the outbox sends it: the spec, the run spec's segments, the code (which the outbox names by its code set).</summary>
+    private (TaskSpec, Segment[], ShippedAssembly[]) Packed(TaskSpec spec, TaskRunSpec run) => (spec, RunSegments(run), CodeOf(run));
 
     private static TaskSpec BuildSpec(string key, TaskRunSpec run, SubmitOptions options)
     {

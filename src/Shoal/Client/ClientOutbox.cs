@@ -16,6 +16,7 @@ internal sealed class ClientOutbox
     private readonly Client _client;
     private readonly object _lock = new();
     private readonly HashSet<string> _codeOnScheduler = new(StringComparer.Ordinal);
+    private readonly CodeSetNumbers<ShippedAssembly[]> _codeSets = new();
     private List<Op> _pending = new();
     private bool _flushing;
     private TaskCompletionSource? _idle;
@@ -129,6 +130,7 @@ internal sealed class ClientOutbox
                     var run = batch[k].Segments!;
                     spec.RunFirstSegment = (uint)segments.Count;
                     spec.RunSegmentCount = (uint)run.Length;
+                    spec.CodeSet = CodeSetOf(batch[k].Code!);
                     segments.AddRange(run);
                     update.Tasks.Add(spec);
                 }
@@ -139,6 +141,22 @@ internal sealed class ClientOutbox
 
             i = j;
         }
+    }
+
+    /// <summary>
+    /// The number this connection knows a task's code by: the client's code sets are one shared
+    /// array per set (Client.CodeOf), so a reference lookup finds it; a new one is defined to the
+    /// scheduler first (its message goes ahead of the graph update on the same connection).
+    /// </summary>
+    private uint CodeSetOf(ShippedAssembly[] code)
+    {
+        if (code.Length == 0) return 0;
+        if (_codeSets.TryGet(code, out var id)) return id;
+        id = _codeSets.Add(code);
+        var definition = new CodeSetDefinition { Id = id };
+        foreach (var assembly in code) definition.Hashes.Add(assembly.HashBytes);
+        _client.Scheduler.Send(new Envelope { CodeSetDefinition = definition });
+        return id;
     }
 
     /// <summary>Uploads the code the tasks in batch[from..to) need and the scheduler lacks.</summary>

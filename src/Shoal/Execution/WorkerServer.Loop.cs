@@ -133,9 +133,12 @@ internal sealed partial class WorkerServer
                         d.WorkerInstances.Count == 0 ? null : [.. d.WorkerInstances]);
                 }
 
-                var request = new ComputeRequest(compute.Key, new TaskPayload(run, compute.Code.Count == 0 ? TaskPayload.NoCode : [.. compute.Code]),
+                var request = new ComputeRequest(compute.Key, new TaskPayload(run, _codeSets.Resolve(compute.CodeSet, compute.Key)),
                     compute.Priority, dependencies, compute.Resources.Count == 0 ? null : new Dictionary<string, double>(compute.Resources), (long)compute.RunId);
                 Apply(_state.ComputeTask(request, now));
+                break;
+            case Body.CodeSetDefinition:
+                _codeSets.Define(message.CodeSetDefinition);
                 break;
             case Body.FreeKeys:
                 Apply(_state.FreeKeys(message.FreeKeys.Keys, now));

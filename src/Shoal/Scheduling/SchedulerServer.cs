@@ -221,5 +221,11 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         private double _lastSeen;
 
         public bool Registered => Registration is not null;
+
+        /// <summary>The code sets a client defined on this connection (read on the loop only).</summary>
+        public Protocol.CodeSetTable CodeSetsDefined { get; } = new();
+
+        /// <summary>The code sets the scheduler defined to this worker (used on the loop only).</summary>
+        public Protocol.CodeSetNumbers<Google.Protobuf.ByteString[]> CodeSetsSent { get; } = new();
     }
 }
