@@ -197,7 +197,8 @@ internal sealed class ClientOutbox
 
     private enum OpKind { Task, Release, Message }
 
-    private sealed record Op(OpKind Kind, TaskSpec? Spec, Segment[]? Segments, ShippedAssembly[]? Code, string? Key, Envelope? Message);
+    // A struct: one per task queued, so a class cost an object per task (the list holds them inline).
+    private readonly record struct Op(OpKind Kind, TaskSpec? Spec, Segment[]? Segments, ShippedAssembly[]? Code, string? Key, Envelope? Message);
 }
 
 /// <summary>An assembly a task needs on the workers, addressed by the SHA-256 of its bytes.</summary>

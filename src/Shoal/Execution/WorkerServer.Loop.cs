@@ -134,7 +134,7 @@ internal sealed partial class WorkerServer
                 }
 
                 var request = new ComputeRequest(compute.Key, new TaskPayload(run, _codeSets.Resolve(compute.CodeSet, compute.Key)),
-                    compute.Priority, dependencies, compute.Resources.Count == 0 ? null : new Dictionary<string, double>(compute.Resources), (long)compute.RunId);
+                    compute.Priority, dependencies, compute.Resources.Count == 0 ? null : ResourceAmounts.ToDictionary(compute.Resources), (long)compute.RunId);
                 Apply(_state.ComputeTask(request, now));
                 break;
             case Body.CodeSetDefinition:

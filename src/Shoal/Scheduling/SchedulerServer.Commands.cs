@@ -97,7 +97,7 @@ internal sealed partial class SchedulerServer
 
         if (_state.ResourcesOf(task) is { } resources)
         {
-            foreach (var pair in resources) compute.Resources.Add(pair.Key, pair.Value);
+            foreach (var pair in resources) compute.Resources.Add(new ResourceAmount { Name = pair.Key, Amount = pair.Value });
         }
 
         if (payload.Code.Length > 0) compute.CodeSet = CodeSetForWorker(worker, payload.Code);

@@ -286,7 +286,7 @@ internal sealed partial class SchedulerServer
                 RunSpec = new TaskPayload(all.Slice(first, count).ToArray(), code),
                 Priority = task.Priority,
                 Retries = task.Retries,
-                Resources = task.Resources.Count == 0 ? null : new Dictionary<string, double>(task.Resources),
+                Resources = task.Resources.Count == 0 ? null : ResourceAmounts.ToDictionary(task.Resources),
                 Workers = task.Workers.Count == 0 ? null : [.. task.Workers],
                 AllowOtherWorkers = task.AllowOtherWorkers,
                 Wanted = task.Wanted,
