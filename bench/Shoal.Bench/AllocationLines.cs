@@ -14,8 +14,11 @@ internal sealed class AllocationLines
     private readonly Dictionary<int, List<Sample>> _byPid = new();
     private readonly List<(long AfterMicros, TaskCompletionSource Done)> _waiters = [];
 
-    /// <summary>One line: when, the process's bytes allocated so far, its CPU so far, its top types (cumulative).</summary>
-    internal sealed record Sample(long Micros, long Bytes, long CpuMicros, Dictionary<string, long> Types);
+    /// <summary>One line: when, the process's bytes allocated so far, its CPU so far, the JIT's time and methods so far, its top types (cumulative).</summary>
+    internal sealed record Sample(long Micros, long Bytes, long CpuMicros, long JitMicros, long JitMethods, Dictionary<string, long> Types);
+
+    /// <summary>What a process did between two instants.</summary>
+    internal sealed record Delta(long Bytes, long CpuMicros, long JitMicros, long JitMethods, Dictionary<string, long> Types);
 
     /// <summary>The process ids that wrote a line so far.</summary>
     public IReadOnlyCollection<int> Pids
@@ -34,15 +37,16 @@ internal sealed class AllocationLines
     {
         if (!line.StartsWith(Prefix, StringComparison.Ordinal)) return false;
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length < 6) return false;
+        if (parts.Length < 8) return false;
         var types = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var pair in parts.AsSpan(6))
+        foreach (var pair in parts.AsSpan(8))
         {
             var eq = pair.LastIndexOf('=');
             if (eq > 0) types[pair[..eq]] = long.Parse(pair[(eq + 1)..], CultureInfo.InvariantCulture);
         }
 
-        var sample = new Sample(long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[3], CultureInfo.InvariantCulture), long.Parse(parts[4], CultureInfo.InvariantCulture), types);
+        long At(int i) => long.Parse(parts[i], CultureInfo.InvariantCulture);
+        var sample = new Sample(At(1), At(3), At(4), At(6), At(7), types);
         var pid = int.Parse(parts[2], CultureInfo.InvariantCulture);
         lock (_byPid)
         {
@@ -73,8 +77,8 @@ internal sealed class AllocationLines
         }
     }
 
-    /// <summary>What a process allocated and spent between two instants (bytes, CPU µs, bytes by type), or null without lines around them.</summary>
-    public (long Bytes, long CpuMicros, Dictionary<string, long> Types)? Between(int pid, long fromMicros, long toMicros)
+    /// <summary>What a process allocated and spent between two instants, or null without lines around them.</summary>
+    public Delta? Between(int pid, long fromMicros, long toMicros)
     {
         lock (_byPid)
         {
@@ -83,7 +87,7 @@ internal sealed class AllocationLines
             var after = list.FirstOrDefault(s => s.Micros >= toMicros);
             if (before is null || after is null) return null;
             var types = after.Types.ToDictionary(kv => kv.Key, kv => kv.Value - before.Types.GetValueOrDefault(kv.Key), StringComparer.Ordinal);
-            return (after.Bytes - before.Bytes, after.CpuMicros - before.CpuMicros, types);
+            return new Delta(after.Bytes - before.Bytes, after.CpuMicros - before.CpuMicros, after.JitMicros - before.JitMicros, after.JitMethods - before.JitMethods, types);
         }
     }
 

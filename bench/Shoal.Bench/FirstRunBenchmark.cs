@@ -162,18 +162,26 @@ public sealed class FirstRunBenchmark : IBenchmark
         foreach (var name in new[] { "first", "second" })
         {
             long from = (long)figures[$"{name}_start_us"], to = (long)figures[$"{name}_end_us"];
-            double schedulerBytes = 0, workerBytes = 0;
+            var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+            void Sum(string key, double value) => sums[key] = sums.GetValueOrDefault(key) + value;
             foreach (var pid in lines.Pids)
             {
                 if (lines.Between(pid, from, to) is not { } d) continue;
-                var role = pid == schedulerPid ? "scheduler" : "worker";
-                if (pid == schedulerPid) schedulerBytes += d.Bytes;
-                else workerBytes += d.Bytes;
-                if (profile) await Console.Error.WriteLineAsync($"{role} {pid} allocations, {name} run: {d.Bytes / (double)n:0} B/task, CPU {d.CpuMicros / (double)n:0.0} µs/task; sampled by type:\n{AllocationLines.Report(d.Types, n)}");
+                var role = pid == schedulerPid ? "scheduler" : "workers";
+                Sum($"{name}_{role}_b_per_task", d.Bytes / (double)n);
+                Sum($"{name}_{role}_cpu_us_per_task", d.CpuMicros / (double)n);
+                Sum($"{name}_{role}_jit_us_per_task", d.JitMicros / (double)n);
+                Sum($"{name}_{role}_jit_methods", d.JitMethods);
+                if (profile) await Console.Error.WriteLineAsync($"{role} {pid} allocations, {name} run: {d.Bytes / (double)n:0} B/task, CPU {d.CpuMicros / (double)n:0.0} µs/task (JIT {d.JitMicros / (double)n:0.0} µs/task, {d.JitMethods} methods); sampled by type:\n{AllocationLines.Report(d.Types, n)}");
             }
 
-            figures[$"{name}_scheduler_b_per_task"] = schedulerBytes / n;
-            figures[$"{name}_workers_b_per_task"] = workerBytes / n;
+            foreach (var role in new[] { "scheduler", "workers" })
+            {
+                foreach (var what in new[] { "b_per_task", "cpu_us_per_task", "jit_us_per_task", "jit_methods" }) figures[$"{name}_{role}_{what}"] = sums.GetValueOrDefault($"{name}_{role}_{what}");
+            }
+
+            var schedulerBytes = figures[$"{name}_scheduler_b_per_task"] * n;
+            var workerBytes = figures[$"{name}_workers_b_per_task"] * n;
             figures[$"{name}_end_to_end_b_per_task"] = figures[$"{name}_client_b_per_task"] + (schedulerBytes + workerBytes) / n;
         }
     }
@@ -193,6 +201,8 @@ public sealed class FirstRunBenchmark : IBenchmark
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var pause = GC.GetTotalPauseDuration();
             var cpu = Environment.CpuUsage.TotalTime;
+            var jit = System.Runtime.JitInfo.GetCompilationTime();
+            var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
             var startMicros = AllocationLines.NowMicros();
             clock.Restart();
             var futures = client.Map(Inc, LongRange((long)run * n, n));
@@ -210,6 +220,8 @@ public sealed class FirstRunBenchmark : IBenchmark
             figures[$"{name}_client_b_per_task"] = bytes / (double)n;
             figures[$"{name}_client_gc_pause_s"] = (GC.GetTotalPauseDuration() - pause).TotalSeconds;
             figures[$"{name}_client_cpu_s"] = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
+            figures[$"{name}_client_jit_us_per_task"] = (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMicroseconds / n;
+            figures[$"{name}_client_jit_methods"] = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods;
             if (profile is not null) await Console.Error.WriteLineAsync($"client allocations, {name} run: {profile.Report(n)}");
             await ThroughputBenchmark.DrainAsync(client, cancellationToken);
         }

@@ -7,7 +7,9 @@ namespace Shoal.Platform;
 /// <summary>
 /// What a Shoal process allocates, for benchmarks that measure bytes per task in every process of
 /// a cluster (issue 10): with <c>SHOAL_ALLOC_TRACE=1</c> the process writes
-/// <c>shoal-alloc UNIX-µs PID ALLOCATED-BYTES CPU-µs GC-COUNT</c> to stderr every 250 ms;
+/// <c>shoal-alloc UNIX-µs PID ALLOCATED-BYTES CPU-µs GC-COUNT JIT-µs JIT-METHODS</c> to stderr every
+/// 250 ms (the JIT's figures are the runtime's own, <see cref="System.Runtime.JitInfo"/>: how much of
+/// a run's CPU went to compiling, e.g. tier-1 code replacing tier-0 and ReadyToRun code);
 /// with <c>SHOAL_ALLOC_TRACE=types</c> it also samples the runtime's allocation ticks (one event per
 /// ~100 KB, naming the type that crossed it: what dotnet-trace's gc-verbose profile shows, which is
 /// not installed here) and appends the cumulative bytes of its top types as <c>type=bytes</c> pairs.
@@ -37,7 +39,7 @@ internal static class AllocationTrace
         var micros = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
         var cpu = (long)Environment.CpuUsage.TotalTime.TotalMicroseconds;
         var line = new StringBuilder(256).Append(CultureInfo.InvariantCulture,
-            $"shoal-alloc {micros} {Environment.ProcessId} {GC.GetTotalAllocatedBytes(precise: true)} {cpu} {GC.CollectionCount(0)}");
+            $"shoal-alloc {micros} {Environment.ProcessId} {GC.GetTotalAllocatedBytes(precise: true)} {cpu} {GC.CollectionCount(0)} {(long)System.Runtime.JitInfo.GetCompilationTime().TotalMicroseconds} {System.Runtime.JitInfo.GetCompiledMethodCount()}");
         _sampler?.AppendTop(line, 40);
         Console.Error.WriteLine(line.ToString());
     }
