@@ -12,9 +12,11 @@ namespace Shoal.Bench;
 /// process (the warm figure). Every repetition starts everything afresh, so every process's JIT
 /// tier-up is in the first figure. Dask's side: bench/dask/firstrun.py (dask-scheduler,
 /// dask-worker, a fresh client).
-/// Usage: firstrun [--workers 2] [--threads 1] [--n 100000] [--reps 3] [--no-nanny] [--cli PATH/Shoal.Cli.dll] [--alloc-profile]
-/// (--cli: the shoal CLI to run, by default the Shoal.Cli.dll beside this program; --alloc-profile:
-/// the client's allocations by type, on stderr).
+/// Usage: firstrun [--workers 2] [--threads 1] [--n 100000] [--reps 3] [--no-nanny] [--cli PATH/Shoal.Cli.dll] [--alloc] [--alloc-profile]
+/// (--cli: the shoal CLI to run, by default the Shoal.Cli.dll beside this program; --alloc: the
+/// scheduler's and the workers' bytes allocated per task in each run too, from their
+/// <c>SHOAL_ALLOC_TRACE</c> lines, and the end-to-end sum with the client's; --alloc-profile: every
+/// process's allocations by type, on stderr).
 /// Environment variables set for this command (e.g. DOTNET_TieredCompilation) reach every process.
 /// Figures per size: the fresh client's first and second run (tasks/s), its bytes allocated per
 /// task (client only), the scheduler process's CPU and RSS growth per task over both runs, each
@@ -45,6 +47,7 @@ public sealed class FirstRunBenchmark : IBenchmark
         var reps = a.Int("reps", 3);
         var nanny = !a.Has("no-nanny");
         var allocProfile = a.Has("alloc-profile");
+        var alloc = allocProfile || a.Has("alloc");
         var cli = Path.GetFullPath(a.Value("cli") ?? Path.Combine(AppContext.BaseDirectory, "Shoal.Cli.dll"));
 
         var results = new Dictionary<string, object>();
@@ -59,7 +62,7 @@ public sealed class FirstRunBenchmark : IBenchmark
 
             for (var rep = 0; rep < reps; rep++)
             {
-                var figures = await OneRunAsync(cli, n, workers, threads, nanny, allocProfile, cancellationToken);
+                var figures = await OneRunAsync(cli, n, workers, threads, nanny, alloc, allocProfile, cancellationToken);
                 foreach (var (k, v) in figures) Add(k, v);
                 Console.Error.WriteLine($"firstrun n={n} rep {rep}: " + string.Join(", ", figures.Select(f => $"{f.Key}={f.Value:0.###}")));
             }
@@ -87,13 +90,15 @@ public sealed class FirstRunBenchmark : IBenchmark
         return 0;
     }
 
-    private static async Task<Dictionary<string, double>> OneRunAsync(string cli, int n, int workers, int threads, bool nanny, bool allocProfile, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, double>> OneRunAsync(string cli, int n, int workers, int threads, bool nanny, bool alloc, bool allocProfile, CancellationToken cancellationToken)
     {
         var figures = new Dictionary<string, double>(StringComparer.Ordinal);
         var started = new List<Process>();
+        var lines = new AllocationLines();
+        string? trace = alloc ? (allocProfile ? "types" : "1") : null;
         try
         {
-            var (address, registered) = await StartClusterAsync(cli, workers, threads, nanny, started, cancellationToken);
+            var (address, registered) = await StartClusterAsync(cli, workers, threads, nanny, started, cancellationToken, lines, trace);
             var scheduler = started[0];
             for (var i = 0; i < registered.Length; i++) figures[$"worker{i}_registered_s"] = registered[i];
 
@@ -112,6 +117,7 @@ public sealed class FirstRunBenchmark : IBenchmark
             figures["scheduler_cpu_us_per_task"] = (scheduler.TotalProcessorTime - cpuBefore).TotalMicroseconds / (2.0 * n);
             figures["scheduler_rss_growth_b_per_task"] = (scheduler.WorkingSet64 - rssBefore) / (double)n;
             figures["workers_cpu_us_per_task"] = (started.Skip(1).Take(workers).Sum(w => TreeCpuSeconds(w.Id)) - workersCpuBefore) * 1e6 / (2.0 * n);
+            if (alloc) await AddAllocationsAsync(figures, lines, scheduler.Id, n, allocProfile, cancellationToken);
             return figures;
         }
         finally
@@ -125,22 +131,26 @@ public sealed class FirstRunBenchmark : IBenchmark
     /// <paramref name="started"/>, the scheduler first) and waits until every worker registered: the scheduler's address and
     /// each worker's seconds from exec to registered.
     /// </summary>
-    internal static async Task<(string Address, double[] Registered)> StartClusterAsync(string cli, int workers, int threads, bool nanny, List<Process> started, CancellationToken cancellationToken)
+    internal static async Task<(string Address, double[] Registered)> StartClusterAsync(string cli, int workers, int threads, bool nanny, List<Process> started,
+        CancellationToken cancellationToken, AllocationLines? lines = null, string? allocTrace = null)
     {
-        var scheduler = Start(cli, ["scheduler", "--port", "0"], redirectOut: true);
+        var alloc = allocTrace is not null;
+        lines ??= new AllocationLines();
+        var scheduler = Start(cli, ["scheduler", "--port", "0"], redirectOut: true, redirectErr: alloc, allocTrace: allocTrace);
         started.Add(scheduler);
+        if (alloc) _ = DrainAsync(scheduler.StandardError, lines);
         var address = await ReadLineAsync(scheduler.StandardOutput, "Scheduler at: ", cancellationToken);
-        _ = DrainAsync(scheduler.StandardOutput);
+        _ = DrainAsync(scheduler.StandardOutput, lines);
         var registrations = new List<Task<double>>();
         for (var i = 0; i < workers; i++)
         {
             var clock = Stopwatch.StartNew();
             List<string> workerArgs = ["worker", address, "--nthreads", Str(threads)];
             if (!nanny) workerArgs.Add("--no-nanny");
-            var worker = Start(cli, workerArgs, redirectOut: true, redirectErr: true);
+            var worker = Start(cli, workerArgs, redirectOut: true, redirectErr: true, allocTrace: allocTrace);
             started.Add(worker);
             // The log line may come on stdout or stderr (a nanny passes its worker's log on).
-            registrations.Add(Task.WhenAny(WaitRegisteredAsync(worker.StandardOutput, clock, cancellationToken), WaitRegisteredAsync(worker.StandardError, clock, cancellationToken)).Unwrap());
+            registrations.Add(Task.WhenAny(WaitRegisteredAsync(worker.StandardOutput, clock, lines, cancellationToken), WaitRegisteredAsync(worker.StandardError, clock, lines, cancellationToken)).Unwrap());
         }
 
         var registered = await Task.WhenAll(registrations).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
@@ -166,6 +176,37 @@ public sealed class FirstRunBenchmark : IBenchmark
         }
     }
 
+    /// <summary>Each run's bytes allocated per task in the scheduler, the workers (nannies included) and end to end with the client's.</summary>
+    private static async Task AddAllocationsAsync(Dictionary<string, double> figures, AllocationLines lines, int schedulerPid, int n, bool profile, CancellationToken cancellationToken)
+    {
+        await lines.WaitForAllAfterAsync(AllocationLines.NowMicros(), cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        foreach (var name in new[] { "first", "second" })
+        {
+            long from = (long)figures[$"{name}_start_us"], to = (long)figures[$"{name}_end_us"];
+            var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+            void Sum(string key, double value) => sums[key] = sums.GetValueOrDefault(key) + value;
+            foreach (var pid in lines.Pids)
+            {
+                if (lines.Between(pid, from, to) is not { } d) continue;
+                var role = pid == schedulerPid ? "scheduler" : "workers";
+                Sum($"{name}_{role}_b_per_task", d.Bytes / (double)n);
+                Sum($"{name}_{role}_cpu_us_per_task", d.CpuMicros / (double)n);
+                Sum($"{name}_{role}_jit_us_per_task", d.JitMicros / (double)n);
+                Sum($"{name}_{role}_jit_methods", d.JitMethods);
+                if (profile) await Console.Error.WriteLineAsync($"{role} {pid} allocations, {name} run: {d.Bytes / (double)n:0} B/task, CPU {d.CpuMicros / (double)n:0.0} µs/task (JIT {d.JitMicros / (double)n:0.0} µs/task, {d.JitMethods} methods); sampled by type:\n{AllocationLines.Report(d.Types, n)}");
+            }
+
+            foreach (var role in new[] { "scheduler", "workers" })
+            {
+                foreach (var what in new[] { "b_per_task", "cpu_us_per_task", "jit_us_per_task", "jit_methods" }) figures[$"{name}_{role}_{what}"] = sums.GetValueOrDefault($"{name}_{role}_{what}");
+            }
+
+            var schedulerBytes = figures[$"{name}_scheduler_b_per_task"] * n;
+            var workerBytes = figures[$"{name}_workers_b_per_task"] * n;
+            figures[$"{name}_end_to_end_b_per_task"] = figures[$"{name}_client_b_per_task"] + (schedulerBytes + workerBytes) / n;
+        }
+    }
+
     /// <summary>The fresh client: connect, wait for the workers, time the first and then a second map + gather.</summary>
     private static async Task<int> ClientChildAsync(string address, int workers, int n, bool allocProfile, CancellationToken cancellationToken)
     {
@@ -181,19 +222,27 @@ public sealed class FirstRunBenchmark : IBenchmark
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var pause = GC.GetTotalPauseDuration();
             var cpu = Environment.CpuUsage.TotalTime;
+            var jit = System.Runtime.JitInfo.GetCompilationTime();
+            var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var startMicros = AllocationLines.NowMicros();
             clock.Restart();
             var futures = client.Map(Inc, LongRange((long)run * n, n));
             var results = await client.GatherAsync(futures, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
+            var endMicros = AllocationLines.NowMicros();
             var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             foreach (var future in futures) future.Dispose();
             if (results[0] != (long)run * n + 1 || results[^1] != (long)run * n + n) throw new InvalidOperationException($"wrong results {results[0]}..{results[^1]}");
             var name = run == 0 ? "first" : "second";
             figures[$"{name}_s"] = seconds;
+            figures[$"{name}_start_us"] = startMicros;
+            figures[$"{name}_end_us"] = endMicros;
             figures[$"{name}_tasks_per_s"] = n / seconds;
             figures[$"{name}_client_b_per_task"] = bytes / (double)n;
             figures[$"{name}_client_gc_pause_s"] = (GC.GetTotalPauseDuration() - pause).TotalSeconds;
             figures[$"{name}_client_cpu_s"] = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
+            figures[$"{name}_client_jit_us_per_task"] = (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMicroseconds / n;
+            figures[$"{name}_client_jit_methods"] = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods;
             if (profile is not null) await Console.Error.WriteLineAsync($"client allocations, {name} run: {profile.Report(n)}");
             await ThroughputBenchmark.DrainAsync(client, cancellationToken);
         }
@@ -207,7 +256,7 @@ public sealed class FirstRunBenchmark : IBenchmark
         for (var i = 0; i < count; i++) yield return start + i;
     }
 
-    internal static Process Start(string dll, IEnumerable<string> args, bool redirectOut = false, bool redirectErr = false)
+    internal static Process Start(string dll, IEnumerable<string> args, bool redirectOut = false, bool redirectErr = false, string? allocTrace = null)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
@@ -215,6 +264,7 @@ public sealed class FirstRunBenchmark : IBenchmark
             RedirectStandardError = redirectErr,
             UseShellExecute = false,
         };
+        if (allocTrace is not null) info.Environment[Shoal.Platform.AllocationTrace.Variable] = allocTrace;
         info.ArgumentList.Add(dll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         return Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}");
@@ -231,14 +281,15 @@ public sealed class FirstRunBenchmark : IBenchmark
     }
 
     /// <summary>Seconds from exec to the worker's "registered with" log line; the rest of its log is drained meanwhile.</summary>
-    private static async Task<double> WaitRegisteredAsync(StreamReader stderr, Stopwatch clock, CancellationToken cancellationToken)
+    private static async Task<double> WaitRegisteredAsync(StreamReader stderr, Stopwatch clock, AllocationLines lines, CancellationToken cancellationToken)
     {
         while (await stderr.ReadLineAsync(cancellationToken) is { } line)
         {
+            if (lines.Offer(line)) continue;
             if (line.Contains("registered with", StringComparison.Ordinal))
             {
                 var seconds = clock.Elapsed.TotalSeconds;
-                _ = DrainAsync(stderr);
+                _ = DrainAsync(stderr, lines);
                 return seconds;
             }
         }
@@ -247,13 +298,11 @@ public sealed class FirstRunBenchmark : IBenchmark
         throw new OperationCanceledException(cancellationToken);
     }
 
-    private static async Task DrainAsync(StreamReader reader)
+    private static async Task DrainAsync(StreamReader reader, AllocationLines lines)
     {
         try
         {
-            while (await reader.ReadLineAsync() is not null)
-            {
-            }
+            while (await reader.ReadLineAsync() is { } line) lines.Offer(line);
         }
         catch (IOException)
         {

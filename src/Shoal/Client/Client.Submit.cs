@@ -49,13 +49,8 @@ public sealed partial class Client
         _outbox.Submit(packed, segments, code);
     }
 
-    /// <summary>A task as the outbox sends it: the spec naming its code, the run spec's segments, the code.</summary>
-    private (TaskSpec, Segment[], ShippedAssembly[]) Packed(TaskSpec spec, TaskRunSpec run)
-    {
-        var code = CodeOf(run);
-        foreach (var assembly in code) spec.Code.Add(assembly.HashBytes);
-        return (spec, RunSegments(run), code);
-    }
+    /// <summary>A task as the outbox sends it: the spec, the run spec's segments, the code (which the outbox names by its code set).</summary>
+    private (TaskSpec, Segment[], ShippedAssembly[]) Packed(TaskSpec spec, TaskRunSpec run) => (spec, RunSegments(run), CodeOf(run));
 
     private static TaskSpec BuildSpec(string key, TaskRunSpec run, SubmitOptions options)
     {
@@ -63,7 +58,7 @@ public sealed partial class Client
         foreach (var dependency in run.DependencyKeys) spec.Dependencies.Add(dependency);
         if (options.Resources is { } resources)
         {
-            foreach (var pair in resources) spec.Resources.Add(pair.Key, pair.Value);
+            foreach (var pair in resources) spec.Resources.Add(new ResourceAmount { Name = pair.Key, Amount = pair.Value });
         }
 
         if (options.Workers is { } workers)
@@ -106,7 +101,7 @@ public sealed partial class Client
         static t => t.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic).Length > 0);
 
     /// <summary>The run spec as segments: the object itself in-process, its serialized form otherwise.</summary>
-    private Segment[] RunSegments(TaskRunSpec run) => ByReference ? [Segment.FromObject(run)] : [.. run.Serialize()];
+    private Segment[] RunSegments(TaskRunSpec run) => ByReference ? [Segment.FromObject(run)] : run.Serialize();
 
     /// <summary>The assemblies a task needs on the workers (none in-process).</summary>
     private ShippedAssembly[] CodeOf(TaskRunSpec run)

@@ -21,6 +21,7 @@ internal sealed class ClientOutbox
 
     /// <summary>Every assembly this client's tasks have needed on the workers so far.</summary>
     internal IEnumerable<ShippedAssembly> ShippedCode => _shipped.Values;
+    private readonly CodeSetNumbers<ShippedAssembly[]> _codeSets = new();
     private List<Op> _pending = new();
     private bool _flushing;
     private TaskCompletionSource? _idle;
@@ -134,6 +135,7 @@ internal sealed class ClientOutbox
                     var run = batch[k].Segments!;
                     spec.RunFirstSegment = (uint)segments.Count;
                     spec.RunSegmentCount = (uint)run.Length;
+                    spec.CodeSet = CodeSetOf(batch[k].Code!);
                     segments.AddRange(run);
                     update.Tasks.Add(spec);
                 }
@@ -144,6 +146,22 @@ internal sealed class ClientOutbox
 
             i = j;
         }
+    }
+
+    /// <summary>
+    /// The number this connection knows a task's code by: the client's code sets are one shared
+    /// array per set (Client.CodeOf), so a reference lookup finds it; a new one is defined to the
+    /// scheduler first (its message goes ahead of the graph update on the same connection).
+    /// </summary>
+    private uint CodeSetOf(ShippedAssembly[] code)
+    {
+        if (code.Length == 0) return 0;
+        if (_codeSets.TryGet(code, out var id)) return id;
+        id = _codeSets.Add(code);
+        var definition = new CodeSetDefinition { Id = id };
+        foreach (var assembly in code) definition.Hashes.Add(assembly.HashBytes);
+        _client.Scheduler.Send(new Envelope { CodeSetDefinition = definition });
+        return id;
     }
 
     /// <summary>Uploads the code the tasks in batch[from..to) need and the scheduler lacks.</summary>
@@ -188,7 +206,8 @@ internal sealed class ClientOutbox
 
     private enum OpKind { Task, Release, Message }
 
-    private sealed record Op(OpKind Kind, TaskSpec? Spec, Segment[]? Segments, ShippedAssembly[]? Code, string? Key, Envelope? Message);
+    // A struct: one per task queued, so a class cost an object per task (the list holds them inline).
+    private readonly record struct Op(OpKind Kind, TaskSpec? Spec, Segment[]? Segments, ShippedAssembly[]? Code, string? Key, Envelope? Message);
 }
 
 /// <summary>An assembly a task needs on the workers, addressed by the SHA-256 of its bytes.</summary>

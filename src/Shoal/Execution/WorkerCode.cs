@@ -44,11 +44,12 @@ internal sealed partial class WorkerCode : IDisposable
 
     internal async Task<CodeContext> ContextAsync(ByteString[] code, CancellationToken cancellationToken)
     {
-        var hashes = code.Select(h => CodeHash.ToHex(h.Span)).ToArray();
-        var id = CodeSet.IdOf(hashes);
+        // A code set's array is shared by every task naming it (CodeSetDefinition), so its hex names and id are worked out once per set, not per task.
+        var (hashes, id) = _names.GetValue(code, static c => NamesOf(c));
         for (var attempt = 1; ; attempt++)
         {
-            var task = _ready.GetOrAdd(id, _ => LoadAsync(code, hashes, cancellationToken));
+            // TryGetValue first, and the factory in another method: a lambda here would capture this method's arguments, a closure per task.
+            if (!_ready.TryGetValue(id, out var task)) task = StartLoad(id, code, hashes, cancellationToken);
             try
             {
                 return await task.ConfigureAwait(false);
@@ -68,6 +69,17 @@ internal sealed partial class WorkerCode : IDisposable
                 throw;
             }
         }
+    }
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ByteString[], Tuple<string[], string>> _names = new();
+
+    private Task<CodeContext> StartLoad(string id, ByteString[] code, string[] hashes, CancellationToken cancellationToken) =>
+        _ready.GetOrAdd(id, _ => LoadAsync(code, hashes, cancellationToken));
+
+    private static Tuple<string[], string> NamesOf(ByteString[] code)
+    {
+        var hashes = Array.ConvertAll(code, h => CodeHash.ToHex(h.Span));
+        return Tuple.Create(hashes, CodeSet.IdOf(hashes));
     }
 
     private async Task<CodeContext> LoadAsync(ByteString[] code, string[] hashes, CancellationToken cancellationToken)

@@ -5,8 +5,12 @@ using Shoal.Transfer;
 
 namespace Shoal.Execution;
 
-/// <summary>Something for the worker loop to apply to its state.</summary>
-internal sealed record WorkerEvent(WorkerEventKind Kind)
+/// <summary>
+/// Something for the worker loop to apply to its state. A struct: a worker queues several per task
+/// (the scheduler's message, the execution's end), and as a class each was an object of ~130 B
+/// (issue 10); the channel's segments hold them inline.
+/// </summary>
+internal readonly record struct WorkerEvent(WorkerEventKind Kind)
 {
     public IncomingMessage Incoming { get; init; }
 
@@ -39,7 +43,7 @@ internal sealed record WorkerEvent(WorkerEventKind Kind)
 
     public static readonly WorkerEvent HeartbeatTick = new(WorkerEventKind.Heartbeat);
 
-    public static WorkerEvent FromScheduler(IncomingMessage incoming) => new(WorkerEventKind.SchedulerMessage) { Incoming = incoming };
+    public static WorkerEvent FromScheduler(IncomingMessage incoming, int generation) => new(WorkerEventKind.SchedulerMessage) { Incoming = incoming, Generation = generation };
 
     public static WorkerEvent SchedulerLost(string reason) => new(WorkerEventKind.SchedulerLost) { Reason = reason };
 }

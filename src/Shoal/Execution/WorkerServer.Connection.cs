@@ -57,7 +57,7 @@ internal sealed partial class WorkerServer
                     registered.TrySetException(new InvalidOperationException(incoming.Message.Error.Message));
                     break;
                 default:
-                    _events.Writer.TryWrite(WorkerEvent.FromScheduler(incoming) with { Generation = generation });
+                    _events.Writer.TryWrite(WorkerEvent.FromScheduler(incoming, generation));
                     break;
             }
 

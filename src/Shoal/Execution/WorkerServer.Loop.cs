@@ -133,9 +133,12 @@ internal sealed partial class WorkerServer
                         d.WorkerInstances.Count == 0 ? null : [.. d.WorkerInstances]);
                 }
 
-                var request = new ComputeRequest(compute.Key, new TaskPayload(run, compute.Code.Count == 0 ? TaskPayload.NoCode : [.. compute.Code]),
-                    compute.Priority, dependencies, compute.Resources.Count == 0 ? null : new Dictionary<string, double>(compute.Resources), (long)compute.RunId);
+                var request = new ComputeRequest(compute.Key, new TaskPayload(run, _codeSets.Resolve(compute.CodeSet, compute.Key)),
+                    compute.Priority, dependencies, compute.Resources.Count == 0 ? null : ResourceAmounts.ToDictionary(compute.Resources), (long)compute.RunId);
                 Apply(_state.ComputeTask(request, now));
+                break;
+            case Body.CodeSetDefinition:
+                _codeSets.Define(message.CodeSetDefinition);
                 break;
             case Body.FreeKeys:
                 Apply(_state.FreeKeys(message.FreeKeys.Keys, now, message.FreeKeys.ScatterGenerations.Count == 0 ? null : message.FreeKeys.ScatterGenerations));
@@ -302,31 +305,39 @@ internal sealed partial class WorkerServer
         var generation = _generation;
         // Registered here, on the loop: a free-keys handled before the thread pool starts the task still finds it.
         var running = BeginRun(key);
-        _ = Task.Run(async () =>
+        _ = ExecuteAsync(generation, running, key, payload);
+    }
+
+    /// <summary>
+    /// The execution itself, off the loop: an async method that first yields to the thread pool
+    /// (<c>Task.Run(async () => …)</c> cost a closure, a delegate, a <c>Task&lt;Task&gt;</c> and
+    /// its unwrapping per task, issue 10).
+    /// </summary>
+    private async Task ExecuteAsync(int generation, RunningTask running, string key, TaskPayload payload)
+    {
+        await Task.Yield();
+        var start = Now;
+        WorkerContext.Enter(running);
+        WorkerContext.EnterTask(key, _taskLog);
+        try
         {
-            var start = Now;
-            WorkerContext.Enter(running);
-            WorkerContext.EnterTask(key, _taskLog);
-            try
-            {
-                var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
-                running.LocalValue = k => _store.Contains(k) ? _store.ValueOf(k, resolver) : throw new KeyNotFoundException(k);
-                var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver), running.Cancellation).ConfigureAwait(false);
-                var nbytes = Payloads.SizeOf(value);
-                _store.PutObject(key, value, nbytes);
-                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Generation = generation, Key = key, Nbytes = nbytes, Start = start, Stop = Now });
-            }
-            catch (Exception e)
-            {
-                var error = RemoteErrors.FromException(e, key, _options.Name);
-                var original = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
-                _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteFailure) { Generation = generation, Key = key, Error = new TaskErrorPayload(error, original), Start = start, Stop = Now });
-            }
-            finally
-            {
-                EndRun(running);
-            }
-        });
+            var (run, resolver) = await _code.ResolveAsync(payload, _stopping.Token).ConfigureAwait(false);
+            running.LocalValue = k => _store.Contains(k) ? _store.ValueOf(k, resolver) : throw new KeyNotFoundException(k);
+            var value = await run.InvokeAsync(k => _store.ValueOf(k, resolver), running.Cancellation).ConfigureAwait(false);
+            var nbytes = Payloads.SizeOf(value);
+            _store.PutObject(key, value, nbytes);
+            _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteSuccess) { Generation = generation, Key = key, Nbytes = nbytes, Start = start, Stop = Now });
+        }
+        catch (Exception e)
+        {
+            var error = RemoteErrors.FromException(e, key, _options.Name);
+            var original = e is System.Reflection.TargetInvocationException { InnerException: { } inner } ? inner : e;
+            _events.Writer.TryWrite(new WorkerEvent(WorkerEventKind.ExecuteFailure) { Generation = generation, Key = key, Error = new TaskErrorPayload(error, original), Start = start, Stop = Now });
+        }
+        finally
+        {
+            EndRun(running);
+        }
     }
 
     /// <summary>Fetches dependencies from a peer into the store.</summary>

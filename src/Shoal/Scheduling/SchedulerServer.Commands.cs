@@ -99,11 +99,23 @@ internal sealed partial class SchedulerServer
 
         if (_state.ResourcesOf(task) is { } resources)
         {
-            foreach (var pair in resources) compute.Resources.Add(pair.Key, pair.Value);
+            foreach (var pair in resources) compute.Resources.Add(new ResourceAmount { Name = pair.Key, Amount = pair.Value });
         }
 
-        if (payload.Code.Length > 0) compute.Code.AddRange(payload.Code);
+        if (payload.Code.Length > 0) compute.CodeSet = CodeSetForWorker(worker, payload.Code);
         SendToWorker(worker, new Envelope { ComputeTask = compute }, payload.Run);
+    }
+
+    /// <summary>The number a worker knows a code set by, defined to it first if it is new there (the definition goes ahead of the task on the same connection).</summary>
+    private uint CodeSetForWorker(int worker, Google.Protobuf.ByteString[] code)
+    {
+        if (!_workers.TryGetValue(worker, out var session)) return 0;
+        if (session.CodeSetsSent.TryGet(code, out var id)) return id;
+        id = session.CodeSetsSent.Add(code);
+        var definition = new CodeSetDefinition { Id = id };
+        definition.Hashes.AddRange(code);
+        TrySend(session, new Envelope { CodeSetDefinition = definition }, default);
+        return id;
     }
 
     private void SendError(int client, int task)

@@ -14,7 +14,7 @@ internal sealed partial class SchedulerServer
         Role.Client => body is Body.UpdateGraph or Body.ReleaseKeys or Body.CancelKeys or Body.ScatterUpdate or Body.WhoHas
             or Body.Identity or Body.AdaptiveTarget or Body.UploadCode or Body.HasCode or Body.RetireWorkers or Body.CloseClient or Body.Ping
             or Body.HeldByClient or Body.RestoreReply or Body.Story or Body.ClusterState or Body.RetryKeys or Body.FireAndForget or Body.RunSpec
-            or Body.Coordination or Body.CoordinationCancel or Body.Restart or Body.Rebalance,
+            or Body.Coordination or Body.CoordinationCancel or Body.Restart or Body.Rebalance or Body.CodeSetDefinition,
         Role.Worker => body is Body.RegisterWorker or Body.TaskDone or Body.TaskFailed or Body.Heartbeat or Body.MissingData
             or Body.StealResponse or Body.AddKeys or Body.CodeRequest or Body.Reschedule or Body.WhoHas or Body.Ping or Body.TaskStarted
             or Body.TaskSeceded,
@@ -120,7 +120,10 @@ internal sealed partial class SchedulerServer
         switch (message.BodyCase)
         {
             case Body.UpdateGraph:
-                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, incoming.Segments, _codeLists), now);
+                _state.UpdateGraph(session.Id, ToSpecifications(message.UpdateGraph, incoming.Segments, session.CodeSetsDefined), now);
+                break;
+            case Body.CodeSetDefinition:
+                session.CodeSetsDefined.Define(message.CodeSetDefinition);
                 break;
             case Body.ReleaseKeys:
                 _state.ReleaseKeys(session.Id, message.ReleaseKeys.Keys, now);
@@ -267,7 +270,7 @@ internal sealed partial class SchedulerServer
             runId, task < 0 ? 0 : _state.RunIdOf(task));
     }
 
-    private static List<TaskSpecification> ToSpecifications(UpdateGraph update, ReadOnlyMemory<Segment> segments, CodeLists codeLists)
+    private static List<TaskSpecification> ToSpecifications(UpdateGraph update, ReadOnlyMemory<Segment> segments, CodeSetTable codeSets)
     {
         var specs = new List<TaskSpecification>(update.Tasks.Count);
         var all = segments.Span;
@@ -280,7 +283,7 @@ internal sealed partial class SchedulerServer
                 throw new InvalidOperationException($"task '{task.Key}' points at segments {first}..{first + count} of {all.Length}");
             }
 
-            var code = codeLists.Intern(task.Code); // shared with the other tasks of the same code: not a copy per task
+            var code = codeSets.Resolve(task.CodeSet, task.Key);
             specs.Add(new TaskSpecification
             {
                 Key = task.Key,
@@ -288,7 +291,7 @@ internal sealed partial class SchedulerServer
                 RunSpec = new TaskPayload(all.Slice(first, count).ToArray(), code),
                 Priority = task.Priority,
                 Retries = task.Retries,
-                Resources = task.Resources.Count == 0 ? null : new Dictionary<string, double>(task.Resources),
+                Resources = task.Resources.Count == 0 ? null : ResourceAmounts.ToDictionary(task.Resources),
                 Workers = task.Workers.Count == 0 ? null : [.. task.Workers],
                 AllowOtherWorkers = task.AllowOtherWorkers,
                 Wanted = task.Wanted,

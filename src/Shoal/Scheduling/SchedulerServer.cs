@@ -26,7 +26,6 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CodeRepository _code = new();
-    private readonly CodeLists _codeLists = new(); // loop side: tasks of the same code share one list of hashes
     private IListenerHandle? _listener;
     private Task _loop = Task.CompletedTask;
     private Task _ticker = Task.CompletedTask;
@@ -223,5 +222,11 @@ internal sealed partial class SchedulerServer : IAsyncDisposable
         private double _lastSeen;
 
         public bool Registered => Registration is not null;
+
+        /// <summary>The code sets a client defined on this connection (read on the loop only).</summary>
+        public Protocol.CodeSetTable CodeSetsDefined { get; } = new();
+
+        /// <summary>The code sets the scheduler defined to this worker (used on the loop only).</summary>
+        public Protocol.CodeSetNumbers<Google.Protobuf.ByteString[]> CodeSetsSent { get; } = new();
     }
 }

@@ -113,7 +113,7 @@ internal sealed class TaskRunSpec
 
     /// <summary>Serializes the spec: the function block (produced once per function and shared), then the arguments.</summary>
     /// <exception cref="ValueSerializationException">An argument or captured value cannot be serialized; the message names its type.</exception>
-    public IReadOnlyList<Segment> Serialize(ValueSerializer? serializer = null)
+    public Segment[] Serialize(ValueSerializer? serializer = null)
     {
         var codecs = (serializer ?? ValueSerializer.Default).Codecs;
         var function = Function.GetSegments(codecs);

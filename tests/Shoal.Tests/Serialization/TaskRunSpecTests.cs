@@ -184,7 +184,7 @@ public class TaskRunSpecTests
         FunctionSpec.For(f).ShouldBeSameAs(one);
         var a = TaskRunSpec.Create(one, [1]).Serialize();
         var b = TaskRunSpec.Create(one, [2]).Serialize();
-        a.Count.ShouldBe(2);
+        a.Length.ShouldBe(2);
         a[0].Bytes.ShouldBe(b[0].Bytes);
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(a[0].Bytes, out var sa).ShouldBeTrue();
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(b[0].Bytes, out var sb).ShouldBeTrue();
@@ -214,7 +214,7 @@ public class TaskRunSpecTests
     {
         var data = new double[100_000];
         var segments = TaskRunSpec.Create(static (double[] d) => d.Length, [data]).Serialize();
-        segments.Count.ShouldBe(4); // function and arguments, the array's descriptor, the array
+        segments.Length.ShouldBe(4); // function and arguments, the array's descriptor, the array
         segments[3].Length.ShouldBe(800_000);
         var back = TaskRunSpec.Deserialize([.. segments]);
         ((double[])back.Args[0]!).Length.ShouldBe(100_000);
