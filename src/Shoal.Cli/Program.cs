@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Shoal.Cli;
 
 Shoal.Platform.StartupTrace.Mark("main");
-Shoal.Platform.AllocationTrace.StartIfRequested();
+using var allocationTrace = Shoal.Platform.AllocationTrace.StartIfRequested();
 
 // The first Ctrl-C or SIGTERM asks the host to stop gracefully; a second Ctrl-C kills at once.
 using var stop = new CancellationTokenSource();

@@ -16,25 +16,38 @@ namespace Shoal.Platform;
 /// A parent that reads the lines of an idle moment before and after a run gets each process's
 /// allocations for that run. Off, nothing is started. Write-only: nothing in the process reads it.
 /// </summary>
-internal static class AllocationTrace
+internal sealed class AllocationTrace : IDisposable
 {
     /// <summary>The variable that turns the trace on (<c>1</c>, or <c>types</c> for the profile by type).</summary>
     public const string Variable = "SHOAL_ALLOC_TRACE";
 
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
-    private static Timer? _timer;
-    private static TypeSampler? _sampler;
+    private readonly Timer _timer;
+    private readonly TypeSampler? _sampler;
 
-    /// <summary>Starts the periodic lines if the variable asks for them (once per process).</summary>
-    public static void StartIfRequested()
+    private AllocationTrace(bool byType)
     {
-        var mode = Environment.GetEnvironmentVariable(Variable);
-        if (mode is not ("1" or "types") || _timer is not null) return;
-        if (mode == "types") _sampler = new TypeSampler();
-        _timer = new Timer(static _ => Write(), null, TimeSpan.Zero, Interval);
+        if (byType) _sampler = new TypeSampler();
+        _timer = new Timer(_ => Write(), null, TimeSpan.Zero, Interval);
     }
 
-    private static void Write()
+    /// <summary>Starts the periodic lines if the variable asks for them; the host keeps it for its lifetime (null: off).</summary>
+    public static AllocationTrace? StartIfRequested() =>
+        Environment.GetEnvironmentVariable(Variable) switch
+        {
+            "1" => new AllocationTrace(byType: false),
+            "types" => new AllocationTrace(byType: true),
+            _ => null,
+        };
+
+    /// <summary>Stops the lines.</summary>
+    public void Dispose()
+    {
+        _timer.Dispose();
+        _sampler?.Dispose();
+    }
+
+    private void Write()
     {
         var micros = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
         var cpu = (long)Environment.CpuUsage.TotalTime.TotalMicroseconds;
