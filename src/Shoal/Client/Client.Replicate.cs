@@ -33,7 +33,7 @@ public sealed partial class Client
             var add = byLoad.Where(w => !has.Contains(w)).Take(Math.Max(0, want - has.Count)).ToArray();
             if (add.Length == 0) continue;
             var encoded = new[] { Payloads.Encode(entry.Value, ByReference) };
-            var generation = (ulong)Random.Shared.NextInt64(1, long.MaxValue); // as a scatter's (Client.Scatter.cs)
+            var generation = NewPutGeneration(); // told to the scheduler as a scatter's
             await Task.WhenAll(add.Select(worker => PutAsync(worker, [0], [entry.Key], encoded, generation, cancellationToken))).ConfigureAwait(false);
             var update = new ScatterUpdate { Wanted = true };
             update.Workers.AddRange(add);

@@ -83,7 +83,7 @@ public sealed partial class Client
         for (var i = 0; i < items.Count; i++) encoded[i] = Payloads.Encode(items[i], ByReference);
         // Told to the workers and the scheduler: a FreeKeys of an earlier scatter of the same (content-addressed) key
         // can reach a worker after this put (the scheduler sends it on another connection); the worker then keeps this one.
-        var generation = (ulong)Random.Shared.NextInt64(1, long.MaxValue);
+        var generation = NewPutGeneration();
         await Task.WhenAll(targets.Select(pair => PutAsync(pair.Key, pair.Value, keys, encoded, generation, cancellationToken))).ConfigureAwait(false);
 
         var futures = new Future<T>[items.Count];
@@ -114,6 +114,9 @@ public sealed partial class Client
         await _outbox.DrainAsync().ConfigureAwait(false);
         return futures;
     }
+
+    /// <summary>A put's generation: random and never 0, which means "none" (ValueRef.generation).</summary>
+    private static ulong NewPutGeneration() => (ulong)Random.Shared.NextInt64(1, long.MaxValue);
 
     /// <summary>The workers named (by name or address), or an error naming the ones the cluster has.</summary>
     private static IReadOnlyList<WorkerDescription> ChooseWorkers(ClusterInfo info, IReadOnlyList<string> workers)
