@@ -29,6 +29,23 @@ public sealed class GatherScatterTests(TcpClusterFixture cluster) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_same_value_scattered_again_right_after_its_release_is_never_lost()
+    {
+        // What a user's loop does: scatter a value (content-addressed: the same key each time), use it, drop the future,
+        // scatter it again at once. The scheduler's FreeKeys of the released copy can reach the worker after the new put.
+        await using var client = await cluster.ConnectAsync();
+        var block = Enumerable.Range(0, 10_000).ToArray();
+        for (var round = 0; round < 50; round++)
+        {
+            var scattered = await client.ScatterAsync(block).WaitAsync(E2E.Timeout);
+            var sum = client.Submit(static (int[] values) => values.Sum(), scattered);
+            (await sum.ResultAsync().WaitAsync(E2E.Timeout)).ShouldBe(block.Sum(), $"round {round}");
+            sum.Dispose();
+            scattered.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Errors_raise_by_default_and_are_left_out_when_skipped()
     {
         await using var client = await cluster.ConnectAsync();
